@@ -1,0 +1,3 @@
+from simfinder.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The engine: scanning, decoding, features, the library store and queries. No Qt in here."""
