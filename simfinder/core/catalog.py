@@ -1,0 +1,421 @@
+"""The SQLite catalog: folders, files, their contents (features) and per-file errors.
+
+A *content* is one distinct sequence of bytes (identified by its digest): byte-identical copies
+share one content row, its features and its vector. Moving or renaming a file only changes the
+`files` row that points at the content, so nothing is decoded or embedded again.
+
+Paths are stored as BLOBs of `os.fsencode(path)`, so file names that are not valid UTF-8 survive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema from version i to i + 1 (SQLite's user_version).
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        added_at REAL NOT NULL
+    );
+    CREATE TABLE contents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it is the vector index label
+        digest BLOB NOT NULL UNIQUE,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        taken_at TEXT,
+        camera TEXT,
+        phash INTEGER NOT NULL,
+        dhash INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        embedding BLOB NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path BLOB NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_id INTEGER NOT NULL REFERENCES contents(id),
+        indexed_at REAL NOT NULL
+    );
+    CREATE INDEX files_by_content ON files(content_id);
+    CREATE TABLE errors (
+        path BLOB PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def _key(path: str) -> bytes:
+    return os.fsencode(path)
+
+
+def _unkey(blob: bytes) -> str:
+    return os.fsdecode(blob)
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFeatures:
+    """What the pipeline computed for one distinct photo content."""
+
+    digest: bytes
+    width: int
+    height: int
+    format: str
+    taken_at: str | None
+    camera: str | None
+    phash: int  # signed 64-bit (see hashes.to_sqlite_int)
+    dhash: int
+    model: str
+    embedding: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the catalog remembers of a file, to tell unchanged from changed by stat data."""
+
+    size: int
+    mtime_ns: int
+    content_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRecord:
+    path: str
+    reason: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRecord:
+    """One indexed file with its content's metadata, as views and reports show it."""
+
+    file_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_id: int
+    width: int
+    height: int
+    format: str
+    taken_at: str | None
+    camera: str | None
+    digest: bytes
+
+
+class CatalogError(RuntimeError):
+    """The catalog file cannot be used (corrupt, newer schema, unwritable)."""
+
+
+class Catalog:
+    """One SQLite connection to `catalog.sqlite`; use one instance per thread."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        try:
+            if readonly:
+                uri = f"{path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=30.0)
+            else:
+                self._db = sqlite3.connect(path, timeout=30.0)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                # WAL: readers (the GUI) never block the writer (the indexer) and a crash
+                # mid-transaction leaves the last committed state.
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            elif self.schema_version() > SCHEMA_VERSION:
+                raise CatalogError(f"{path} was written by a newer simfinder")
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open catalog {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path} has schema {version}; this simfinder knows up to {SCHEMA_VERSION}"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            log.info("migrating catalog %s to schema %d", self.path, target)
+            # executescript commits first; the whole step plus the version bump is one
+            # transaction, so a crash leaves either the old or the new schema.
+            self._db.executescript(
+                f"BEGIN; {_MIGRATIONS[target - 1]}; PRAGMA user_version = {target}; COMMIT;"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- folders ----------------------------------------------------------------------------
+
+    def add_folder(self, path: str) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
+                (_key(path), time.time()),
+            )
+
+    def remove_folder(self, path: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM folders WHERE path = ?", (_key(path),))
+
+    def folders(self) -> list[str]:
+        rows = self._db.execute("SELECT path FROM folders ORDER BY path").fetchall()
+        return [_unkey(r[0]) for r in rows]
+
+    # -- files ------------------------------------------------------------------------------
+
+    def file_states_under(self, root: str) -> dict[str, FileState]:
+        """Indexed files below `root` (a directory path without trailing separator)."""
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, content_id FROM files"
+            " WHERE substr(path, 1, ?) = ?",
+            _under_params(root),
+        ).fetchall()
+        return {_unkey(r[0]): FileState(r[1], r[2], r[3]) for r in rows}
+
+    def file_state(self, path: str) -> FileState | None:
+        row = self._db.execute(
+            "SELECT size, mtime_ns, content_id FROM files WHERE path = ?", (_key(path),)
+        ).fetchone()
+        return FileState(row[0], row[1], row[2]) if row else None
+
+    def errors_under(self, root: str) -> dict[str, ErrorRecord]:
+        rows = self._db.execute(
+            "SELECT path, reason, size, mtime_ns FROM errors WHERE substr(path, 1, ?) = ?",
+            _under_params(root),
+        ).fetchall()
+        return {_unkey(r[0]): ErrorRecord(_unkey(r[0]), r[1], r[2], r[3]) for r in rows}
+
+    def put_file(self, path: str, size: int, mtime_ns: int, content_id: int) -> None:
+        """Point `path` at a content (insert or update). Call inside a transaction."""
+        self._db.execute(
+            "INSERT INTO files(path, size, mtime_ns, content_id, indexed_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns,"
+            " content_id=excluded.content_id, indexed_at=excluded.indexed_at",
+            (_key(path), size, mtime_ns, content_id, time.time()),
+        )
+        self._db.execute("DELETE FROM errors WHERE path = ?", (_key(path),))
+
+    def remove_files(self, paths: Iterable[str]) -> None:
+        """Forget files (and their errors). Call inside a transaction."""
+        keys = [(_key(p),) for p in paths]
+        self._db.executemany("DELETE FROM files WHERE path = ?", keys)
+        self._db.executemany("DELETE FROM errors WHERE path = ?", keys)
+
+    def file_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def photo(self, path: str) -> PhotoRecord | None:
+        rows = self._photo_rows("WHERE f.path = ?", (_key(path),))
+        return rows[0] if rows else None
+
+    def photos(self) -> list[PhotoRecord]:
+        return self._photo_rows("", ())
+
+    def photos_of_contents(self, content_ids: Sequence[int]) -> list[PhotoRecord]:
+        out: list[PhotoRecord] = []
+        ids = list(content_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.extend(self._photo_rows(f"WHERE f.content_id IN ({marks})", tuple(chunk)))
+        return out
+
+    def _photo_rows(self, where: str, params: tuple[object, ...]) -> list[PhotoRecord]:
+        rows = self._db.execute(
+            "SELECT f.id, f.path, f.size, f.mtime_ns, f.content_id, c.width, c.height, c.format,"
+            " c.taken_at, c.camera, c.digest FROM files f JOIN contents c ON c.id = f.content_id "
+            + where
+            + " ORDER BY f.path",
+            params,
+        ).fetchall()
+        return [
+            PhotoRecord(r[0], _unkey(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+            for r in rows
+        ]
+
+    # -- contents ---------------------------------------------------------------------------
+
+    def content_ids_by_digest(self, model: str) -> dict[bytes, int]:
+        """Digests whose features were made by `model` (others must be recomputed)."""
+        rows = self._db.execute("SELECT digest, id FROM contents WHERE model = ?", (model,))
+        return {bytes(r[0]): int(r[1]) for r in rows}
+
+    def put_content(self, features: ContentFeatures) -> int:
+        """Insert or refresh a content's features; returns its id. Call inside a transaction."""
+        blob = np.ascontiguousarray(features.embedding, dtype=np.float32).tobytes()
+        row = self._db.execute(
+            "INSERT INTO contents(digest, width, height, format, taken_at, camera, phash, dhash,"
+            " model, embedding, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(digest) DO UPDATE SET width=excluded.width, height=excluded.height,"
+            " format=excluded.format, taken_at=excluded.taken_at, camera=excluded.camera,"
+            " phash=excluded.phash, dhash=excluded.dhash, model=excluded.model,"
+            " embedding=excluded.embedding RETURNING id",
+            (
+                features.digest,
+                features.width,
+                features.height,
+                features.format,
+                features.taken_at,
+                features.camera,
+                features.phash,
+                features.dhash,
+                features.model,
+                blob,
+                time.time(),
+            ),
+        ).fetchone()
+        return int(row[0])
+
+    def remove_orphan_contents(self) -> list[tuple[int, bytes]]:
+        """Delete contents no file points at; returns their (id, digest). Inside a transaction."""
+        rows = self._db.execute(
+            "DELETE FROM contents WHERE id NOT IN (SELECT content_id FROM files)"
+            " RETURNING id, digest"
+        ).fetchall()
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def content_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM contents").fetchone()[0])
+
+    def content_digests(self) -> dict[int, bytes]:
+        rows = self._db.execute("SELECT id, digest FROM contents")
+        return {int(r[0]): bytes(r[1]) for r in rows}
+
+    def embeddings(
+        self,
+        model: str,
+        dim: int,
+        *,
+        only: Iterable[int] | None = None,
+        with_vectors: bool = True,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Content ids with an embedding of `model` (all, or those in `only`) and their matrix.
+
+        With `with_vectors=False` the matrix is empty: (n, 0).
+        """
+        cols = "id, embedding" if with_vectors else "id"
+        if only is None:
+            rows = self._db.execute(
+                f"SELECT {cols} FROM contents WHERE model = ? ORDER BY id", (model,)
+            ).fetchall()
+        else:
+            wanted = sorted(only)
+            rows = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows.extend(
+                    self._db.execute(
+                        f"SELECT {cols} FROM contents WHERE model = ? AND id IN ({marks})"
+                        " ORDER BY id",
+                        (model, *chunk),
+                    ).fetchall()
+                )
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.empty((len(rows), dim if with_vectors else 0), dtype=np.float32)
+        if with_vectors:
+            for i, r in enumerate(rows):
+                matrix[i] = np.frombuffer(r[1], dtype=np.float32, count=dim)
+        return ids, matrix
+
+    def hashes(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        """Content ids with their pHash and dHash as unsigned 64-bit arrays."""
+        rows = self._db.execute("SELECT id, phash, dhash FROM contents ORDER BY id").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ph = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
+        dh = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
+        return ids, ph, dh
+
+    def hashes_of(self, content_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """pHash and dHash (unsigned) of the given contents."""
+        out: dict[int, tuple[int, int]] = {}
+        ids = list(content_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                f"SELECT id, phash, dhash FROM contents WHERE id IN ({marks})", chunk
+            ):
+                out[int(r[0])] = (_u64(r[1]), _u64(r[2]))
+        return out
+
+    def content_hashes(self, content_id: int) -> tuple[int, int] | None:
+        return self.hashes_of([content_id]).get(content_id)
+
+    def content_id_of(self, digest: bytes) -> int | None:
+        row = self._db.execute("SELECT id FROM contents WHERE digest = ?", (digest,)).fetchone()
+        return int(row[0]) if row else None
+
+    def models(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT model, count(*) FROM contents GROUP BY model")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def put_error(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        """Record why a file could not be indexed (replacing any earlier entry for it)."""
+        self._db.execute("DELETE FROM files WHERE path = ?", (_key(path),))
+        self._db.execute(
+            "INSERT OR REPLACE INTO errors(path, size, mtime_ns, reason, at) VALUES (?,?,?,?,?)",
+            (_key(path), size, mtime_ns, reason, time.time()),
+        )
+
+    def errors(self) -> list[ErrorRecord]:
+        rows = self._db.execute("SELECT path, reason, size, mtime_ns FROM errors ORDER BY path")
+        return [ErrorRecord(_unkey(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def integrity_problems(self) -> list[str]:
+        rows = self._db.execute("PRAGMA integrity_check").fetchall()
+        return [str(r[0]) for r in rows if r[0] != "ok"]
+
+
+def _u64(signed: int) -> int:
+    """SQLite stores 64-bit hashes signed; give them back unsigned."""
+    return signed & 0xFFFF_FFFF_FFFF_FFFF
+
+
+def _under_params(root: str) -> tuple[int, bytes]:
+    prefix = _key(root.rstrip(os.sep) + os.sep)
+    return (len(prefix), prefix)

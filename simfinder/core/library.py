@@ -1,0 +1,107 @@
+"""One library folder on disk: `catalog.sqlite`, `vectors.hnsw`, `thumbs/`, and its writer lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from simfinder.core.catalog import Catalog
+from simfinder.core.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.thumbs import ThumbnailCache
+from simfinder.core.vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite"
+VECTORS_FILE = "vectors.hnsw"
+THUMBS_DIR = "thumbs"
+LOCK_FILE = "writer.lock"
+
+
+class LibraryBusy(RuntimeError):
+    """Another process is indexing or changing this library right now."""
+
+
+class Library:
+    """Open with `Library.open(path)`; the catalog connection belongs to the opening thread."""
+
+    def __init__(self, root: Path, catalog: Catalog) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.thumbs = ThumbnailCache(root / THUMBS_DIR)
+        self.model_name = MODEL_NAME
+        self.dim = EMBED_DIM
+        self._vectors: VectorIndex | None = None
+        self._lock = FileLock(str(root / LOCK_FILE))
+
+    @classmethod
+    def open(cls, root: Path) -> Library:
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(root, Catalog(root / CATALOG_FILE))
+
+    @property
+    def vectors_path(self) -> Path:
+        return self.root / VECTORS_FILE
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # -- vector index -----------------------------------------------------------------------
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The vector index, loaded on first use and brought in step with the catalog."""
+        if self._vectors is None:
+            self._vectors = self._load_vectors()
+        return self._vectors
+
+    def _load_vectors(self) -> VectorIndex:
+        index: VectorIndex | None = None
+        if self.vectors_path.exists():
+            try:
+                index = VectorIndex.load(self.vectors_path, self.dim)
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.warning("vector index %s unreadable (%s); rebuilding", self.vectors_path, exc)
+        if index is None:
+            index = VectorIndex(self.dim)
+        ids, _ = self.catalog.embeddings(self.model_name, self.dim, with_vectors=False)
+        missing = index.retain(set(ids.tolist()))
+        if missing:
+            log.info("adding %d vectors missing from the index", len(missing))
+            want, matrix = self.catalog.embeddings(self.model_name, self.dim, only=missing)
+            index.add(want, matrix)
+        return index
+
+    def save_vectors(self, *, force: bool = False) -> None:
+        if self._vectors is not None and (self._vectors.dirty or force):
+            self._vectors.save(self.vectors_path)
+
+    def drop_vectors(self) -> None:
+        """Forget the in-memory index (next use reloads and reconciles it)."""
+        self._vectors = None
+
+    def vector_of(self, content_id: int) -> np.ndarray | None:
+        if content_id not in self.vectors.labels():
+            return None
+        return self.vectors.vectors([content_id])[0]
+
+    # -- exclusive writing ------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, timeout: float = 0.0) -> Iterator[None]:
+        """Hold the library's writer lock (one indexer at a time across processes)."""
+        try:
+            self._lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise LibraryBusy(
+                f"the library {self.root} is busy: another simfinder is indexing it"
+            ) from exc
+        try:
+            yield
+        finally:
+            self._lock.release()

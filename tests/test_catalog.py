@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simfinder.core.catalog import SCHEMA_VERSION, Catalog, CatalogError, ContentFeatures
+
+
+def features(digest: bytes, dim: int = 8, seed: int = 0) -> ContentFeatures:
+    vec = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return ContentFeatures(digest, 640, 480, "JPEG", "2024-05-01T10:00:00", "Canon X", -5, 7,
+                           "model-a", vec / np.linalg.norm(vec))
+
+
+def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    assert cat.schema_version() == SCHEMA_VERSION
+    mode = sqlite3.connect(tmp_path / "c.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_catalog_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(CatalogError, match="schema"):
+        Catalog(tmp_path / "c.sqlite")
+
+
+def test_files_share_content_and_orphans_are_collected(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        cid = cat.put_content(features(b"d1"))
+        cat.put_file("/p/a.jpg", 10, 1, cid)
+        cat.put_file("/p/sub/b.jpg", 10, 2, cid)
+    assert set(cat.file_states_under("/p")) == {"/p/a.jpg", "/p/sub/b.jpg"}
+    assert cat.file_states_under("/p/sub") == {"/p/sub/b.jpg": cat.file_state("/p/sub/b.jpg")}
+    # "/p" must not match "/pictures"
+    assert cat.file_states_under("/pictures") == {}
+    with cat.transaction():
+        cat.remove_files(["/p/a.jpg"])
+        assert cat.remove_orphan_contents() == []
+        cat.remove_files(["/p/sub/b.jpg"])
+        assert [d for _, d in cat.remove_orphan_contents()] == [b"d1"]
+    assert cat.content_count() == 0
+
+
+def test_content_ids_are_never_reused(tmp_path: Path) -> None:
+    # They label vectors in the hnswlib index, which cannot re-add a deleted label.
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        first = cat.put_content(features(b"d1"))
+        cat.put_file("/p/a.jpg", 1, 1, first)
+    with cat.transaction():
+        cat.remove_files(["/p/a.jpg"])
+        cat.remove_orphan_contents()
+    with cat.transaction():
+        second = cat.put_content(features(b"d2"))
+    assert second > first
+
+
+def test_embeddings_and_hashes_round_trip(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    f = features(b"d1")
+    with cat.transaction():
+        cid = cat.put_content(f)
+        cat.put_file("/p/a.jpg", 1, 1, cid)
+    ids, matrix = cat.embeddings("model-a", 8)
+    assert ids.tolist() == [cid]
+    np.testing.assert_array_equal(matrix[0], f.embedding)
+    assert cat.embeddings("other-model", 8)[0].size == 0
+    assert cat.content_hashes(cid) == (2**64 - 5, 7)
+
+
+def test_non_utf8_file_names_survive(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    weird = os.fsdecode(b"/p/caf\xe9.jpg")  # Latin-1 name on a UTF-8 file system
+    with cat.transaction():
+        cid = cat.put_content(features(b"d1"))
+        cat.put_file(weird, 1, 1, cid)
+    assert cat.photos()[0].path == weird
+    assert os.fsencode(cat.photos()[0].path) == b"/p/caf\xe9.jpg"
+
+
+def test_an_error_replaces_the_file_and_indexing_clears_the_error(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        cat.put_error("/p/bad.jpg", 3, 4, "truncated or corrupt image data")
+    assert [(e.path, e.reason) for e in cat.errors()] == [
+        ("/p/bad.jpg", "truncated or corrupt image data")
+    ]
+    with cat.transaction():
+        cid = cat.put_content(features(b"d1"))
+        cat.put_file("/p/bad.jpg", 5, 6, cid)
+    assert cat.errors() == []
+
+
+def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    with pytest.raises(RuntimeError), cat.transaction():
+        cid = cat.put_content(features(b"d1"))
+        cat.put_file("/p/a.jpg", 1, 1, cid)
+        raise RuntimeError("power cut")
+    assert cat.file_count() == 0 and cat.content_count() == 0

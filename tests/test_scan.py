@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from simfinder.core import scan as scan_module
+from simfinder.core.scan import scan_folders
+
+JPEG_HEAD = b"\xff\xd8\xff\xe0" + b"\x00" * 60
+
+
+def touch(path: Path, data: bytes = JPEG_HEAD) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def paths(result: scan_module.ScanResult) -> set[str]:
+    return {f.path for f in result.files}
+
+
+def test_finds_photos_by_name_and_by_content(tmp_path: Path) -> None:
+    a = touch(tmp_path / "a.JPG")
+    b = touch(tmp_path / "deep" / "er" / "b.heic", b"....ftypheic")
+    sniffed = touch(tmp_path / "really-a-jpeg.svg")  # content says JPEG, name says SVG
+    touch(tmp_path / "notes.txt", JPEG_HEAD)  # known non-photo extension: not opened
+    touch(tmp_path / "drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    touch(tmp_path / ".hidden" / "c.jpg")
+    touch(tmp_path / ".d.jpg")
+    result = scan_folders([tmp_path])
+    assert paths(result) == {str(a), str(b), str(sniffed)}
+    f = next(f for f in result.files if f.path == str(a))
+    st = os.stat(a)
+    assert (f.size, f.mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def test_symlink_loops_end_and_files_are_listed_once(tmp_path: Path) -> None:
+    touch(tmp_path / "x" / "a.jpg")
+    os.symlink(tmp_path, tmp_path / "x" / "loop")
+    result = scan_folders([tmp_path, tmp_path / "x"])
+    assert paths(result) == {str(tmp_path / "x" / "a.jpg")}
+
+
+def test_unreadable_folders_are_reported_and_the_rest_scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok = touch(tmp_path / "ok" / "a.jpg")
+    touch(tmp_path / "locked" / "b.jpg")
+    real_scandir = os.scandir
+
+    def scandir(path: str):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(scan_module.os, "scandir", scandir)
+    result = scan_folders([tmp_path, tmp_path / "missing"])
+    assert paths(result) == {str(ok)}
+    assert (str(tmp_path / "locked"), "permission denied") in result.unreadable
+    assert (str(tmp_path / "missing"), "folder not found") in result.unreadable
+
+
+def test_excluded_folders_are_skipped(tmp_path: Path) -> None:
+    touch(tmp_path / "lib" / "thumbs" / "ab" / "t.jpg")
+    keep = touch(tmp_path / "p.jpg")
+    assert paths(scan_folders([tmp_path], exclude=[tmp_path / "lib" / "thumbs"])) == {str(keep)}
