@@ -1,0 +1,153 @@
+"""The use cases the GUI and the command line share: one place that wires the engine together."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simfinder.config import model_cache_dir, resolve_library_dir
+from simfinder.core.catalog import ErrorRecord
+from simfinder.core.embed import Embedder
+from simfinder.core.grouping import DuplicateGroup, find_duplicate_groups
+from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
+from simfinder.core.library import CATALOG_FILE, Library
+from simfinder.core.progress import CancelToken, ProgressCallback
+from simfinder.core.search import SimilarHit, find_similar
+from simfinder.core.similarity import Strictness
+
+log = logging.getLogger(__name__)
+
+
+def open_library(library_dir: str | os.PathLike[str] | None = None) -> Library:
+    """The library named on the command line, by SIMFINDER_LIBRARY, or the default one."""
+    return Library.open(resolve_library_dir(library_dir))
+
+
+class EmbedderProvider:
+    """Loads the CNN on first use only (torch/onnxruntime imports are slow), then reuses it."""
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                from simfinder.core.embed import load_embedder
+
+                log.info("loading the CNN (%s)", self.device)
+                self._embedder = load_embedder(model_cache_dir(), device=self.device)
+            return self._embedder
+
+
+def index_folders(
+    library: Library,
+    folders: Sequence[Path],
+    embedder: Callable[[], Embedder],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_indexed: IndexedCallback | None = None,
+) -> IndexReport:
+    """Index (or re-index) folders; holds the library's writer lock while it runs."""
+    with library.writing():
+        return Indexer(library, embedder).run(
+            folders, progress=progress, cancel=cancel, on_indexed=on_indexed
+        )
+
+
+def duplicate_groups(
+    library: Library, strictness: Strictness = Strictness.NORMAL
+) -> list[DuplicateGroup]:
+    return find_duplicate_groups(library, strictness)
+
+
+def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:
+    """The `duplicates --json` document of the CLI contract."""
+    return {
+        "groups": [
+            {
+                "kind": g.kind,
+                "files": [
+                    {
+                        "path": p.path,
+                        "width": p.width,
+                        "height": p.height,
+                        "bytes": p.size,
+                        "keep": p.file_id in g.keep,
+                    }
+                    for p in g.photos
+                ],
+            }
+            for g in groups
+        ]
+    }
+
+
+def similar_photos(
+    library: Library, image: Path, embedder: Callable[[], Embedder], *, top: int = 20
+) -> list[SimilarHit]:
+    return find_similar(library, image, embedder, top=top)
+
+
+def similar_as_json(query: Path, hits: Sequence[SimilarHit]) -> dict[str, Any]:
+    """The `similar --json` document of the CLI contract (plus the finer `match` word)."""
+    return {
+        "query": str(query.expanduser().resolve()),
+        "results": [
+            {"path": h.photo.path, "score": h.score, "kind": h.kind, "match": h.match}
+            for h in hits
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStatus:
+    library: str
+    folders: list[str]
+    photos: int  # indexed files
+    distinct: int  # distinct contents
+    vectors: int
+    errors: list[ErrorRecord]
+    models: dict[str, int]
+    catalog_bytes: int
+    thumbnail_bytes: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "library": self.library,
+            "folders": self.folders,
+            "photos": self.photos,
+            "distinct_photos": self.distinct,
+            "vectors": self.vectors,
+            "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "models": self.models,
+            "catalog_bytes": self.catalog_bytes,
+            "thumbnail_bytes": self.thumbnail_bytes,
+        }
+
+
+def library_status(library: Library) -> LibraryStatus:
+    cat = library.catalog
+    catalog_bytes = sum(
+        f.stat().st_size
+        for f in library.root.glob(CATALOG_FILE + "*")
+        if f.is_file()
+    )
+    return LibraryStatus(
+        library=str(library.root),
+        folders=cat.folders(),
+        photos=cat.file_count(),
+        distinct=cat.content_count(),
+        vectors=len(library.vectors),
+        errors=cat.errors(),
+        models=cat.models(),
+        catalog_bytes=catalog_bytes,
+        thumbnail_bytes=library.thumbs.size_bytes(),
+    )

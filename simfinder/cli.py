@@ -1,0 +1,323 @@
+"""The command line: the same use cases as the GUI, for scripts, benchmarks and tests.
+
+Exit status: 0 on success, 2 on bad usage, 1 on failure with one clear line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from simfinder import __version__
+from simfinder.config import LIBRARY_ENV
+
+log = logging.getLogger("simfinder.cli")
+
+_THRESHOLDS = ("strict", "normal", "loose")
+
+
+class UsageError(Exception):
+    """Bad command-line use: exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simfinder",
+        description="Find duplicate and similar photos, privately, on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"simfinder {__version__}")
+    parser.add_argument(
+        "--library",
+        metavar="DIR",
+        help=f"the library folder (default: ${LIBRARY_ENV} or the per-user data folder)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="index photo folders (incremental)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photo folders (or photos)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                   help="where the CNN runs (default: auto)")
+
+    p = sub.add_parser("duplicates", help="list groups of duplicate photos")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
+                   help="how alike photos must be to count as duplicates (default: normal)")
+
+    p = sub.add_parser("similar", help="list the photos most similar to an image")
+    p.add_argument("image", metavar="IMAGE", help="an indexed photo or any image file")
+    p.add_argument("--top", type=_positive_int, default=20, metavar="N",
+                   help="how many results (default: 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+
+    p = sub.add_parser("status", help="what the library holds")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("demo", help="build a small demo photo folder, index it, show results")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on bad usage
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"simfinder: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("simfinder: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, not a traceback, for the user
+        log.debug("failure", exc_info=True)
+        print(f"simfinder: error: {exc}", file=sys.stderr)
+        return 1
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import EmbedderProvider, index_folders, open_library
+
+    paths = [Path(p).expanduser() for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such folder: {', '.join(missing)}")
+    library = open_library(args.library)
+    bar = ProgressBar(sys.stderr)
+    try:
+        report = index_folders(library, paths, EmbedderProvider(args.device), progress=bar)
+    finally:
+        bar.close()
+        library.close()
+    _print_index_summary(report, sys.stderr)
+    return 0
+
+
+def _print_index_summary(report: object, out: TextIO) -> None:
+    from simfinder.core.indexer import IndexReport
+
+    assert isinstance(report, IndexReport)
+    parts = [
+        f"{report.indexed} indexed",
+        f"{report.linked} recognised by content (moved, renamed or copied)",
+        f"{report.unchanged} unchanged",
+        f"{report.removed} removed",
+        f"{len(report.failed)} failed",
+    ]
+    if report.failed_before:
+        parts.append(f"{report.failed_before} still failing from earlier runs")
+    word = "Cancelled" if report.cancelled else "Done"
+    print(f"{word} in {_duration(report.elapsed)}: " + ", ".join(parts) + ".", file=out)
+    if report.failed:
+        reasons = Counter(e.reason for e in report.failed)
+        print("Failed files:", file=out)
+        for reason, count in reasons.most_common():
+            print(f"  {count} x {reason}", file=out)
+        for e in report.failed[:10]:
+            print(f"    {e.path}: {e.reason}", file=out)
+        if len(report.failed) > 10:
+            print(f"    ... and {len(report.failed) - 10} more (see `simfinder status`)", file=out)
+    for folder, reason in report.unreadable_folders:
+        print(f"Could not read folder {folder}: {reason}", file=out)
+
+
+def _cmd_duplicates(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import duplicate_groups, groups_as_json, open_library
+    from simfinder.core.similarity import Strictness
+
+    library = open_library(args.library)
+    try:
+        groups = duplicate_groups(library, Strictness(args.threshold))
+    finally:
+        library.close()
+    if args.json:
+        json.dump(groups_as_json(groups), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not groups:
+        print("No duplicates found.")
+        return 0
+    total = 0
+    for n, g in enumerate(groups, 1):
+        label = "exact copies" if g.kind == "exact" else f"near-duplicates ({g.confidence:.2f})"
+        print(f"Group {n}: {len(g.photos)} {label}")
+        for p in g.photos:
+            mark = "keep " if p.file_id in g.keep else "     "
+            print(f"  {mark}{p.width}x{p.height} {_size(p.size):>9}  {p.path}")
+        total += g.reclaimable_bytes
+    print(f"{len(groups)} groups; {_size(total)} can be freed by keeping one photo of each.")
+    return 0
+
+
+def _cmd_similar(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import EmbedderProvider, open_library, similar_as_json
+    from simfinder.app.usecases import similar_photos
+    from simfinder.core.search import QueryError
+
+    image = Path(args.image).expanduser()
+    if not image.is_file():
+        raise UsageError(f"no such file: {args.image}")
+    library = open_library(args.library)
+    try:
+        hits = similar_photos(library, image, EmbedderProvider(args.device), top=args.top)
+    except QueryError as exc:
+        print(f"simfinder: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        library.close()
+    if args.json:
+        json.dump(similar_as_json(image, hits), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not hits:
+        print("The library has no photos yet: index a folder first.")
+        return 0
+    for h in hits:
+        print(f"{h.score:.3f}  {h.match:<14}  {h.photo.path}")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import library_status, open_library
+
+    library = open_library(args.library)
+    try:
+        st = library_status(library)
+    finally:
+        library.close()
+    if args.json:
+        json.dump(st.as_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Library: {st.library}")
+    print(f"Folders: {', '.join(st.folders) if st.folders else '(none yet)'}")
+    print(f"Photos: {st.photos} indexed ({st.distinct} distinct), {st.vectors} in the vector index")
+    print(f"On disk: catalog {_size(st.catalog_bytes)}, thumbnails {_size(st.thumbnail_bytes)}")
+    if st.errors:
+        print(f"Could not index {len(st.errors)} files:")
+        for e in st.errors:
+            print(f"  {e.path}: {e.reason}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from simfinder.app.demo import build_demo_folder
+    from simfinder.config import demo_dirs
+
+    library_dir, photos = demo_dirs(args.library)
+    print(f"Building the demo photo folder {photos} ...", file=sys.stderr)
+    build_demo_folder(photos)
+    common = argparse.Namespace(library=str(library_dir), verbose=args.verbose)
+    _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto"))
+    print(f"\nDuplicates in the demo folder ({photos}):\n")
+    _cmd_duplicates(argparse.Namespace(**vars(common), json=False, threshold="normal"))
+    query = photos / "cat.png"
+    print(f"\nPhotos most similar to {query}:\n")
+    _cmd_similar(argparse.Namespace(**vars(common), image=str(query), top=5, json=False,
+                                    device="auto"))
+    print(f"\nThe demo library is {library_dir}; try:\n"
+          f"  simfinder --library {library_dir} similar {photos / 'coffee.png'}")
+    return 0
+
+
+_COMMANDS = {
+    "index": _cmd_index,
+    "duplicates": _cmd_duplicates,
+    "similar": _cmd_similar,
+    "status": _cmd_status,
+    "demo": _cmd_demo,
+}
+
+
+# -- output helpers -------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A one-line progress bar (count, rate, ETA) on a terminal; periodic lines otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._last_line = 0.0
+        self._drawn = False
+
+    def __call__(self, progress: object) -> None:
+        from simfinder.core.progress import Progress
+
+        assert isinstance(progress, Progress)
+        if progress.phase == "scanning":
+            text = f"Found {progress.done} photos"
+        else:
+            eta = progress.eta
+            eta_text = _duration(eta) if eta is not None else "--"
+            width = 24
+            filled = int(width * progress.done / progress.total) if progress.total else width
+            text = (
+                f"[{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total}"
+                f"  {progress.rate:.1f} photos/s  ETA {eta_text}"
+            )
+        if self.tty:
+            cols = os.get_terminal_size(self.out.fileno()).columns if self.tty else 80
+            self.out.write("\r" + text[: cols - 1].ljust(cols - 1))
+            self.out.flush()
+            self._drawn = True
+        else:
+            now = time.monotonic()
+            done = progress.total and progress.done >= progress.total
+            if now - self._last_line >= 5.0 or done:
+                self._last_line = now
+                self.out.write(text + "\n")
+                self.out.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,372 @@
+"""The indexing pipeline: scan -> read + digest -> decode -> hashes + thumbnail -> CNN -> store.
+
+Incremental (rclip's idea): a file whose path, size and mtime match the catalog is not opened.
+A new or changed file is read once to compute its digest; if that content is already known
+(a move, a rename, a byte copy) the file just points at it and nothing is decoded or embedded.
+Decoding runs in a thread pool while the CNN embeds batches on this thread; every batch is
+committed in one transaction, so a kill at any moment loses at most the batch in flight, and the
+next run resumes from what was committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from simfinder.core.catalog import ContentFeatures, ErrorRecord
+from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
+from simfinder.core.embed import Embedder
+from simfinder.core.hashes import PerceptualHashes, compute_hashes, to_sqlite_int
+from simfinder.core.library import Library
+from simfinder.core.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
+from simfinder.core.scan import ScannedFile, scan_folders
+from simfinder.core.thumbs import encode_thumbnail
+
+log = logging.getLogger(__name__)
+
+DIGEST_SIZE = 16
+_READ_CHUNK = 1 << 20
+_CHECKPOINT_SECONDS = 30.0
+
+
+def file_digest(path: str) -> bytes:
+    """BLAKE2b-128 of the file's bytes: the identity of its content."""
+    h = hashlib.blake2b(digest_size=DIGEST_SIZE)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_READ_CHUNK):
+            h.update(chunk)
+    return h.digest()
+
+
+@dataclass(slots=True)
+class IndexReport:
+    scanned: int = 0
+    indexed: int = 0  # decoded and embedded in this run
+    linked: int = 0  # known content under a new path (moved, renamed, byte copy): no decode
+    unchanged: int = 0
+    removed: int = 0  # gone from disk since the last run
+    failed: list[ErrorRecord] = field(default_factory=list)  # new failures in this run
+    failed_before: int = 0  # unchanged files that failed in an earlier run
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    file: ScannedFile
+    digest: bytes
+    content_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    file: ScannedFile
+    digest: bytes
+    photo: DecodedPhoto
+    hashes: PerceptualHashes
+    thumbnail: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    file: ScannedFile
+    reason: str
+
+
+_Prepared = _Known | _Decoded | _Failed
+
+# Indexed photos are announced to listeners (the GUI gallery) with their paths.
+IndexedCallback = Callable[[list[str]], None]
+
+
+class Indexer:
+    def __init__(
+        self,
+        library: Library,
+        embedder_factory: Callable[[], Embedder],
+        *,
+        workers: int = 2,
+        batch_size: int = 32,
+    ) -> None:
+        self.library = library
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self.workers = max(1, workers)
+        self.batch_size = batch_size
+
+    def run(
+        self,
+        roots: Sequence[Path],
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        on_indexed: IndexedCallback | None = None,
+    ) -> IndexReport:
+        """Bring the catalog in step with the photos under `roots`."""
+        started = time.monotonic()
+        cancel = cancel or CancelToken()
+        report = IndexReport()
+        lib = self.library
+        roots = [Path(r).expanduser().resolve() for r in roots]
+        for root in roots:
+            if root.is_dir():
+                lib.catalog.add_folder(str(root))
+
+        scanning = ProgressMeter(progress, "scanning", 0)
+        try:
+            scan = scan_folders(roots, exclude=[lib.thumbs.root], cancel=cancel)
+        except Cancelled:
+            report.cancelled = True
+            report.elapsed = time.monotonic() - started
+            return report
+        scanning.advance(len(scan.files), force=True)
+        report.scanned = len(scan.files)
+        report.unreadable_folders = scan.unreadable
+
+        known_files: dict[str, tuple[int, int]] = {}
+        known_errors: dict[str, tuple[int, int]] = {}
+        for root in roots:
+            if not root.is_dir():
+                # A single photo given as a root.
+                single = lib.catalog.file_state(str(root))
+                if single is not None:
+                    known_files[str(root)] = (single.size, single.mtime_ns)
+                continue
+            for path, state in lib.catalog.file_states_under(str(root)).items():
+                known_files[path] = (state.size, state.mtime_ns)
+            for path, err in lib.catalog.errors_under(str(root)).items():
+                known_errors[path] = (err.size, err.mtime_ns)
+
+        todo: list[ScannedFile] = []
+        for f in scan.files:
+            stamp = (f.size, f.mtime_ns)
+            if known_files.get(f.path) == stamp:
+                report.unchanged += 1
+            elif known_errors.get(f.path) == stamp:
+                report.failed_before += 1
+            else:
+                todo.append(f)
+
+        try:
+            self._process(todo, report, progress, cancel, on_indexed)
+        except Cancelled:
+            report.cancelled = True
+        if not report.cancelled:
+            self._forget_vanished(roots, scan.files, scan.unreadable, known_files, known_errors,
+                                  report)
+        lib.save_vectors()
+        report.elapsed = time.monotonic() - started
+        return report
+
+    # -- the pipeline -----------------------------------------------------------------------
+
+    def _process(
+        self,
+        todo: list[ScannedFile],
+        report: IndexReport,
+        progress: ProgressCallback | None,
+        cancel: CancelToken,
+        on_indexed: IndexedCallback | None,
+    ) -> None:
+        lib = self.library
+        known = lib.catalog.content_ids_by_digest(lib.model_name)
+        meter = ProgressMeter(progress, "indexing", len(todo))
+        pending: list[_Decoded] = []
+        last_checkpoint = time.monotonic()
+        max_in_flight = self.batch_size + 2 * self.workers
+
+        def prepare(f: ScannedFile) -> _Prepared:
+            return _prepare(f, known)
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
+            queue = iter(todo)
+            in_flight: set[Future[_Prepared]] = set()
+            exhausted = False
+            try:
+                while True:
+                    while not exhausted and len(in_flight) < max_in_flight:
+                        if cancel.cancelled:
+                            exhausted = True
+                            break
+                        nxt = next(queue, None)
+                        if nxt is None:
+                            exhausted = True
+                            break
+                        in_flight.add(pool.submit(prepare, nxt))
+                    if not in_flight:
+                        break
+                    done, in_flight = _wait_some(in_flight)
+                    simple: list[_Known | _Failed] = []
+                    for fut in done:
+                        item = fut.result()
+                        if isinstance(item, _Decoded):
+                            pending.append(item)
+                        else:
+                            simple.append(item)
+                        meter.advance(current=item.file.path)
+                    if simple:
+                        self._store_simple(simple, report, on_indexed)
+                    if len(pending) >= self.batch_size or (exhausted and not in_flight):
+                        self._store_batch(pending, known, report, on_indexed)
+                        pending = []
+                    if time.monotonic() - last_checkpoint > _CHECKPOINT_SECONDS:
+                        lib.save_vectors()
+                        last_checkpoint = time.monotonic()
+            finally:
+                for fut in in_flight:
+                    fut.cancel()
+            if pending:
+                self._store_batch(pending, known, report, on_indexed)
+        meter.advance(0, force=True)
+        cancel.raise_if_cancelled()
+
+    def _store_simple(
+        self,
+        items: list[_Known | _Failed],
+        report: IndexReport,
+        on_indexed: IndexedCallback | None,
+    ) -> None:
+        cat = self.library.catalog
+        linked: list[str] = []
+        with cat.transaction():
+            for item in items:
+                f = item.file
+                if isinstance(item, _Known):
+                    cat.put_file(f.path, f.size, f.mtime_ns, item.content_id)
+                    linked.append(f.path)
+                else:
+                    cat.put_error(f.path, f.size, f.mtime_ns, item.reason)
+                    report.failed.append(ErrorRecord(f.path, item.reason, f.size, f.mtime_ns))
+                    log.info("cannot index %s: %s", f.path, item.reason)
+        report.linked += len(linked)
+        if linked and on_indexed is not None:
+            on_indexed(linked)
+
+    def _store_batch(
+        self,
+        batch: list[_Decoded],
+        known: dict[bytes, int],
+        report: IndexReport,
+        on_indexed: IndexedCallback | None,
+    ) -> None:
+        if not batch:
+            return
+        lib = self.library
+        # Byte copies prepared side by side: embed each content once, link the rest to it.
+        unique: dict[bytes, _Decoded] = {}
+        for item in batch:
+            if item.digest not in known:
+                unique.setdefault(item.digest, item)
+        firsts = list(unique.values())
+        vectors = (
+            self._get_embedder().embed([item.photo.image for item in firsts])
+            if firsts
+            else np.empty((0, lib.dim), dtype=np.float32)
+        )
+        # Thumbnails first: a crash before the commit leaves an orphan thumbnail (cleaned by
+        # `check --repair`), never a catalog row without its thumbnail.
+        for item in firsts:
+            lib.thumbs.put(item.digest, item.thumbnail)
+        new_ids: list[int] = []
+        with lib.catalog.transaction():
+            for item, vec in zip(firsts, vectors, strict=True):
+                p = item.photo
+                content_id = lib.catalog.put_content(
+                    ContentFeatures(
+                        digest=item.digest,
+                        width=p.width,
+                        height=p.height,
+                        format=p.format,
+                        taken_at=p.taken_at,
+                        camera=p.camera,
+                        phash=to_sqlite_int(item.hashes.phash),
+                        dhash=to_sqlite_int(item.hashes.dhash),
+                        model=lib.model_name,
+                        embedding=vec,
+                    )
+                )
+                known[item.digest] = content_id
+                new_ids.append(content_id)
+            for item in batch:
+                f = item.file
+                lib.catalog.put_file(f.path, f.size, f.mtime_ns, known[item.digest])
+        lib.vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
+        report.indexed += len(firsts)
+        report.linked += len(batch) - len(firsts)
+        if on_indexed is not None:
+            on_indexed([item.file.path for item in batch])
+
+    def _get_embedder(self) -> Embedder:
+        # Loaded on first need: a re-scan that finds nothing new never loads the CNN.
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    # -- deletions --------------------------------------------------------------------------
+
+    def _forget_vanished(
+        self,
+        roots: Sequence[Path],
+        seen: list[ScannedFile],
+        unreadable: list[tuple[str, str]],
+        known_files: dict[str, tuple[int, int]],
+        known_errors: dict[str, tuple[int, int]],
+        report: IndexReport,
+    ) -> None:
+        lib = self.library
+        seen_paths = {f.path for f in seen}
+        # A folder we could not list may still hold its photos (unmounted drive, permissions):
+        # never take its files as deleted.
+        blind = tuple(p.rstrip("/") + "/" for p, _ in unreadable)
+        gone = [
+            p
+            for p in list(known_files) + list(known_errors)
+            if p not in seen_paths and not p.startswith(blind) and p + "/" not in blind
+        ]
+        with lib.catalog.transaction():
+            lib.catalog.remove_files(gone)
+            orphans = lib.catalog.remove_orphan_contents()
+        report.removed = sum(1 for p in gone if p in known_files)
+        if orphans:
+            lib.vectors.remove([cid for cid, _ in orphans])
+            for _, digest in orphans:
+                lib.thumbs.remove(digest)
+
+
+def _wait_some(
+    futures: set[Future[_Prepared]],
+) -> tuple[set[Future[_Prepared]], set[Future[_Prepared]]]:
+    done, not_done = wait(futures, return_when=FIRST_COMPLETED)
+    return set(done), set(not_done)
+
+
+def _prepare(f: ScannedFile, known: dict[bytes, int]) -> _Prepared:
+    """Runs in a worker thread. Never raises for a bad file: it becomes a _Failed."""
+    try:
+        digest = file_digest(f.path)
+    except FileNotFoundError:
+        return _Failed(f, "file vanished")
+    except PermissionError:
+        return _Failed(f, "permission denied")
+    except OSError as exc:
+        return _Failed(f, f"cannot read file: {exc.strerror or exc}")
+    content_id = known.get(digest)
+    if content_id is not None:
+        return _Known(f, digest, content_id)
+    decoded = decode_photo(Path(f.path), max_side=THUMB_SIDE)
+    if isinstance(decoded, DecodeFailure):
+        return _Failed(f, decoded.reason)
+    try:
+        hashes = compute_hashes(decoded.image)
+        thumbnail = encode_thumbnail(decoded.image)
+    except (OSError, ValueError, MemoryError) as exc:
+        return _Failed(f, f"cannot process image: {exc}")
+    return _Decoded(f, digest, decoded, hashes, thumbnail)

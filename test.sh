@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up the environment (first run: a few minutes) and run the checks and the test suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup-venv.sh test
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check simfinder tests bench
+.venv/bin/mypy simfinder/core
+.venv/bin/python -m pytest "$@"

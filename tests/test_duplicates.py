@@ -1,0 +1,121 @@
+"""Duplicate groups and similar-photo search on real photos with the real CNN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from simfinder.app.usecases import EmbedderProvider, groups_as_json
+from simfinder.core.grouping import find_duplicate_groups
+from simfinder.core.indexer import Indexer
+from simfinder.core.library import Library
+from simfinder.core.search import QueryError, find_similar
+from simfinder.core.similarity import Strictness
+
+from tests.photos import sample, save
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, photo_folder: Callable[..., dict[str, Path]],
+            embedder: EmbedderProvider) -> tuple[Library, dict[str, Path]]:
+    photos = photo_folder()
+    lib = Library.open(tmp_path / "library")
+    Indexer(lib, embedder).run([tmp_path / "photos"])
+    return lib, photos
+
+
+def group_names(lib: Library, strictness: Strictness) -> set[frozenset[str]]:
+    return {frozenset(Path(p.path).name for p in g.photos)
+            for g in find_duplicate_groups(lib, strictness)}
+
+
+def test_copies_are_grouped_and_distinct_photos_are_not(
+    indexed: tuple[Library, dict[str, Path]],
+) -> None:
+    lib, _ = indexed
+    expected = {
+        frozenset({"chelsea.jpg", "cat-small.jpg", "cat.png"}),
+        frozenset({"coffee.jpg", "coffee-q30.jpg", "coffee-bright.jpg"}),
+        frozenset({"rocket.jpg"}),  # the byte copy has the same name in backup/
+    }
+    assert group_names(lib, Strictness.NORMAL) == expected
+    groups = find_duplicate_groups(lib, Strictness.NORMAL)
+    kinds = {frozenset(Path(p.path).name for p in g.photos): g.kind for g in groups}
+    assert kinds[frozenset({"rocket.jpg"})] == "exact"
+    assert groups[0].kind == "exact"  # exact copies are listed first
+
+
+def test_the_keeper_is_the_best_copy(indexed: tuple[Library, dict[str, Path]]) -> None:
+    lib, photos = indexed
+    doc = groups_as_json(find_duplicate_groups(lib, Strictness.NORMAL))
+    for group in doc["groups"]:
+        assert sum(f["keep"] for f in group["files"]) == 1
+        assert set(group["files"][0]) == {"path", "width", "height", "bytes", "keep"}
+    cat_group = next(g for g in doc["groups"]
+                     if any(f["path"] == str(photos["cat-small"]) for f in g["files"]))
+    keeper = next(f for f in cat_group["files"] if f["keep"])
+    # full size beats the half-size copy; between equal sizes the larger (lossless) file wins
+    assert keeper["path"] == str(photos["cat-png"])
+
+
+def test_strictness_changes_what_counts(tmp_path: Path, embedder: EmbedderProvider) -> None:
+    root = tmp_path / "photos"
+    base = sample("astronaut.png")
+    save(base, root / "a.jpg", quality=95)
+    # a slight crop: the same photo, but the hashes no longer agree closely
+    w, h = base.size
+    save(base.crop((w // 33, h // 33, w - w // 33, h - h // 33)), root / "a-crop.jpg",
+         quality=95)
+    save(sample("motorcycle_left.png"), root / "b.jpg", quality=95)
+    lib = Library.open(tmp_path / "lib")
+    Indexer(lib, embedder).run([root])
+    loose = group_names(lib, Strictness.LOOSE)
+    strict = group_names(lib, Strictness.STRICT)
+    assert frozenset({"a.jpg", "a-crop.jpg"}) in loose
+    assert strict == set()
+    assert all("b.jpg" not in g for g in loose)
+
+
+def test_similar_for_an_indexed_photo_lists_its_copies_first(
+    indexed: tuple[Library, dict[str, Path]], embedder: EmbedderProvider,
+) -> None:
+    lib, photos = indexed
+    hits = find_similar(lib, photos["chelsea"], embedder, top=5)
+    names = [Path(h.photo.path).name for h in hits]
+    assert "chelsea.jpg" not in names  # never the query itself
+    assert set(names[:2]) == {"cat-small.jpg", "cat.png"}
+    assert all(h.kind == "duplicate" for h in hits[:2])
+    assert hits[2].kind == "similar"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+def test_similar_for_an_outside_image_does_not_add_it(
+    indexed: tuple[Library, dict[str, Path]], embedder: EmbedderProvider, tmp_path: Path,
+) -> None:
+    lib, photos = indexed
+    outside = save(sample("coffee.png", 300), tmp_path / "elsewhere" / "query.webp")
+    before = lib.catalog.file_count()
+    hits = find_similar(lib, outside, embedder, top=3)
+    assert Path(hits[0].photo.path).name.startswith("coffee")
+    assert hits[0].match == "near-duplicate"
+    assert lib.catalog.file_count() == before
+    # byte-identical to an indexed photo: an exact match with score 1
+    hits = find_similar(lib, photos["rocket"].rename(tmp_path / "r.jpg"), embedder, top=2)
+    assert (Path(hits[0].photo.path).name, hits[0].match, hits[0].score) == (
+        "rocket.jpg", "exact", 1.0)
+
+
+def test_similar_refuses_a_file_that_is_not_an_image(
+    indexed: tuple[Library, dict[str, Path]], embedder: EmbedderProvider, tmp_path: Path,
+) -> None:
+    lib, _ = indexed
+    bogus = tmp_path / "x.jpg"
+    bogus.write_text("not a photo")
+    with pytest.raises(QueryError, match="not an image"):
+        find_similar(lib, bogus, embedder)
+    Image.new("RGB", (8, 8)).save(tmp_path / "tiny.png")
+    assert find_similar(lib, tmp_path / "tiny.png", embedder, top=1)
