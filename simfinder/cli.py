@@ -178,8 +178,12 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
-    from simfinder.app.usecases import EmbedderProvider, open_library, similar_as_json
-    from simfinder.app.usecases import similar_photos
+    from simfinder.app.usecases import (
+        EmbedderProvider,
+        open_library,
+        similar_as_json,
+        similar_photos,
+    )
     from simfinder.core.search import QueryError
 
     image = Path(args.image).expanduser()
@@ -267,6 +271,7 @@ class ProgressBar:
         self.out = out
         self.tty = out.isatty()
         self._last_line = 0.0
+        self._last_text = ""
         self._drawn = False
 
     def __call__(self, progress: object) -> None:
@@ -285,15 +290,16 @@ class ProgressBar:
                 f"  {progress.rate:.1f} photos/s  ETA {eta_text}"
             )
         if self.tty:
-            cols = os.get_terminal_size(self.out.fileno()).columns if self.tty else 80
+            cols = os.get_terminal_size(self.out.fileno()).columns
             self.out.write("\r" + text[: cols - 1].ljust(cols - 1))
             self.out.flush()
             self._drawn = True
         else:
             now = time.monotonic()
             done = progress.total and progress.done >= progress.total
-            if now - self._last_line >= 5.0 or done:
+            if text != self._last_text and (now - self._last_line >= 5.0 or done):
                 self._last_line = now
+                self._last_text = text
                 self.out.write(text + "\n")
                 self.out.flush()
 
@@ -304,7 +310,7 @@ class ProgressBar:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

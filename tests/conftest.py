@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageEnhance
+from PIL import ImageEnhance
 
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.config import CACHE_ENV

@@ -14,7 +14,6 @@ from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library
 from simfinder.core.search import QueryError, find_similar
 from simfinder.core.similarity import Strictness
-
 from tests.photos import sample, save
 
 

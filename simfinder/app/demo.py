@@ -2,7 +2,7 @@
 
 The originals are the public-domain sample photos that the scikit-image wheel carries (read from
 the installed package, never downloaded); the copies are made here the ways duplicates arise in
-real libraries: resized, re-encoded, cropped, rotated, colour-edited, converted, copied.
+real libraries: resized, re-encoded, cropped, colour-edited, converted, copied.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _half(im: Image.Image) -> Image.Image:
 
 
 def _crop(im: Image.Image) -> Image.Image:
-    dx, dy = im.width // 12, im.height // 12
+    dx, dy = im.width // 30, im.height // 30
     return im.crop((dx, dy, im.width - dx, im.height - dy))
 
 
@@ -58,8 +58,9 @@ COPIES: list[tuple[str, str, _Edit, str, dict[str, int]]] = [
     ("coffee.png", "copies/coffee-warmer.png", _warmer, "PNG", {}),
     ("astronaut.png", "copies/astronaut.webp", lambda im: im, "WEBP", {"quality": 80}),
     ("rocket.jpg", "copies/rocket-half.png", _half, "PNG", {}),
-    ("hubble.jpg", "copies/hubble-rotated.jpg", lambda im: im.rotate(90, expand=True), "JPEG",
-     {"quality": 90}),
+    ("hubble.jpg", "copies/hubble-75%.png",
+     lambda im: im.resize((im.width * 3 // 4, im.height * 3 // 4), Image.Resampling.BICUBIC),
+     "PNG", {}),
 ]
 
 # Byte-identical copies: what backups and imports leave behind.

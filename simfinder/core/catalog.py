@@ -360,7 +360,9 @@ class Catalog:
                 matrix[i] = np.frombuffer(r[1], dtype=np.float32, count=dim)
         return ids, matrix
 
-    def hashes(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    def hashes(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         """Content ids with their pHash and dHash as unsigned 64-bit arrays."""
         rows = self._db.execute("SELECT id, phash, dhash FROM contents ORDER BY id").fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from filelock import FileLock, Timeout
 
 from simfinder.core.catalog import Catalog
@@ -85,10 +86,11 @@ class Library:
         """Forget the in-memory index (next use reloads and reconciles it)."""
         self._vectors = None
 
-    def vector_of(self, content_id: int) -> np.ndarray | None:
+    def vector_of(self, content_id: int) -> npt.NDArray[np.float32] | None:
         if content_id not in self.vectors.labels():
             return None
-        return self.vectors.vectors([content_id])[0]
+        vec: npt.NDArray[np.float32] = self.vectors.vectors([content_id])[0]
+        return vec
 
     # -- exclusive writing ------------------------------------------------------------------
 

@@ -16,10 +16,12 @@ log = logging.getLogger(__name__)
 
 # Extensions that are certainly not photos: skipped without opening them.
 _NOT_PHOTOS = frozenset(
-    ".txt .md .pdf .doc .docx .xls .xlsx .ppt .pptx .odt .ods .csv .json .xml .html .htm .css .js"
-    " .py .c .h .zip .gz .tar .7z .rar .xz .bz2 .iso .dmg .exe .dll .so .bin .dat .db .sqlite"
-    " .mp3 .ogg .flac .wav .m4a .aac .opus .mp4 .mov .avi .mkv .webm .m4v .mts .m2ts .3gp .wmv"
-    " .xmp .aae .thm .lrv .ini .log .nfo .url .lnk .torrent .ds_store .pp3 .dop".split()
+    (
+        ".txt .md .pdf .doc .docx .xls .xlsx .ppt .pptx .odt .ods .csv .json .xml .html .htm"
+        " .css .js .py .c .h .zip .gz .tar .7z .rar .xz .bz2 .iso .dmg .exe .dll .so .bin .dat"
+        " .db .sqlite .mp3 .ogg .flac .wav .m4a .aac .opus .mp4 .mov .avi .mkv .webm .m4v .mts"
+        " .m2ts .3gp .wmv .xmp .aae .thm .lrv .ini .log .nfo .url .lnk .torrent .pp3 .dop"
+    ).split()
 )
 
 # Leading bytes of the image formats we decode, for files whose name does not say what they are.

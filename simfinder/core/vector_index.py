@@ -7,6 +7,7 @@ crash, it is brought back in step from the catalog on open rather than trusted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -84,10 +85,9 @@ class VectorIndex:
     def remove(self, labels: list[int]) -> None:
         for lab in labels:
             if lab in self._labels:
-                try:
+                # RuntimeError: deleted before the last save; hnswlib still lists it.
+                with contextlib.suppress(RuntimeError):
                     self._index.mark_deleted(lab)
-                except RuntimeError:
-                    pass  # deleted before the last save; hnswlib still lists it
                 self._labels.discard(lab)
                 self.dirty = True
 
