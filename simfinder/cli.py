@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what the library holds")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("check", help="verify that catalog, vectors and thumbnails agree")
+    p.add_argument("--repair", action="store_true", help="fix what can be fixed")
+
     sub.add_parser("demo", help="build a small demo photo folder, index it, show results")
     return parser
 
@@ -232,6 +235,30 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import open_library
+    from simfinder.core.check import check_library
+
+    library = open_library(args.library)
+    try:
+        with library.writing(timeout=0 if not args.repair else 10):
+            report = check_library(library, repair=args.repair)
+    finally:
+        library.close()
+    if not report.problems:
+        print("The library is consistent.")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    for fix in report.repaired:
+        print(f"repaired: {fix}")
+    if args.repair and report.ok:
+        return 0
+    if not args.repair:
+        print("Run `simfinder check --repair` to fix them.")
+    return 1
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simfinder.app.demo import build_demo_folder
     from simfinder.config import demo_dirs
@@ -257,6 +284,7 @@ _COMMANDS = {
     "duplicates": _cmd_duplicates,
     "similar": _cmd_similar,
     "status": _cmd_status,
+    "check": _cmd_check,
     "demo": _cmd_demo,
 }
 

@@ -48,8 +48,8 @@ def test_save_load_and_retain_bring_the_index_in_step(tmp_path: Path) -> None:
     vi.save(path)
     loaded = VectorIndex.load(path, 16)
     # the catalog says: 0..7 exist, 8 was deleted, 10 is new and missing from the file
-    missing = loaded.retain({0, 1, 2, 3, 4, 5, 6, 7, 10})
-    assert missing == {10}
+    missing, stale = loaded.retain({0, 1, 2, 3, 4, 5, 6, 7, 10})
+    assert (missing, stale) == ({10}, 1)  # 9 was already deleted in the file, 8 was live
     assert loaded.labels() == set(range(8))
     labels, _ = loaded.query(vecs, 8)
     assert set(labels.ravel().tolist()) == set(range(8))

@@ -71,7 +71,7 @@ class Library:
         if index is None:
             index = VectorIndex(self.dim)
         ids, _ = self.catalog.embeddings(self.model_name, self.dim, with_vectors=False)
-        missing = index.retain(set(ids.tolist()))
+        missing, _ = index.retain(set(ids.tolist()))
         if missing:
             log.info("adding %d vectors missing from the index", len(missing))
             want, matrix = self.catalog.embeddings(self.model_name, self.dim, only=missing)

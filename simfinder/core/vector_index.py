@@ -7,7 +7,6 @@ crash, it is brought back in step from the catalog on open rather than trusted.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import tempfile
@@ -82,23 +81,29 @@ class VectorIndex:
             return False  # hnswlib has never seen it
         return True
 
-    def remove(self, labels: list[int]) -> None:
+    def remove(self, labels: list[int]) -> int:
+        """Delete labels; returns how many were live in hnswlib until now."""
+        live = 0
         for lab in labels:
             if lab in self._labels:
-                # RuntimeError: deleted before the last save; hnswlib still lists it.
-                with contextlib.suppress(RuntimeError):
+                try:
                     self._index.mark_deleted(lab)
+                    live += 1
+                except RuntimeError:
+                    pass  # deleted before the last save; hnswlib still lists it
                 self._labels.discard(lab)
                 self.dirty = True
+        return live
 
-    def retain(self, expected: set[int]) -> set[int]:
-        """Drop labels the catalog no longer has; return the expected labels still missing.
+    def retain(self, expected: set[int]) -> tuple[set[int], int]:
+        """Drop labels the catalog no longer has. Returns the expected labels still missing and
+        how many live vectors had to be dropped (both 0 when index and catalog agree).
 
         Catalog content ids are never reused, so a label that is both listed here and expected
         holds that content's vector.
         """
-        self.remove(sorted(self._labels - expected))
-        return expected - self._labels
+        dropped = self.remove(sorted(self._labels - expected))
+        return expected - self._labels, dropped
 
     def vectors(self, labels: list[int]) -> npt.NDArray[np.float32]:
         if not labels:
