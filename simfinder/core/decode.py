@@ -373,7 +373,7 @@ def _decode_opened(
     im.load()
     if meta is None:
         meta = _read_meta(im)
-    # Re-read the orientation after load(): some plugins (Pillow >= 11.2 TIFF) apply it while
+    # Re-read the orientation after load(): some plugins (TIFF in Pillow 13) apply it while
     # loading, report the upright size from the start and drop the tag; what is left is ours.
     orientation = orientation_override or _pending_orientation(im)
     return _finish(im, full_size, orientation, max_side, fmt, meta)
