@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import sqlite3
-import time
 from pathlib import Path
 
 import imagehash
@@ -288,14 +287,12 @@ def test_pairs_within_accepts_sqlite_int64() -> None:
     assert np.array_equal(pairs_within(values.view(np.int64), 6), pairs_within(values, 6))
 
 
-def test_pairs_within_100k_is_fast() -> None:
+def test_pairs_within_finds_planted_pairs_among_100k() -> None:
+    # Speed is measured in bench/, not here; this checks the multi-index path at scale.
     rng = np.random.default_rng(11)
     values = rng.integers(0, 2**64, size=100_000, dtype=np.uint64)
     values[50_000:50_100] = values[:100] ^ np.uint64(0b1011)  # 100 planted pairs at distance 3
-    started = time.perf_counter()
     result = pairs_within(values, 10)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10.0  # ~1 s on 2 cores; the all-pairs scan takes ~15 s
     found = {tuple(p) for p in result.tolist()}
     assert all((i, 50_000 + i) in found for i in range(100))
     for i, j in result.tolist():
