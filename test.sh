@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup-venv.sh test
 export QT_QPA_PLATFORM=offscreen
-.venv/bin/ruff check simfinder tests bench
+.venv/bin/ruff check .
 .venv/bin/mypy simfinder/core
 .venv/bin/python -m pytest "$@"
