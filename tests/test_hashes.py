@@ -23,6 +23,7 @@ from simfinder.core.hashes import (
     from_sqlite_int,
     hamming_distances,
     pairs_within,
+    pairwise_distances,
     to_sqlite_int,
 )
 
@@ -297,3 +298,11 @@ def test_pairs_within_finds_planted_pairs_among_100k() -> None:
     assert all((i, 50_000 + i) in found for i in range(100))
     for i, j in result.tolist():
         assert popcount(int(values[i]) ^ int(values[j])) <= 10
+
+
+def test_pairwise_distances_match_bit_counts() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 2**64, size=200, dtype=np.uint64)
+    b = rng.integers(0, 2**64, size=200, dtype=np.uint64)
+    got = pairwise_distances(a, b.view(np.int64))
+    assert got.tolist() == [bin(int(x) ^ int(y)).count("1") for x, y in zip(a, b, strict=True)]

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.catalog import PhotoRecord
-from simfinder.core.hashes import hamming_distances, pairs_within
+from simfinder.core.hashes import pairs_within, pairwise_distances
 from simfinder.core.library import Library
 from simfinder.core.similarity import RULES, Evidence, Strictness, is_near_duplicate, score
 
@@ -97,8 +97,10 @@ def near_duplicate_pairs(
     pair_list = sorted(candidates)
     for start in range(0, len(pair_list), 4096):
         chunk_pairs = pair_list[start : start + 4096]
-        evidences = _evidence(library, chunk_pairs, position, phashes, dhashes, live)
-        for pair, ev in zip(chunk_pairs, evidences, strict=True):
+        for pair, ev in zip(
+            chunk_pairs, _evidence(library, chunk_pairs, position, phashes, dhashes, live),
+            strict=True,
+        ):
             if ev is not None and is_near_duplicate(ev, strictness):
                 accepted[pair] = score(ev)
     return accepted
@@ -112,20 +114,23 @@ def _evidence(
     dhashes: npt.NDArray[np.uint64],
     live: set[int],
 ) -> list[Evidence | None]:
+    """Evidence for a chunk of pairs, computed with array operations."""
     wanted = sorted({c for pair in pairs for c in pair if c in live})
-    vecs = library.vectors.vectors(wanted)
     row_of = {c: i for i, c in enumerate(wanted)}
-    out: list[Evidence | None] = []
-    for a, b in pairs:
-        if a not in row_of or b not in row_of:
-            out.append(None)
-            continue
-        cos = float(np.dot(vecs[row_of[a]], vecs[row_of[b]]))
-        pa, pb = position[a], position[b]
-        dp = int(hamming_distances(phashes[pb : pb + 1], int(phashes[pa]))[0])
-        dd = int(hamming_distances(dhashes[pb : pb + 1], int(dhashes[pa]))[0])
-        out.append(Evidence(cos, dp, dd))
-    return out
+    vecs = library.vectors.vectors(wanted)
+    ok = np.array([a in row_of and b in row_of for a, b in pairs], dtype=bool)
+    ra = np.array([row_of.get(a, 0) for a, _ in pairs], dtype=np.int64)
+    rb = np.array([row_of.get(b, 0) for _, b in pairs], dtype=np.int64)
+    pa = np.array([position[a] for a, _ in pairs], dtype=np.int64)
+    pb = np.array([position[b] for _, b in pairs], dtype=np.int64)
+    cos = np.einsum("ij,ij->i", vecs[ra], vecs[rb]) if len(wanted) else np.zeros(len(pairs))
+    dp = pairwise_distances(phashes[pa], phashes[pb])
+    dd = pairwise_distances(dhashes[pa], dhashes[pb])
+    return [
+        Evidence(float(c), int(p), int(d)) if good else None
+        for c, p, d, good in zip(cos.tolist(), dp.tolist(), dd.tolist(), ok.tolist(),
+                                 strict=True)
+    ]
 
 
 def find_duplicate_groups(

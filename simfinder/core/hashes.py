@@ -134,6 +134,11 @@ def hamming_distances(hashes: npt.ArrayLike, query: int) -> npt.NDArray[np.uint8
     return _popcount(arr ^ np.uint64(query & _U64_MASK))
 
 
+def pairwise_distances(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+    """Hamming distance between ``a[i]`` and ``b[i]`` for each i (arrays of equal shape)."""
+    return _popcount(_as_u64(a) ^ _as_u64(b))
+
+
 # --------------------------------------------------------------------------- pairs_within
 
 _EMPTY_PAIRS_SHAPE: Final = (0, 2)
