@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.report import write_section  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
 from simfinder.core.decode import decode_photo  # noqa: E402
 from simfinder.core.indexer import Indexer  # noqa: E402
@@ -88,22 +89,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(text, "bench/index_throughput.py --write")
+        write_section(SECTION, text, "bench/index_throughput.py --write")
     return 0
-
-
-def write_section(body: str, command: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    old = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    block = f"{SECTION}\n\nCommand: `.venv/bin/python {command}`\n\n{body}\n"
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + block + (old[nxt + 1 :] if nxt != -1 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    doc.parent.mkdir(exist_ok=True)
-    doc.write_text(new)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures with a same-run baseline and can write docs/benchmarks.md."""
