@@ -6,13 +6,16 @@ Exit status: 0 on success, 2 on bad usage, 1 on failure with one clear line on s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -66,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="fix what can be fixed")
 
     sub.add_parser("demo", help="build a small demo photo folder, index it, show results")
+
+    p = sub.add_parser("gui", help="open the desktop app (the default without a command)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="photo folders to add and index")
+    p.add_argument("--demo", action="store_true",
+                   help="open the demo library, building and indexing the demo photos")
     return parser
 
 
@@ -86,9 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+    if args.command is None:  # `simfinder` alone opens the GUI
+        args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
     try:
         return _COMMANDS[args.command](args)
     except UsageError as exc:
@@ -113,15 +120,44 @@ def _cmd_index(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such folder: {', '.join(missing)}")
+    from simfinder.core.progress import CancelToken
+
     library = open_library(args.library)
     bar = ProgressBar(sys.stderr)
-    try:
-        report = index_folders(library, paths, EmbedderProvider(args.device), progress=bar)
-    finally:
-        bar.close()
-        library.close()
+    cancel = CancelToken()
+    with _first_interrupt_cancels(cancel):
+        try:
+            report = index_folders(library, paths, EmbedderProvider(args.device),
+                                   progress=bar, cancel=cancel)
+        finally:
+            bar.close()
+            library.close()
     _print_index_summary(report, sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _first_interrupt_cancels(cancel: object) -> Iterator[None]:
+    """Ctrl+C once: finish the batch in hand, save, summarise. Twice: stop at once."""
+    from simfinder.core.progress import CancelToken
+
+    assert isinstance(cancel, CancelToken)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("\nStopping after the photos in hand (Ctrl+C again to stop at once)...",
+              file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_index_summary(report: object, out: TextIO) -> None:
@@ -279,6 +315,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from simfinder.gui.app import NoDisplay, run
+
+    try:
+        return run(args.library, args.paths, demo=args.demo)
+    except NoDisplay as exc:
+        print(f"simfinder: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
 _COMMANDS = {
     "index": _cmd_index,
     "duplicates": _cmd_duplicates,
@@ -286,6 +334,7 @@ _COMMANDS = {
     "status": _cmd_status,
     "check": _cmd_check,
     "demo": _cmd_demo,
+    "gui": _cmd_gui,
 }
 
 

@@ -158,3 +158,32 @@ def test_demo_builds_indexes_and_shows_results(tmp_path: Path, embedder: object)
         groups
     assert {"coins.png", "backup/coins (1).png"} in groups
     assert not any({"motorcycle-left.png", "motorcycle-right.png"} <= g for g in groups)
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(
+    tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: object,
+) -> None:
+    import signal
+
+    photos = photo_folder()
+    for i in range(200):  # seconds of work, so the interrupt lands mid-run
+        (tmp_path / "photos" / f"copy{i}.jpg").write_bytes(
+            photos["astronaut"].read_bytes() + i.to_bytes(2, "big"))
+    lib = tmp_path / "lib"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simfinder", "--library", str(lib), "index",
+         str(tmp_path / "photos")],
+        stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait until indexing has begun
+        if line.startswith("Found"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "Stopping after the photos in hand" in err
+    assert "Cancelled in" in err and "Traceback" not in err
+    resumed = run("--library", str(lib), "index", str(tmp_path / "photos"))
+    assert resumed.returncode == 0
+    status = json.loads(run("--library", str(lib), "status", "--json").stdout)
+    assert status["photos"] == len(photos) + 200

@@ -206,3 +206,23 @@ def test_one_writer_at_a_time(library: Library, embedder: EmbedderProvider,
     with other.writing(), pytest.raises(LibraryBusy, match="busy"):
         index_folders(library, [tmp_path], embedder)
     other.close()
+
+
+def test_photos_from_another_model_are_embedded_again(
+    library: Library, photo_folder: Callable[..., dict[str, Path]],
+    embedder: EmbedderProvider, tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    root = tmp_path / "photos"
+    Indexer(library, embedder).run([root])
+    n = library.catalog.content_count()
+    library.catalog._db.execute("UPDATE contents SET model = 'older-model' WHERE id % 2 = 0")
+    library.catalog._db.commit()
+    library.drop_vectors()
+    assert len(library.vectors) < n  # the old model's vectors are not mixed in
+    counting = CountingEmbedder(embedder)
+    report = Indexer(library, counting).run([root])
+    assert library.catalog.models() == {library.model_name: n}
+    assert counting.embedded == report.indexed > 0
+    assert len(library.vectors) == n
+    assert library.catalog.file_count() == len(photos)

@@ -282,6 +282,11 @@ class Catalog:
         rows = self._db.execute("SELECT digest, id FROM contents WHERE model = ?", (model,))
         return {bytes(r[0]): int(r[1]) for r in rows}
 
+    def content_ids_not_of(self, model: str) -> set[int]:
+        """Contents whose features another model made (to be computed again)."""
+        rows = self._db.execute("SELECT id FROM contents WHERE model != ?", (model,))
+        return {int(r[0]) for r in rows}
+
     def put_content(self, features: ContentFeatures) -> int:
         """Insert or refresh a content's features; returns its id. Call inside a transaction."""
         blob = np.ascontiguousarray(features.embedding, dtype=np.float32).tobytes()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -133,6 +134,9 @@ class Indexer:
 
         known_files: dict[str, tuple[int, int]] = {}
         known_errors: dict[str, tuple[int, int]] = {}
+        # Photos whose features came from another model are redone even if unchanged.
+        stale_contents = lib.catalog.content_ids_not_of(lib.model_name)
+        stale_files: set[str] = set()
         for root in roots:
             if not root.is_dir():
                 # A single photo given as a root.
@@ -142,13 +146,15 @@ class Indexer:
                 continue
             for path, state in lib.catalog.file_states_under(str(root)).items():
                 known_files[path] = (state.size, state.mtime_ns)
+                if state.content_id in stale_contents:
+                    stale_files.add(path)
             for path, err in lib.catalog.errors_under(str(root)).items():
                 known_errors[path] = (err.size, err.mtime_ns)
 
         todo: list[ScannedFile] = []
         for f in scan.files:
             stamp = (f.size, f.mtime_ns)
-            if known_files.get(f.path) == stamp:
+            if known_files.get(f.path) == stamp and f.path not in stale_files:
                 report.unchanged += 1
             elif known_errors.get(f.path) == stamp:
                 report.failed_before += 1
@@ -325,11 +331,11 @@ class Indexer:
         seen_paths = {f.path for f in seen}
         # A folder we could not list may still hold its photos (unmounted drive, permissions):
         # never take its files as deleted.
-        blind = tuple(p.rstrip("/") + "/" for p, _ in unreadable)
+        blind = tuple(p.rstrip(os.sep) + os.sep for p, _ in unreadable)
         gone = [
             p
             for p in list(known_files) + list(known_errors)
-            if p not in seen_paths and not p.startswith(blind) and p + "/" not in blind
+            if p not in seen_paths and not (p + os.sep).startswith(blind)
         ]
         with lib.catalog.transaction():
             lib.catalog.remove_files(gone)
