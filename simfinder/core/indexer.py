@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,7 +26,7 @@ from simfinder.core.catalog import ContentFeatures, ErrorRecord
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
 from simfinder.core.hashes import PerceptualHashes, compute_hashes, to_sqlite_int
-from simfinder.core.library import Library
+from simfinder.core.library import Library, LibraryWriteError
 from simfinder.core.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from simfinder.core.scan import ScannedFile, scan_folders
 from simfinder.core.thumbs import encode_thumbnail
@@ -44,6 +45,16 @@ def file_digest(path: str) -> bytes:
         while chunk := fh.read(_READ_CHUNK):
             h.update(chunk)
     return h.digest()
+
+
+# Failures that may go away with the file unchanged (permissions fixed, drive back, memory
+# free): retried on every run, unlike corrupt or non-image files, which wait for a change.
+_TRANSIENT_PREFIXES = ("permission denied", "file vanished", "cannot read file", "read error",
+                       "out of memory")
+
+
+def is_transient(reason: str) -> bool:
+    return reason.startswith(_TRANSIENT_PREFIXES)
 
 
 @dataclass(slots=True)
@@ -137,6 +148,7 @@ class Indexer:
         # Photos whose features came from another model are redone even if unchanged.
         stale_contents = lib.catalog.content_ids_not_of(lib.model_name)
         stale_files: set[str] = set()
+        retry: set[str] = set()
         for root in roots:
             if not root.is_dir():
                 # A single photo given as a root.
@@ -150,25 +162,32 @@ class Indexer:
                     stale_files.add(path)
             for path, err in lib.catalog.errors_under(str(root)).items():
                 known_errors[path] = (err.size, err.mtime_ns)
+                if is_transient(err.reason):
+                    retry.add(path)
 
         todo: list[ScannedFile] = []
         for f in scan.files:
             stamp = (f.size, f.mtime_ns)
             if known_files.get(f.path) == stamp and f.path not in stale_files:
                 report.unchanged += 1
-            elif known_errors.get(f.path) == stamp:
+            elif known_errors.get(f.path) == stamp and f.path not in retry:
                 report.failed_before += 1
             else:
                 todo.append(f)
 
         try:
-            self._process(todo, report, progress, cancel, on_indexed)
-        except Cancelled:
-            report.cancelled = True
-        if not report.cancelled:
-            self._forget_vanished(roots, scan.files, scan.unreadable, known_files, known_errors,
-                                  report)
-        lib.save_vectors()
+            try:
+                self._process(todo, report, progress, cancel, on_indexed)
+            except Cancelled:
+                report.cancelled = True
+            if not report.cancelled:
+                self._forget_vanished(roots, scan.files, scan.unreadable, known_files,
+                                      known_errors, report)
+            lib.save_vectors()
+        except (OSError, sqlite3.Error) as exc:
+            # Photo files are only read in the workers, whose errors become per-file records:
+            # what reaches here is the library's own storage failing. What was committed stays.
+            raise LibraryWriteError.from_exception(lib.root, exc) from exc
         report.elapsed = time.monotonic() - started
         return report
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,24 @@ LOCK_FILE = "writer.lock"
 
 class LibraryBusy(RuntimeError):
     """Another process is indexing or changing this library right now."""
+
+
+class LibraryWriteError(RuntimeError):
+    """The library folder cannot be written (disk full, read-only, permissions)."""
+
+    @classmethod
+    def from_exception(cls, root: Path, exc: BaseException) -> LibraryWriteError:
+        reason = str(exc)
+        code = getattr(exc, "errno", None)
+        if code == errno.ENOSPC or "disk is full" in reason or "disk full" in reason:
+            reason = "the disk is full"
+        elif code == errno.EROFS or "readonly" in reason or "read-only" in reason:
+            reason = "it is on a read-only disk"
+        elif code in (errno.EACCES, errno.EPERM):
+            reason = "permission denied"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        return cls(f"cannot write to the library {root}: {reason}")
 
 
 class Library:
