@@ -226,3 +226,17 @@ def test_photos_from_another_model_are_embedded_again(
     assert counting.embedded == report.indexed > 0
     assert len(library.vectors) == n
     assert library.catalog.file_count() == len(photos)
+
+
+def test_temp_files_of_a_killed_run_are_cleared(
+    library: Library, photo_folder: Callable[..., dict[str, Path]],
+    embedder: EmbedderProvider, tmp_path: Path,
+) -> None:
+    photo_folder()
+    half_index = library.root / ".vectors-abc123.tmp"
+    half_index.write_bytes(b"half")
+    half_thumb = library.thumbs.root / "ab" / ".abcd.jpg.xyz.tmp"
+    half_thumb.parent.mkdir(parents=True)
+    half_thumb.write_bytes(b"half")
+    Indexer(library, embedder).run([tmp_path / "photos"])
+    assert not half_index.exists() and not half_thumb.exists()

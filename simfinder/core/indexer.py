@@ -128,6 +128,8 @@ class Indexer:
         report = IndexReport()
         lib = self.library
         roots = [Path(r).expanduser().resolve() for r in roots]
+        if lib.remove_stale_temp_files():
+            log.info("removed temp files left by an interrupted run")
         for root in roots:
             if root.is_dir():
                 lib.catalog.add_folder(str(root))

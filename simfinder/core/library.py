@@ -111,6 +111,13 @@ class Library:
         vec: npt.NDArray[np.float32] = self.vectors.vectors([content_id])[0]
         return vec
 
+    def remove_stale_temp_files(self) -> int:
+        """Delete temp files a killed writer left behind. Only call while holding `writing()`."""
+        stale = [*self.root.glob(".*.tmp"), *self.thumbs.root.glob("??/.*.tmp")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     # -- exclusive writing ------------------------------------------------------------------
 
     @contextmanager

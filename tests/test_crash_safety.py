@@ -1,0 +1,84 @@
+"""SIGKILL at random moments while indexing: the library always opens, agrees with itself, and
+a resumed run ends exactly where an uninterrupted run does."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import ImageOps
+
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.check import check_library
+from simfinder.core.indexer import Indexer
+from simfinder.core.library import Library
+from tests.photos import sample, save
+
+TRIALS = 8
+
+
+def make_photos(root: Path) -> None:
+    names = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
+             "coins.png", "hubble_deep_field.jpg", "motorcycle_left.png"]
+    for i, name in enumerate(names):
+        im = sample(name, 300)
+        for j in range(6):  # distinct files: rotated, mirrored, re-encoded variants
+            variant = ImageOps.mirror(im) if j % 2 else im
+            save(variant.rotate(90 * (j // 2), expand=True), root / f"{i}" / f"{j}.jpg",
+                 quality=70 + j)
+
+
+def state(lib: Library) -> dict[str, bytes]:
+    return {p.path: p.digest for p in lib.catalog.photos()}
+
+
+def test_kill_at_random_moments_then_resume(tmp_path: Path,
+                                            embedder: EmbedderProvider) -> None:
+    photos = tmp_path / "photos"
+    make_photos(photos)
+    reference = Library.open(tmp_path / "reference")
+    Indexer(reference, embedder).run([photos])
+    expected = state(reference)
+    assert len(expected) == 48
+
+    rng = random.Random(20261124)
+    killed_midway = 0
+    for trial in range(TRIALS):
+        lib_dir = tmp_path / f"lib{trial}"
+        # Several kills per library: a kill can land on a run that is itself resuming.
+        for _ in range(2):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "simfinder", "--library", str(lib_dir), "index",
+                 str(photos)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            time.sleep(rng.uniform(0.4, 2.5))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed_midway += 1
+            proc.wait()
+
+            # Right after the kill: the library opens and its parts agree.
+            lib = Library.open(lib_dir)
+            assert lib.catalog.integrity_problems() == []
+            contents = lib.catalog.content_count()
+            assert len(lib.vectors) == contents
+            for p in lib.catalog.photos():
+                assert lib.thumbs.has(p.digest), p.path
+                assert expected[p.path] == p.digest
+            lib.close()
+
+        lib = Library.open(lib_dir)
+        report = Indexer(lib, embedder).run([photos])
+        assert not report.cancelled and report.failed == []
+        assert state(lib) == expected  # no photo lost, none twice
+        assert len(lib.vectors) == reference.catalog.content_count()
+        assert check_library(lib).problems == []
+        assert not list(lib_dir.rglob("*.tmp"))
+        lib.close()
+    assert killed_midway >= TRIALS  # the kills really landed while indexing ran
