@@ -1,0 +1,118 @@
+"""Use cases the gallery (GUI) needs on top of indexing and search: forgetting a folder, looking up
+freshly indexed photos, keeping a long-lived reader's vector index in step, wording matches."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from simfinder.core.catalog import ErrorRecord, PhotoRecord
+from simfinder.core.library import Library
+from simfinder.core.search import SimilarHit
+from simfinder.core.similarity import Strictness, is_near_duplicate
+
+log = logging.getLogger(__name__)
+
+
+def _is_under(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    folder: str
+    photos: int  # files forgotten
+    contents: int  # distinct contents no longer in the library (vectors, thumbnails dropped)
+
+
+def forget_folder(library: Library, folder: str | os.PathLike[str]) -> ForgetReport:
+    """Remove a folder from the library: its files leave the catalog, contents nothing else
+    points at leave the vector index and the thumbnail cache. The photos on disk are never
+    touched. Files that another remembered folder still covers (nested folders) stay.
+
+    Holds the library's writer lock (raises LibraryBusy while an indexer runs)."""
+    root = str(Path(folder).expanduser()).rstrip(os.sep) or os.sep
+    with library.writing():
+        cat = library.catalog
+        others = [f for f in cat.folders() if f != root]
+
+        def still_covered(path: str) -> bool:
+            return any(_is_under(path, other) for other in others)
+
+        files = [p for p in cat.file_states_under(root) if not still_covered(p)]
+        errors = [p for p in cat.errors_under(root) if not still_covered(p)]
+        with cat.transaction():
+            cat.remove_files(files + errors)
+            orphans = cat.remove_orphan_contents()
+        cat.remove_folder(root)
+        if orphans:
+            library.vectors.remove([cid for cid, _ in orphans])
+            for _, digest in orphans:
+                library.thumbs.remove(digest)
+            library.save_vectors()
+    log.info("forgot folder %s: %d photos, %d contents", root, len(files), len(orphans))
+    return ForgetReport(root, len(files), len(orphans))
+
+
+def photos_at(library: Library, paths: Iterable[str]) -> list[PhotoRecord]:
+    """The catalog records of indexed paths (paths not in the catalog are left out)."""
+    out: list[PhotoRecord] = []
+    for path in paths:
+        record = library.catalog.photo(path)
+        if record is not None:
+            out.append(record)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySnapshot:
+    """What a view shows of a library at one moment."""
+
+    photos: list[PhotoRecord]
+    folders: list[str]
+    errors: list[ErrorRecord]
+
+
+def library_snapshot(library: Library) -> LibrarySnapshot:
+    cat = library.catalog
+    return LibrarySnapshot(cat.photos(), cat.folders(), cat.errors())
+
+
+def refresh_vectors(library: Library) -> int:
+    """Bring a reader's in-memory vector index in step with the catalog after another thread or
+    process indexed or forgot photos; cheap when nothing changed. Returns how many were added."""
+    index = library.vectors
+    ids, _ = library.catalog.embeddings(library.model_name, library.dim, with_vectors=False)
+    missing, _ = index.retain({int(i) for i in ids.tolist()})
+    if missing:
+        want, matrix = library.catalog.embeddings(library.model_name, library.dim, only=missing)
+        index.add(want, matrix)
+    return len(missing)
+
+
+# Below this score a neighbour is not shown as "similar": on UKBench (4 views of each object),
+# 95% of the pairs of views of one object reach an embedding cosine of 0.64, while 95% of the
+# pairs of different objects stay under 0.45 (99% under 0.53).
+SIMILAR_SCORE_FLOOR = 0.5
+
+
+def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
+    """The hits worth showing as similar (duplicates always are)."""
+    return [h for h in hits if h.match != "similar" or h.score >= SIMILAR_SCORE_FLOOR]
+
+
+# The plain words a person reads for how a photo relates to the query.
+MATCH_WORDS = ("duplicate", "near-duplicate", "similar")
+
+
+def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> str:
+    """"duplicate" (same bytes), "near-duplicate" (by the user's strictness) or "similar"."""
+    if hit.match == "exact" or hit.evidence is None:
+        return "duplicate"
+    if is_near_duplicate(hit.evidence, strictness):
+        return "near-duplicate"
+    return "similar"

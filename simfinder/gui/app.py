@@ -1,0 +1,92 @@
+"""Starting the desktop app: QApplication, settings, crash handler, the main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from simfinder.config import APP_NAME, demo_dirs, resolve_library_dir
+
+log = logging.getLogger(__name__)
+
+# Set by `bench/gui_responsiveness.py`: print when the window is on screen, then quit.
+STARTUP_PROBE_ENV = "SIMFINDER_GUI_STARTUP_PROBE"
+
+
+class NoDisplay(RuntimeError):
+    """There is no screen to show a window on."""
+
+
+def _check_display() -> None:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise NoDisplay("no display to show the window on (DISPLAY and WAYLAND_DISPLAY are "
+                        "unset); use the command-line subcommands, or set QT_QPA_PLATFORM")
+
+
+def run(
+    library: str | os.PathLike[str] | None = None,
+    folders: Sequence[str | os.PathLike[str]] = (),
+    *,
+    demo: bool = False,
+) -> int:
+    """Open the main window on a library (the default one unless given) and run until it is
+    closed. `folders` are added to the library; `demo` opens the demo library, building and
+    indexing the demo photo folder in the background."""
+    _check_display()
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QStyle
+
+    from simfinder import __version__
+    from simfinder.gui.crash import CrashHandler
+    from simfinder.gui.mainwindow import MainWindow
+    from simfinder.gui.settings import AppSettings
+
+    add = [Path(f).expanduser() for f in folders]
+    missing = [str(p) for p in add if not p.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"no such folder: {', '.join(missing)}")
+    if demo:
+        from simfinder.app.demo import build_demo_folder
+
+        library_dir, photos = demo_dirs(library)
+        build_demo_folder(photos)
+        add.append(photos)
+    else:
+        library_dir = resolve_library_dir(library)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("simfinder")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("simfinder")
+    icon_file = Path(__file__).resolve().parents[2] / "resources" / "simfinder.svg"
+    app.setWindowIcon(QIcon(str(icon_file)) if icon_file.is_file()
+                      else app.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon))
+    crash = CrashHandler(parent=app)
+    crash.install()
+
+    settings = AppSettings(QSettings(APP_NAME, APP_NAME))
+    window = MainWindow(library_dir, settings)
+    window.show()
+    window.start(add_folders=add)
+    if os.environ.get(STARTUP_PROBE_ENV):
+        def report() -> None:
+            heavy = sorted(m for m in ("torch", "onnxruntime") if m in sys.modules)
+            print(f"shown {time.time():.6f} heavy={','.join(heavy) or 'none'}", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, report)
+    code = app.exec()
+    crash.uninstall()
+    return int(code)

@@ -1,0 +1,426 @@
+"""The side panel: the photo being looked at and the library's most similar photos, best first,
+each with a score and a plain word (duplicate / near-duplicate / similar). Clicking a result
+moves the query there; Back returns to the previous one."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QElapsedTimer,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simfinder.app.gallery import alike_enough, match_word
+from simfinder.core.catalog import PhotoRecord
+from simfinder.core.search import SimilarHit
+from simfinder.core.similarity import Strictness
+from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
+from simfinder.gui.thumbnails import ThumbnailStore
+
+ScoreRole = Qt.ItemDataRole.UserRole + 10
+WordRole = Qt.ItemDataRole.UserRole + 11
+
+WORD_COLORS = {
+    "duplicate": QColor("#c0392b"),
+    "near-duplicate": QColor("#d35400"),
+    "similar": QColor("#2e6fba"),
+}
+WORD_HELP = {
+    "duplicate": "An exact copy: the same bytes",
+    "near-duplicate": "The same photo, resized, re-encoded, cropped or edited",
+    "similar": "A different photo that looks alike",
+}
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTarget:
+    """What the panel searches with: an indexed photo, or an image from outside the library
+    (a dropped or pasted image, searched without adding it)."""
+
+    path: Path
+    label: str
+    record: PhotoRecord | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.record is None
+
+
+class SimilarModel(QAbstractListModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hits: list[SimilarHit] = []
+        self._words: list[str] = []
+        self.strictness = Strictness.NORMAL
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._hits)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._hits):
+            return None
+        hit = self._hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return os.path.basename(hit.photo.path)
+        if role == RecordRole:
+            return hit.photo
+        if role == ScoreRole:
+            return hit.score
+        if role == WordRole:
+            return self._words[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            word = self._words[index.row()]
+            return f"{describe(hit.photo)}<br><i>{WORD_HELP[word]}</i>"
+        return None
+
+    def set_hits(self, hits: Sequence[SimilarHit]) -> None:
+        self.beginResetModel()
+        self._hits = list(hits)
+        self._words = [match_word(h, self.strictness) for h in self._hits]
+        self.endResetModel()
+
+    def set_strictness(self, strictness: Strictness) -> None:
+        self.strictness = strictness
+        self.set_hits(self._hits)
+
+    def hits(self) -> list[SimilarHit]:
+        return list(self._hits)
+
+    def words(self) -> list[str]:
+        return list(self._words)
+
+    def refresh_thumbnail(self, digest: bytes) -> None:
+        for row, hit in enumerate(self._hits):
+            if hit.photo.digest == digest:
+                idx = self.index(row, 0)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+_ROW_THUMB = 72
+_ROW_PAD = 6
+
+
+class SimilarDelegate(QStyledItemDelegate):
+    def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        return QSize(200, _ROW_THUMB + 2 * _ROW_PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        record: PhotoRecord | None = index.data(RecordRole)
+        if record is None:
+            return
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
+            color = palette.color(QPalette.ColorRole.Highlight)
+            color.setAlpha(70 if state & QStyle.StateFlag.State_Selected else 35)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(rect.adjusted(2, 1, -2, -1), 5, 5)
+        box = QRect(rect.left() + _ROW_PAD, rect.top() + _ROW_PAD, _ROW_THUMB, _ROW_THUMB)
+        draw_thumbnail(painter, box, self.thumbnails, record, palette)
+
+        left = box.right() + 10
+        width = rect.right() - left - _ROW_PAD
+        base: QFont = option.font  # type: ignore[attr-defined]
+        bold = QFont(base)
+        bold.setBold(True)
+        fm_bold = QFontMetrics(bold)
+        fm = QFontMetrics(base)
+        y = rect.top() + _ROW_PAD + 2
+        painter.setFont(bold)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        name = fm_bold.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
+                                  width)
+        painter.drawText(QRect(left, y, width, fm_bold.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        y += fm_bold.height() + 4
+
+        word: str = index.data(WordRole)
+        score: float = index.data(ScoreRole)
+        small = QFont(base)
+        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.9))
+        fm_small = QFontMetrics(small)
+        chip_text = word
+        chip_w = fm_small.horizontalAdvance(chip_text) + 12
+        chip = QRect(left, y, chip_w, fm_small.height() + 4)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(WORD_COLORS[word])
+        painter.drawRoundedRect(chip, chip.height() / 2, chip.height() / 2)
+        painter.setFont(small)
+        painter.setPen(QColor("white"))
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, chip_text)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setFont(base)
+        painter.drawText(QRect(chip.right() + 8, y, width - chip_w - 8, chip.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         f"{score * 100:.0f}% alike")
+        y += chip.height() + 4
+
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        folder = fm.elidedText(os.path.dirname(record.path), Qt.TextElideMode.ElideLeft, width)
+        painter.drawText(QRect(left, y, width, fm.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, folder)
+        painter.restore()
+
+
+class _QueryThumb(QLabel):
+    double_clicked = Signal()
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        self.double_clicked.emit()
+
+
+class SimilarPanel(QWidget):
+    """Shows a query and its neighbours. The window runs the search: the panel asks with
+    `search_requested(target)` and is answered with `show_results` / `show_error`."""
+
+    search_requested = Signal(object)  # QueryTarget
+    open_requested = Signal(object)  # PhotoRecord or Path: show a large preview
+    context_menu_requested = Signal(object, QPoint)  # PhotoRecord, global position
+
+    QUERY_SIDE = 168
+
+    def __init__(self, thumbnails: ThumbnailStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.target: QueryTarget | None = None
+        self.history: list[QueryTarget] = []
+        self._external_pixmap: QPixmap | None = None
+        self._move_clock = QElapsedTimer()
+
+        self.setMinimumWidth(280)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+
+        top = QHBoxLayout()
+        self.back_button = QToolButton(self)
+        self.back_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
+        self.back_button.setText("Back")
+        self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.back_button.setToolTip("Back to the previous photo (Alt+Left)")
+        self.back_button.setShortcut("Alt+Left")
+        self.back_button.setAutoRaise(True)
+        self.back_button.setEnabled(False)
+        self.back_button.clicked.connect(self.go_back)
+        self.title = QLabel("Similar photos", self)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.title.setFont(font)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.back_button)
+        layout.addLayout(top)
+
+        self.query_thumb = _QueryThumb(self)
+        self.query_thumb.setFixedHeight(self.QUERY_SIDE)
+        self.query_thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.query_thumb.setToolTip("Double-click for a large preview")
+        self.query_thumb.double_clicked.connect(self._open_query)
+        layout.addWidget(self.query_thumb)
+
+        self.query_label = QLabel(self)
+        self.query_label.setWordWrap(True)
+        self.query_label.setTextFormat(Qt.TextFormat.RichText)
+        self.query_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.query_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.query_label)
+
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout.addWidget(self.status)
+
+        self.model = SimilarModel(self)
+        self.results = QListView(self)
+        self.results.setModel(self.model)
+        self.results.setItemDelegate(SimilarDelegate(thumbnails, self.results))
+        self.results.setUniformItemSizes(True)
+        self.results.setMouseTracking(True)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results.setFrameShape(QFrame.Shape.NoFrame)
+        self.results.clicked.connect(self._on_result_clicked)
+        self.results.activated.connect(self._on_result_clicked)
+        self.results.customContextMenuRequested.connect(self._on_context_menu)
+        self.results.setAccessibleName("Similar photos")
+        layout.addWidget(self.results, 1)
+
+        thumbnails.thumbnail_ready.connect(self._on_thumbnail)
+        self.clear()
+
+    # -- driving the panel ------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self.target = None
+        self.history.clear()
+        self.back_button.setEnabled(False)
+        self.model.set_hits([])
+        self.query_thumb.clear()
+        self.query_thumb.setText("")
+        self.query_label.setText("")
+        self.status.setText("Click a photo to see the photos most like it.\n\n"
+                            "You can also drop an image here, or paste one (Ctrl+V), to search "
+                            "the library with it.")
+
+    def show_query(self, target: QueryTarget, *, remember: bool = True) -> None:
+        """Start showing `target` (asks the window to search)."""
+        if self.target is not None and remember and self.target != target:
+            self.history.append(self.target)
+        self.target = target
+        self.back_button.setEnabled(bool(self.history))
+        self._external_pixmap = None
+        self._update_query_header()
+        self.model.set_hits([])
+        self.status.setText("Looking for similar photos…")
+        self.search_requested.emit(target)
+
+    def set_external_thumbnail(self, image: QImage) -> None:
+        """The thumbnail of an outside image (decoded off the UI thread by the window)."""
+        if self.target is not None and self.target.external and not image.isNull():
+            self._external_pixmap = QPixmap.fromImage(image)
+            self._update_query_header()
+
+    def show_results(self, hits: Sequence[SimilarHit]) -> None:
+        shown = alike_enough(hits)
+        self.model.set_hits(shown)
+        if not shown:
+            self.status.setText("No photo in the library looks like this one.")
+            return
+        counts = {w: self.model.words().count(w) for w in WORD_COLORS}
+        parts = [f"{n} {w}{'s' if n > 1 else ''}" for w, n in counts.items() if n]
+        self.status.setText(f"Most alike first: {', '.join(parts)}.")
+        self.results.scrollToTop()
+
+    def show_error(self, message: str) -> None:
+        self.model.set_hits([])
+        self.status.setText(f"<b>Could not search with this image.</b><br>{message}")
+
+    def go_back(self) -> None:
+        if not self.history:
+            return
+        target = self.history.pop()
+        self.show_query(target, remember=False)
+
+    def set_strictness(self, strictness: Strictness) -> None:
+        self.model.set_strictness(strictness)
+        if self.model.rowCount():
+            self.show_results(self.model.hits())
+
+    def forget_photos(self, still_there: set[int]) -> None:
+        """Drop history entries for photos no longer in the library."""
+        self.history = [t for t in self.history
+                        if t.record is None or t.record.file_id in still_there]
+        self.back_button.setEnabled(bool(self.history))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _update_query_header(self) -> None:
+        target = self.target
+        if target is None:
+            return
+        side = self.QUERY_SIDE
+        pix: QPixmap | None
+        if target.record is not None:
+            pix = self.thumbnails.pixmap(target.record.digest, side)
+            rec = target.record
+            details = (f"{rec.width} \u00d7 {rec.height}"
+                       + (f" · {rec.taken_at[:10]}" if rec.taken_at else ""))
+            self.query_label.setText(
+                f"<b>{_esc(os.path.basename(rec.path))}</b><br>"
+                f"<span style='color:gray'>{_esc(details)}<br>"
+                f"{_esc(os.path.dirname(rec.path))}</span>")
+        else:
+            pix = self._external_pixmap
+            self.query_label.setText(
+                f"<b>{_esc(target.label)}</b><br><span style='color:gray'>"
+                "Not in the library: searched without adding it</span>")
+        if pix is not None and not pix.isNull():
+            if max(pix.width(), pix.height()) > side:
+                pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+            self.query_thumb.setPixmap(pix)
+        else:
+            self.query_thumb.clear()
+            self.query_thumb.setText("…")
+
+    def _on_thumbnail(self, digest: bytes) -> None:
+        self.model.refresh_thumbnail(digest)
+        if self.target is not None and self.target.record is not None \
+                and self.target.record.digest == digest:
+            self._update_query_header()
+
+    def _on_result_clicked(self, index: QModelIndex) -> None:
+        # The second click of a double-click lands on the new results: ignore it.
+        if self._move_clock.isValid() and \
+                self._move_clock.elapsed() < QApplication.doubleClickInterval():
+            return
+        record: PhotoRecord | None = index.data(RecordRole)
+        if record is None:
+            return
+        self._move_clock.start()
+        self.show_query(QueryTarget(Path(record.path), os.path.basename(record.path), record))
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.results.indexAt(pos)
+        record = index.data(RecordRole) if index.isValid() else None
+        if record is not None:
+            self.context_menu_requested.emit(record, self.results.viewport().mapToGlobal(pos))
+
+    def _open_query(self) -> None:
+        if self.target is None:
+            return
+        self.open_requested.emit(self.target.record or self.target.path)
+
+    def result_rect(self, row: int) -> QRect:
+        """Where result `row` is drawn (viewport coordinates): for tests and screenshots."""
+        return self.results.visualRect(self.model.index(row, 0))
+
+
+def _esc(text: str) -> str:
+    return html.escape(text)

@@ -1,0 +1,405 @@
+"""Background work for the GUI: indexing (and other library writes) on one thread, similarity
+queries on another. Each worker is a QObject moved to its own QThread and opens its own Library
+there (SQLite connections belong to the thread that made them); results come back as signals,
+queued to the UI thread. torch/onnxruntime load on these threads, on first need only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from simfinder.app.gallery import (
+    ForgetReport,
+    LibrarySnapshot,
+    forget_folder,
+    library_snapshot,
+    photos_at,
+    refresh_vectors,
+)
+from simfinder.app.usecases import index_folders, similar_photos
+from simfinder.core.embed import Embedder
+from simfinder.core.indexer import IndexReport
+from simfinder.core.library import Library, LibraryBusy
+from simfinder.core.progress import CancelToken, Progress
+from simfinder.core.search import QueryError, SimilarHit
+
+log = logging.getLogger(__name__)
+
+EmbedderFactory = Callable[[], Embedder]
+
+
+# -- library jobs (indexing thread) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    kind: str  # "load", "index" or "forget"
+    folders: tuple[str, ...] = ()
+    remembered: bool = False  # index the library's remembered folders too
+    cancel: CancelToken = field(default_factory=CancelToken)
+    embedder: EmbedderFactory | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    kind: str
+    snapshot: LibrarySnapshot
+    report: IndexReport | None = None  # for "index"
+    forgot: ForgetReport | None = None  # for "forget"
+
+
+class IndexWorker(QObject):
+    """Runs library jobs one after another on its thread."""
+
+    progress = Signal(object)  # Progress
+    photos_indexed = Signal(object)  # list[PhotoRecord], as soon as they are committed
+    job_done = Signal(object)  # JobOutcome
+    job_failed = Signal(str, str)  # kind, one line for the user
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self._root = root
+        self._library: Library | None = None
+
+    def _lib(self) -> Library:
+        if self._library is None:
+            self._library = Library.open(self._root)
+        return self._library
+
+    @Slot(object)
+    def run_job(self, job: _Job) -> None:
+        try:
+            outcome = self._run(job)
+        except LibraryBusy as exc:
+            self.job_failed.emit(job.kind, str(exc))
+            return
+        except Exception as exc:
+            log.exception("library job %s failed", job.kind)
+            self.job_failed.emit(job.kind, f"{type(exc).__name__}: {exc}")
+            return
+        self.job_done.emit(outcome)
+
+    def _run(self, job: _Job) -> JobOutcome:
+        lib = self._lib()
+        if job.kind == "load":
+            return JobOutcome("load", library_snapshot(lib))
+        if job.kind == "forget":
+            forgot = forget_folder(lib, job.folders[0])
+            return JobOutcome("forget", library_snapshot(lib), forgot=forgot)
+        if job.kind == "index":
+            assert job.embedder is not None
+            wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
+            folders = list(dict.fromkeys(str(Path(f).expanduser().resolve()) for f in wanted))
+
+            def on_indexed(paths: list[str]) -> None:
+                records = photos_at(lib, paths)
+                if records:
+                    self.photos_indexed.emit(records)
+
+            if job.cancel.cancelled:
+                report = IndexReport(cancelled=True)
+            else:
+                report = index_folders(
+                    lib,
+                    [Path(f) for f in folders],
+                    job.embedder,
+                    progress=self.progress.emit,
+                    cancel=job.cancel,
+                    on_indexed=on_indexed,
+                )
+            return JobOutcome("index", library_snapshot(lib), report=report)
+        raise ValueError(f"unknown job {job.kind!r}")
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+class IndexController(QObject):
+    """The UI thread's handle on the indexing thread: start, pause, resume, stop, forget.
+
+    Pausing and stopping cancel the run; the engine is incremental, so the next run (Resume,
+    Rescan or the next start of the app) picks up where this one stopped.
+    """
+
+    state_changed = Signal(str)  # "idle", "indexing", "pausing", "paused", "stopped"
+    progress = Signal(object)  # Progress
+    photos_indexed = Signal(object)  # list[PhotoRecord]
+    snapshot_ready = Signal(object)  # LibrarySnapshot, after every job
+    index_finished = Signal(object)  # IndexReport
+    folder_forgotten = Signal(object)  # ForgetReport
+    failed = Signal(str)  # one line for the user
+
+    _submit = Signal(object)
+
+    def __init__(self, root: Path, embedder: EmbedderFactory,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.embedder = embedder
+        self._thread = QThread(self)
+        self._thread.setObjectName("simfinder-index")
+        self._worker = IndexWorker(root)
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run_job)
+        # The SQLite connection is closed on its own thread, as the thread ends.
+        self._thread.finished.connect(self._worker.close, Qt.ConnectionType.DirectConnection)
+        self._worker.progress.connect(self.progress)
+        self._worker.photos_indexed.connect(self.photos_indexed)
+        self._worker.job_done.connect(self._on_done)
+        self._worker.job_failed.connect(self._on_failed)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self._queued: list[_Job] = []  # submitted, not finished (in order)
+        self._state = "idle"
+        self._after_cancel = "stopped"
+        self.last_progress: Progress | None = None
+        self.progress.connect(self._remember_progress)
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def indexing(self) -> bool:
+        return any(j.kind == "index" and not j.cancel.cancelled for j in self._queued)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queued)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _remember_progress(self, progress: Progress) -> None:
+        self.last_progress = progress
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self._send(_Job("load"))
+
+    def index(self, folders: Sequence[str | Path] = (), *, remembered: bool = True) -> None:
+        """Index `folders` and, with `remembered`, every folder of the library. A run already
+        going on is stopped and this one takes over all its folders (nothing is lost: the
+        engine resumes where the stopped run was)."""
+        for job in self._queued:
+            if job.kind == "index" and not job.cancel.cancelled:
+                job.cancel.cancel()
+                remembered = remembered or job.remembered
+                folders = [*folders, *job.folders]
+        self.last_progress = None
+        self._send(_Job("index", tuple(str(f) for f in folders), remembered=remembered,
+                        embedder=self.embedder))
+        self._set_state("indexing")
+
+    def pause(self) -> None:
+        self._cancel_runs("paused")
+
+    def stop(self) -> None:
+        self._cancel_runs("stopped")
+
+    def resume(self) -> None:
+        self.index()
+
+    def forget(self, folder: str) -> None:
+        """Remove a folder from the library (after stopping a run that holds the library)."""
+        running = self.indexing
+        self._cancel_runs("stopped" if running else self._state)
+        self._send(_Job("forget", (folder,)))
+
+    def _cancel_runs(self, then: str) -> None:
+        cancelled = False
+        for job in self._queued:
+            if job.kind == "index" and not job.cancel.cancelled:
+                job.cancel.cancel()
+                cancelled = True
+        if cancelled:
+            self._after_cancel = then
+            self._set_state("pausing")
+
+    def _send(self, job: _Job) -> None:
+        self._queued.append(job)
+        self._submit.emit(job)
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Stop the run and the thread (the current batch is committed first)."""
+        for job in self._queued:
+            job.cancel.cancel()
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
+
+    # -- results ----------------------------------------------------------------------------
+
+    def _finish_job(self, kind: str) -> _Job | None:
+        # Jobs run in the order they were sent: the one that finished is the oldest.
+        if self._queued and self._queued[0].kind == kind:
+            return self._queued.pop(0)
+        log.warning("unexpected job result %s (queued: %s)", kind,
+                    [j.kind for j in self._queued])
+        return None
+
+    @Slot(object)
+    def _on_done(self, outcome: JobOutcome) -> None:
+        job = self._finish_job(outcome.kind)
+        if outcome.kind == "index" and outcome.report is not None:
+            self.index_finished.emit(outcome.report)
+        self.snapshot_ready.emit(outcome.snapshot)
+        if outcome.kind == "forget" and outcome.forgot is not None:
+            self.folder_forgotten.emit(outcome.forgot)
+        self._update_state(job)
+
+    @Slot(str, str)
+    def _on_failed(self, kind: str, message: str) -> None:
+        job = self._finish_job(kind)
+        self.failed.emit(message)
+        self._update_state(job)
+
+    def _update_state(self, job: _Job | None) -> None:
+        if self.indexing:
+            self._set_state("indexing")
+        elif job is not None and job.kind == "index":
+            self._set_state(self._after_cancel if job.cancel.cancelled else "idle")
+        elif self._state == "pausing" and not any(j.kind == "index" for j in self._queued):
+            self._set_state(self._after_cancel)
+
+
+# -- similarity queries (query thread) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    query_id: int
+    image: Path
+    top: int
+    generation: int  # bumped whenever the library changed: the worker refreshes its vectors
+    embedder: EmbedderFactory
+
+
+class _Latest:
+    """The newest query id, shared with the worker so it skips superseded requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def next(self) -> int:
+        with self._lock:
+            self._value += 1
+            return self._value
+
+    @property
+    def value(self) -> int:
+        with self._lock:
+            return self._value
+
+
+class QueryWorker(QObject):
+    done = Signal(int, object)  # query id, list[SimilarHit]
+    failed = Signal(int, str)  # query id, one line for the user
+
+    def __init__(self, root: Path, latest: _Latest) -> None:
+        super().__init__()
+        self._root = root
+        self._latest = latest
+        self._library: Library | None = None
+        self._generation = -1
+
+    @Slot(object)
+    def run(self, request: QueryRequest) -> None:
+        if request.query_id != self._latest.value:
+            return  # a newer query is queued: don't spend time on this one
+        try:
+            if self._library is None:
+                self._library = Library.open(self._root)
+            if request.generation != self._generation:
+                refresh_vectors(self._library)
+                self._generation = request.generation
+            hits = similar_photos(self._library, request.image, request.embedder,
+                                  top=request.top)
+        except QueryError as exc:
+            self.failed.emit(request.query_id, str(exc))
+            return
+        except Exception as exc:
+            log.exception("similar search for %s failed", request.image)
+            self.failed.emit(request.query_id, f"The search failed: {exc}")
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            return
+        self.done.emit(request.query_id, hits)
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+class QueryController(QObject):
+    """Runs similar-photo searches off the UI thread; only the newest query's answer is
+    delivered (`results` / `error` carry the query id the caller got from `search`)."""
+
+    results = Signal(int, object)  # query id, list[SimilarHit]
+    error = Signal(int, str)
+
+    _submit = Signal(object)
+
+    def __init__(self, root: Path, embedder: EmbedderFactory,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.embedder = embedder
+        self.generation = 0
+        self._latest = _Latest()
+        self._thread = QThread(self)
+        self._thread.setObjectName("simfinder-query")
+        self._worker = QueryWorker(root, self._latest)
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._thread.finished.connect(self._worker.close, Qt.ConnectionType.DirectConnection)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self.pending: int | None = None
+
+    def search(self, image: Path, top: int = 30) -> int:
+        query_id = self._latest.next()
+        self.pending = query_id
+        self._submit.emit(QueryRequest(query_id, image, top, self.generation, self.embedder))
+        return query_id
+
+    def library_changed(self) -> None:
+        self.generation += 1
+
+    def cancel(self) -> None:
+        """Forget the pending query (its answer, if it comes, is dropped)."""
+        self._latest.next()
+        self.pending = None
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        self.cancel()
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
+
+    @Slot(int, object)
+    def _on_done(self, query_id: int, hits: list[SimilarHit]) -> None:
+        if query_id == self.pending:
+            self.pending = None
+            self.results.emit(query_id, hits)
+
+    @Slot(int, str)
+    def _on_failed(self, query_id: int, message: str) -> None:
+        if query_id == self.pending:
+            self.pending = None
+            self.error.emit(query_id, message)

@@ -1,0 +1,565 @@
+"""The desktop app driven through its real widgets (pytest-qt, offscreen): folders, background
+indexing, the gallery, the similar panel, drag-and-drop and paste searches, pause/resume,
+problems, settings, the crash handler, and a start-up that doesn't load the CNN."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import hashlib
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QGuiApplication, QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.library import Library
+from simfinder.gui import desktop
+from simfinder.gui.about import about_html
+from simfinder.gui.crash import CrashHandler
+from simfinder.gui.gallery import RecordRole, SortOrder
+from simfinder.gui.mainwindow import MainWindow
+from simfinder.gui.settings import AppSettings
+from tests.photos import sample, save
+
+# The offscreen platform can't resize windows to their size hints or raise them, and says so
+# on every layout change; that is not a problem of the app.
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)")
+
+TIMEOUT = 60_000  # ms: generous, for a loaded 2-core CI machine
+
+Photos = dict[str, Path]
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AppSettings:
+    """Settings in a file of the test's own: the user's real settings are never touched."""
+    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_window(
+    qtbot: QtBot, tmp_path: Path, settings: AppSettings, embedder: EmbedderProvider
+) -> Iterator[Callable[..., MainWindow]]:
+    def make(
+        library: Path | None = None,
+        *,
+        start: bool = True,
+        add: Sequence[Path] = (),
+        model: Callable[[], object] | None = None,
+    ) -> MainWindow:
+        window = MainWindow(library or tmp_path / "library", settings,
+                            embedder=model or embedder)  # type: ignore[arg-type]
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        if start:
+            window.start(add_folders=add)
+        return window
+
+    yield make
+
+
+def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.indexer.busy, timeout=TIMEOUT)
+
+
+def indexed_window(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, folder: Path
+) -> MainWindow:
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.add_folder(folder)
+    wait_idle(qtbot, window)
+    return window
+
+
+def gallery_index(window: MainWindow, path: Path):  # type: ignore[no-untyped-def]
+    record = window.model.record_at_path(str(path.resolve()))
+    assert record is not None, f"{path} is not in the gallery"
+    row = window.model.row_of(record.file_id)
+    index = window.proxy.mapFromSource(window.model.index(row, 0))
+    assert index.isValid()
+    window.view.scrollTo(index)
+    return index
+
+
+def click_photo(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    index = gallery_index(window, path)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.view.visualRect(index).center())
+
+
+def result_names(window: MainWindow) -> list[str]:
+    return [Path(h.photo.path).name for h in window.panel.model.hits()]
+
+
+def wait_results(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.panel.model.rowCount() > 0, timeout=TIMEOUT)
+
+
+def catalog_count(library: Path) -> int:
+    lib = Library.open(library)
+    try:
+        return lib.catalog.file_count()
+    finally:
+        lib.close()
+
+
+# -- the environment ------------------------------------------------------------------------
+
+
+def test_pyside_keeps_none_alive() -> None:
+    """PySide6 6.12.0 on Python < 3.12 drops a reference to None on every call returning None
+    and aborts the app within minutes; pyproject keeps it out. This catches it coming back."""
+    from PySide6.QtCore import QObject
+
+    obj = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        obj.setObjectName("x")
+    assert sys.getrefcount(None) >= before - 50
+
+
+def test_window_appears_without_loading_the_cnn(tmp_path: Path) -> None:
+    """`simfinder gui` shows its window without importing torch or onnxruntime (and quickly)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "st"),
+           "SIMFINDER_GUI_STARTUP_PROBE": "1"}
+    started = time.time()
+    result = subprocess.run(
+        [sys.executable, "-m", "simfinder", "--library", str(tmp_path / "lib"), "gui"],
+        capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("shown "))
+    shown_at = float(line.split()[1])
+    assert line.endswith("heavy=none"), line
+    assert shown_at - started < 20
+
+
+# -- folders and indexing -------------------------------------------------------------------
+
+
+def test_empty_library_invites_to_add_a_folder(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = make_window()
+    wait_idle(qtbot, window)
+    assert window.stack.currentWidget() is window.empty_state
+    assert window.empty_state.button.isVisible()
+    assert "Add a folder" in window.empty_state.text.text()
+    assert window.library_label.text() == "0 photos in 0 folders"
+    assert not window.act_stop.isEnabled()
+
+    # The big button opens the folder chooser; choosing a folder indexes it in the background.
+    photos = photo_folder()
+    folder = tmp_path / "photos"
+    from simfinder.gui import mainwindow
+
+    monkeypatch.setattr(mainwindow.QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(folder))
+    with qtbot.waitSignal(window.indexer.photos_indexed, timeout=TIMEOUT) as first:
+        qtbot.mouseClick(window.empty_state.button, Qt.MouseButton.LeftButton)
+    assert first.args[0], "photos are announced as soon as they are indexed"
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == len(photos)
+    assert window.stack.currentWidget() is window.view
+    assert window.library_label.text() == f"{len(photos)} photos in 1 folder"
+    assert window.folder_list.count() == 2  # All Photos + the folder
+    assert window.folder_list.item(1).toolTip() == str(folder.resolve())
+    assert "Indexing done" in window.statusBar().currentMessage()
+
+    # Thumbnails come in off the UI thread for the photos on screen.
+    first_record = window.proxy.record_at(0)
+    qtbot.waitUntil(lambda: window.thumbnails.pixmap(first_record.digest, 64) is not None,
+                    timeout=TIMEOUT)
+
+
+def test_folders_are_remembered_and_rescanned_on_start(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    window.close()
+
+    # A new photo appears while the app is closed; the next start finds it by itself.
+    save(sample("coffee.png"), tmp_path / "photos" / "new" / "espresso.jpg", quality=70)
+    again = make_window()
+    qtbot.waitUntil(lambda: again.model.rowCount() >= len(photos), timeout=TIMEOUT)
+    wait_idle(qtbot, again)
+    assert again.model.rowCount() == len(photos) + 1
+    assert again.model.record_at_path(str((tmp_path / "photos/new/espresso.jpg").resolve()))
+
+
+def test_removing_a_folder_forgets_its_photos_but_keeps_the_files(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    assert window.model.rowCount() == len(photos)
+    window.remove_folder(str((tmp_path / "photos").resolve()), confirm=False)
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.stack.currentWidget() is window.empty_state
+    assert window.folder_list.count() == 1
+    assert "nothing was deleted" in window.statusBar().currentMessage()
+    assert all(p.is_file() for p in photos.values())
+    assert catalog_count(tmp_path / "library") == 0
+
+
+class GatedEmbedder:
+    """A stand-in CNN whose second batch waits for a gate: indexing is caught mid-run
+    deterministically. Vectors are random but fixed per image."""
+
+    model_name = MODEL_NAME
+    dim = EMBED_DIM
+    device = "test"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = threading.Event()
+
+    def __call__(self) -> GatedEmbedder:
+        return self
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            self.gate.wait(30)
+        out = np.empty((len(images), EMBED_DIM), dtype=np.float32)
+        for i, im in enumerate(images):
+            seed = int.from_bytes(hashlib.blake2b(im.tobytes(), digest_size=4).digest(), "big")
+            v = np.random.default_rng(seed).standard_normal(EMBED_DIM).astype(np.float32)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+
+def test_stop_keeps_the_window_responsive_and_resume_finishes(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    total = 150
+    for i in range(total):
+        pixels = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i:03d}.png")
+    model = GatedEmbedder()
+    window = make_window(model=model)
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.indexer.photos_indexed, timeout=TIMEOUT):
+        window.add_folder(folder)
+    # The CNN is busy (gated) on the indexing thread; the UI thread answers at once.
+    assert window.indexer.state == "indexing"
+    assert window.act_stop.isEnabled() and window.act_pause.isEnabled()
+    qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=TIMEOUT)
+    assert window.stack.currentWidget() is window.view
+    window.act_stop.trigger()  # Esc
+    model.gate.set()
+    qtbot.waitUntil(lambda: window.indexer.state == "stopped", timeout=TIMEOUT)
+    stopped_at = window.model.rowCount()
+    assert 0 < stopped_at < total
+    assert catalog_count(tmp_path / "library") == stopped_at
+    assert "Stopped" in window.progress_label.text()
+    assert window.act_pause.text() == "&Resume" and window.act_pause.isEnabled()
+
+    window.act_pause.trigger()  # Resume: the engine carries on where it stopped
+    wait_idle(qtbot, window)
+    assert window.indexer.state == "idle"
+    assert window.model.rowCount() == total
+    assert catalog_count(tmp_path / "library") == total
+
+
+def test_unreadable_files_are_listed_not_shouted(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    broken = tmp_path / "photos" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    assert window.model.rowCount() == len(photos)
+    assert window.problems_button.isVisible()
+    assert window.problems_button.text() == "1 file could not be read"
+    assert not window.problems.isVisible()
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.isVisible()]
+    qtbot.mouseClick(window.problems_button, Qt.MouseButton.LeftButton)
+    assert window.problems.isVisible()
+    assert window.problems.paths() == [str(broken.resolve())]
+    reason = window.problems.tree.topLevelItem(0).text(1)
+    assert reason and "Folder" not in reason
+
+
+# -- gallery --------------------------------------------------------------------------------
+
+
+def test_gallery_sorts_filters_zooms_and_navigates_by_keyboard(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path, settings: AppSettings,
+) -> None:
+    photos = photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    window.add_folder(tmp_path / "photos" / "edits")  # a second (nested) folder
+    wait_idle(qtbot, window)
+
+    window.sort_combo.setCurrentIndex(list(SortOrder).index(SortOrder.NAME))
+    names = [window.proxy.record_at(r).path.rsplit("/", 1)[1] for r in range(5)]
+    assert names == sorted(names, key=str.casefold)
+    assert settings.sort_order is SortOrder.NAME
+
+    window.focus_filter()
+    qtbot.keyClicks(window.filter_edit, "coffee")
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == 3, timeout=5000)
+    assert window.count_label.text() == f"3 of {len(photos)} photos"
+    window.filter_edit.clear()
+    qtbot.waitUntil(lambda: window.proxy.rowCount() == len(photos), timeout=5000)
+
+    edits = next(i for i in range(window.folder_list.count())
+                 if window.folder_list.item(i).toolTip().endswith("edits"))
+    window.folder_list.setCurrentRow(edits)
+    assert window.proxy.rowCount() == 4
+    assert "edits (4)" in window.folder_list.item(edits).text()
+    window.folder_list.setCurrentRow(0)
+    assert window.proxy.rowCount() == len(photos)
+
+    size = window.size_slider.value()
+    wheel = QWheelEvent(QPointF(20, 20), QPointF(20, 20), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(window.view.viewport(), wheel)
+    assert window.size_slider.value() > size
+    assert window.view.gridSize().width() > size
+    assert settings.thumbnail_size == window.size_slider.value()
+
+    window.view.setFocus()
+    window.view.setCurrentIndex(window.proxy.index(0, 0))
+    first = window.panel.target
+    qtbot.keyClick(window.view, Qt.Key.Key_Right)
+    assert window.view.currentIndex().row() == 1
+    assert window.panel.target is not None and window.panel.target != first
+    qtbot.waitUntil(lambda: window.query.pending is None, timeout=TIMEOUT)
+    assert not window.panel.status.text().startswith("Looking")
+
+
+# -- similar photos -------------------------------------------------------------------------
+
+
+def test_clicking_a_photo_lists_its_duplicates_first_and_browses_with_back(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    click_photo(qtbot, window, photos["chelsea"])
+    wait_results(qtbot, window)
+    assert window.panel.target is not None and window.panel.target.path == photos["chelsea"]
+    names = result_names(window)
+    assert set(names[:2]) == {"cat-small.jpg", "cat.png"}
+    assert window.panel.model.words()[:2] == ["near-duplicate", "near-duplicate"]
+    scores = [h.score for h in window.panel.model.hits()]
+    assert scores == sorted(scores, reverse=True)
+    assert "chelsea.jpg" in window.panel.query_label.text()
+
+    # A byte copy is a "duplicate".
+    click_photo(qtbot, window, photos["rocket"])
+    qtbot.waitUntil(lambda: result_names(window)[:1] == ["rocket.jpg"], timeout=TIMEOUT)
+    assert window.panel.model.words()[0] == "duplicate"
+    assert Path(window.panel.model.hits()[0].photo.path) == photos["rocket-copy"]
+
+    # Clicking a result moves the query there; Back returns.
+    qtbot.mouseClick(window.panel.results.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.panel.result_rect(0).center())
+    qtbot.waitUntil(lambda: window.panel.target is not None
+                    and window.panel.target.path == photos["rocket-copy"], timeout=5000)
+    qtbot.waitUntil(lambda: result_names(window)[:1] == ["rocket.jpg"]
+                    and Path(window.panel.model.hits()[0].photo.path) == photos["rocket"],
+                    timeout=TIMEOUT)
+    assert window.panel.back_button.isEnabled()
+    qtbot.mouseClick(window.panel.back_button, Qt.MouseButton.LeftButton)
+    assert window.panel.target.path == photos["rocket"]
+    assert not window.panel.back_button.isEnabled()
+
+
+def test_dropping_an_image_file_searches_without_adding_it(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    before = window.model.rowCount()
+    outside = tmp_path / "elsewhere" / "my coffee.jpg"
+    coffee = sample("coffee.png")
+    save(coffee.crop((20, 10, coffee.width - 20, coffee.height - 10)), outside, quality=75)
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(outside))])
+    _drop(window, mime)
+    wait_results(qtbot, window)
+    assert window.panel.target is not None and window.panel.target.external
+    assert result_names(window)[0].startswith("coffee")
+    assert "Not in the library" in window.panel.query_label.text()
+    assert window.model.rowCount() == before
+    assert catalog_count(tmp_path / "library") == before
+
+
+def _drop(window: MainWindow, mime: QMimeData) -> None:
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    pos = QPoint(window.width() // 2, window.height() // 2)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    assert window.drop_overlay.isVisible()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert not window.drop_overlay.isVisible()
+
+
+def test_pasting_image_data_searches_with_it(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    astronaut = sample("astronaut.png", 300)
+    image = QImage(astronaut.tobytes("raw", "RGB"), astronaut.width, astronaut.height,
+                   astronaut.width * 3, QImage.Format.Format_RGB888).copy()
+    QGuiApplication.clipboard().setImage(image)
+    window.act_paste.trigger()  # Ctrl+V
+    wait_results(qtbot, window)
+    assert window.panel.target is not None and window.panel.target.label == "Pasted image"
+    assert result_names(window)[0] == "astronaut.jpg"
+    assert window.panel.model.words()[0] == "near-duplicate"
+    qtbot.waitUntil(lambda: window.panel.query_thumb.pixmap() is not None
+                    and not window.panel.query_thumb.pixmap().isNull(), timeout=TIMEOUT)
+
+
+def test_dropped_web_addresses_are_refused_with_a_reason(
+    make_window: Callable[..., MainWindow], qtbot: QtBot
+) -> None:
+    window = make_window()
+    wait_idle(qtbot, window)
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.org/cat.jpg")])
+    assert window.handle_mime(mime)
+    assert "no network connections" in window.panel.status.text()
+    assert window.query.pending is None
+
+
+def test_dropping_a_folder_adds_it_to_the_library(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    window = make_window()
+    wait_idle(qtbot, window)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "photos"))])
+    _drop(window, mime)
+    qtbot.waitUntil(lambda: window.model.rowCount() == len(photos), timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert window.folder_list.count() == 2
+
+
+# -- photo actions --------------------------------------------------------------------------
+
+
+def test_double_click_previews_and_the_context_menu_hands_off_to_the_desktop(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    photos = photo_folder()
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    index = gallery_index(window, photos["coffee"])
+    center = window.view.visualRect(index).center()
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    assert window.preview.isVisible()
+    qtbot.waitUntil(lambda: window.preview.loaded, timeout=TIMEOUT)
+    assert window.preview.path == photos["coffee"].resolve()
+    assert not window.preview.image_label.pixmap().isNull()
+    window.preview.close()
+
+    opened: list[tuple[str, str]] = []
+    monkeypatch.setattr(desktop, "show_in_folder", lambda p: opened.append(("folder", p)) or 1)
+    monkeypatch.setattr(desktop, "open_with_default_app",
+                        lambda p: opened.append(("app", p)) or 1)
+    record = index.data(RecordRole)
+    menu = window.photo_menu(record)
+    actions = {a.text(): a for a in menu.actions()}
+    actions["Show in Folder"].trigger()
+    actions["Open with Default App"].trigger()
+    assert opened == [("folder", record.path), ("app", record.path)]
+
+
+# -- settings, about, crashes ---------------------------------------------------------------
+
+
+def test_settings_are_applied_and_kept(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path,
+    settings: AppSettings,
+) -> None:
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.act_settings.trigger()
+    dialog = window.settings_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.strictness.setCurrentIndex(2)  # loose
+    dialog.device.setCurrentIndex(1)  # cpu
+    dialog.thumb_size.setValue(200)
+    dialog.accept()
+    assert window.size_slider.value() == 200
+    assert window.panel.model.strictness.value == "loose"
+    reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    assert (reread.strictness.value, reread.device, reread.thumbnail_size) == \
+        ("loose", "cpu", 200)
+
+
+def test_about_names_versions_without_importing_the_cnn_libraries() -> None:
+    had = {m for m in ("torch", "onnxruntime") if m in sys.modules}
+    text = about_html()
+    for word in ("simfinder", "Python", "Qt", "PySide6", "ONNX Runtime", "PyTorch"):
+        assert word in text
+    assert {m for m in ("torch", "onnxruntime") if m in sys.modules} == had
+
+
+def test_crash_handler_logs_and_shows_one_non_modal_dialog(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    handler = CrashHandler(log_dir=tmp_path / "logs")
+    for n in range(3):
+        try:
+            raise RuntimeError(f"boom {n}")
+        except RuntimeError as exc:
+            handler.handle(type(exc), exc, exc.__traceback__)
+    qtbot.waitUntil(lambda: handler.count == 3, timeout=5000)
+    dialogs = [w for w in QApplication.topLevelWidgets()
+               if isinstance(w, QMessageBox) and w.isVisible()]
+    assert dialogs == [handler.dialog]
+    assert not handler.dialog.isModal()
+    assert "3 unexpected errors" in handler.dialog.informativeText()
+    text = handler.log_path.read_text()
+    assert text.count("Traceback") == 3 and "RuntimeError: boom 2" in text
+    handler.dialog.close()
