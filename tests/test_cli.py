@@ -187,3 +187,23 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(
     assert resumed.returncode == 0
     status = json.loads(run("--library", str(lib), "status", "--json").stdout)
     assert status["photos"] == len(photos) + 200
+
+
+def test_a_second_writer_is_told_the_library_is_busy_and_readers_go_on(
+    indexed_library: tuple[Path, dict[str, Path]], tmp_path: Path,
+) -> None:
+    from simfinder.core.library import Library
+
+    lib_dir, photos = indexed_library
+    other = Library.open(lib_dir)  # e.g. the desktop app, indexing
+    with other.writing():
+        busy = run("--library", str(lib_dir), "index", str(tmp_path / "photos"))
+        assert busy.returncode == 1
+        assert busy.stderr.strip() == (
+            f"simfinder: error: the library {lib_dir} is busy: another simfinder is indexing it")
+        status = run("--library", str(lib_dir), "status", "--json")
+        assert status.returncode == 0
+        assert json.loads(status.stdout)["photos"] == len(photos)
+        assert run("--library", str(lib_dir), "duplicates", "--json").returncode == 0
+    other.close()
+    assert run("--library", str(lib_dir), "index", str(tmp_path / "photos")).returncode == 0

@@ -175,3 +175,20 @@ def test_indexing_never_writes_to_photo_folders(
     Indexer(library, embedder).run([root])
     find_duplicate_groups(library)
     assert snapshot() == before
+
+
+def test_a_huge_panorama_is_indexed_at_its_full_size(library: Library, tmp_path: Path,
+                                                     embedder: EmbedderProvider) -> None:
+    from PIL import Image
+
+    strip = sample("hubble_deep_field.jpg", 1000)
+    pano = Image.new("RGB", (24000, 1000))
+    for x in range(0, 24000, strip.width):
+        pano.paste(strip, (x, 0))
+    save(pano, tmp_path / "pano" / "pano.jpg", quality=80)
+    report = Indexer(library, embedder).run([tmp_path / "pano"])
+    assert report.failed == []
+    (photo,) = library.catalog.photos()
+    assert (photo.width, photo.height) == (24000, 1000)
+    with Image.open(library.thumbs.path_for(photo.digest)) as thumb:
+        assert max(thumb.size) == 256

@@ -1,0 +1,139 @@
+"""Property-based tests (hypothesis) of the catalog's and the grouping's invariants."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simfinder.core.catalog import Catalog, ContentFeatures
+from simfinder.core.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.grouping import find_duplicate_groups
+from simfinder.core.hashes import to_sqlite_int
+from simfinder.core.library import Library
+from simfinder.core.similarity import Strictness
+
+PATHS = [f"/photos/{d}/{n}.jpg" for d in ("a", "b", "a/b") for n in range(4)]
+DIGESTS = [bytes([i]) * 16 for i in range(6)]
+
+operation = st.one_of(
+    st.tuples(st.just("put"), st.sampled_from(PATHS), st.sampled_from(DIGESTS)),
+    st.tuples(st.just("remove"), st.sampled_from(PATHS), st.none()),
+    st.tuples(st.just("error"), st.sampled_from(PATHS), st.none()),
+    st.tuples(st.just("gc"), st.none(), st.none()),
+)
+
+
+def features(digest: bytes) -> ContentFeatures:
+    vec = np.full(8, digest[0] + 1, dtype=np.float32)
+    return ContentFeatures(digest, 10, 10, "JPEG", None, None, digest[0], -digest[0], "m",
+                           vec / np.linalg.norm(vec))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(operation, max_size=40))
+def test_catalog_matches_a_model_of_files_and_contents(ops: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cat = Catalog(Path(tmp) / "c.sqlite")
+        files: dict[str, bytes] = {}
+        errors: set[str] = set()
+        ids_seen: dict[bytes, int] = {}
+        max_id = 0
+        for op, path, digest in ops:
+            with cat.transaction():
+                if op == "put":
+                    cid = cat.put_content(features(digest))
+                    # the same bytes keep their id while they exist; a new id is always fresh
+                    if digest in ids_seen and digest in set(files.values()):
+                        assert cid == ids_seen[digest]
+                    elif cid != ids_seen.get(digest):
+                        assert cid > max_id
+                    ids_seen[digest] = cid
+                    max_id = max(max_id, cid)
+                    cat.put_file(path, 1, 1, cid)
+                    files[path] = digest
+                    errors.discard(path)
+                elif op == "remove":
+                    cat.remove_files([path])
+                    files.pop(path, None)
+                    errors.discard(path)
+                elif op == "error":
+                    cat.put_error(path, 1, 1, "not an image file")
+                    files.pop(path, None)
+                    errors.add(path)
+                else:
+                    removed = {d for _, d in cat.remove_orphan_contents()}
+                    assert not removed & set(files.values())
+                    for d in removed:
+                        ids_seen.pop(d, None)
+            assert {p.path: p.digest for p in cat.photos()} == files
+            assert {e.path for e in cat.errors()} == errors
+            assert set(cat.file_states_under("/photos/a")) == {
+                p for p in files if p.startswith("/photos/a/")}
+        cat.close()
+
+
+@st.composite
+def libraries(draw: st.DrawFn) -> tuple[list[int], list[tuple[int, int]]]:
+    """n contents (some with extra byte copies) and planted near-duplicate pairs."""
+    n = draw(st.integers(2, 30))
+    copies = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
+                          max_size=n))
+    return copies, [(a, b) for a, b in pairs if a != b]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(libraries(), st.integers(0, 2**32 - 1))
+def test_duplicate_groups_are_disjoint_and_keep_one(spec: tuple[list[int], list], seed: int
+                                                    ) -> None:
+    copies, pairs = spec
+    rng = np.random.default_rng(seed)
+    n = len(copies)
+    vecs = rng.normal(size=(n, EMBED_DIM)).astype(np.float32)
+    ph = rng.integers(0, 2**64, size=n, dtype=np.uint64)
+    for a, b in pairs:  # b becomes a light edit of a
+        vecs[b] = vecs[a] + 0.05 * rng.normal(size=EMBED_DIM)
+        ph[b] = ph[a] ^ np.uint64(1)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = Library.open(Path(tmp))
+        ids = []
+        with lib.catalog.transaction():
+            for i in range(n):
+                cid = lib.catalog.put_content(ContentFeatures(
+                    i.to_bytes(16, "big"), 100 + i, 100, "JPEG", None, None,
+                    to_sqlite_int(int(ph[i])), to_sqlite_int(int(ph[i])), MODEL_NAME, vecs[i]))
+                ids.append(cid)
+                for c in range(copies[i]):
+                    lib.catalog.put_file(f"/p/{i}-{c}.jpg", 1000 + c, c, cid)
+        lib.vectors.add(np.asarray(ids, dtype=np.int64), vecs)
+        for strictness in Strictness:
+            groups = find_duplicate_groups(lib, strictness)
+            seen: set[int] = set()
+            for g in groups:
+                file_ids = {p.file_id for p in g.photos}
+                assert len(file_ids) == len(g.photos) >= 2
+                assert not file_ids & seen
+                seen |= file_ids
+                assert len(g.keep) == 1 and g.keep <= file_ids
+                if g.kind == "exact":
+                    assert len({p.digest for p in g.photos}) == 1
+            # light edits (cosine >= 0.99, hashes 1 bit apart) are always grouped together
+            group_of = {p.path.split("-")[0]: k for k, g in enumerate(groups) for p in g.photos}
+            for a, b in pairs:
+                close = float(vecs[a] @ vecs[b]) >= 0.99
+                if close and bin(int(ph[a]) ^ int(ph[b])).count("1") <= 1:
+                    assert group_of.get(f"/p/{a}") == group_of.get(f"/p/{b}") is not None
+            # every set of byte copies is inside one group
+            for i in range(n):
+                if copies[i] > 1:
+                    holders = [g for g in groups
+                               if any(p.path.startswith(f"/p/{i}-") for p in g.photos)]
+                    assert len(holders) == 1
+                    assert sum(p.path.startswith(f"/p/{i}-") for p in holders[0].photos) == \
+                        copies[i]
+        lib.close()
