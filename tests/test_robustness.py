@@ -192,3 +192,26 @@ def test_a_huge_panorama_is_indexed_at_its_full_size(library: Library, tmp_path:
     assert (photo.width, photo.height) == (24000, 1000)
     with Image.open(library.thumbs.path_for(photo.digest)) as thumb:
         assert max(thumb.size) == 256
+
+
+def test_a_file_changed_while_being_indexed_is_indexed_again_next_time(
+    library: Library, photo_folder: Callable[..., dict[str, Path]],
+    embedder: EmbedderProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    photos = photo_folder()
+    target = photos["astronaut"]
+    real_digest = indexer_module.file_digest
+
+    def digest(path: str) -> bytes:
+        result = real_digest(path)
+        if path == str(target):  # the user's editor saves over it right after we read it
+            save(sample("coins.png"), target, quality=90)
+            os.utime(target, ns=(os.stat(target).st_atime_ns, os.stat(target).st_mtime_ns + 10**9))
+        return result
+
+    monkeypatch.setattr(indexer_module, "file_digest", digest)
+    Indexer(library, embedder).run([tmp_path / "photos"])
+    monkeypatch.undo()
+    report = Indexer(library, embedder).run([tmp_path / "photos"])
+    assert report.indexed + report.linked == 1
+    assert library.catalog.photo(str(target)).digest == real_digest(str(target))
