@@ -404,7 +404,9 @@ def draw_thumbnail(
     palette: QPalette,
 ) -> None:
     """The photo's thumbnail fitted into `box` (a placeholder while it loads)."""
-    side = max(box.width(), box.height())
+    device = painter.device()
+    dpr = device.devicePixelRatioF() if device is not None else 1.0
+    side = round(max(box.width(), box.height()) * dpr)
     pix = thumbnails.pixmap(record.digest, side)
     if pix is None or pix.isNull():
         base = palette.color(QPalette.ColorRole.Mid)

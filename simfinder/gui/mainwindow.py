@@ -30,7 +30,6 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFileDialog,
     QFrame,
@@ -295,6 +294,12 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel(self)
         self.count_label.setStyleSheet("color: gray")
+        self.count_label.setMinimumWidth(90)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(1000)
+        self._counts_timer.timeout.connect(lambda: self._refresh_folder_counts())
 
     def _build_sidebar(self) -> None:
         self.sidebar = QWidget(self)
@@ -528,6 +533,7 @@ class MainWindow(QMainWindow):
         self.indexer.folder_forgotten.connect(self._on_folder_forgotten)
         self.indexer.failed.connect(self._on_job_failed)
 
+        self.panel.delegate.folder_text = self.folder_text
         self.panel.search_requested.connect(self._run_query)
         self.panel.open_requested.connect(self.preview_record)
         self.panel.context_menu_requested.connect(self._photo_menu)
@@ -553,10 +559,10 @@ class MainWindow(QMainWindow):
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.thumbnail_size = self.size_slider.value()
         self.settings.sync()
-        if self.indexer.indexing:
-            self.statusBar().showMessage("Stopping indexing…")
-            QApplication.processEvents()
         self.preview.close()
+        # The indexing thread finishes the batch in hand (it is committed, so nothing is lost)
+        # and stops; the window is gone meanwhile.
+        self.hide()
         self.indexer.shutdown()
         self.query.shutdown()
         self.thumbnails.shutdown()
@@ -620,6 +626,21 @@ class MainWindow(QMainWindow):
         if self.indexer.indexing:
             self.indexer.stop()
 
+    def folder_text(self, path: str) -> str:
+        """Where a photo is, in the terms of the library: "Holidays / 2019 / Rome" for a photo
+        in the library folder Holidays (the full path when it is in none)."""
+        directory = os.path.dirname(path)
+        best = max((f for f in self._folders
+                    if directory == f or directory.startswith(f.rstrip(os.sep) + os.sep)),
+                   key=len, default=None)
+        if best is None:
+            return directory
+        parts = [os.path.basename(best) or best]
+        rest = os.path.relpath(directory, best)
+        if rest != ".":
+            parts.extend(rest.split(os.sep))
+        return " / ".join(parts)
+
     def _photos_under(self, folder: str) -> int:
         prefix = folder.rstrip(os.sep) + os.sep
         return sum(1 for r in self.model.records() if r.path.startswith(prefix))
@@ -648,6 +669,15 @@ class MainWindow(QMainWindow):
         self.folder_list.blockSignals(False)
         if current is not None and selected is all_item:
             self.proxy.set_folder(None)
+
+    def _refresh_folder_counts(self) -> None:
+        """Update the photo counts shown next to the folders (throttled while indexing)."""
+        counts = self._folder_counts()
+        for i in range(1, self.folder_list.count()):
+            item = self.folder_list.item(i)
+            folder = item.data(Qt.ItemDataRole.UserRole)
+            name = os.path.basename(folder) or folder
+            item.setText(f"{name} ({counts.get(folder, 0):,})")
 
     def _folder_counts(self) -> dict[str, int]:
         if not hasattr(self, "model"):
@@ -969,6 +999,8 @@ class MainWindow(QMainWindow):
         self.query.library_changed()
         if added:
             self._update_library_label()
+            if not self._counts_timer.isActive():
+                self._counts_timer.start()
 
     def _on_progress(self, progress: Progress) -> None:
         if progress.phase == "scanning":

@@ -100,7 +100,10 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = settings
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 12)
+        layout.setSpacing(12)
         form = QFormLayout()
+        form.setVerticalSpacing(10)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.strictness = QComboBox(self)
@@ -134,7 +137,9 @@ class SettingsDialog(QDialog):
         self.thumb_value.setText(f"{self.thumb_size.value()} px")
         row.addWidget(self.thumb_size, 1)
         row.addWidget(self.thumb_value)
-        form.addRow("Gallery &thumbnails:", row)
+        thumb_label = QLabel("Gallery &thumbnails:", self)
+        thumb_label.setBuddy(self.thumb_size)
+        form.addRow(thumb_label, row)
         layout.addLayout(form)
 
         buttons = QDialogButtonBox(

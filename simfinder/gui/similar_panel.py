@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,7 @@ class SimilarDelegate(QStyledItemDelegate):
     def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thumbnails = thumbnails
+        self.folder_text: Callable[[str], str] = os.path.dirname
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         return QSize(200, _ROW_THUMB + 2 * _ROW_PAD)
@@ -196,7 +197,7 @@ class SimilarDelegate(QStyledItemDelegate):
         y += chip.height() + 4
 
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-        folder = fm.elidedText(os.path.dirname(record.path), Qt.TextElideMode.ElideLeft, width)
+        folder = fm.elidedText(self.folder_text(record.path), Qt.TextElideMode.ElideLeft, width)
         painter.drawText(QRect(left, y, width, fm.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, folder)
         painter.restore()
@@ -265,10 +266,10 @@ class SimilarPanel(QWidget):
         self.query_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.query_label)
 
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
+        self.separator = QFrame(self)
+        self.separator.setFrameShape(QFrame.Shape.HLine)
+        self.separator.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(self.separator)
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -278,7 +279,8 @@ class SimilarPanel(QWidget):
         self.model = SimilarModel(self)
         self.results = QListView(self)
         self.results.setModel(self.model)
-        self.results.setItemDelegate(SimilarDelegate(thumbnails, self.results))
+        self.delegate = SimilarDelegate(thumbnails, self.results)
+        self.results.setItemDelegate(self.delegate)
         self.results.setUniformItemSizes(True)
         self.results.setMouseTracking(True)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -290,6 +292,8 @@ class SimilarPanel(QWidget):
         self.results.customContextMenuRequested.connect(self._on_context_menu)
         self.results.setAccessibleName("Similar photos")
         layout.addWidget(self.results, 1)
+        self.filler = QWidget(self)  # takes the space while there is no query
+        layout.addWidget(self.filler, 1)
 
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
         self.clear()
@@ -304,9 +308,15 @@ class SimilarPanel(QWidget):
         self.query_thumb.clear()
         self.query_thumb.setText("")
         self.query_label.setText("")
-        self.status.setText("Click a photo to see the photos most like it.\n\n"
-                            "You can also drop an image here, or paste one (Ctrl+V), to search "
-                            "the library with it.")
+        self.status.setText("Click a photo to see the photos most like it, best first.\n\n"
+                            "You can also drop an image on the window, or paste one (Ctrl+V), "
+                            "to search the library with it.")
+        self._show_query_parts(False)
+
+    def _show_query_parts(self, visible: bool) -> None:
+        for widget in (self.query_thumb, self.query_label, self.separator, self.results):
+            widget.setVisible(visible)
+        self.filler.setVisible(not visible)
 
     def show_query(self, target: QueryTarget, *, remember: bool = True) -> None:
         """Start showing `target` (asks the window to search)."""
@@ -314,6 +324,7 @@ class SimilarPanel(QWidget):
             self.history.append(self.target)
         self.target = target
         self.back_button.setEnabled(bool(self.history))
+        self._show_query_parts(True)
         self._external_pixmap = None
         self._update_query_header()
         self.model.set_hits([])
@@ -369,14 +380,16 @@ class SimilarPanel(QWidget):
         if target.record is not None:
             pix = self.thumbnails.pixmap(target.record.digest, side)
             rec = target.record
+            self.query_label.setToolTip(rec.path)
             details = (f"{rec.width} \u00d7 {rec.height}"
                        + (f" · {rec.taken_at[:10]}" if rec.taken_at else ""))
             self.query_label.setText(
                 f"<b>{_esc(os.path.basename(rec.path))}</b><br>"
                 f"<span style='color:gray'>{_esc(details)}<br>"
-                f"{_esc(os.path.dirname(rec.path))}</span>")
+                f"{_esc(self.delegate.folder_text(rec.path))}</span>")
         else:
             pix = self._external_pixmap
+            self.query_label.setToolTip(str(target.path))
             self.query_label.setText(
                 f"<b>{_esc(target.label)}</b><br><span style='color:gray'>"
                 "Not in the library: searched without adding it</span>")

@@ -234,12 +234,13 @@ class IndexController(QObject):
         self._queued.append(job)
         self._submit.emit(job)
 
-    def shutdown(self, timeout_ms: int = 60_000) -> bool:
-        """Stop the run and the thread (the current batch is committed first)."""
+    def shutdown(self) -> None:
+        """Stop the run and the thread, waiting for the batch in hand to be committed (a run
+        checks its cancel token between batches, so this is bounded by one batch)."""
         for job in self._queued:
             job.cancel.cancel()
         self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        self._thread.wait()
 
     # -- results ----------------------------------------------------------------------------
 
@@ -387,10 +388,11 @@ class QueryController(QObject):
         self._latest.next()
         self.pending = None
 
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+    def shutdown(self) -> None:
+        """Stop the thread after the query in hand (one query is short)."""
         self.cancel()
         self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        self._thread.wait()
 
     @Slot(int, object)
     def _on_done(self, query_id: int, hits: list[SimilarHit]) -> None:

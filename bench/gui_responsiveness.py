@@ -1,0 +1,248 @@
+"""GUI responsiveness: start-up time, event-loop stalls while indexing, gallery at 50,000 photos.
+
+    .venv/bin/python bench/gui_responsiveness.py [FOLDER] [--write]
+
+FOLDER defaults to a temporary copy of ../shared/datasets/camera_photos/images (2-22 MP camera
+JPEGs). Runs offscreen (QT_QPA_PLATFORM=offscreen unless set).
+
+1. Start-up: `simfinder gui` in a fresh process, from spawn to the window shown (first turn of
+   the event loop after show()), on an empty library and on the indexed one; and whether torch /
+   onnxruntime were imported by then.
+2. Stalls: a 5 ms QTimer records how late each tick is. Baseline: the idle window. Then the
+   folder is added and indexed through the worker thread (the first run loads the CNN there).
+3. Gallery at scale: 50,000 catalog rows loaded into the gallery model, then the view scrolled
+   through in 200 steps, each step painted at once; the time per painted frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+from simfinder.core.catalog import PhotoRecord  # noqa: E402
+from simfinder.gui.app import STARTUP_PROBE_ENV  # noqa: E402
+from simfinder.gui.gallery import GalleryFilter, GalleryModel, GalleryView  # noqa: E402
+from simfinder.gui.mainwindow import MainWindow  # noqa: E402
+from simfinder.gui.settings import AppSettings  # noqa: E402
+
+SECTION = "## GUI"
+DEFAULT_PHOTOS = REPO.parent / "shared" / "datasets" / "camera_photos" / "images"
+
+
+def startup(library: Path, home: Path, runs: int = 3) -> tuple[float, str]:
+    """Median seconds from spawning `simfinder gui` to its window shown; heavy modules then."""
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_STATE_HOME": str(home / "state"), STARTUP_PROBE_ENV: "1"}
+    times = []
+    heavy = "?"
+    for _ in range(runs):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "simfinder", "--library", str(library), "gui"],
+            capture_output=True, text=True, env=env, timeout=300, check=True).stdout
+        line = next(ln for ln in out.splitlines() if ln.startswith("shown "))
+        times.append(float(line.split()[1]) - started)
+        heavy = line.split("heavy=")[1]
+    return statistics.median(times), heavy
+
+
+class StallMeter:
+    """How late a 5 ms timer fires: the event loop's longest stall while it runs."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.interval = interval_ms / 1000
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.late: list[float] = []
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.late = []
+        self.clock.start()
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e9
+        self.late.append(max(0.0, now - self._last - self.interval))
+        self._last = now
+
+    def summary(self) -> dict[str, float]:
+        late = sorted(self.late) or [0.0]
+        return {"max_ms": late[-1] * 1000, "p99_ms": late[int(len(late) * 0.99)] * 1000,
+                "ticks": len(late)}
+
+
+def run_for(app: QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def stalls(app: QApplication, folder: Path, library: Path, home: Path) -> dict[str, object]:
+    settings = AppSettings(QSettings(str(home / "bench.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(library, settings)
+    window.show()
+    window.start()
+    meter = StallMeter()
+    run_for(app, 1.0)
+    meter.start()
+    run_for(app, 3.0)
+    meter.stop()
+    idle = meter.summary()
+
+    meter.start()
+    t0 = time.monotonic()
+    window.add_folder(folder)
+    while window.indexer.busy:
+        app.processEvents()
+        time.sleep(0.001)
+    elapsed = time.monotonic() - t0
+    meter.stop()
+    indexing = meter.summary()
+    photos = window.model.rowCount()
+
+    # A similar search from the gallery while idle: click to results on screen.
+    first = window.proxy.index(0, 0)
+    t0 = time.monotonic()
+    window.view.setCurrentIndex(first)
+    while window.query.pending is not None:
+        app.processEvents()
+        time.sleep(0.0005)
+    query_s = time.monotonic() - t0
+    window.close()
+    return {"idle": idle, "indexing": indexing, "index_s": elapsed, "photos": photos,
+            "query_s": query_s}
+
+
+def gallery_at_scale(app: QApplication, thumbs_from: Path, n: int = 50_000) -> dict[str, float]:
+    from simfinder.core.thumbs import ThumbnailCache
+    from simfinder.gui.gallery import GalleryDelegate
+    from simfinder.gui.thumbnails import ThumbnailStore
+
+    cache = ThumbnailCache(thumbs_from)
+    digests = list(cache.digests()) or [bytes(16)]
+    records = [
+        PhotoRecord(i, f"/photos/{i // 500:03d}/IMG_{i:06d}.jpg", 3_000_000, 1_600_000_000 + i,
+                    i, 4000, 3000, "JPEG", f"2021-{1 + i % 12:02d}-01T10:00:00", None,
+                    digests[i % len(digests)])
+        for i in range(n)
+    ]
+    store = ThumbnailStore(cache)
+    model = GalleryModel(store)
+    proxy = GalleryFilter()
+    proxy.setSourceModel(model)
+    view = GalleryView()
+    view.setModel(proxy)
+    delegate = GalleryDelegate(store, view)
+    view.setItemDelegate(delegate)
+    view.apply_item_size(delegate.item_size(view.fontMetrics()))
+    view.resize(1000, 760)
+    view.show()
+    t0 = time.perf_counter()
+    model.set_photos(records)
+    view.doItemsLayout()
+    app.processEvents()
+    load_s = time.perf_counter() - t0
+    bar = view.verticalScrollBar()
+    # Warm the thumbnails of the first screen, then scroll.
+    run_for(app, 1.0)
+    frames = []
+    for step in range(200):
+        bar.setValue(bar.maximum() * step // 199)
+        t0 = time.perf_counter()
+        view.viewport().repaint()
+        frames.append(time.perf_counter() - t0)
+        app.processEvents()
+    t0 = time.perf_counter()
+    proxy.set_text("IMG_0421")
+    filter_s = time.perf_counter() - t0
+    shown = proxy.rowCount()
+    store.shutdown()
+    view.close()
+    return {"n": n, "load_s": load_s, "frame_mean_ms": statistics.mean(frames) * 1000,
+            "frame_max_ms": max(frames) * 1000, "filter_s": filter_s, "filtered": shown}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path)
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="simfinder-bench-gui-") as tmp_name:
+        tmp = Path(tmp_name)
+        if args.folder is None:
+            folder = tmp / "photos"
+            shutil.copytree(DEFAULT_PHOTOS, folder)
+            source = "a copy of shared/datasets/camera_photos/images"
+        else:
+            folder = args.folder.resolve()
+            source = str(folder)
+        library = tmp / "library"
+        empty_start, heavy_empty = startup(tmp / "empty-library", tmp / "home")
+        result = stalls(app, folder, library, tmp / "home")  # type: ignore[arg-type]
+        full_start, heavy_full = startup(library, tmp / "home")
+        scale = gallery_at_scale(app, library / "thumbs")
+
+    idle, busy = result["idle"], result["indexing"]
+    rows = [
+        ("Start-up to window shown, empty library", f"{empty_start:.2f} s",
+         f"torch/onnxruntime imported: {heavy_empty}"),
+        (f"Start-up to window shown, {result['photos']} photos", f"{full_start:.2f} s",
+         f"torch/onnxruntime imported: {heavy_full}"),
+        ("Longest event-loop stall, idle window (baseline)", f"{idle['max_ms']:.1f} ms",
+         f"p99 {idle['p99_ms']:.1f} ms over {idle['ticks']} ticks"),
+        (f"Longest event-loop stall while indexing {result['photos']} photos "
+         f"({result['index_s']:.1f} s, CNN loaded on the worker)",
+         f"{busy['max_ms']:.1f} ms", f"p99 {busy['p99_ms']:.1f} ms over {busy['ticks']} ticks"),
+        ("Similar search from a gallery click to results", f"{result['query_s'] * 1000:.0f} ms",
+         "stored vector, query thread"),
+        (f"Gallery: load {scale['n']:,} rows into the model + layout",
+         f"{scale['load_s'] * 1000:.0f} ms", "UI thread"),
+        (f"Gallery: paint one frame while scrolling {scale['n']:,} photos",
+         f"{scale['frame_mean_ms']:.1f} ms mean", f"max {scale['frame_max_ms']:.1f} ms"),
+        (f"Gallery: filter {scale['n']:,} rows by name", f"{scale['filter_s'] * 1000:.0f} ms",
+         f"{scale['filtered']} shown"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for what, value, note in rows:
+        print(f"{what:<{width}}  {value:>12}  {note}")
+    if args.write:
+        table = "| measure | value | note |\n|---|---|---|\n" + "\n".join(
+            f"| {w} | {v} | {n} |" for w, v, n in rows)
+        body = (f"Photos: {source}. Offscreen Qt, {os.cpu_count()} cores, no GPU. A 5 ms "
+                "QTimer measures how late the UI thread's event loop runs; the idle window is "
+                "the same-run baseline.\n\n" + table)
+        cmd = "bench/gui_responsiveness.py --write"
+        if args.folder is not None:
+            cmd = f"bench/gui_responsiveness.py {args.folder} --write"
+        write_section(SECTION, body, cmd)
+        print("wrote docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
