@@ -289,6 +289,30 @@ def test_stop_keeps_the_window_responsive_and_resume_finishes(
     assert catalog_count(tmp_path / "library") == total
 
 
+def test_removing_a_folder_while_it_is_indexed(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(80):
+        Image.fromarray(rng.integers(0, 255, (32, 40, 3), dtype=np.uint8)).save(
+            folder / f"{i:03d}.png")
+    model = GatedEmbedder()
+    window = make_window(model=model)
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.indexer.photos_indexed, timeout=TIMEOUT):
+        window.add_folder(folder)
+    window.remove_folder(str(folder.resolve()), confirm=False)
+    model.gate.set()
+    wait_idle(qtbot, window)
+    assert window.indexer.state == "idle"
+    assert window.model.rowCount() == 0
+    assert catalog_count(tmp_path / "library") == 0
+    assert window.folder_list.count() == 1
+    assert window.stack.currentWidget() is window.empty_state
+
+
 def test_unreadable_files_are_listed_not_shouted(
     make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
     tmp_path: Path,
@@ -563,3 +587,20 @@ def test_crash_handler_logs_and_shows_one_non_modal_dialog(
     text = handler.log_path.read_text()
     assert text.count("Traceback") == 3 and "RuntimeError: boom 2" in text
     handler.dialog.close()
+
+
+def test_the_model_is_exported_out_of_process_only_when_missing(
+    embedder: EmbedderProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The GUI's first CNN load exports the ONNX file in a child process (torch's export would
+    stall the event loop in-process); with the file cached, no child process is started."""
+    from simfinder.app import gallery
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no child process expected")
+
+    monkeypatch.setattr(gallery.subprocess, "run", no_child)
+    assert gallery.export_model_out_of_process("cpu")  # cached by the session's embedder
+    assert not gallery.export_model_out_of_process("cuda")  # torch runs it: nothing to export
+    provider = gallery.BackgroundEmbedderProvider("cpu")
+    assert provider().dim == EMBED_DIM

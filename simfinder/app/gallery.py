@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.config import model_cache_dir
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
+from simfinder.core.embed import Embedder
 from simfinder.core.library import Library
 from simfinder.core.search import SimilarHit
 from simfinder.core.similarity import Strictness, is_near_duplicate
@@ -116,3 +122,53 @@ def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> s
     if is_near_duplicate(hit.evidence, strictness):
         return "near-duplicate"
     return "similar"
+
+
+# -- loading the CNN without stalling a GUI -------------------------------------------------
+
+_EXPORT_CODE = (
+    "from simfinder.config import model_cache_dir\n"
+    "from simfinder.core.embed import ensure_onnx\n"
+    "ensure_onnx(model_cache_dir())\n"
+)
+
+
+def export_model_out_of_process(device: str, timeout: float = 900.0) -> bool:
+    """Make the cached ONNX file of the CNN in a child process, if the CPU backend will need it
+    and it is missing (the first run on a machine). The export imports torch and runs C code
+    that holds the GIL for long stretches: in-process, a GUI's event loop would stall for
+    hundreds of milliseconds. Returns whether the file is there; on False the in-process
+    export remains the fallback."""
+    if device not in ("auto", "cpu", "cpu-onnx"):
+        return False
+    from simfinder.core.embed import onnx_cache_path
+
+    target = onnx_cache_path(model_cache_dir())
+    if target.is_file():
+        return True
+    log.info("exporting the CNN to %s in a child process", target)
+    try:
+        subprocess.run([sys.executable, "-c", _EXPORT_CODE], check=True, timeout=timeout,
+                       capture_output=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("could not export the CNN in a child process (%s); exporting in-process",
+                    exc)
+        return False
+    return target.is_file()
+
+
+class BackgroundEmbedderProvider(EmbedderProvider):
+    """EmbedderProvider for a GUI's worker threads: the first load exports the model in a child
+    process when needed, so only onnxruntime is loaded into the GUI's process."""
+
+    def __init__(self, device: str = "auto") -> None:
+        super().__init__(device)
+        self._prepared = False
+        self._prepare_lock = threading.Lock()
+
+    def __call__(self) -> Embedder:
+        with self._prepare_lock:
+            if not self._prepared:
+                export_model_out_of_process(self.device)
+                self._prepared = True
+        return super().__call__()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from simfinder.config import APP_NAME, demo_dirs, resolve_library_dir
 
@@ -75,6 +77,7 @@ def run(
                       else app.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon))
     crash = CrashHandler(parent=app)
     crash.install()
+    fault_log = _enable_faulthandler(crash.log_dir)
 
     settings = AppSettings(QSettings(APP_NAME, APP_NAME))
     window = MainWindow(library_dir, settings)
@@ -89,4 +92,18 @@ def run(
         QTimer.singleShot(0, report)
     code = app.exec()
     crash.uninstall()
+    if fault_log is not None:
+        faulthandler.disable()
+        fault_log.close()
     return int(code)
+
+
+def _enable_faulthandler(log_dir: Path) -> TextIO | None:
+    """Hard crashes (in C code) leave a Python stack in the log folder too."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fh = (log_dir / "faults.log").open("a", encoding="utf-8")
+    except OSError:
+        return None
+    faulthandler.enable(fh)
+    return fh

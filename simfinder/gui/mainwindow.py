@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.gallery import ForgetReport, LibrarySnapshot
+from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, LibrarySnapshot
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.indexer import IndexReport
@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("simfinder-main")
         self.library_root = Path(library_root)
         self.settings = settings
-        self.embedder: EmbedderFactory = embedder or EmbedderProvider(settings.device)
+        self.embedder: EmbedderFactory = embedder or BackgroundEmbedderProvider(settings.device)
         self.setWindowTitle("simfinder")
         self.setAcceptDrops(True)
         self._temp_dir = Path(tempfile.mkdtemp(prefix="simfinder-search-"))
@@ -1137,7 +1137,7 @@ class MainWindow(QMainWindow):
         self.size_slider.setValue(self.settings.thumbnail_size)
         if self.settings.device != old_device and isinstance(self.embedder, EmbedderProvider) \
                 and "onnxruntime" not in sys.modules and "torch" not in sys.modules:
-            self.embedder = EmbedderProvider(self.settings.device)
+            self.embedder = BackgroundEmbedderProvider(self.settings.device)
             self.indexer.embedder = self.embedder
             self.query.embedder = self.embedder
         self.settings_dialog = None

@@ -215,10 +215,16 @@ class IndexController(QObject):
         self.index()
 
     def forget(self, folder: str) -> None:
-        """Remove a folder from the library (after stopping a run that holds the library)."""
-        running = self.indexing
-        self._cancel_runs("stopped" if running else self._state)
+        """Remove a folder from the library. A run going on is stopped first (it holds the
+        library) and carries on with the other folders afterwards."""
+        running = [j for j in self._queued if j.kind == "index" and not j.cancel.cancelled]
+        for job in running:
+            job.cancel.cancel()
         self._send(_Job("forget", (folder,)))
+        if running:
+            others = tuple(f for j in running for f in j.folders
+                           if not _is_within(f, folder))
+            self._send(_Job("index", others, remembered=True, embedder=self.embedder))
 
     def _cancel_runs(self, then: str) -> None:
         cancelled = False
@@ -275,6 +281,11 @@ class IndexController(QObject):
             self._set_state(self._after_cancel if job.cancel.cancelled else "idle")
         elif self._state == "pausing" and not any(j.kind == "index" for j in self._queued):
             self._set_state(self._after_cancel)
+
+
+def _is_within(path: str, folder: str) -> bool:
+    path, folder = str(Path(path)), str(Path(folder))
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 # -- similarity queries (query thread) ------------------------------------------------------
