@@ -21,6 +21,20 @@ from tests.photos import sample, save
 
 TRIALS = 8
 
+# The child indexes with small batches and says when each is committed, so the parent can kill
+# it at a known stage of the work rather than guess from the clock.
+CHILD = """
+import sys
+from pathlib import Path
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.indexer import Indexer
+from simfinder.core.library import Library
+lib = Library.open(Path(sys.argv[1]))
+Indexer(lib, EmbedderProvider("cpu"), batch_size=4).run(
+    [Path(sys.argv[2])], on_indexed=lambda paths: print("batch", len(paths), flush=True))
+print("done", flush=True)
+"""
+
 
 def make_photos(root: Path) -> None:
     names = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
@@ -50,18 +64,27 @@ def test_kill_at_random_moments_then_resume(tmp_path: Path,
     killed_midway = 0
     for trial in range(TRIALS):
         lib_dir = tmp_path / f"lib{trial}"
-        # Several kills per library: a kill can land on a run that is itself resuming.
+        # Two kills per library: the second lands on a run that is itself resuming.
         for _ in range(2):
             proc = subprocess.Popen(
-                [sys.executable, "-m", "simfinder", "--library", str(lib_dir), "index",
-                 str(photos)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [sys.executable, "-c", CHILD, str(lib_dir), str(photos)],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             )
-            time.sleep(rng.uniform(0.4, 2.5))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
+            assert proc.stdout is not None
+            # Wait for a random number of committed batches, then kill a random moment later:
+            # mid-decode, mid-embedding, mid-commit or mid-save.
+            wanted = rng.randint(0, 4)
+            line = ""
+            for _ in range(wanted + 1):
+                line = proc.stdout.readline()
+                if not line.startswith("batch"):
+                    break
+            time.sleep(rng.uniform(0.0, 0.15))
+            if line.startswith("batch") and proc.poll() is None:
                 killed_midway += 1
+            os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+            proc.stdout.close()
 
             # Right after the kill: the library opens and its parts agree.
             lib = Library.open(lib_dir)
@@ -81,4 +104,5 @@ def test_kill_at_random_moments_then_resume(tmp_path: Path,
         assert check_library(lib).problems == []
         assert not list(lib_dir.rglob("*.tmp"))
         lib.close()
-    assert killed_midway >= TRIALS  # the kills really landed while indexing ran
+    # the kills really landed while indexing ran (a resumed run may finish before its kill)
+    assert killed_midway >= TRIALS
