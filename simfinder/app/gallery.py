@@ -88,6 +88,27 @@ def library_snapshot(library: Library) -> LibrarySnapshot:
     return LibrarySnapshot(cat.photos(), cat.folders(), cat.errors())
 
 
+def folder_of(path: str, folders: Sequence[str]) -> str | None:
+    """The (innermost) remembered folder that holds `path`."""
+    best: str | None = None
+    for folder in folders:
+        if _is_under(path, folder) and (best is None or len(folder) > len(best)):
+            best = folder
+    return best
+
+
+def photos_per_folder(photos: Iterable[PhotoRecord], folders: Sequence[str]) -> dict[str, int]:
+    """How many photos each folder holds (a photo counts for its innermost folder)."""
+    counts = dict.fromkeys(folders, 0)
+    ordered = sorted(folders, key=len, reverse=True)
+    for record in photos:
+        for folder in ordered:
+            if _is_under(record.path, folder):
+                counts[folder] += 1
+                break
+    return counts
+
+
 def refresh_vectors(library: Library) -> int:
     """Bring a reader's in-memory vector index in step with the catalog after another thread or
     process indexed or forgot photos; cheap when nothing changed. Returns how many were added."""

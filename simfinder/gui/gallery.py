@@ -94,6 +94,24 @@ def _sort_key(order: SortOrder) -> Callable[[_Item], tuple[Any, ...]]:
     return lambda it: (it.folder.casefold(), it.name.casefold(), it.record.path)
 
 
+class PreparedPhotos:
+    """Gallery rows built and sorted off the UI thread (by the worker that read them), so
+    showing a 50,000-photo library costs the UI thread only a model reset."""
+
+    __slots__ = ("by_digest", "by_id", "items", "keys", "order")
+
+    def __init__(self, records: Iterable[PhotoRecord], order: SortOrder) -> None:
+        key = _sort_key(order)
+        keyed = sorted(((key(it), it) for it in map(_Item, records)), key=lambda kv: kv[0])
+        self.order = order
+        self.keys = [k for k, _ in keyed]
+        self.items = [it for _, it in keyed]
+        self.by_id = {it.record.file_id: it for it in self.items}
+        self.by_digest: dict[bytes, set[int]] = {}
+        for it in self.items:
+            self.by_digest.setdefault(it.record.digest, set()).add(it.record.file_id)
+
+
 def describe(record: PhotoRecord) -> str:
     """Tooltip text: where the photo is and what it is."""
     parts = [f"<b>{html.escape(os.path.basename(record.path))}</b>",
@@ -189,20 +207,21 @@ class GalleryModel(QAbstractListModel):
 
     # -- changing ---------------------------------------------------------------------------
 
-    def set_photos(self, records: Iterable[PhotoRecord]) -> None:
+    def set_photos(self, photos: Iterable[PhotoRecord] | PreparedPhotos) -> None:
+        """Show these photos (replacing all rows)."""
         self.beginResetModel()
-        self._load(records)
+        self._load(photos)
         self.endResetModel()
 
-    def _load(self, records: Iterable[PhotoRecord]) -> None:
-        items = [_Item(r) for r in records]
-        keyed = sorted(((self._key(it), it) for it in items), key=lambda pair: pair[0])
-        self._keys = [k for k, _ in keyed]
-        self._items = [it for _, it in keyed]
-        self._by_id = {it.record.file_id: it for it in self._items}
-        self._ids_by_digest = {}
-        for it in self._items:
-            self._ids_by_digest.setdefault(it.record.digest, set()).add(it.record.file_id)
+    def _load(self, photos: Iterable[PhotoRecord] | PreparedPhotos) -> None:
+        if not isinstance(photos, PreparedPhotos) or photos.order is not self._order:
+            records = [it.record for it in photos.items] \
+                if isinstance(photos, PreparedPhotos) else photos
+            photos = PreparedPhotos(records, self._order)
+        self._keys = photos.keys
+        self._items = photos.items
+        self._by_id = photos.by_id
+        self._ids_by_digest = photos.by_digest
         self._rows = None
 
     def set_order(self, order: SortOrder) -> None:
@@ -225,33 +244,45 @@ class GalleryModel(QAbstractListModel):
         self.changePersistentIndexList(old_list, new_list)
         self.layoutChanged.emit()
 
-    def upsert(self, records: Sequence[PhotoRecord]) -> int:
-        """Add new photos in sort position, refresh changed ones; returns how many were new."""
+    def upsert(self, records: Sequence[PhotoRecord]) -> list[PhotoRecord]:
+        """Add new photos in sort position, refresh changed ones; returns the new ones."""
         fresh: list[PhotoRecord] = []
+        added: list[PhotoRecord] = []
         for rec in records:
             old = self._by_id.get(rec.file_id)
             if old is None:
                 fresh.append(rec)
+                added.append(rec)
             elif old.record != rec:
                 self.remove_ids([rec.file_id])
                 fresh.append(rec)
         if not fresh:
-            return 0
+            return added
         if len(fresh) > _RESET_THRESHOLD:
             self.set_photos([it.record for it in self._items] + fresh)
-            return len(fresh)
-        for rec in fresh:
-            item = _Item(rec)
-            key = self._key(item)
+            return added
+        keyed = sorted(((self._key(item), item) for item in map(_Item, fresh)),
+                       key=lambda pair: pair[0])
+        # Photos that land next to each other go in as one run of rows (a batch from one
+        # shoot usually does), from the bottom up so earlier positions stay valid.
+        runs: list[tuple[int, list[tuple[tuple[Any, ...], _Item]]]] = []
+        for key, item in keyed:
             row = bisect.bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), row, row)
-            self._keys.insert(row, key)
-            self._items.insert(row, item)
-            self._by_id[rec.file_id] = item
-            self._ids_by_digest.setdefault(rec.digest, set()).add(rec.file_id)
+            if runs and runs[-1][0] == row:
+                runs[-1][1].append((key, item))
+            else:
+                runs.append((row, [(key, item)]))
+        for row, run in reversed(runs):
+            self.beginInsertRows(QModelIndex(), row, row + len(run) - 1)
+            self._keys[row:row] = [k for k, _ in run]
+            self._items[row:row] = [it for _, it in run]
+            for _, item in run:
+                rec = item.record
+                self._by_id[rec.file_id] = item
+                self._ids_by_digest.setdefault(rec.digest, set()).add(rec.file_id)
             self._rows = None
             self.endInsertRows()
-        return len(fresh)
+        return added
 
     def remove_ids(self, file_ids: Iterable[int]) -> int:
         doomed = {fid for fid in file_ids if fid in self._by_id}
@@ -283,12 +314,6 @@ class GalleryModel(QAbstractListModel):
             self._rows = None
             self.endRemoveRows()
         return len(doomed)
-
-    def sync(self, records: Sequence[PhotoRecord]) -> None:
-        """Make the rows equal `records` (the catalog after a job), keeping the selection."""
-        wanted = {r.file_id for r in records}
-        self.remove_ids([fid for fid in self._by_id if fid not in wanted])
-        self.upsert(records)
 
     def _on_thumbnail(self, digest: bytes) -> None:
         for fid in self._ids_by_digest.get(digest, ()):

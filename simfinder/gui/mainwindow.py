@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, LibrarySnapshot
+from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.indexer import IndexReport
@@ -82,7 +82,12 @@ from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.workers import EmbedderFactory, IndexController, QueryController
+from simfinder.gui.workers import (
+    EmbedderFactory,
+    IndexController,
+    LibraryUpdate,
+    QueryController,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +218,7 @@ class MainWindow(QMainWindow):
         self._temp_dir = Path(tempfile.mkdtemp(prefix="simfinder-search-"))
         self._paste_serial = 0
         self._folders: list[str] = []
+        self._counts: dict[str, int] = {}  # photos per folder
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
         self._closing = False
@@ -528,7 +534,7 @@ class MainWindow(QMainWindow):
         self.indexer.state_changed.connect(self._on_index_state)
         self.indexer.progress.connect(self._on_progress)
         self.indexer.photos_indexed.connect(self._on_photos_indexed)
-        self.indexer.snapshot_ready.connect(self._on_snapshot)
+        self.indexer.library_updated.connect(self._on_library_updated)
         self.indexer.index_finished.connect(self._on_index_finished)
         self.indexer.folder_forgotten.connect(self._on_folder_forgotten)
         self.indexer.failed.connect(self._on_job_failed)
@@ -545,7 +551,7 @@ class MainWindow(QMainWindow):
 
     def start(self, add_folders: Sequence[Path] = (), *, rescan: bool = True) -> None:
         """Load the library into the gallery, then re-scan its folders (and add these)."""
-        self.indexer.load()
+        self.indexer.load(self.model.order)
         folders = [Path(f).expanduser().resolve() for f in add_folders]
         if folders or rescan:
             self._start_after_load = (folders, rescan)
@@ -680,17 +686,7 @@ class MainWindow(QMainWindow):
             item.setText(f"{name} ({counts.get(folder, 0):,})")
 
     def _folder_counts(self) -> dict[str, int]:
-        if not hasattr(self, "model"):
-            return {}
-        prefixes = sorted(((f.rstrip(os.sep) + os.sep, f) for f in self._folders),
-                          key=lambda p: -len(p[0]))
-        counts: dict[str, int] = dict.fromkeys(self._folders, 0)
-        for rec in self.model.records():
-            for prefix, folder in prefixes:
-                if rec.path.startswith(prefix):
-                    counts[folder] += 1
-                    break
-        return counts
+        return self._counts
 
     def _on_folder_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
         folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else _ALL
@@ -970,22 +966,25 @@ class MainWindow(QMainWindow):
 
     # -- indexing feedback ------------------------------------------------------------------
 
-    def _on_snapshot(self, snapshot: LibrarySnapshot) -> None:
+    def _on_library_updated(self, update: LibraryUpdate) -> None:
         first = not self._snapshot_seen
         self._snapshot_seen = True
-        if first:
-            self.model.set_photos(snapshot.photos)
+        if update.photos is not None:
+            self.model.set_photos(update.photos)
         else:
-            self.model.sync(snapshot.photos)
-        self._folders = list(snapshot.folders)
+            self.model.remove_ids(update.removed)
+            self.model.upsert(update.changed)
+        self._folders = list(update.folders)
+        self._counts = dict(update.counts)
         self._fill_folder_list()
-        self.problems.set_problems(snapshot.errors, self._unreadable)
+        self.problems.set_problems(update.errors, self._unreadable)
         self._update_problems_button()
         self._update_library_label()
         self._update_empty_state()
         self._update_count_label()
         self.query.library_changed()
-        self.panel.forget_photos({r.file_id for r in snapshot.photos})
+        if update.removed:
+            self.panel.forget_photos(set(update.removed))
         if first and self._start_after_load is not None:
             folders, rescan = self._start_after_load
             self._start_after_load = None
@@ -998,6 +997,10 @@ class MainWindow(QMainWindow):
         added = self.model.upsert(records)
         self.query.library_changed()
         if added:
+            for record in added:
+                folder = folder_of(record.path, self._folders)
+                if folder is not None:
+                    self._counts[folder] = self._counts.get(folder, 0) + 1
             self._update_library_label()
             if not self._counts_timer.isActive():
                 self._counts_timer.start()

@@ -363,10 +363,10 @@ class SimilarPanel(QWidget):
         if self.model.rowCount():
             self.show_results(self.model.hits())
 
-    def forget_photos(self, still_there: set[int]) -> None:
+    def forget_photos(self, gone: set[int]) -> None:
         """Drop history entries for photos no longer in the library."""
         self.history = [t for t in self.history
-                        if t.record is None or t.record.file_id in still_there]
+                        if t.record is None or t.record.file_id not in gone]
         self.back_button.setEnabled(bool(self.history))
 
     # -- internals --------------------------------------------------------------------------

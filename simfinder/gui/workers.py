@@ -21,14 +21,17 @@ from simfinder.app.gallery import (
     forget_folder,
     library_snapshot,
     photos_at,
+    photos_per_folder,
     refresh_vectors,
 )
 from simfinder.app.usecases import index_folders, similar_photos
+from simfinder.core.catalog import ErrorRecord, PhotoRecord
 from simfinder.core.embed import Embedder
 from simfinder.core.indexer import IndexReport
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.search import QueryError, SimilarHit
+from simfinder.gui.gallery import PreparedPhotos, SortOrder
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +46,28 @@ class _Job:
     kind: str  # "load", "index" or "forget"
     folders: tuple[str, ...] = ()
     remembered: bool = False  # index the library's remembered folders too
+    order: SortOrder = SortOrder.DATE  # the gallery's order, to prepare its rows in
     cancel: CancelToken = field(default_factory=CancelToken)
     embedder: EmbedderFactory | None = None
 
 
 @dataclass(frozen=True, slots=True)
+class LibraryUpdate:
+    """The library as the views need it after a job, as a change since the last update
+    (computed on the worker thread, so a 50,000-photo library costs the UI thread little)."""
+
+    folders: list[str]
+    errors: list[ErrorRecord]
+    counts: dict[str, int]  # photos per folder
+    photos: PreparedPhotos | None  # every photo, ready for the gallery: first update only
+    changed: list[PhotoRecord]  # new or changed since the last update
+    removed: list[int]  # file ids gone since the last update
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     kind: str
-    snapshot: LibrarySnapshot
+    update: LibraryUpdate
     report: IndexReport | None = None  # for "index"
     forgot: ForgetReport | None = None  # for "forget"
 
@@ -67,6 +84,20 @@ class IndexWorker(QObject):
         super().__init__()
         self._root = root
         self._library: Library | None = None
+        self._sent: dict[int, PhotoRecord] | None = None  # what the UI thread was told
+
+    def _update(self, snapshot: LibrarySnapshot, order: SortOrder) -> LibraryUpdate:
+        current = {r.file_id: r for r in snapshot.photos}
+        counts = photos_per_folder(snapshot.photos, snapshot.folders)
+        if self._sent is None:
+            self._sent = current
+            return LibraryUpdate(snapshot.folders, snapshot.errors, counts,
+                                 PreparedPhotos(snapshot.photos, order), [], [])
+        sent = self._sent
+        removed = [fid for fid in sent if fid not in current]
+        changed = [r for fid, r in current.items() if sent.get(fid) != r]
+        self._sent = current
+        return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed)
 
     def _lib(self) -> Library:
         if self._library is None:
@@ -89,10 +120,11 @@ class IndexWorker(QObject):
     def _run(self, job: _Job) -> JobOutcome:
         lib = self._lib()
         if job.kind == "load":
-            return JobOutcome("load", library_snapshot(lib))
+            return JobOutcome("load", self._update(library_snapshot(lib), job.order))
         if job.kind == "forget":
             forgot = forget_folder(lib, job.folders[0])
-            return JobOutcome("forget", library_snapshot(lib), forgot=forgot)
+            update = self._update(library_snapshot(lib), job.order)
+            return JobOutcome("forget", update, forgot=forgot)
         if job.kind == "index":
             assert job.embedder is not None
             wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
@@ -101,6 +133,8 @@ class IndexWorker(QObject):
             def on_indexed(paths: list[str]) -> None:
                 records = photos_at(lib, paths)
                 if records:
+                    if self._sent is not None:
+                        self._sent.update((r.file_id, r) for r in records)
                     self.photos_indexed.emit(records)
 
             if job.cancel.cancelled:
@@ -114,7 +148,8 @@ class IndexWorker(QObject):
                     cancel=job.cancel,
                     on_indexed=on_indexed,
                 )
-            return JobOutcome("index", library_snapshot(lib), report=report)
+            update = self._update(library_snapshot(lib), job.order)
+            return JobOutcome("index", update, report=report)
         raise ValueError(f"unknown job {job.kind!r}")
 
     @Slot()
@@ -134,7 +169,7 @@ class IndexController(QObject):
     state_changed = Signal(str)  # "idle", "indexing", "pausing", "paused", "stopped"
     progress = Signal(object)  # Progress
     photos_indexed = Signal(object)  # list[PhotoRecord]
-    snapshot_ready = Signal(object)  # LibrarySnapshot, after every job
+    library_updated = Signal(object)  # LibraryUpdate, after every job
     index_finished = Signal(object)  # IndexReport
     folder_forgotten = Signal(object)  # ForgetReport
     failed = Signal(str)  # one line for the user
@@ -188,8 +223,9 @@ class IndexController(QObject):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def load(self) -> None:
-        self._send(_Job("load"))
+    def load(self, order: SortOrder = SortOrder.DATE) -> None:
+        """Read the library (the first update carries every photo, sorted in `order`)."""
+        self._send(_Job("load", order=order))
 
     def index(self, folders: Sequence[str | Path] = (), *, remembered: bool = True) -> None:
         """Index `folders` and, with `remembered`, every folder of the library. A run already
@@ -263,7 +299,7 @@ class IndexController(QObject):
         job = self._finish_job(outcome.kind)
         if outcome.kind == "index" and outcome.report is not None:
             self.index_finished.emit(outcome.report)
-        self.snapshot_ready.emit(outcome.snapshot)
+        self.library_updated.emit(outcome.update)
         if outcome.kind == "forget" and outcome.forgot is not None:
             self.folder_forgotten.emit(outcome.forgot)
         self._update_state(job)
