@@ -313,6 +313,27 @@ def test_removing_a_folder_while_it_is_indexed(
     assert window.stack.currentWidget() is window.empty_state
 
 
+def test_a_library_busy_in_another_process_is_reported_not_fatal(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photo_folder()
+    window = make_window()
+    wait_idle(qtbot, window)
+    other = Library.open(tmp_path / "library")  # another simfinder indexing this library
+    try:
+        with other.writing(), qtbot.waitSignal(window.indexer.failed, timeout=TIMEOUT):
+            window.add_folder(tmp_path / "photos")
+    finally:
+        other.close()
+    wait_idle(qtbot, window)
+    assert "busy" in window.statusBar().currentMessage()
+    assert window.indexer.state == "idle"
+    window.rescan()  # once the other one is done, indexing works
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() > 0
+
+
 def test_unreadable_files_are_listed_not_shouted(
     make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
     tmp_path: Path,
@@ -481,7 +502,7 @@ def test_pasting_image_data_searches_with_it(
 
 
 def test_dropped_web_addresses_are_refused_with_a_reason(
-    make_window: Callable[..., MainWindow], qtbot: QtBot
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
 ) -> None:
     window = make_window()
     wait_idle(qtbot, window)
@@ -490,6 +511,15 @@ def test_dropped_web_addresses_are_refused_with_a_reason(
     assert window.handle_mime(mime)
     assert "no network connections" in window.panel.status.text()
     assert window.query.pending is None
+
+    # A browser that sends the image itself along with its address: that is searched.
+    png = tmp_path / "from-browser.png"
+    sample("coins.png", 200).save(png)
+    mime.setData("image/png", png.read_bytes())
+    _drop(window, mime)
+    assert window.panel.target is not None and window.panel.target.label == "Dropped image"
+    qtbot.waitUntil(lambda: window.query.pending is None, timeout=TIMEOUT)
+    assert window.panel.status.text() == "No photo in the library looks like this one."
 
 
 def test_dropping_a_folder_adds_it_to_the_library(

@@ -78,7 +78,7 @@ class IndexWorker(QObject):
     progress = Signal(object)  # Progress
     photos_indexed = Signal(object)  # list[PhotoRecord], as soon as they are committed
     job_done = Signal(object)  # JobOutcome
-    job_failed = Signal(str, str)  # kind, one line for the user
+    job_failed = Signal(str, str, object)  # kind, one line for the user, LibraryUpdate|None
 
     def __init__(self, root: Path) -> None:
         super().__init__()
@@ -109,13 +109,21 @@ class IndexWorker(QObject):
         try:
             outcome = self._run(job)
         except LibraryBusy as exc:
-            self.job_failed.emit(job.kind, str(exc))
+            self.job_failed.emit(job.kind, str(exc), self._update_or_none(job))
             return
         except Exception as exc:
             log.exception("library job %s failed", job.kind)
-            self.job_failed.emit(job.kind, f"{type(exc).__name__}: {exc}")
+            self.job_failed.emit(job.kind, f"{type(exc).__name__}: {exc}",
+                                 self._update_or_none(job))
             return
         self.job_done.emit(outcome)
+
+    def _update_or_none(self, job: _Job) -> LibraryUpdate | None:
+        try:
+            return self._update(library_snapshot(self._lib()), job.order)
+        except Exception:
+            log.warning("cannot read the library after a failed job", exc_info=True)
+            return None
 
     def _run(self, job: _Job) -> JobOutcome:
         lib = self._lib()
@@ -129,6 +137,11 @@ class IndexWorker(QObject):
             assert job.embedder is not None
             wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
             folders = list(dict.fromkeys(str(Path(f).expanduser().resolve()) for f in wanted))
+            for folder in job.folders:
+                # Remembered at once, even if this run can't go on (the library is busy).
+                resolved = Path(folder).expanduser().resolve()
+                if resolved.is_dir():
+                    lib.catalog.add_folder(str(resolved))
 
             def on_indexed(paths: list[str]) -> None:
                 records = photos_at(lib, paths)
@@ -304,9 +317,11 @@ class IndexController(QObject):
             self.folder_forgotten.emit(outcome.forgot)
         self._update_state(job)
 
-    @Slot(str, str)
-    def _on_failed(self, kind: str, message: str) -> None:
+    @Slot(str, str, object)
+    def _on_failed(self, kind: str, message: str, update: LibraryUpdate | None) -> None:
         job = self._finish_job(kind)
+        if update is not None:
+            self.library_updated.emit(update)
         self.failed.emit(message)
         self._update_state(job)
 
