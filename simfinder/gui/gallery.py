@@ -27,7 +27,15 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPen,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -485,10 +493,28 @@ class GalleryView(QListView):
         self.setAcceptDrops(False)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Always there: a scroll bar coming and going would change the columns back and forth.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
 
     def apply_item_size(self, size: QSize) -> None:
-        self.setGridSize(size)
+        self._item_size = size
+        self._fit_grid()
         self.verticalScrollBar().setSingleStep(max(20, size.height() // 3))
+
+    def _fit_grid(self) -> None:
+        """Spread the columns over the whole width (no ragged gap on the right)."""
+        size = getattr(self, "_item_size", None)
+        if size is None:
+            return
+        available = self.viewport().width()
+        columns = max(1, available // size.width())
+        grid = QSize(max(size.width(), available // columns), size.height())
+        if grid != self.gridSize():
+            self.setGridSize(grid)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_grid()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
