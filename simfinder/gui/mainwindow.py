@@ -221,7 +221,6 @@ class MainWindow(QMainWindow):
         self._counts: dict[str, int] = {}  # photos per folder
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
-        self._closing = False
 
         self.thumbnails = ThumbnailStore(ThumbnailCache(self.library_root / THUMBS_DIR),
                                          parent=self)
@@ -561,7 +560,6 @@ class MainWindow(QMainWindow):
     _start_after_load: tuple[list[Path], bool] | None = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._closing = True
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.thumbnail_size = self.size_slider.value()
         self.settings.sync()
