@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from simfinder import __version__
+from simfinder.app.units import human_size
 from simfinder.config import LIBRARY_ENV
 
 log = logging.getLogger("simfinder.cli")
@@ -210,9 +211,9 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
         print(f"Group {n}: {len(g.photos)} {label}")
         for p in g.photos:
             mark = "keep " if p.file_id in g.keep else "     "
-            print(f"  {mark}{p.width}x{p.height} {_size(p.size):>9}  {p.path}")
+            print(f"  {mark}{p.width}x{p.height} {human_size(p.size):>9}  {p.path}")
         total += g.reclaimable_bytes
-    print(f"{len(groups)} groups; {_size(total)} can be freed by keeping one photo of each.")
+    print(f"{len(groups)} groups; {human_size(total)} can be freed by keeping one photo of each.")
     return 0
 
 
@@ -263,7 +264,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(f"Library: {st.library}")
     print(f"Folders: {', '.join(st.folders) if st.folders else '(none yet)'}")
     print(f"Photos: {st.photos} indexed ({st.distinct} distinct), {st.vectors} in the vector index")
-    print(f"On disk: catalog {_size(st.catalog_bytes)}, thumbnails {_size(st.thumbnail_bytes)}")
+    print(f"On disk: catalog {human_size(st.catalog_bytes)},"
+          f" thumbnails {human_size(st.thumbnail_bytes)}")
     if st.errors:
         print(f"Could not index {len(st.errors)} files:")
         for e in st.errors:
@@ -367,7 +369,7 @@ class ProgressBar:
                 f"  {progress.rate:.1f} photos/s  ETA {eta_text}"
             )
         if self.tty:
-            cols = os.get_terminal_size(self.out.fileno()).columns
+            cols = os.get_terminalhuman_size(self.out.fileno()).columns
             self.out.write("\r" + text[: cols - 1].ljust(cols - 1))
             self.out.flush()
             self._drawn = True
@@ -391,15 +393,6 @@ def _duration(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
 
 
 if __name__ == "__main__":

@@ -109,18 +109,6 @@ def photos_per_folder(photos: Iterable[PhotoRecord], folders: Sequence[str]) -> 
     return counts
 
 
-def refresh_vectors(library: Library) -> int:
-    """Bring a reader's in-memory vector index in step with the catalog after another thread or
-    process indexed or forgot photos; cheap when nothing changed. Returns how many were added."""
-    index = library.vectors
-    ids, _ = library.catalog.embeddings(library.model_name, library.dim, with_vectors=False)
-    missing, _ = index.retain({int(i) for i in ids.tolist()})
-    if missing:
-        want, matrix = library.catalog.embeddings(library.model_name, library.dim, only=missing)
-        index.add(want, matrix)
-    return len(missing)
-
-
 # Below this score a neighbour is not shown as "similar": on UKBench (4 views of each object),
 # 95% of the pairs of views of one object reach an embedding cosine of 0.64, while 95% of the
 # pairs of different objects stay under 0.45 (99% under 0.53).

@@ -77,25 +77,31 @@ class Library:
     def vectors(self) -> VectorIndex:
         """The vector index, loaded on first use and brought in step with the catalog."""
         if self._vectors is None:
-            self._vectors = self._load_vectors()
+            self.sync_vectors()
+        assert self._vectors is not None
         return self._vectors
 
-    def _load_vectors(self) -> VectorIndex:
-        index: VectorIndex | None = None
-        if self.vectors_path.exists():
-            try:
-                index = VectorIndex.load(self.vectors_path, self.dim)
-            except (OSError, RuntimeError, ValueError) as exc:
-                log.warning("vector index %s unreadable (%s); rebuilding", self.vectors_path, exc)
-        if index is None:
-            index = VectorIndex(self.dim)
+    def sync_vectors(self) -> int:
+        """Bring the vector index in step with the catalog, which is the truth: after a crash,
+        or after another thread or process changed the library. Cheap when nothing changed.
+        Returns how many vectors were added."""
+        if self._vectors is None:
+            self._vectors = self._load_vectors()
         ids, _ = self.catalog.embeddings(self.model_name, self.dim, with_vectors=False)
-        missing, _ = index.retain(set(ids.tolist()))
+        missing, _ = self._vectors.retain(set(ids.tolist()))
         if missing:
             log.info("adding %d vectors missing from the index", len(missing))
             want, matrix = self.catalog.embeddings(self.model_name, self.dim, only=missing)
-            index.add(want, matrix)
-        return index
+            self._vectors.add(want, matrix)
+        return len(missing)
+
+    def _load_vectors(self) -> VectorIndex:
+        if self.vectors_path.exists():
+            try:
+                return VectorIndex.load(self.vectors_path, self.dim)
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.warning("vector index %s unreadable (%s); rebuilding", self.vectors_path, exc)
+        return VectorIndex(self.dim)
 
     def save_vectors(self, *, force: bool = False) -> None:
         if self._vectors is not None and (self._vectors.dirty or force):

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simfinder.app.units import human_size
 from simfinder.core.catalog import PhotoRecord
 from simfinder.gui.thumbnails import ThumbnailStore
 
@@ -131,15 +132,6 @@ def describe(record: PhotoRecord) -> str:
     if record.camera:
         parts.append(html.escape(record.camera))
     return "<br>".join(parts)
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
 
 
 class GalleryModel(QAbstractListModel):

@@ -10,8 +10,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from simfinder.app.units import human_size
 from simfinder.core.catalog import PhotoRecord
-from simfinder.gui.gallery import human_size
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
 

@@ -22,7 +22,6 @@ from simfinder.app.gallery import (
     library_snapshot,
     photos_at,
     photos_per_folder,
-    refresh_vectors,
 )
 from simfinder.app.usecases import index_folders, similar_photos
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
@@ -388,7 +387,7 @@ class QueryWorker(QObject):
             if self._library is None:
                 self._library = Library.open(self._root)
             if request.generation != self._generation:
-                refresh_vectors(self._library)
+                self._library.sync_vectors()
                 self._generation = request.generation
             hits = similar_photos(self._library, request.image, request.embedder,
                                   top=request.top)
