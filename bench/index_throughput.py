@@ -3,20 +3,25 @@
     .venv/bin/python bench/index_throughput.py [FOLDER] [--write]
 
 FOLDER defaults to ../shared/datasets/camera_photos/images (52 camera JPEGs, 2-22 MP).
-Prints photos/s for: the decode floor (draft decode only, one thread), the full pipeline
-(decode + hashes + thumbnail + CNN + store, CNN start-up excluded), and an unchanged re-index;
-the ratios are the figures that matter. `--write` replaces this benchmark's section of
+Prints photos/s for: the decode floor (draft decode only, one thread), the hash pass (decode +
+pHash/dHash on 2 threads), the full pipeline (decode + hashes + thumbnail + CNN + store, CNN
+start-up excluded), an unchanged re-index, and, in the same run, Czkawka's Rust similar-image
+engine (PyPI `czkawka`, from the `bench` extra) on the same files with a fresh cache; the ratios
+to the decode floor are the figures that matter. `--write` replaces this benchmark's section of
 docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,13 +29,37 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
-from simfinder.core.decode import decode_photo  # noqa: E402
+from simfinder.core.decode import DecodedPhoto, decode_photo  # noqa: E402
+from simfinder.core.hashes import compute_hashes  # noqa: E402
 from simfinder.core.indexer import Indexer  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
 from simfinder.core.scan import scan_folders  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "datasets" / "camera_photos" / "images"
 SECTION = "## Indexing throughput"
+
+
+def hash_one(path: Path) -> None:
+    decoded = decode_photo(path)
+    if isinstance(decoded, DecodedPhoto):
+        compute_hashes(decoded.image)
+
+
+def run_czkawka(folder: Path) -> float | None:
+    """Seconds for Czkawka to hash and group the folder, in a child process with an empty
+    cache (it keeps hashes between runs under the user's cache folder)."""
+    if importlib.util.find_spec("czkawka") is None:
+        return None
+    code = (
+        "import sys, czkawka; f = czkawka.ImageSimilarity(); f.set_directories([sys.argv[1]]);"
+        " f.find_similar()"
+    )
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": home, "XDG_CONFIG_HOME": home}
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code, str(folder)], env=env, check=True,
+                       capture_output=True)
+        return time.perf_counter() - t0
 
 
 def main() -> int:
@@ -52,6 +81,13 @@ def main() -> int:
             megapixels += d.width * d.height / 1e6
     floor = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(hash_one, files))
+    hashes_only = time.perf_counter() - t0
+
+    czkawka_s = run_czkawka(args.folder)
+
     embedder = EmbedderProvider("cpu")
     t0 = time.perf_counter()
     embedder()
@@ -70,6 +106,8 @@ def main() -> int:
     n = len(files)
     rows = [
         ("decode floor (draft decode, 1 thread)", floor, n / floor, 1.0),
+        ("hash pass (decode + pHash + dHash, 2 threads)", hashes_only, n / hashes_only,
+         hashes_only / floor),
         ("full pipeline (2 decode threads + ONNX CNN + store)", full, n / full, full / floor),
         ("re-index, nothing changed", rescan, n / rescan, rescan / floor),
     ]
@@ -81,8 +119,13 @@ def main() -> int:
         "| pass | seconds | photos/s | time / decode floor |",
         "|---|---|---|---|",
     ]
+    if czkawka_s is not None:
+        rows.append(("Czkawka similar images (Rust, its own hashing, fresh cache)", czkawka_s,
+                     n / czkawka_s, czkawka_s / floor))
     lines += [f"| {name} | {sec:.2f} | {rate:.1f} | {ratio:.2f}x |" for name, sec, rate, ratio
               in rows]
+    if czkawka_s is None:
+        lines.append("(Czkawka not installed: `pip install -c constraints.txt -e '.[bench]'`)")
     lines.append("")
     lines.append(f"Indexed {report.indexed}, linked {report.linked}, failed {len(report.failed)};"
                  f" re-index: {again.unchanged} unchanged.")
