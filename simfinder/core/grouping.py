@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.hashes import pairs_within, pairwise_distances
+from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
 from simfinder.core.similarity import RULES, Evidence, Strictness, is_near_duplicate, score
 
@@ -39,11 +40,8 @@ class DuplicateGroup:
 
 
 def choose_keeper(photos: list[PhotoRecord]) -> PhotoRecord:
-    """The default keeper: most pixels, then biggest file, then oldest file, then shortest path."""
-    return max(
-        photos,
-        key=lambda p: (p.width * p.height, p.size, -p.mtime_ns, -len(p.path), p.path),
-    )
+    """The default keeper: the first by keeper.DEFAULT_RULES (the rules the GUI starts with)."""
+    return best_photo(photos, DEFAULT_PLAN)
 
 
 class _UnionFind:
