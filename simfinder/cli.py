@@ -52,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the CNN runs (default: auto)")
 
     p = sub.add_parser("duplicates", help="list groups of duplicate photos")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true",
+                      help="print JSON (the groups with the copy to keep marked)")
+    form.add_argument("--csv", action="store_true",
+                      help="print CSV: one row per photo (group, kind, confidence, path, "
+                      "width, height, bytes, format, taken_at, camera, keep)")
     p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
                    help="how alike photos must be to count as duplicates (default: normal)")
 
@@ -190,17 +195,22 @@ def _print_index_summary(report: object, out: TextIO) -> None:
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
-    from simfinder.app.usecases import duplicate_groups, groups_as_json, open_library
+    from simfinder.app.review import groups_as_csv, review_groups
+    from simfinder.app.usecases import groups_as_json, open_library
     from simfinder.core.similarity import Strictness
 
     library = open_library(args.library)
     try:
-        groups = duplicate_groups(library, Strictness(args.threshold))
+        # The keeper rules' defaults: the marks a fresh Duplicates view shows.
+        groups = review_groups(library, Strictness(args.threshold))
     finally:
         library.close()
     if args.json:
         json.dump(groups_as_json(groups), sys.stdout, indent=2)
         sys.stdout.write("\n")
+        return 0
+    if args.csv:
+        groups_as_csv(groups, sys.stdout)
         return 0
     if not groups:
         print("No duplicates found.")
@@ -307,7 +317,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     common = argparse.Namespace(library=str(library_dir), verbose=args.verbose)
     _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto"))
     print(f"\nDuplicates in the demo folder ({photos}):\n")
-    _cmd_duplicates(argparse.Namespace(**vars(common), json=False, threshold="normal"))
+    _cmd_duplicates(argparse.Namespace(**vars(common), json=False, csv=False,
+                                       threshold="normal"))
     query = photos / "cat.png"
     print(f"\nPhotos most similar to {query}:\n")
     _cmd_similar(argparse.Namespace(**vars(common), image=str(query), top=5, json=False,

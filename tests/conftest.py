@@ -64,3 +64,21 @@ def photo_folder(tmp_path: Path) -> Callable[..., dict[str, Path]]:
         return out
 
     return make
+
+
+@pytest.fixture
+def temp_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A trash of the test's own: the user's real trash is never touched. send2trash follows
+    HOME and XDG_DATA_HOME (read once, when it is first imported: its copy is pointed here
+    too). Returns the trash folder (`files/`, `info/`)."""
+    import send2trash.plat_other as freedesktop
+
+    home = tmp_path / "home"
+    data = home / ".local" / "share"
+    data.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setattr(freedesktop, "XDG_DATA_HOME", os.fsencode(data))
+    monkeypatch.setattr(freedesktop, "HOMETRASH_B", os.fsencode(data / "Trash"))
+    monkeypatch.setattr(freedesktop, "HOMETRASH", str(data / "Trash"))
+    return data / "Trash"

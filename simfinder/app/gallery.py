@@ -51,15 +51,9 @@ def forget_folder(library: Library, folder: str | os.PathLike[str]) -> ForgetRep
 
         files = [p for p in cat.file_states_under(root) if not still_covered(p)]
         errors = [p for p in cat.errors_under(root) if not still_covered(p)]
-        with cat.transaction():
-            cat.remove_files(files + errors)
-            orphans = cat.remove_orphan_contents()
+        orphans = library.forget_files(files + errors)
         cat.remove_folder(root)
-        if orphans:
-            library.vectors.remove([cid for cid, _ in orphans])
-            for _, digest in orphans:
-                library.thumbs.remove(digest)
-            library.save_vectors()
+        library.save_vectors()
     log.info("forgot folder %s: %d photos, %d contents", root, len(files), len(orphans))
     return ForgetReport(root, len(files), len(orphans))
 

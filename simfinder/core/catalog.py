@@ -62,6 +62,31 @@ _MIGRATIONS: list[str] = [
         at REAL NOT NULL
     );
     """,
+    # The action journal: every move to the trash or to a folder, written before the file is
+    # touched and completed after, so Undo and crash recovery know where each file is.
+    """
+    CREATE TABLE action_batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,  -- "trash" or "move"
+        target BLOB,  -- the folder files were moved into
+        started_at REAL NOT NULL,
+        finished_at REAL,  -- NULL while running, or if the run was killed
+        undone_at REAL
+    );
+    CREATE TABLE action_items (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES action_batches(id),
+        source BLOB NOT NULL,  -- where the file was
+        dest BLOB,  -- where it went (its trash entry, or its path in the target folder)
+        record BLOB,  -- the trash's record of it (.trashinfo, $I file), if any
+        size INTEGER NOT NULL,
+        digest BLOB,
+        state TEXT NOT NULL,  -- see JOURNAL_STATES
+        error TEXT,
+        at REAL NOT NULL
+    );
+    CREATE INDEX action_items_by_batch ON action_items(batch_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -123,6 +148,35 @@ class PhotoRecord:
     taken_at: str | None
     camera: str | None
     digest: bytes
+
+
+# The life of a journalled file: "pending" (written before the file is touched), then "done"
+# (moved) or "failed" (not moved: `error` says why); Undo takes a done file through "restoring"
+# to "restored", or to "not-restored" (`error` says why and where the file is).
+JOURNAL_STATES = ("pending", "done", "failed", "restoring", "restored", "not-restored")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalBatch:
+    id: int
+    kind: str
+    target: str | None
+    started_at: float
+    finished_at: float | None
+    undone_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalItem:
+    id: int
+    batch_id: int
+    source: str
+    dest: str | None
+    record: str | None
+    size: int
+    digest: bytes | None
+    state: str
+    error: str | None
 
 
 class CatalogError(RuntimeError):
@@ -412,6 +466,128 @@ class Catalog:
     def errors(self) -> list[ErrorRecord]:
         rows = self._db.execute("SELECT path, reason, size, mtime_ns FROM errors ORDER BY path")
         return [ErrorRecord(_unkey(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    # -- action journal ---------------------------------------------------------------------
+
+    def journal_begin(self, kind: str, target: str | None = None) -> int:
+        """Start a batch of file actions; returns its id."""
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO action_batches(kind, target, started_at) VALUES (?, ?, ?)"
+                " RETURNING id",
+                (kind, _key(target) if target is not None else None, time.time()),
+            ).fetchone()
+        return int(row[0])
+
+    def journal_add(
+        self,
+        batch_id: int,
+        source: str,
+        size: int,
+        digest: bytes | None,
+        dest: str | None = None,
+    ) -> int:
+        """Record, before touching it, that a file is about to be moved ("pending")."""
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO action_items(batch_id, source, dest, size, digest, state, at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
+                (batch_id, _key(source), _key(dest) if dest is not None else None, size,
+                 digest, time.time()),
+            ).fetchone()
+        return int(row[0])
+
+    def journal_set(
+        self,
+        item_id: int,
+        state: str,
+        *,
+        dest: str | None = None,
+        record: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Move a journalled file to `state` (dest and record are kept unless given)."""
+        if state not in JOURNAL_STATES:
+            raise ValueError(f"unknown journal state {state!r}")
+        with self.transaction():
+            self._db.execute(
+                "UPDATE action_items SET state = ?, error = ?, at = ?,"
+                " dest = coalesce(?, dest), record = coalesce(?, record) WHERE id = ?",
+                (state, error, time.time(), _key(dest) if dest is not None else None,
+                 _key(record) if record is not None else None, item_id),
+            )
+
+    def journal_finish(self, batch_id: int) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE action_batches SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                (time.time(), batch_id),
+            )
+
+    def journal_mark_undone(self, batch_id: int) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE action_batches SET undone_at = ? WHERE id = ?", (time.time(), batch_id)
+            )
+
+    def journal_batch(self, batch_id: int) -> JournalBatch | None:
+        rows = self._batch_rows("WHERE id = ?", (batch_id,))
+        return rows[0] if rows else None
+
+    def journal_batches(self) -> list[JournalBatch]:
+        """Every batch, newest first."""
+        return self._batch_rows("", ())
+
+    def journal_last_undoable(self) -> JournalBatch | None:
+        """The newest batch not undone yet that moved at least one file."""
+        rows = self._batch_rows(
+            "WHERE undone_at IS NULL AND EXISTS (SELECT 1 FROM action_items i"
+            " WHERE i.batch_id = action_batches.id AND i.state IN ('done', 'restoring'))",
+            (),
+        )
+        return rows[0] if rows else None
+
+    def journal_items(self, batch_id: int) -> list[JournalItem]:
+        return self._item_rows("WHERE batch_id = ?", (batch_id,))
+
+    def journal_unsettled(self) -> list[JournalItem]:
+        """Items a killed run left half-way ("pending" or "restoring")."""
+        return self._item_rows("WHERE state IN ('pending', 'restoring')", ())
+
+    def journal_unfinished_batches(self) -> list[JournalBatch]:
+        return self._batch_rows("WHERE finished_at IS NULL", ())
+
+    def _batch_rows(self, where: str, params: tuple[object, ...]) -> list[JournalBatch]:
+        rows = self._db.execute(
+            "SELECT id, kind, target, started_at, finished_at, undone_at FROM action_batches "
+            + where + " ORDER BY id DESC",
+            params,
+        ).fetchall()
+        return [
+            JournalBatch(int(r[0]), str(r[1]), _unkey(r[2]) if r[2] is not None else None,
+                         float(r[3]), r[4], r[5])
+            for r in rows
+        ]
+
+    def _item_rows(self, where: str, params: tuple[object, ...]) -> list[JournalItem]:
+        rows = self._db.execute(
+            "SELECT id, batch_id, source, dest, record, size, digest, state, error"
+            " FROM action_items " + where + " ORDER BY id",
+            params,
+        ).fetchall()
+        return [
+            JournalItem(int(r[0]), int(r[1]), _unkey(r[2]),
+                        _unkey(r[3]) if r[3] is not None else None,
+                        _unkey(r[4]) if r[4] is not None else None,
+                        int(r[5]), bytes(r[6]) if r[6] is not None else None, str(r[7]), r[8])
+            for r in rows
+        ]
+
+    def move_file(self, old: str, new: str) -> None:
+        """A file moved on disk to another place the library covers: same content, new path.
+        Call inside a transaction."""
+        self._db.execute("DELETE FROM files WHERE path = ?", (_key(new),))
+        self._db.execute("UPDATE files SET path = ? WHERE path = ?", (_key(new), _key(old)))
 
     def integrity_problems(self) -> list[str]:
         rows = self._db.execute("PRAGMA integrity_check").fetchall()

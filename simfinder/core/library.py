@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -116,6 +116,20 @@ class Library:
             return None
         vec: npt.NDArray[np.float32] = self.vectors.vectors([content_id])[0]
         return vec
+
+    def forget_files(self, paths: Iterable[str]) -> list[tuple[int, bytes]]:
+        """Take files out of the library (their catalog rows and errors); contents no file
+        points at any more leave the catalog, the vector index and the thumbnail cache. The
+        files on disk are not touched. Returns the (content id, digest) of contents dropped.
+        Only call while holding `writing()`; save the vectors when done."""
+        with self.catalog.transaction():
+            self.catalog.remove_files(paths)
+            orphans = self.catalog.remove_orphan_contents()
+        if orphans:
+            self.vectors.remove([cid for cid, _ in orphans])
+            for _, digest in orphans:
+                self.thumbs.remove(digest)
+        return orphans
 
     def remove_stale_temp_files(self) -> int:
         """Delete temp files a killed writer left behind. Only call while holding `writing()`."""

@@ -1,0 +1,133 @@
+"""Reviewing duplicate groups and cleaning up: the use cases the Duplicates view and the command
+line share (groups marked by the keeper rules, exports, moving the marked photos, Undo)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from simfinder.core.actions import (
+    ActionReport,
+    BatchSummary,
+    FileFailure,
+    UndoReport,
+    last_undoable,
+    move_photos,
+    trash_photos,
+    undo_last,
+)
+from simfinder.core.catalog import PhotoRecord
+from simfinder.core.embed import Embedder
+from simfinder.core.grouping import DuplicateGroup, find_duplicate_groups
+from simfinder.core.indexer import Indexer
+from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan
+from simfinder.core.library import Library
+from simfinder.core.progress import ProgressCallback
+from simfinder.core.similarity import Strictness
+from simfinder.core.trash import SystemTrash
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
+               "taken_at", "camera", "keep")
+
+
+class NothingKept(ValueError):
+    """A group would lose every photo: refused."""
+
+
+def review_groups(
+    library: Library,
+    strictness: Strictness = Strictness.NORMAL,
+    plan: KeepPlan = DEFAULT_PLAN,
+) -> list[DuplicateGroup]:
+    """The duplicate groups (exact first, then near-duplicates by confidence), each with the
+    photos to keep marked by `plan`."""
+    groups = find_duplicate_groups(library, strictness)
+    apply_plan(groups, plan)
+    return groups
+
+
+def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO) -> None:
+    """One row per photo: CSV_COLUMNS, groups numbered from 1, keep as true/false."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for n, g in enumerate(groups, 1):
+        for p in g.photos:
+            writer.writerow([n, g.kind, f"{g.confidence:.4f}", p.path, p.width, p.height,
+                             p.size, p.format, p.taken_at or "", p.camera or "",
+                             "true" if p.file_id in g.keep else "false"])
+
+
+def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
+    """The photos not kept, group by group. Raises NothingKept if a group keeps none."""
+    out: list[PhotoRecord] = []
+    for n, g in enumerate(groups, 1):
+        ids = {p.file_id for p in g.photos}
+        if not g.keep & ids:
+            raise NothingKept(f"group {n} would keep no photo: keep at least one")
+        out.extend(p for p in g.photos if p.file_id not in g.keep)
+    return out
+
+
+def remove_marked(
+    library: Library,
+    groups: Sequence[DuplicateGroup],
+    *,
+    destination: Path | None = None,
+    plan: KeepPlan = DEFAULT_PLAN,
+    trash: SystemTrash | None = None,
+    progress: ProgressCallback | None = None,
+) -> ActionReport:
+    """Move the photos not kept to the system trash, or into `destination`. Photos in the plan's
+    reference folders are never moved; a group whose kept photos are no longer on disk is left
+    alone (its last copy could otherwise go). Holds the library's writer lock."""
+    photos = marked_for_removal(groups)
+    skipped: list[FileFailure] = []
+    safe: list[PhotoRecord] = []
+    for g in groups:
+        kept_here = any(os.path.isfile(p.path) for p in g.photos if p.file_id in g.keep)
+        for p in g.photos:
+            if p.file_id in g.keep:
+                continue
+            if kept_here:
+                safe.append(p)
+            else:
+                skipped.append(FileFailure(
+                    p.path, "the photo kept in its group is no longer on disk; rescan first"))
+    assert len(safe) + len(skipped) == len(photos)
+    with library.writing():
+        if destination is None:
+            report = trash_photos(library, safe, trash=trash,
+                                  protected=plan.reference_folders, progress=progress)
+        else:
+            report = move_photos(library, safe, destination,
+                                 protected=plan.reference_folders, progress=progress)
+    report.failed.extend(skipped)
+    return report
+
+
+def undoable_action(library: Library) -> BatchSummary | None:
+    """What Undo would take back, or None."""
+    return last_undoable(library)
+
+
+def undo_last_action(
+    library: Library,
+    embedder: Callable[[], Embedder],
+    *,
+    trash: SystemTrash | None = None,
+    progress: ProgressCallback | None = None,
+) -> UndoReport | None:
+    """Put the files of the last action back and return them to the library (they are indexed
+    again: a file whose content the library still knows is only linked, not decoded). Holds the
+    library's writer lock. None when there is nothing to undo."""
+    with library.writing():
+        report = undo_last(library, trash=trash, progress=progress)
+        if report is not None and report.to_index:
+            Indexer(library, embedder).run([Path(p) for p in report.to_index])
+    return report
