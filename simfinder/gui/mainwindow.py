@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -56,15 +57,18 @@ from PySide6.QtWidgets import (
 
 from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
 from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.indexer import IndexReport
 from simfinder.core.library import THUMBS_DIR
 from simfinder.core.progress import Progress
 from simfinder.core.search import SimilarHit
+from simfinder.core.similarity import Strictness
 from simfinder.core.thumbs import ThumbnailCache
 from simfinder.gui import desktop
 from simfinder.gui.about import about_html
 from simfinder.gui.dropsearch import DropContents, might_hold_something, read_mime, save_for_search
+from simfinder.gui.duplicates import DuplicatesPanel
 from simfinder.gui.gallery import (
     MAX_THUMB,
     MIN_THUMB,
@@ -84,6 +88,7 @@ from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
 from simfinder.gui.workers import (
     EmbedderFactory,
+    GroupsController,
     IndexController,
     LibraryUpdate,
     QueryController,
@@ -132,6 +137,9 @@ def _duration(seconds: float) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+_ACTION_WORDS = {"trash": "Moving to the trash:", "move": "Moving:", "undo": "Putting back:"}
 
 
 class EmptyState(QWidget):
@@ -227,9 +235,13 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(threads=1, parent=self)
         self.indexer = IndexController(self.library_root, self.embedder, self)
         self.query = QueryController(self.library_root, self.embedder, self)
+        self.groups = GroupsController(self.library_root, self)
+        self.undoable: BatchSummary | None = None
 
         self._build_gallery()
         self.panel = SimilarPanel(self.thumbnails, self)
+        self.duplicates = DuplicatesPanel(self.thumbnails, settings, self.groups, self.indexer,
+                                          self.tasks, self)
         self._build_sidebar()
         self._build_central()
         self._build_actions()
@@ -366,9 +378,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setSizes([210, 760, 350])
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        # Two modes: the gallery (with folders and similar photos) and the duplicates review.
+        self.modes = QStackedWidget(self)
+        self.modes.addWidget(self.splitter)
+        self.modes.addWidget(self.duplicates)
+        self.setCentralWidget(self.modes)
 
-        self.drop_overlay = QLabel(self.splitter)
+        self.drop_overlay = QLabel(self.modes)
         self.drop_overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_overlay.setStyleSheet(
             "background: rgba(40, 110, 200, 60); border: 3px dashed rgba(40, 110, 200, 200);"
@@ -440,6 +456,31 @@ class MainWindow(QMainWindow):
         self.act_show_folder = action("Show in &Folder", None, None,
                                       "Show the photo in the file manager",
                                       self.show_current_in_folder)
+        self.act_gallery = action(
+            "&Gallery", _icon(self, "view-list-icons", sp.SP_FileDialogListView), "Ctrl+1",
+            "Every photo, and the photos most like the one you click (Ctrl+1)",
+            self.show_gallery)
+        self.act_duplicates = action(
+            "&Duplicates", _icon(self, "edit-copy", sp.SP_FileDialogDetailedView), "Ctrl+2",
+            "Review groups of duplicates and free space (Ctrl+2)", self.show_duplicates)
+        self.mode_group = QActionGroup(self)
+        for act in (self.act_gallery, self.act_duplicates):
+            act.setCheckable(True)
+            self.mode_group.addAction(act)
+        self.act_gallery.setChecked(True)
+        self.act_undo = action(
+            "&Undo", _icon(self, "edit-undo", sp.SP_ArrowBack), QKeySequence.StandardKey.Undo,
+            "Put back the photos of the last move to the trash or to a folder (Ctrl+Z)",
+            self.undo)
+        self.act_undo.setEnabled(False)
+        self.act_export_csv = action(
+            "Export Duplicates as &CSV…", None, None,
+            "Save the duplicate groups and their keep marks as CSV",
+            lambda: self._export_duplicates("csv"))
+        self.act_export_json = action(
+            "Export Duplicates as &JSON…", None, None,
+            "Save the duplicate groups and their keep marks as JSON",
+            lambda: self._export_duplicates("json"))
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -451,13 +492,21 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_pause)
         m.addAction(self.act_stop)
         m.addSeparator()
+        m.addAction(self.act_export_csv)
+        m.addAction(self.act_export_json)
+        m.addSeparator()
         m.addAction(self.act_quit)
         m = bar.addMenu("&Edit")
+        m.addAction(self.act_undo)
+        m.addSeparator()
         m.addAction(self.act_paste)
         m.addAction(self.act_filter)
         m.addSeparator()
         m.addAction(self.act_settings)
         m = bar.addMenu("&View")
+        m.addAction(self.act_gallery)
+        m.addAction(self.act_duplicates)
+        m.addSeparator()
         m.addAction(self.act_zoom_in)
         m.addAction(self.act_zoom_out)
         m.addSeparator()
@@ -474,6 +523,9 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setIconSize(QSize(20, 20))
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.addAction(self.act_gallery)
+        tb.addAction(self.act_duplicates)
+        tb.addSeparator()
         tb.addAction(self.act_add_folder)
         tb.addAction(self.act_rescan)
         tb.addAction(self.act_pause)
@@ -536,7 +588,15 @@ class MainWindow(QMainWindow):
         self.indexer.library_updated.connect(self._on_library_updated)
         self.indexer.index_finished.connect(self._on_index_finished)
         self.indexer.folder_forgotten.connect(self._on_folder_forgotten)
+        self.indexer.action_finished.connect(self._on_action_finished)
+        self.indexer.undo_finished.connect(self._on_action_finished)
         self.indexer.failed.connect(self._on_job_failed)
+
+        self.duplicates.model.folder_text = self.folder_text
+        self.duplicates.library_folders = lambda: list(self._folders)
+        self.duplicates.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.duplicates.preview_requested.connect(self.preview_record)
+        self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
 
         self.panel.delegate.folder_text = self.folder_text
         self.panel.search_requested.connect(self._run_query)
@@ -569,6 +629,7 @@ class MainWindow(QMainWindow):
         self.hide()
         self.indexer.shutdown()
         self.query.shutdown()
+        self.groups.shutdown()
         self.thumbnails.shutdown()
         self.tasks.wait()
         shutil.rmtree(self._temp_dir, ignore_errors=True)
@@ -867,6 +928,7 @@ class MainWindow(QMainWindow):
 
     def search_with_file(self, path: Path) -> None:
         """Search with any image file, in the library or not (never added to it)."""
+        self.show_gallery()
         path = Path(path).expanduser().resolve()
         record = self.model.record_at_path(str(path))
         self.panel.show_query(QueryTarget(path, path.name, record))
@@ -923,6 +985,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not use the image: {exc}", 8000)
             return
         label = "Pasted image" if pasted else "Dropped image"
+        self.show_gallery()
         self.panel.show_query(QueryTarget(path, label, None))
 
     # -- drag and drop ----------------------------------------------------------------------
@@ -958,7 +1021,7 @@ class MainWindow(QMainWindow):
 
     def _show_drop_overlay(self, text: str) -> None:
         self.drop_overlay.setText(text)
-        self.drop_overlay.setGeometry(self.splitter.rect().adjusted(12, 12, -12, -12))
+        self.drop_overlay.setGeometry(self.modes.rect().adjusted(12, 12, -12, -12))
         self.drop_overlay.raise_()
         self.drop_overlay.show()
 
@@ -981,6 +1044,8 @@ class MainWindow(QMainWindow):
         self._update_empty_state()
         self._update_count_label()
         self.query.library_changed()
+        self.duplicates.library_changed()
+        self._set_undoable(update.undoable)
         if update.removed:
             self.panel.forget_photos(set(update.removed))
         if first and self._start_after_load is not None:
@@ -1008,6 +1073,11 @@ class MainWindow(QMainWindow):
             self.progress_label.setText(f"Found {_plural(progress.done, 'photo')}; "
                                         "checking what changed…")
             self.progress_bar.setRange(0, 0)
+        elif progress.phase in _ACTION_WORDS:
+            self.progress_bar.setRange(0, max(progress.total, 1))
+            self.progress_bar.setValue(progress.done)
+            self.progress_label.setText(f"{_ACTION_WORDS[progress.phase]} {progress.done:,} of "
+                                        f"{_plural(progress.total, 'photo')}")
         else:
             total = max(progress.total, 1)
             self.progress_bar.setRange(0, total)
@@ -1073,6 +1143,50 @@ class MainWindow(QMainWindow):
                 self.model.record_of(target.record.file_id) is None:
             self.panel.clear()
 
+    # -- duplicates and clean-up ------------------------------------------------------------
+
+    def show_gallery(self) -> None:
+        self.act_gallery.setChecked(True)
+        self.modes.setCurrentWidget(self.splitter)
+
+    def show_duplicates(self) -> None:
+        self.act_duplicates.setChecked(True)
+        self.modes.setCurrentWidget(self.duplicates)
+
+    def _export_duplicates(self, fmt: str) -> None:
+        self.show_duplicates()
+        if self.duplicates.searching:
+            self.statusBar().showMessage("Still looking for duplicates: export when the list "
+                                         "is complete.", 8000)
+            return
+        self.duplicates.export(fmt)
+
+    def _on_duplicates_strictness(self, strictness: Strictness) -> None:
+        self.panel.set_strictness(strictness)
+
+    def _set_undoable(self, summary: BatchSummary | None) -> None:
+        self.undoable = summary
+        if summary is None:
+            self.act_undo.setText("&Undo")
+            self.act_undo.setEnabled(False)
+        else:
+            self.act_undo.setText(f"&Undo {summary.describe()}")
+            self.act_undo.setEnabled(not self.indexer.acting)
+
+    def undo(self) -> None:
+        """Put back the photos of the last move to the trash or to a folder."""
+        if self.undoable is None or self.indexer.acting:
+            return
+        self.act_undo.setEnabled(False)
+        self.statusBar().showMessage(f"Undoing {self.undoable.describe()}…")
+        self.indexer.undo()
+
+    def _on_action_finished(self, _report: ActionReport | UndoReport | None) -> None:
+        if not self.indexer.indexing:
+            self.progress_bar.hide()
+            self.progress_label.hide()
+        self._set_undoable(self.undoable)
+
     def _on_job_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
         self.progress_label.setText(message)
@@ -1135,6 +1249,7 @@ class MainWindow(QMainWindow):
         old_device = self.settings.device
         dialog.apply()
         self.panel.set_strictness(self.settings.strictness)
+        self.duplicates.set_strictness(self.settings.strictness)
         self.size_slider.setValue(self.settings.thumbnail_size)
         if self.settings.device != old_device and isinstance(self.embedder, EmbedderProvider) \
                 and "onnxruntime" not in sys.modules and "torch" not in sys.modules:

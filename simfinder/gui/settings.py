@@ -1,5 +1,5 @@
-"""Preferences, kept with QSettings: duplicate strictness, where the CNN runs, thumbnail size,
-sort order and window layout."""
+"""Preferences, kept with QSettings: duplicate strictness, the keeper rules and reference folders,
+where the CNN runs, thumbnail size, sort order and window layout."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, DEFAULT_RULES, KeepPlan, KeepRule
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
 
@@ -80,6 +81,28 @@ class AppSettings:
     def sort_order(self, value: SortOrder) -> None:
         self.q.setValue("gallery/sort", value.value)
 
+    @property
+    def keep_plan(self) -> KeepPlan:
+        """The keeper rules in the user's order, reference folders and format order."""
+        rules = []
+        for value in _str_list(self.q.value("duplicates/rules", [])):
+            try:
+                rules.append(KeepRule(value))
+            except ValueError:
+                continue  # a rule this version does not know
+        formats = tuple(f.upper() for f in _str_list(self.q.value("duplicates/formats", [])))
+        return KeepPlan(
+            rules=tuple(rules) or DEFAULT_RULES,
+            reference_folders=tuple(_str_list(self.q.value("duplicates/referenceFolders", []))),
+            format_order=formats or DEFAULT_FORMAT_ORDER,
+        )
+
+    @keep_plan.setter
+    def keep_plan(self, plan: KeepPlan) -> None:
+        self.q.setValue("duplicates/rules", [r.value for r in plan.rules])
+        self.q.setValue("duplicates/referenceFolders", list(plan.reference_folders))
+        self.q.setValue("duplicates/formats", list(plan.format_order))
+
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.q.value("window/geometry", QByteArray(), type=QByteArray)
         state = self.q.value("window/state", QByteArray(), type=QByteArray)
@@ -91,6 +114,18 @@ class AppSettings:
 
     def sync(self) -> None:
         self.q.sync()
+
+
+def _str_list(value: object) -> list[str]:
+    """A list of strings from QSettings (an INI file gives back a lone string for a one-item
+    list, and nothing at all for an empty one)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if str(v)]
+    return []
 
 
 class SettingsDialog(QDialog):

@@ -23,13 +23,18 @@ from simfinder.app.gallery import (
     photos_at,
     photos_per_folder,
 )
+from simfinder.app.review import remove_marked, review_groups, undo_last_action, undoable_action
 from simfinder.app.usecases import index_folders, similar_photos
+from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
 from simfinder.core.embed import Embedder
+from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexReport
+from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.search import QueryError, SimilarHit
+from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
 
 log = logging.getLogger(__name__)
@@ -42,12 +47,18 @@ EmbedderFactory = Callable[[], Embedder]
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    kind: str  # "load", "index" or "forget"
+    kind: str  # "load", "index", "forget", or an action: "trash", "move", "undo"
     folders: tuple[str, ...] = ()
     remembered: bool = False  # index the library's remembered folders too
     order: SortOrder = SortOrder.DATE  # the gallery's order, to prepare its rows in
     cancel: CancelToken = field(default_factory=CancelToken)
     embedder: EmbedderFactory | None = None
+    groups: tuple[DuplicateGroup, ...] = ()  # for "trash" and "move": the marked groups
+    plan: KeepPlan | None = None  # their keeper plan (its reference folders are protected)
+    target: str | None = None  # for "move": the folder
+
+
+ACTIONS = ("trash", "move", "undo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,7 @@ class LibraryUpdate:
     photos: PreparedPhotos | None  # every photo, ready for the gallery: first update only
     changed: list[PhotoRecord]  # new or changed since the last update
     removed: list[int]  # file ids gone since the last update
+    undoable: BatchSummary | None = None  # what Edit > Undo would take back
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,8 @@ class JobOutcome:
     update: LibraryUpdate
     report: IndexReport | None = None  # for "index"
     forgot: ForgetReport | None = None  # for "forget"
+    action: ActionReport | None = None  # for "trash" and "move"
+    undo: UndoReport | None = None  # for "undo" (None: there was nothing to undo)
 
 
 class IndexWorker(QObject):
@@ -88,15 +102,17 @@ class IndexWorker(QObject):
     def _update(self, snapshot: LibrarySnapshot, order: SortOrder) -> LibraryUpdate:
         current = {r.file_id: r for r in snapshot.photos}
         counts = photos_per_folder(snapshot.photos, snapshot.folders)
+        undoable = undoable_action(self._lib())
         if self._sent is None:
             self._sent = current
             return LibraryUpdate(snapshot.folders, snapshot.errors, counts,
-                                 PreparedPhotos(snapshot.photos, order), [], [])
+                                 PreparedPhotos(snapshot.photos, order), [], [], undoable)
         sent = self._sent
         removed = [fid for fid in sent if fid not in current]
         changed = [r for fid, r in current.items() if sent.get(fid) != r]
         self._sent = current
-        return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed)
+        return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed,
+                             undoable)
 
     def _lib(self) -> Library:
         if self._library is None:
@@ -132,6 +148,18 @@ class IndexWorker(QObject):
             forgot = forget_folder(lib, job.folders[0])
             update = self._update(library_snapshot(lib), job.order)
             return JobOutcome("forget", update, forgot=forgot)
+        if job.kind in ("trash", "move"):
+            assert job.plan is not None
+            action = remove_marked(
+                lib, job.groups, plan=job.plan, progress=self.progress.emit,
+                destination=Path(job.target) if job.kind == "move" and job.target else None)
+            update = self._update(library_snapshot(lib), job.order)
+            return JobOutcome(job.kind, update, action=action)
+        if job.kind == "undo":
+            assert job.embedder is not None
+            undo = undo_last_action(lib, job.embedder, progress=self.progress.emit)
+            update = self._update(library_snapshot(lib), job.order)
+            return JobOutcome("undo", update, undo=undo)
         if job.kind == "index":
             assert job.embedder is not None
             wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
@@ -184,6 +212,8 @@ class IndexController(QObject):
     library_updated = Signal(object)  # LibraryUpdate, after every job
     index_finished = Signal(object)  # IndexReport
     folder_forgotten = Signal(object)  # ForgetReport
+    action_finished = Signal(object)  # ActionReport (trash or move)
+    undo_finished = Signal(object)  # UndoReport, or None when there was nothing to undo
     failed = Signal(str)  # one line for the user
 
     _submit = Signal(object)
@@ -225,6 +255,11 @@ class IndexController(QObject):
     def busy(self) -> bool:
         return bool(self._queued)
 
+    @property
+    def acting(self) -> bool:
+        """A move to the trash or a folder, or an Undo, is queued or running."""
+        return any(j.kind in ACTIONS for j in self._queued)
+
     def _set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state
@@ -265,13 +300,27 @@ class IndexController(QObject):
     def forget(self, folder: str) -> None:
         """Remove a folder from the library. A run going on is stopped first (it holds the
         library) and carries on with the other folders afterwards."""
+        self._between_runs(_Job("forget", (folder,)),
+                           keep=lambda f: not _is_within(f, folder))
+
+    def remove_marked(self, groups: Sequence[DuplicateGroup], plan: KeepPlan,
+                      target: str | None = None) -> None:
+        """Move the photos the groups do not keep to the trash, or into `target`. Indexing
+        going on is stopped for it and carries on afterwards."""
+        self._between_runs(_Job("move" if target else "trash", groups=tuple(groups),
+                                plan=plan, target=target))
+
+    def undo(self) -> None:
+        """Put the files of the last action back (and index them again)."""
+        self._between_runs(_Job("undo", embedder=self.embedder))
+
+    def _between_runs(self, job: _Job, keep: Callable[[str], bool] = lambda f: True) -> None:
         running = [j for j in self._queued if j.kind == "index" and not j.cancel.cancelled]
-        for job in running:
-            job.cancel.cancel()
-        self._send(_Job("forget", (folder,)))
+        for run in running:
+            run.cancel.cancel()
+        self._send(job)
         if running:
-            others = tuple(f for j in running for f in j.folders
-                           if not _is_within(f, folder))
+            others = tuple(f for j in running for f in j.folders if keep(f))
             self._send(_Job("index", others, remembered=True, embedder=self.embedder))
 
     def _cancel_runs(self, then: str) -> None:
@@ -314,6 +363,10 @@ class IndexController(QObject):
         self.library_updated.emit(outcome.update)
         if outcome.kind == "forget" and outcome.forgot is not None:
             self.folder_forgotten.emit(outcome.forgot)
+        if outcome.kind in ("trash", "move") and outcome.action is not None:
+            self.action_finished.emit(outcome.action)
+        if outcome.kind == "undo":
+            self.undo_finished.emit(outcome.undo)
         self._update_state(job)
 
     @Slot(str, str, object)
@@ -466,3 +519,103 @@ class QueryController(QObject):
         if query_id == self.pending:
             self.pending = None
             self.error.emit(query_id, message)
+
+
+# -- duplicate groups (groups thread) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupsRequest:
+    request_id: int
+    strictness: Strictness
+    plan: KeepPlan
+    generation: int  # bumped whenever the library changed: the worker refreshes its vectors
+
+
+class GroupsWorker(QObject):
+    done = Signal(int, object, object)  # request id, Strictness, list[DuplicateGroup]
+    failed = Signal(int, str)
+
+    def __init__(self, root: Path, latest: _Latest) -> None:
+        super().__init__()
+        self._root = root
+        self._latest = latest
+        self._library: Library | None = None
+        self._generation = -1
+
+    @Slot(object)
+    def run(self, request: GroupsRequest) -> None:
+        if request.request_id != self._latest.value:
+            return  # superseded (the strictness changed again meanwhile)
+        try:
+            if self._library is None:
+                self._library = Library.open(self._root)
+            if request.generation != self._generation:
+                self._library.sync_vectors()
+                self._generation = request.generation
+            groups = review_groups(self._library, request.strictness, request.plan)
+        except Exception as exc:
+            log.exception("finding duplicate groups failed")
+            self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
+            return
+        self.done.emit(request.request_id, request.strictness, groups)
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+class GroupsController(QObject):
+    """Finds duplicate groups off the UI thread (grouping a big library takes seconds); only
+    the newest request's answer is delivered."""
+
+    results = Signal(object, object)  # Strictness, list[DuplicateGroup]
+    error = Signal(str)
+
+    _submit = Signal(object)
+
+    def __init__(self, root: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.generation = 0
+        self._latest = _Latest()
+        self._thread = QThread(self)
+        self._thread.setObjectName("simfinder-groups")
+        self._worker = GroupsWorker(root, self._latest)
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._thread.finished.connect(self._worker.close, Qt.ConnectionType.DirectConnection)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self.pending: int | None = None
+
+    def find(self, strictness: Strictness, plan: KeepPlan) -> int:
+        request_id = self._latest.next()
+        self.pending = request_id
+        self._submit.emit(GroupsRequest(request_id, strictness, plan, self.generation))
+        return request_id
+
+    def library_changed(self) -> None:
+        self.generation += 1
+
+    def shutdown(self) -> None:
+        self._latest.next()
+        self.pending = None
+        self._thread.quit()
+        self._thread.wait()
+
+    @Slot(int, object, object)
+    def _on_done(self, request_id: int, strictness: Strictness,
+                 groups: list[DuplicateGroup]) -> None:
+        if request_id == self.pending:
+            self.pending = None
+            self.results.emit(strictness, groups)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.pending:
+            self.pending = None
+            self.error.emit(message)

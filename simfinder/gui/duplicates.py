@@ -1,0 +1,953 @@
+"""The Duplicates view: groups of exact copies and near-duplicates, each photo with what tells
+the copies apart (resolution, file size, format, capture date, camera, folder), the copy to keep
+marked by the keeper rules, the totals, and the actions on the photos marked for removal.
+
+The user can change any mark, except that every group keeps at least one photo and a photo in a
+reference folder is never marked for removal: the view refuses those, and says why.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simfinder.app.review import groups_as_csv, marked_for_removal
+from simfinder.app.units import human_size
+from simfinder.app.usecases import groups_as_json
+from simfinder.core.actions import ActionReport, UndoReport
+from simfinder.core.catalog import PhotoRecord
+from simfinder.core.grouping import DuplicateGroup
+from simfinder.core.keeper import KeepPlan, choose_keepers, why_kept
+from simfinder.core.similarity import Strictness
+from simfinder.core.trash import trash_name
+from simfinder.gui import desktop
+from simfinder.gui.action_report import ActionReportDialog
+from simfinder.gui.compare import CompareDialog
+from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
+from simfinder.gui.keep_rules import KeepRulesDialog
+from simfinder.gui.settings import AppSettings
+from simfinder.gui.tasks import TaskRunner
+from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.workers import GroupsController, IndexController
+
+log = logging.getLogger(__name__)
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+GroupRole = Qt.ItemDataRole.UserRole + 20  # on group rows: the DuplicateGroup
+
+COL_KEEP, COL_PHOTO, COL_RES, COL_SIZE, COL_FORMAT, COL_TAKEN, COL_CAMERA, COL_FOLDER = range(8)
+COLUMNS = ("Keep", "Photo", "Resolution", "File size", "Format", "Taken", "Camera", "Folder")
+
+STRICTNESS_WORDS = {
+    Strictness.STRICT: ("Strict", "Only copies that are practically identical: re-saved or "
+                                  "resized"),
+    Strictness.NORMAL: ("Normal", "Also lightly cropped or edited copies"),
+    Strictness.LOOSE: ("Loose", "Also heavier edits and shots of one scene seconds apart"),
+}
+
+KEEP_COLOR = QColor("#2e7d32")
+REMOVE_COLOR = QColor("#c0392b")
+
+_NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def group_title(group: DuplicateGroup) -> str:
+    n = len(group.photos)
+    if group.kind == "exact":
+        what = f"{n} exact copies"
+    else:
+        what = f"{n} near-duplicates · {group.confidence * 100:.0f}% alike"
+    removed = sum(1 for p in group.photos if p.file_id not in group.keep)
+    if removed:
+        return f"{what} · {removed} to remove, {human_size(group.reclaimable_bytes)} to free"
+    return f"{what} · all kept"
+
+
+class DuplicatesModel(QAbstractItemModel):
+    """Groups (top-level rows) and their photos (children), with keep marks."""
+
+    marks_changed = Signal()
+    refused = Signal(str)  # a mark change that was refused, and why
+
+    def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.plan = KeepPlan()
+        self.folder_text: Callable[[str], str] = os.path.dirname
+        self._groups: list[DuplicateGroup] = []
+        self._overrides: dict[int, bool] = {}  # file id -> keep, as the user set it
+        self._rows_by_digest: dict[bytes, list[tuple[int, int]]] = {}
+        thumbnails.thumbnail_ready.connect(self._on_thumbnail)
+
+    # -- Qt model API -----------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(COLUMNS) or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, _NO_GROUP) if row < len(self._groups) \
+                else QModelIndex()
+        if parent.internalId() != _NO_GROUP:
+            return QModelIndex()
+        group = parent.row()
+        if group >= len(self._groups) or row >= len(self._groups[group].photos):
+            return QModelIndex()
+        return self.createIndex(row, column, group + 1)
+
+    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid() or index.internalId() == _NO_GROUP:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, _NO_GROUP)
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._groups)
+        if parent.internalId() == _NO_GROUP and parent.column() == 0:
+            return len(self._groups[parent.row()].photos)
+        return 0
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.internalId() != _NO_GROUP and index.column() == COL_KEEP:
+            record = self.record(index)
+            if record is not None and not self.plan.is_reference(record.path):
+                base |= Qt.ItemFlag.ItemIsUserCheckable
+        return base
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if index.internalId() == _NO_GROUP:
+            return self._group_data(index, role)
+        group = self._groups[index.internalId() - 1]
+        record = group.photos[index.row()]
+        keep = record.file_id in group.keep
+        col = index.column()
+        if role == RecordRole:
+            return record
+        if role == GroupRole:
+            return group
+        if col == COL_KEEP:
+            reference = self.plan.is_reference(record.path)
+            if role == Qt.ItemDataRole.CheckStateRole:
+                return Qt.CheckState.Checked if keep else Qt.CheckState.Unchecked
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "Keep" if keep else "Remove"
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return KEEP_COLOR if keep else REMOVE_COLOR
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                return font
+            if role == Qt.ItemDataRole.ToolTipRole:
+                if reference:
+                    return "In a reference folder: always kept"
+                return ("Kept. Uncheck to mark it for removal." if keep
+                        else "Marked for removal. Check to keep it.")
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_FOLDER:
+                return os.path.dirname(record.path)
+            return describe(record)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_RES, COL_SIZE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and not keep and col != COL_PHOTO:
+            return QColor(128, 128, 128)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if col == COL_PHOTO:
+            return os.path.basename(record.path)
+        if col == COL_RES:
+            return f"{record.width} \u00d7 {record.height}"
+        if col == COL_SIZE:
+            return human_size(record.size)
+        if col == COL_FORMAT:
+            return record.format
+        if col == COL_TAKEN:
+            return record.taken_at.replace("T", " ") if record.taken_at else ""
+        if col == COL_CAMERA:
+            return record.camera or ""
+        if col == COL_FOLDER:
+            return self.folder_text(record.path)
+        return None
+
+    def _group_data(self, index: ModelIndex, role: int) -> Any:
+        group = self._groups[index.row()]
+        if role == GroupRole:
+            return group
+        if index.column() != 0:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return group_title(group)
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return why_kept(group, self.plan) or None
+        return None
+
+    def setData(self, index: ModelIndex, value: Any,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or not index.isValid() \
+                or index.internalId() == _NO_GROUP:
+            return False
+        keep = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) \
+            else value
+        record = self.record(index)
+        return record is not None and self.set_keep(record.file_id, keep)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def groups(self) -> list[DuplicateGroup]:
+        """The groups with their current marks (copies: safe to hand to another thread)."""
+        return [DuplicateGroup(g.kind, list(g.photos), set(g.keep), g.confidence)
+                for g in self._groups]
+
+    def group_at(self, row: int) -> DuplicateGroup:
+        return self._groups[row]
+
+    def record(self, index: ModelIndex) -> PhotoRecord | None:
+        if not index.isValid() or index.internalId() == _NO_GROUP:
+            return None
+        group = self._groups[index.internalId() - 1]
+        return group.photos[index.row()] if index.row() < len(group.photos) else None
+
+    def photo_index(self, file_id: int, column: int = COL_KEEP) -> QModelIndex:
+        for g, group in enumerate(self._groups):
+            for r, p in enumerate(group.photos):
+                if p.file_id == file_id:
+                    return self.index(r, column, self.index(g, 0))
+        return QModelIndex()
+
+    def totals(self) -> tuple[int, int, int, int]:
+        """(groups, photos, photos marked for removal, bytes they take)."""
+        photos = sum(len(g.photos) for g in self._groups)
+        removed = sum(1 for g in self._groups for p in g.photos if p.file_id not in g.keep)
+        return len(self._groups), photos, removed, sum(g.reclaimable_bytes for g in self._groups)
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def set_groups(self, groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
+        """Show these groups, marked by `plan`, with the user's own marks laid over them where
+        they still leave every group a photo to keep."""
+        self.beginResetModel()
+        self.plan = plan
+        self._groups = [copy.copy(g) for g in groups]
+        for group in self._groups:
+            group.keep = set(group.keep)
+            ids = {p.file_id for p in group.photos}
+            marked = set(group.keep)
+            for p in group.photos:
+                wish = self._overrides.get(p.file_id)
+                if wish is None or plan.is_reference(p.path):
+                    continue
+                if wish:
+                    marked.add(p.file_id)
+                else:
+                    marked.discard(p.file_id)
+            if marked & ids:
+                group.keep = marked
+            # The kept photos first: the eye finds the one that stays, then what goes.
+            group.photos = sorted(group.photos,
+                                  key=lambda p, keep=group.keep: (p.file_id not in keep, p.path))
+        self._index_digests()
+        self.endResetModel()
+        self.marks_changed.emit()
+
+    def clear_overrides(self) -> None:
+        self._overrides.clear()
+
+    def reapply(self, plan: KeepPlan) -> None:
+        """Mark every group by `plan`, forgetting the user's own marks."""
+        self._overrides.clear()
+        for group in self._groups:
+            group.keep = choose_keepers(group.photos, plan)
+        self.set_groups(self._groups, plan)
+
+    def set_keep(self, file_id: int, keep: bool) -> bool:
+        """Mark a photo to keep or to remove. Refused (with `refused`) if it would leave its
+        group without a photo to keep, or would remove a photo in a reference folder."""
+        for g, group in enumerate(self._groups):
+            record = next((p for p in group.photos if p.file_id == file_id), None)
+            if record is None:
+                continue
+            if keep == (file_id in group.keep):
+                return True
+            if not keep and self.plan.is_reference(record.path):
+                self.refused.emit(f"{os.path.basename(record.path)} is in a reference folder: "
+                                  "it is always kept.")
+                return False
+            if not keep and group.keep <= {file_id}:
+                self.refused.emit("Every group keeps at least one photo: mark another photo "
+                                  "of this group to keep first.")
+                return False
+            if keep:
+                group.keep.add(file_id)
+            else:
+                group.keep.discard(file_id)
+            self._overrides[file_id] = keep
+            parent = self.index(g, 0)
+            self.dataChanged.emit(parent, parent)
+            row = group.photos.index(record)
+            self.dataChanged.emit(self.index(row, 0, parent),
+                                  self.index(row, len(COLUMNS) - 1, parent))
+            self.marks_changed.emit()
+            return True
+        return False
+
+    def keep_only(self, file_id: int) -> None:
+        """Keep this photo and mark the others of its group for removal (reference photos
+        stay kept)."""
+        for group in self._groups:
+            if any(p.file_id == file_id for p in group.photos):
+                self.set_keep(file_id, True)
+                for p in group.photos:
+                    if p.file_id != file_id and not self.plan.is_reference(p.path):
+                        self.set_keep(p.file_id, False)
+                return
+
+    def remove_paths(self, paths: Iterable[str]) -> None:
+        """Photos no longer in the library leave their groups (groups of one go)."""
+        gone = set(paths)
+        if not gone:
+            return
+        kept: list[DuplicateGroup] = []
+        for group in self._groups:
+            photos = [p for p in group.photos if p.path not in gone]
+            if len(photos) < 2:
+                continue
+            ids = {p.file_id for p in photos}
+            keep = group.keep & ids or choose_keepers(photos, self.plan)
+            kept.append(DuplicateGroup(group.kind, photos, keep, group.confidence))
+        self.beginResetModel()
+        self._groups = kept
+        self._index_digests()
+        self.endResetModel()
+        self.marks_changed.emit()
+
+    def _index_digests(self) -> None:
+        self._rows_by_digest = {}
+        for g, group in enumerate(self._groups):
+            for r, p in enumerate(group.photos):
+                self._rows_by_digest.setdefault(p.digest, []).append((g, r))
+
+    def _on_thumbnail(self, digest: bytes) -> None:
+        for g, r in self._rows_by_digest.get(digest, ()):
+            if g < len(self._groups) and r < len(self._groups[g].photos):
+                idx = self.index(r, COL_PHOTO, self.index(g, 0))
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+_THUMB = 56
+_PAD = 4
+
+
+class PhotoCellDelegate(QStyledItemDelegate):
+    """The Photo column: a thumbnail and the file name."""
+
+    def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        if index.data(RecordRole) is None:
+            return super().sizeHint(option, index)
+        return QSize(220, _THUMB + 2 * _PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        record: PhotoRecord | None = index.data(RecordRole)
+        if record is None:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        box = QRect(rect.left() + _PAD, rect.top() + _PAD, _THUMB, _THUMB)
+        draw_thumbnail(painter, box, self.thumbnails, record, palette)
+        fm: QFontMetrics = option.fontMetrics
+        text_rect = QRect(box.right() + 8, rect.top(), rect.right() - box.right() - 10,
+                          rect.height())
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
+                                     else QPalette.ColorRole.Text))
+        name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
+                             text_rect.width())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         name)
+        painter.restore()
+
+
+class DuplicatesTree(QTreeView):
+    """Space toggles the keep mark of the current photo."""
+
+    toggle_requested = Signal(QModelIndex)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and self.currentIndex().isValid():
+            self.toggle_requested.emit(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class DuplicatesPanel(QWidget):
+    """The Duplicates view, with its strictness control, rules, compare, exports and actions.
+    Groups are found by `groups` off the UI thread; actions run on the library's writer thread
+    (`indexer`), so they wait for nothing and never overlap an indexing run."""
+
+    message = Signal(str)  # for the status bar
+    preview_requested = Signal(object)  # PhotoRecord
+    strictness_changed = Signal(object)  # Strictness, as the user chose it here
+
+    def __init__(
+        self,
+        thumbnails: ThumbnailStore,
+        settings: AppSettings,
+        groups: GroupsController,
+        indexer: IndexController,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.settings = settings
+        self.finder = groups
+        self.indexer = indexer
+        self.tasks = tasks
+        self.plan = settings.keep_plan
+        self.strictness = settings.strictness
+        self.counts: dict[Strictness, int] = {}  # group counts known for this library state
+        self._stale = True
+        self._waiting_action = False
+        self.compare_dialog: CompareDialog | None = None
+        self.rules_dialog: KeepRulesDialog | None = None
+        self.report_dialog: ActionReportDialog | None = None
+        # The library's folders (the window knows them), to warn about a target inside them.
+        self.library_folders: Callable[[], list[str]] = list
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(6)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        match_label = QLabel("&Match:", self)
+        self.strictness_combo = QComboBox(self)
+        for value, (word, tip) in STRICTNESS_WORDS.items():
+            self.strictness_combo.addItem(word, value.value)
+            self.strictness_combo.setItemData(self.strictness_combo.count() - 1, tip,
+                                              Qt.ItemDataRole.ToolTipRole)
+        self.strictness_combo.setCurrentIndex(list(STRICTNESS_WORDS).index(self.strictness))
+        self.strictness_combo.setToolTip("How alike photos must be to count as duplicates")
+        match_label.setBuddy(self.strictness_combo)
+        self.count_label = QLabel(self)
+        self.count_label.setMinimumWidth(150)
+        self.rules_button = QPushButton("Keep Rules…", self)
+        self.rules_button.setToolTip("Which copy to keep: the rules in order, reference "
+                                     "folders, preferred formats")
+        self.compare_button = QPushButton("Compare", self)
+        self.compare_button.setToolTip("Compare the selected photos (or the current group) "
+                                       "side by side")
+        self.export_button = QToolButton(self)
+        self.export_button.setText("Export")
+        self.export_button.setToolTip("Save the groups and their marks as CSV or JSON")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        self.act_export_csv = export_menu.addAction("Export as CSV…",
+                                                    lambda: self.export("csv"))
+        self.act_export_json = export_menu.addAction("Export as JSON…",
+                                                     lambda: self.export("json"))
+        self.export_button.setMenu(export_menu)
+        self.move_button = QPushButton("Move to Folder…", self)
+        self.move_button.setToolTip("Move the photos marked for removal into a folder you "
+                                    "choose (Edit > Undo moves them back)")
+        self.trash_button = QPushButton(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
+            f"Move to {trash_name().removeprefix('the ')}…", self)
+        self.trash_button.setToolTip(f"Move the photos marked for removal to {trash_name()} "
+                                     "(Edit > Undo puts them back)")
+        bar.addWidget(match_label)
+        bar.addWidget(self.strictness_combo)
+        bar.addWidget(self.count_label)
+        bar.addStretch(1)
+        bar.addWidget(self.rules_button)
+        bar.addWidget(self.compare_button)
+        bar.addWidget(self.export_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.move_button)
+        bar.addWidget(self.trash_button)
+        layout.addLayout(bar)
+
+        self.notice = QLabel(self)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b03a2e;")
+        self.notice.hide()
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.setInterval(8000)
+        self._notice_timer.timeout.connect(self.notice.hide)
+        layout.addWidget(self.notice)
+
+        self.model = DuplicatesModel(thumbnails, self)
+        self.tree = DuplicatesTree(self)
+        self.tree.setModel(self.model)
+        self.tree.setItemDelegateForColumn(COL_PHOTO, PhotoCellDelegate(thumbnails, self.tree))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setAlternatingRowColors(False)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setAnimated(False)
+        self.tree.setIndentation(16)
+        self.tree.setAllColumnsShowFocus(True)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.tree.setAccessibleName("Duplicate groups")
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((COL_KEEP, 124), (COL_PHOTO, 250), (COL_RES, 110),
+                           (COL_SIZE, 80), (COL_FORMAT, 64), (COL_TAKEN, 140),
+                           (COL_CAMERA, 150)):
+            header.resizeSection(col, width)
+
+        self.empty = QLabel(self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: gray; font-size: 13pt;")
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.tree)
+        layout.addWidget(self.stack, 1)
+
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        self.totals_label = QLabel(self)
+        self.totals_label.setAccessibleName("Duplicate totals")
+        layout.addWidget(self.totals_label)
+
+        self.strictness_combo.currentIndexChanged.connect(self._on_strictness_changed)
+        self.rules_button.clicked.connect(self.edit_rules)
+        self.compare_button.clicked.connect(self.compare_selection)
+        self.trash_button.clicked.connect(self.trash_marked)
+        self.move_button.clicked.connect(self.move_marked)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.doubleClicked.connect(self._on_double_click)
+        self.tree.toggle_requested.connect(self._toggle)
+        self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.model.marks_changed.connect(self._update_totals)
+        self.model.refused.connect(self.show_notice)
+        self.model.modelReset.connect(self._after_reset)
+        self.finder.results.connect(self._on_groups)
+        self.finder.error.connect(self._on_groups_error)
+        self.indexer.action_finished.connect(self._on_action_finished)
+        self.indexer.undo_finished.connect(self._on_undo_finished)
+        self.indexer.failed.connect(self._on_job_failed)
+        self.model.plan = self.plan
+        self._show_state()
+
+    # -- finding groups ---------------------------------------------------------------------
+
+    def library_changed(self) -> None:
+        """The library changed: the groups are found again (now if the view is shown)."""
+        self.finder.library_changed()
+        self.counts.clear()
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        self._stale = False
+        self.finder.find(self.strictness, self.plan)
+        self._update_count_label()
+        self._show_state()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    @property
+    def searching(self) -> bool:
+        return self.finder.pending is not None
+
+    def set_strictness(self, strictness: Strictness) -> None:
+        """Show the groups at another strictness (found again off the UI thread)."""
+        self.strictness_combo.setCurrentIndex(list(STRICTNESS_WORDS).index(strictness))
+
+    def _on_strictness_changed(self, index: int) -> None:
+        strictness = Strictness(self.strictness_combo.itemData(index))
+        if strictness is self.strictness:
+            return
+        self.strictness = strictness
+        self.settings.strictness = strictness
+        self.model.clear_overrides()
+        self.strictness_changed.emit(strictness)
+        if strictness in self.counts and self.isVisible():
+            self._update_count_label()
+        self.refresh()
+
+    def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup]) -> None:
+        self.counts[strictness] = len(groups)
+        if strictness is not self.strictness:
+            return
+        self.model.set_groups(groups, self.plan)
+        self._update_count_label()
+        self._show_state()
+
+    def _on_groups_error(self, message: str) -> None:
+        self.count_label.setText("")
+        self.show_notice(message)
+        self._show_state()
+
+    def _update_count_label(self) -> None:
+        if self.searching:
+            self.count_label.setText("Finding duplicates…")
+            return
+        count = self.counts.get(self.strictness)
+        self.count_label.setText(_plural(count, "group") if count is not None else "")
+
+    def _after_reset(self) -> None:
+        for row in range(self.model.rowCount()):
+            self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
+        self.tree.expandAll()
+        if self.model.rowCount() and not self.tree.currentIndex().isValid():
+            # A current photo from the start: Space, Compare and the arrows work at once.
+            first = self.model.index(0, COL_KEEP, self.model.index(0, 0))
+            self.tree.selectionModel().setCurrentIndex(
+                first, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self._update_buttons()
+
+    def _show_state(self) -> None:
+        if self.model.rowCount() > 0:
+            self.stack.setCurrentWidget(self.tree)
+        else:
+            if self.searching:
+                self.empty.setText("Looking for duplicates…")
+            else:
+                word = STRICTNESS_WORDS[self.strictness][0].lower()
+                self.empty.setText(f"No duplicates at “{word}” matching.\n\nTry Loose to "
+                                   "also find edited copies and bursts."
+                                   if self.strictness is not Strictness.LOOSE
+                                   else "No duplicates found.")
+            self.stack.setCurrentWidget(self.empty)
+        self._update_totals()
+
+    def _update_totals(self) -> None:
+        groups, photos, removed, size = self.model.totals()
+        if not groups:
+            self.totals_label.setText("")
+        else:
+            self.totals_label.setText(
+                f"{_plural(groups, 'group')} · {_plural(photos, 'photo')} · "
+                f"{removed:,} marked for removal · <b>{human_size(size)}</b> can be freed")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        _, _, removed, _ = self.model.totals()
+        busy = self._waiting_action
+        self.trash_button.setEnabled(removed > 0 and not busy)
+        self.move_button.setEnabled(removed > 0 and not busy)
+        self.export_button.setEnabled(self.model.rowCount() > 0)
+        self.compare_button.setEnabled(bool(self.compare_candidates()))
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
+        self._notice_timer.start()
+        self.message.emit(text)
+
+    # -- marks ------------------------------------------------------------------------------
+
+    def _toggle(self, index: QModelIndex) -> None:
+        record = self.model.record(index)
+        if record is None:
+            return
+        group: DuplicateGroup = index.data(GroupRole)
+        self.model.set_keep(record.file_id, record.file_id not in group.keep)
+
+    def apply_plan(self, plan: KeepPlan) -> None:
+        """New keeper rules: saved, and every group marked by them again."""
+        self.plan = plan
+        self.settings.keep_plan = plan
+        self.settings.sync()
+        self.model.reapply(plan)
+
+    def edit_rules(self) -> None:
+        dialog = KeepRulesDialog(self.plan, self)
+        dialog.accepted.connect(lambda: self.apply_plan(dialog.plan()))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        self.rules_dialog = dialog
+        dialog.open()
+
+    # -- compare ----------------------------------------------------------------------------
+
+    def selected_records(self) -> list[PhotoRecord]:
+        out: list[PhotoRecord] = []
+        for index in self.tree.selectionModel().selectedRows(COL_KEEP):
+            record = self.model.record(index)
+            if record is not None:
+                out.append(record)
+        return out
+
+    def compare_candidates(self) -> list[PhotoRecord]:
+        """The selected photos if there are two or more, else the current photo's group."""
+        chosen = self.selected_records()
+        if len(chosen) >= 2:
+            return chosen
+        current = self.tree.currentIndex()
+        if not current.isValid():
+            return []
+        group: DuplicateGroup | None = current.data(GroupRole)
+        if group is None:
+            return []
+        if chosen:
+            first = chosen[0]
+            return [first, *[p for p in group.photos if p.file_id != first.file_id]]
+        return list(group.photos)
+
+    def compare_selection(self) -> None:
+        photos = self.compare_candidates()
+        if len(photos) >= 2:
+            self.compare(photos)
+
+    def compare(self, photos: Sequence[PhotoRecord]) -> None:
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()
+        dialog = CompareDialog(photos, self.tasks, self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
+        self.compare_dialog = dialog
+        dialog.show()
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        if index.internalId() == _NO_GROUP:
+            return
+        if index.column() == COL_KEEP:
+            return  # the check box takes the click
+        self.tree.setCurrentIndex(index)
+        self.tree.selectionModel().select(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.compare_selection()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        record = self.model.record(index)
+        if record is None:
+            return
+        group: DuplicateGroup = index.data(GroupRole)
+        menu = QMenu(self)
+        keep = record.file_id in group.keep
+        menu.addAction("Keep Only This One", lambda: self.model.keep_only(record.file_id))
+        if keep:
+            menu.addAction("Mark for Removal",
+                           lambda: self.model.set_keep(record.file_id, False))
+        else:
+            menu.addAction("Keep", lambda: self.model.set_keep(record.file_id, True))
+        menu.addSeparator()
+        menu.addAction("Compare Group…", lambda: self.compare(
+            [record, *[p for p in group.photos if p.file_id != record.file_id]]))
+        menu.addAction("Preview", lambda: self.preview_requested.emit(record))
+        menu.addAction("Open with Default App",
+                       lambda: desktop.open_with_default_app(record.path))
+        menu.addAction("Show in Folder", lambda: desktop.show_in_folder(record.path))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    # -- exports ----------------------------------------------------------------------------
+
+    def export(self, fmt: str) -> Path | None:
+        """Save the groups with their current marks as CSV or JSON (the `duplicates --json`
+        document)."""
+        suffix = "csv" if fmt == "csv" else "json"
+        start = str(Path.home() / f"duplicates.{suffix}")
+        name, _ = QFileDialog.getSaveFileName(
+            self, f"Export Duplicates as {suffix.upper()}", start,
+            f"{suffix.upper()} files (*.{suffix});;All files (*)")
+        if not name:
+            return None
+        path = Path(name)
+        groups = self.model.groups()
+        try:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                if fmt == "csv":
+                    groups_as_csv(groups, out)
+                else:
+                    json.dump(groups_as_json(groups), out, indent=2)
+                    out.write("\n")
+        except OSError as exc:
+            self.show_notice(f"Could not save {path}: {exc.strerror or exc}")
+            return None
+        self.message.emit(f"Saved {_plural(len(groups), 'group')} to {path}")
+        return path
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _marked(self) -> tuple[list[DuplicateGroup], list[PhotoRecord]] | None:
+        groups = self.model.groups()
+        try:
+            photos = marked_for_removal(groups)
+        except ValueError as exc:  # NothingKept: the model never allows it
+            self.show_notice(str(exc))
+            return None
+        if not photos:
+            self.show_notice("No photo is marked for removal.")
+            return None
+        return groups, photos
+
+    def trash_marked(self) -> None:
+        marked = self._marked()
+        if marked is None:
+            return
+        groups, photos = marked
+        size = human_size(sum(p.size for p in photos))
+        where = trash_name()
+        answer = QMessageBox.question(
+            self, f"Move to {where.removeprefix('the ')}",
+            f"Move {_plural(len(photos), 'photo')} ({size}) to {where}?\n\n"
+            f"Each of the {_plural(len(groups), 'group')} keeps its photos marked Keep. The "
+            f"photos stay in {where} until you empty it, and Edit > Undo puts them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._start_action(groups, None, f"Moving {_plural(len(photos), 'photo')} to {where}…")
+
+    def move_marked(self) -> None:
+        marked = self._marked()
+        if marked is None:
+            return
+        groups, photos = marked
+        folder = QFileDialog.getExistingDirectory(
+            self, "Move the Photos Marked for Removal Into", str(Path.home()))
+        if not folder:
+            return
+        target = Path(folder).resolve()
+        size = human_size(sum(p.size for p in photos))
+        inside = [f for f in self.library_folders()
+                  if str(target) == f or str(target).startswith(f.rstrip(os.sep) + os.sep)]
+        note = ("\n\nThis folder is inside your library: the moved photos will still be "
+                "listed as duplicates." if inside else "")
+        answer = QMessageBox.question(
+            self, "Move to Folder",
+            f"Move {_plural(len(photos), 'photo')} ({size}) into {target}?\n\n"
+            "Each photo goes to the same place below it as in its library folder. "
+            f"Edit > Undo moves them back.{note}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._start_action(groups, str(target),
+                           f"Moving {_plural(len(photos), 'photo')} to {target}…")
+
+    def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
+        self._waiting_action = True
+        self._update_buttons()
+        self.message.emit(text)
+        self.indexer.remove_marked(groups, self.plan, target)
+
+    def _on_action_finished(self, report: ActionReport) -> None:
+        self._waiting_action = False
+        self.model.remove_paths(src for src, _ in report.moved)
+        n = len(report.moved)
+        if report.kind == "trash":
+            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
+                   f"{trash_name()}."
+        else:
+            target = os.path.commonpath([d for _, d in report.moved if d]) if n else ""
+            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
+                   f"{target}."
+        if n:
+            done += " Edit > Undo puts them back."
+        if report.failed:
+            done += f" {_plural(len(report.failed), 'photo')} could not be moved."
+            self._show_report("Some photos were not moved", done, report.failed)
+        self.message.emit(done)
+        self._update_buttons()
+
+    def _on_undo_finished(self, report: UndoReport | None) -> None:
+        if report is None:
+            self.message.emit("Nothing to undo.")
+            return
+        n = len(report.restored)
+        done = f"Put back {_plural(n, 'photo')}."
+        if report.failed:
+            done += f" {_plural(len(report.failed), 'photo')} could not be put back."
+            self._show_report("Some photos were not put back", done, report.failed)
+        self.message.emit(done)
+
+    def _on_job_failed(self, _message: str) -> None:
+        if self._waiting_action and not self.indexer.acting:
+            self._waiting_action = False
+            self._update_buttons()
+
+    def _show_report(self, title: str, summary: str, failures: Sequence[Any]) -> None:
+        if self.report_dialog is None:
+            self.report_dialog = ActionReportDialog(self.window())
+        self.report_dialog.show_failures(title, summary, failures)

@@ -1,0 +1,321 @@
+"""The Duplicates view driven through its widgets (pytest-qt, offscreen): groups and totals,
+strictness with a live count, marks that always keep a photo, keeper rules and reference
+folders, compare, exports, and trash + Undo with the files, the gallery and the view following."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import send2trash
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from simfinder.app.units import human_size
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.keeper import KeepRule
+from simfinder.gui import duplicates as duplicates_module
+from simfinder.gui.duplicates import COL_FOLDER, COL_FORMAT, COL_KEEP, COL_RES, DuplicatesPanel
+from simfinder.gui.mainwindow import MainWindow
+from simfinder.gui.settings import AppSettings
+from tests.photos import sample, save
+
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)")
+
+TIMEOUT = 60_000
+
+Photos = dict[str, Path]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AppSettings:
+    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, tmp_path: Path, settings: AppSettings, embedder: EmbedderProvider,
+    photo_folder: Callable[..., Photos], temp_trash: Path,
+) -> Iterator[MainWindow]:
+    photo_folder()
+    base = sample("astronaut.png")
+    w, h = base.size  # a slight crop: a duplicate only at "loose"
+    save(base.crop((w // 33, h // 33, w - w // 33, h - h // 33)),
+         tmp_path / "photos" / "edits" / "astronaut-crop.jpg", quality=95)
+    win = MainWindow(tmp_path / "library", settings, embedder=embedder)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.start(add_folders=[tmp_path / "photos"])
+    qtbot.waitUntil(lambda: win.model.rowCount() > 0 and not win.indexer.busy, timeout=TIMEOUT)
+    yield win
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Photos:
+    root = (tmp_path / "photos").resolve()
+    return {p.stem if p.parent == root else f"{p.parent.name}/{p.stem}": p
+            for p in root.rglob("*.*")}
+
+
+def open_duplicates(qtbot: QtBot, win: MainWindow) -> DuplicatesPanel:
+    win.act_duplicates.trigger()
+    panel = win.duplicates
+    assert win.modes.currentWidget() is panel
+    qtbot.waitUntil(lambda: not panel.searching, timeout=TIMEOUT)
+    return panel
+
+
+def group_names(panel: DuplicatesPanel) -> list[set[str]]:
+    return [{os.path.basename(p.path) for p in g.photos} for g in panel.model.groups()]
+
+
+def row_of(panel: DuplicatesPanel, path: Path, column: int = COL_KEEP):  # type: ignore[no-untyped-def]
+    record = next(p for g in panel.model.groups() for p in g.photos if p.path == str(path))
+    index = panel.model.photo_index(record.file_id, column)
+    assert index.isValid()
+    return index
+
+
+def press_space_on(qtbot: QtBot, panel: DuplicatesPanel, path: Path) -> None:
+    index = row_of(panel, path)
+    panel.tree.setCurrentIndex(index)
+    panel.tree.setFocus()
+    qtbot.keyClick(panel.tree, Qt.Key.Key_Space)
+
+
+def is_kept(panel: DuplicatesPanel, path: Path) -> bool:
+    return row_of(panel, path).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+
+
+def digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+def test_groups_are_listed_with_their_details_and_totals(
+    qtbot: QtBot, window: MainWindow, photos: Photos,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    names = group_names(panel)
+    assert names[0] == {"rocket.jpg"}  # exact copies first, then near-duplicates
+    assert sorted(map(sorted, names[1:])) == [["cat-small.jpg", "cat.png", "chelsea.jpg"],
+                                              ["coffee-bright.jpg", "coffee-q30.jpg",
+                                               "coffee.jpg"]]
+    groups = panel.model.groups()
+    assert [g.kind for g in groups] == ["exact", "near", "near"]
+    assert groups[1].confidence >= groups[2].confidence
+    assert panel.count_label.text() == "3 groups"
+    # One photo kept per group, by the default rules: the full-size lossless cat.
+    assert is_kept(panel, photos["edits/cat"])
+    assert not is_kept(panel, photos["edits/cat-small"])
+    # What tells the copies apart, per photo.
+    small = row_of(panel, photos["edits/cat-small"], COL_RES)
+    record = panel.model.record(small)
+    assert small.data() == f"{record.width} \u00d7 {record.height}"
+    assert row_of(panel, photos["edits/cat"], COL_FORMAT).data() == "PNG"
+    assert row_of(panel, photos["edits/cat"], COL_FOLDER).data() == "photos / edits"
+    assert row_of(panel, photos["edits/cat-small"]).data() == "Remove"
+    # Totals: groups, files, and the bytes the marked photos take.
+    marked = [p for g in groups for p in g.photos if p.file_id not in g.keep]
+    assert len(marked) == 5
+    text = panel.totals_label.text()
+    assert text.startswith("3 groups · 8 photos · 5 marked for removal")
+    assert human_size(sum(p.size for p in marked)) in text
+
+
+def test_changing_strictness_updates_the_live_count(
+    qtbot: QtBot, window: MainWindow, settings: AppSettings,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    assert panel.count_label.text() == "3 groups"
+    panel.strictness_combo.setCurrentIndex(2)  # Loose
+    assert panel.count_label.text() == "Finding duplicates…"  # found off the UI thread
+    qtbot.waitUntil(lambda: panel.count_label.text() == "4 groups", timeout=TIMEOUT)
+    assert {"astronaut.jpg", "astronaut-crop.jpg"} in group_names(panel)
+    assert settings.strictness.value == "loose"
+    assert window.panel.model.strictness.value == "loose"  # the similar panel's words follow
+    panel.strictness_combo.setCurrentIndex(0)  # Strict
+    qtbot.waitUntil(lambda: panel.count_label.text() == "3 groups", timeout=TIMEOUT)
+    assert panel.model.rowCount() == 3
+
+
+def test_the_last_kept_photo_of_a_group_cannot_be_unmarked(
+    qtbot: QtBot, window: MainWindow, photos: Photos,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    keeper = photos["edits/cat"]
+    press_space_on(qtbot, panel, keeper)
+    assert is_kept(panel, keeper)  # refused
+    assert panel.notice.isVisible()
+    assert "Every group keeps at least one photo" in panel.notice.text()
+    # Keep another one first; then the first may go.
+    press_space_on(qtbot, panel, photos["chelsea"])
+    assert is_kept(panel, photos["chelsea"])
+    press_space_on(qtbot, panel, keeper)
+    assert not is_kept(panel, keeper)
+    assert panel.totals_label.text().startswith("3 groups · 8 photos · 5 marked")
+    # The model refuses a check-box click the same way.
+    index = row_of(panel, photos["chelsea"])
+    assert not panel.model.setData(index, Qt.CheckState.Unchecked.value,
+                                   Qt.ItemDataRole.CheckStateRole)
+    assert is_kept(panel, photos["chelsea"])
+
+
+def test_keeper_rules_and_reference_folders_are_applied_and_kept(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    assert is_kept(panel, photos["rocket"]) and not is_kept(panel, photos["backup/rocket"])
+    panel.rules_button.click()
+    dialog = panel.rules_dialog
+    assert dialog is not None and dialog.isVisible()
+    # "Oldest capture date" right after the reference folders: select it, Move Up.
+    dialog.rules.setCurrentRow(dialog.rule_order().index(KeepRule.OLDEST_CAPTURE))
+    while dialog.rule_order().index(KeepRule.OLDEST_CAPTURE) > 1:
+        dialog.rule_up.click()
+    assert dialog.rule_order()[:2] == [KeepRule.REFERENCE_FOLDER, KeepRule.OLDEST_CAPTURE]
+    dialog.add_reference_folder(str(photos["backup/rocket"].parent))
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    # The oldest file of the cats is kept now (none has a capture date; chelsea.jpg was
+    # written first). The reference copy of the rocket is kept, the other marked for removal,
+    # and the reference copy cannot be unmarked.
+    assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat"])
+    assert is_kept(panel, photos["backup/rocket"]) and not is_kept(panel, photos["rocket"])
+    assert not row_of(panel, photos["backup/rocket"]).flags() & Qt.ItemFlag.ItemIsUserCheckable
+    press_space_on(qtbot, panel, photos["rocket"])  # keep both: allowed
+    press_space_on(qtbot, panel, photos["backup/rocket"])
+    assert is_kept(panel, photos["backup/rocket"])
+    assert "reference folder" in panel.notice.text()
+    # Kept in the settings for the next start.
+    reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    plan = reread.keep_plan
+    assert plan.rules[1] is KeepRule.OLDEST_CAPTURE
+    assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
+
+
+def test_compare_zooms_and_pans_together_and_highlights_differences(
+    qtbot: QtBot, window: MainWindow, photos: Photos,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    index = row_of(panel, photos["edits/cat-small"], COL_RES)
+    panel.tree.setCurrentIndex(index)
+    panel.compare_button.click()
+    dialog = panel.compare_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+    assert Path(dialog.views[0].record.path).name == "cat-small.jpg"
+    assert len(dialog.views) == 3
+    qtbot.waitUntil(lambda: dialog.loaded == 3, timeout=TIMEOUT)
+    first, second = dialog.views[0], dialog.views[1]
+    before = second.scale_factor
+    wheel = QWheelEvent(QPointF(50, 50), QPointF(50, 50), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(first.viewport(), wheel)
+    assert second.scale_factor > before * 1.4
+    assert all(abs(v.scale_factor - first.scale_factor) < 1e-9 for v in dialog.views)
+    first.horizontalScrollBar().setValue(first.horizontalScrollBar().maximum())
+    assert abs(second.center_fraction().x() - first.center_fraction().x()) < 0.02
+    assert "Resolution" in dialog.differing and "Camera" not in dialog.differing
+    res_row = 2
+    highlighted = dialog.table.item(res_row, 0).background().color()
+    assert highlighted.isValid() and highlighted != dialog.table.item(7, 0).background().color()
+    dialog.close()
+
+
+def test_export_saves_the_marks_shown(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    press_space_on(qtbot, panel, photos["edits/cat-small"])  # keep it too, by hand
+    for fmt in ("csv", "json"):
+        target = tmp_path / f"out.{fmt}"
+        monkeypatch.setattr(duplicates_module.QFileDialog, "getSaveFileName",
+                            lambda *a, target=target, **k: (str(target), ""))
+        (panel.act_export_csv if fmt == "csv" else panel.act_export_json).trigger()
+        assert target.is_file()
+    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    doc = json.loads((tmp_path / "out.json").read_text())
+    from_csv = {r["path"]: r["keep"] == "true" for r in rows}
+    from_json = {f["path"]: f["keep"] for g in doc["groups"] for f in g["files"]}
+    assert from_csv == from_json
+    assert from_json[str(photos["edits/cat-small"])] is True
+    assert from_json[str(photos["chelsea"])] is False
+    assert len(doc["groups"]) == 3
+
+
+# -- clean-up -------------------------------------------------------------------------------
+
+
+def test_trash_and_undo_through_the_ui(
+    qtbot: QtBot, window: MainWindow, photos: Photos, temp_trash: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    marked = [Path(p.path) for g in panel.model.groups() for p in g.photos
+              if p.file_id not in g.keep]
+    before = {p: digest(p) for p in marked}
+    size = human_size(sum(p.size for g in panel.model.groups() for p in g.photos
+                          if p.file_id not in g.keep))
+    gallery_before = window.model.rowCount()
+    refused = photos["edits/coffee-q30"]
+    assert refused in marked
+    real = send2trash.send2trash
+
+    def send(path: str) -> None:  # one file the system will not let go
+        if path == str(refused):
+            raise PermissionError(13, "Permission denied", path)
+        real(path)
+
+    monkeypatch.setattr(send2trash, "send2trash", send)
+    asked: list[str] = []
+
+    def question(parent: object, title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(duplicates_module.QMessageBox, "question", question)
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT) as finished:
+        panel.trash_button.click()
+    # The confirmation said how many photos and how many bytes.
+    assert len(asked) == 1 and asked[0].startswith(f"Move 5 photos ({size}) to the Trash?")
+    report = finished.args[0]
+    assert [f.path for f in report.failed] == [str(refused)]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    # The files: in the trash, except the refused one; the report lists that one, non-modal.
+    assert [p for p in marked if p.exists()] == [refused]
+    assert len(os.listdir(temp_trash / "files")) == 4
+    assert panel.report_dialog is not None and panel.report_dialog.isVisible()
+    assert not panel.report_dialog.isModal()
+    assert panel.report_dialog.paths() == [str(refused)]
+    assert panel.report_dialog.reasons() == ["permission denied"]
+    # The gallery and the view follow: the coffee group keeps the refused copy.
+    assert window.model.rowCount() == gallery_before - 4
+    assert group_names(panel) == [{"coffee.jpg", "coffee-q30.jpg"}]
+    assert "Moved 4 photos" in window.statusBar().currentMessage()
+    assert window.act_undo.isEnabled()
+    assert window.act_undo.text() == "&Undo Move to Trash (4 photos)"
+
+    # Edit > Undo (Ctrl+Z): the files come back, byte for byte, and so do the views.
+    with qtbot.waitSignal(window.indexer.undo_finished, timeout=TIMEOUT):
+        window.act_undo.trigger()
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert {p: digest(p) for p in marked} == before
+    assert os.listdir(temp_trash / "files") == []
+    assert window.model.rowCount() == gallery_before
+    assert panel.model.rowCount() == 3
+    assert "Put back 4 photos" in window.statusBar().currentMessage()
+    assert not window.act_undo.isEnabled()
