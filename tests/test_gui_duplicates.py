@@ -150,6 +150,8 @@ def test_changing_strictness_updates_the_live_count(
     panel.strictness_combo.setCurrentIndex(0)  # Strict
     qtbot.waitUntil(lambda: panel.count_label.text() == "3 groups", timeout=TIMEOUT)
     assert panel.model.rowCount() == 3
+    panel.strictness_combo.setCurrentIndex(2)  # back to Loose: known, shown at once
+    assert panel.count_label.text() == "4 groups" and panel.model.rowCount() == 4
 
 
 def test_the_last_kept_photo_of_a_group_cannot_be_unmarked(
@@ -319,3 +321,33 @@ def test_trash_and_undo_through_the_ui(
     assert panel.model.rowCount() == 3
     assert "Put back 4 photos" in window.statusBar().currentMessage()
     assert not window.act_undo.isEnabled()
+
+
+def test_move_to_a_folder_and_back_through_the_ui(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    target = tmp_path / "set aside"
+    target.mkdir()
+    monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(target))
+    asked: list[str] = []
+    monkeypatch.setattr(duplicates_module.QMessageBox, "question",
+                        lambda parent, title, text, *a: asked.append(text)
+                        or QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        panel.move_button.click()
+    assert asked[0].startswith("Move 5 photos (") and str(target.resolve()) in asked[0]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    moved = target / "photos" / "edits" / "cat-small.jpg"
+    assert moved.is_file() and not photos["edits/cat-small"].exists()
+    assert (target / "photos" / "backup" / "rocket.jpg").is_file()
+    assert panel.model.rowCount() == 0
+    assert panel.empty.isVisible() and "No duplicates" in panel.empty.text()
+    assert window.act_undo.text() == "&Undo Move to Folder (5 photos)"
+    with qtbot.waitSignal(window.indexer.undo_finished, timeout=TIMEOUT):
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert photos["edits/cat-small"].is_file() and not moved.exists()
+    assert panel.model.rowCount() == 3

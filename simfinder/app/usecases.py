@@ -13,12 +13,11 @@ from typing import Any
 from simfinder.config import model_cache_dir, resolve_library_dir
 from simfinder.core.catalog import ErrorRecord
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup, find_duplicate_groups
+from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
 from simfinder.core.library import CATALOG_FILE, Library
 from simfinder.core.progress import CancelToken, ProgressCallback
 from simfinder.core.search import SimilarHit, find_similar
-from simfinder.core.similarity import Strictness
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,6 @@ def index_folders(
         return Indexer(library, embedder).run(
             folders, progress=progress, cancel=cancel, on_indexed=on_indexed
         )
-
-
-def duplicate_groups(
-    library: Library, strictness: Strictness = Strictness.NORMAL
-) -> list[DuplicateGroup]:
-    return find_duplicate_groups(library, strictness)
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:

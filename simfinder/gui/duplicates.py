@@ -57,7 +57,7 @@ from simfinder.app.usecases import groups_as_json
 from simfinder.core.actions import ActionReport, UndoReport
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import KeepPlan, choose_keepers, why_kept
+from simfinder.core.keeper import KeepPlan, apply_plan, choose_keepers, why_kept
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
 from simfinder.gui import desktop
@@ -482,8 +482,10 @@ class DuplicatesPanel(QWidget):
         self.plan = settings.keep_plan
         self.strictness = settings.strictness
         self.counts: dict[Strictness, int] = {}  # group counts known for this library state
+        self._found: dict[Strictness, list[DuplicateGroup]] = {}  # ... and the groups
         self._stale = True
         self._waiting_action = False
+        self._indexing = False
         self.compare_dialog: CompareDialog | None = None
         self.rules_dialog: KeepRulesDialog | None = None
         self.report_dialog: ActionReportDialog | None = None
@@ -618,6 +620,7 @@ class DuplicatesPanel(QWidget):
         """The library changed: the groups are found again (now if the view is shown)."""
         self.finder.library_changed()
         self.counts.clear()
+        self._found.clear()
         self._stale = True
         if self.isVisible():
             self.refresh()
@@ -649,12 +652,15 @@ class DuplicatesPanel(QWidget):
         self.settings.strictness = strictness
         self.model.clear_overrides()
         self.strictness_changed.emit(strictness)
-        if strictness in self.counts and self.isVisible():
-            self._update_count_label()
-        self.refresh()
+        found = self._found.get(strictness)
+        if found is not None and not self._stale:
+            self._on_groups(strictness, found)  # seen at this strictness since the last change
+        else:
+            self.refresh()
 
     def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup]) -> None:
         self.counts[strictness] = len(groups)
+        self._found[strictness] = groups
         if strictness is not self.strictness:
             return
         self.model.set_groups(groups, self.plan)
@@ -666,12 +672,25 @@ class DuplicatesPanel(QWidget):
         self.show_notice(message)
         self._show_state()
 
+    def set_indexing(self, indexing: bool) -> None:
+        """While photos are being indexed, the groups cover those indexed so far."""
+        self._indexing = indexing
+        self._update_count_label()
+
     def _update_count_label(self) -> None:
         if self.searching:
             self.count_label.setText("Finding duplicates…")
+            self.count_label.setToolTip("")
             return
         count = self.counts.get(self.strictness)
-        self.count_label.setText(_plural(count, "group") if count is not None else "")
+        text = _plural(count, "group") if count is not None else ""
+        if text and self._indexing:
+            text += " so far"
+            self.count_label.setToolTip("Indexing is going on: the list is updated when it "
+                                        "is done")
+        else:
+            self.count_label.setToolTip("")
+        self.count_label.setText(text)
 
     def _after_reset(self) -> None:
         for row in range(self.model.rowCount()):
@@ -737,6 +756,8 @@ class DuplicatesPanel(QWidget):
         self.plan = plan
         self.settings.keep_plan = plan
         self.settings.sync()
+        for found in self._found.values():
+            apply_plan(found, plan)
         self.model.reapply(plan)
 
     def edit_rules(self) -> None:
@@ -916,15 +937,15 @@ class DuplicatesPanel(QWidget):
         self._waiting_action = False
         self.model.remove_paths(src for src, _ in report.moved)
         n = len(report.moved)
-        if report.kind == "trash":
+        if not n:
+            done = "No photo was moved."
+        elif report.kind == "trash":
             done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
-                   f"{trash_name()}."
+                   f"{trash_name()}. Edit > Undo puts them back."
         else:
-            target = os.path.commonpath([d for _, d in report.moved if d]) if n else ""
-            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
-                   f"{target}."
-        if n:
-            done += " Edit > Undo puts them back."
+            target = os.path.commonpath([d for _, d in report.moved if d])
+            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) into " \
+                   f"{target}. Edit > Undo moves them back."
         if report.failed:
             done += f" {_plural(len(report.failed), 'photo')} could not be moved."
             self._show_report("Some photos were not moved", done, report.failed)

@@ -1113,6 +1113,7 @@ class MainWindow(QMainWindow):
         else:
             self.progress_bar.hide()
             self.progress_label.hide()
+        self.duplicates.set_indexing(state in ("indexing", "pausing"))
         self._update_actions()
         self._update_empty_state()
 
