@@ -70,7 +70,13 @@ EXACT_COPIES: list[tuple[str, str]] = [
 ]
 
 
+# The installers ship just these photos here instead of all of scikit-image.
+BUNDLED_SAMPLES = Path(__file__).resolve().with_name("sample-photos")
+
+
 def sample_photo_dir() -> Path:
+    if BUNDLED_SAMPLES.is_dir():
+        return BUNDLED_SAMPLES
     spec = importlib.util.find_spec("skimage")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the demo needs scikit-image, which ships its sample photos")

@@ -144,8 +144,12 @@ def export_model_out_of_process(device: str, timeout: float = 900.0) -> bool:
     export remains the fallback."""
     if device not in ("auto", "cpu", "cpu-onnx"):
         return False
-    from simfinder.core.embed import onnx_cache_path
+    from simfinder.core.embed import bundled_onnx_path, onnx_cache_path
 
+    if bundled_onnx_path().is_file():  # the installed app carries its model
+        return True
+    if getattr(sys, "frozen", False):  # no torch to export with: loading says what is missing
+        return False
     target = onnx_cache_path(model_cache_dir())
     if target.is_file():
         return True

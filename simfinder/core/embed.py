@@ -9,7 +9,8 @@ Backends:
 * ``OnnxEmbedder`` (device ``"cpu-onnx"``): ONNX Runtime on the CPU, several times faster than
   torch eager there. The ONNX file is exported from the torch model on first use into a cache
   directory, named after the model and a hash of the weights file (a changed weights file or a
-  new ``MODEL_NAME``/export format re-exports), and written atomically.
+  new ``MODEL_NAME``/export format re-exports), and written atomically. The installers'
+  app carries the file exported at build time instead (``bundled_onnx_path``).
 * ``TorchEmbedder`` (``"cuda"``, ``"mps"``, ``"cpu-torch"``): torch eager; also the reference the
   ONNX model is tested against.
 
@@ -58,6 +59,7 @@ __all__ = [
     "Embedder",
     "OnnxEmbedder",
     "TorchEmbedder",
+    "bundled_onnx_path",
     "classify",
     "ensure_onnx",
     "export_onnx",
@@ -382,8 +384,29 @@ def _remove_stale(cache_dir: Path, keep: Path) -> None:
                 p.unlink()
 
 
+# The installers (packaging/build.py) export the model at build time and ship it here, inside
+# the app; pip installs have no such file and export into the cache on first use instead.
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def bundled_onnx_path() -> Path:
+    """Where an installed app's bundle carries the exported model (absent in pip installs)."""
+    return BUNDLED_MODEL_DIR / f"{_onnx_prefix().rstrip('-')}.onnx"
+
+
 def ensure_onnx(cache_dir: Path) -> Path:
-    """The cached ONNX file for the current weights, exporting it first if missing."""
+    """The ONNX file to run: the one the installed app carries if there is one, else the cached
+    one for the current weights, exported first if missing.
+
+    A frozen app (the installers' bundle) has neither torch nor the weights: without its model
+    file it stops with a clear error instead of trying to export one.
+    """
+    bundled = bundled_onnx_path()
+    if bundled.is_file():
+        return bundled
+    if getattr(sys, "frozen", False):
+        raise RuntimeError(f"the similarity model is missing from this installation ({bundled}):"
+                           " please reinstall simfinder")
     cache_dir = Path(cache_dir)
     path = onnx_cache_path(cache_dir)
     if not path.is_file():
@@ -458,6 +481,8 @@ def load_embedder(
         try:
             return OnnxEmbedder(path, threads=threads, batch_size=batch_size)
         except Exception:  # e.g. a damaged cache file: re-export once
+            if path == bundled_onnx_path():
+                raise
             logger.warning("could not load %s; exporting it again", path, exc_info=True)
             export_onnx(path)
             return OnnxEmbedder(path, threads=threads, batch_size=batch_size)
