@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="build a small demo photo folder, index it, show results")
 
     p = sub.add_parser("gui", help="open the desktop app (the default without a command)")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="photo folders to add and index")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="photo folders to add and index, or an image to search with")
     p.add_argument("--demo", action="store_true",
                    help="open the demo library, building and indexing the demo photos")
     return parser

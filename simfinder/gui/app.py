@@ -9,9 +9,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from simfinder.config import APP_NAME, demo_dirs, resolve_library_dir
+
+if TYPE_CHECKING:
+    from simfinder.gui.mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,38 @@ def _check_display() -> None:
                         "unset); use the command-line subcommands, or set QT_QPA_PLATFORM")
 
 
+def split_arguments(
+    paths: Sequence[str | os.PathLike[str]],
+) -> tuple[list[Path], list[Path]]:
+    """(folders, image files) among the command line's paths; FileNotFoundError names the
+    paths that are neither (a file manager's "Open with simfinder" passes an image file)."""
+    folders: list[Path] = []
+    images: list[Path] = []
+    for p in (Path(a).expanduser() for a in paths):
+        if p.is_dir():
+            folders.append(p)
+        elif p.is_file():
+            images.append(p)
+        else:
+            raise FileNotFoundError(f"no such folder or file: {p}")
+    return folders, images
+
+
+def show_main_window(
+    window: MainWindow, folders: Sequence[Path] = (), images: Sequence[Path] = ()
+) -> None:
+    """Show the window, load its library, add `folders`, and search with the first of
+    `images` as soon as the library is loaded (so a photo in it is recognised as such)."""
+    from PySide6.QtCore import Qt
+
+    window.show()
+    window.start(add_folders=folders)
+    if images:
+        image = images[0]
+        window.indexer.library_updated.connect(lambda _update: window.search_with_file(image),
+                                               Qt.ConnectionType.SingleShotConnection)
+
+
 def run(
     library: str | os.PathLike[str] | None = None,
     folders: Sequence[str | os.PathLike[str]] = (),
@@ -40,8 +75,9 @@ def run(
     demo: bool = False,
 ) -> int:
     """Open the main window on a library (the default one unless given) and run until it is
-    closed. `folders` are added to the library; `demo` opens the demo library, building and
-    indexing the demo photo folder in the background."""
+    closed. `folders` are added to the library, and an image file among them is searched with;
+    `demo` opens the demo library, building and indexing the demo photo folder in the
+    background."""
     _check_display()
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QIcon
@@ -52,10 +88,7 @@ def run(
     from simfinder.gui.mainwindow import MainWindow
     from simfinder.gui.settings import AppSettings
 
-    add = [Path(f).expanduser() for f in folders]
-    missing = [str(p) for p in add if not p.is_dir()]
-    if missing:
-        raise FileNotFoundError(f"no such folder: {', '.join(missing)}")
+    add, images = split_arguments(folders)
     if demo:
         from simfinder.app.demo import build_demo_folder
 
@@ -81,8 +114,7 @@ def run(
 
     settings = AppSettings(QSettings(APP_NAME, APP_NAME))
     window = MainWindow(library_dir, settings)
-    window.show()
-    window.start(add_folders=add)
+    show_main_window(window, add, images)
     if os.environ.get(STARTUP_PROBE_ENV):
         def report() -> None:
             heavy = sorted(m for m in ("torch", "onnxruntime") if m in sys.modules)
