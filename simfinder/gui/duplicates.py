@@ -8,7 +8,7 @@ reference folder is never marked for removal: the view refuses those, and says w
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import logging
 import os
@@ -257,7 +257,7 @@ class DuplicatesModel(QAbstractItemModel):
 
     def groups(self) -> list[DuplicateGroup]:
         """The groups with their current marks (copies: safe to hand to another thread)."""
-        return [DuplicateGroup(g.kind, list(g.photos), set(g.keep), g.confidence)
+        return [dataclasses.replace(g, photos=list(g.photos), keep=set(g.keep))
                 for g in self._groups]
 
     def group_at(self, row: int) -> DuplicateGroup:
@@ -289,9 +289,8 @@ class DuplicatesModel(QAbstractItemModel):
         they still leave every group a photo to keep."""
         self.beginResetModel()
         self.plan = plan
-        self._groups = [copy.copy(g) for g in groups]
+        self._groups = [dataclasses.replace(g, keep=set(g.keep)) for g in groups]
         for group in self._groups:
-            group.keep = set(group.keep)
             ids = {p.file_id for p in group.photos}
             marked = set(group.keep)
             for p in group.photos:
@@ -375,7 +374,7 @@ class DuplicatesModel(QAbstractItemModel):
                 continue
             ids = {p.file_id for p in photos}
             keep = group.keep & ids or choose_keepers(photos, self.plan)
-            kept.append(DuplicateGroup(group.kind, photos, keep, group.confidence))
+            kept.append(dataclasses.replace(group, photos=photos, keep=keep))
         self.beginResetModel()
         self._groups = kept
         self._index_digests()
