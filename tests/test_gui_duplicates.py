@@ -361,3 +361,31 @@ def test_move_to_a_folder_and_back_through_the_ui(
     qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
     assert photos["edits/cat-small"].is_file() and not moved.exists()
     assert panel.model.rowCount() == 3
+
+
+def test_a_move_killed_half_way_is_settled_when_the_app_starts(
+    qtbot: QtBot, window: MainWindow, photos: Photos, temp_trash: Path, tmp_path: Path,
+    settings: AppSettings, embedder: EmbedderProvider,
+) -> None:
+    window.close()
+    lib = Library.open(tmp_path / "library")
+    record = lib.catalog.photo(str(photos["edits/cat-small"]))
+    assert record is not None
+    batch = lib.catalog.journal_begin("trash")
+    lib.catalog.journal_add(batch, record.path, record.size, record.digest)
+    send2trash.send2trash(record.path)  # ... and the app was killed here
+    lib.close()
+
+    again = MainWindow(tmp_path / "library", settings, embedder=embedder)
+    qtbot.addWidget(again)
+    again.show()
+    again.start(rescan=False)  # the journal, not a rescan, tells what happened
+    qtbot.waitUntil(lambda: again.model.rowCount() > 0 and not again.indexer.busy,
+                    timeout=TIMEOUT)
+    assert again.model.record_at_path(record.path) is None
+    assert again.act_undo.text() == "&Undo Move to Trash (1 photo)"
+    with qtbot.waitSignal(again.indexer.undo_finished, timeout=TIMEOUT):
+        again.act_undo.trigger()
+    qtbot.waitUntil(lambda: not again.indexer.busy, timeout=TIMEOUT)
+    assert Path(record.path).is_file()
+    assert again.model.record_at_path(record.path) is not None

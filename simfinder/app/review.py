@@ -17,6 +17,7 @@ from simfinder.core.actions import (
     UndoReport,
     last_undoable,
     move_photos,
+    recover_interrupted,
     trash_photos,
     undo_last,
 )
@@ -109,6 +110,17 @@ def remove_marked(
                                  protected=plan.reference_folders, progress=progress)
     report.failed.extend(skipped)
     return report
+
+
+def settle_interrupted_actions(library: Library) -> int:
+    """If a move or an Undo was killed half-way, settle its journal from what is on disk (and
+    the catalog with it). Cheap when there is nothing to settle; returns how many entries were.
+    Raises LibraryBusy if another process is writing the library."""
+    cat = library.catalog
+    if not cat.journal_unsettled() and not cat.journal_unfinished_batches():
+        return 0
+    with library.writing():
+        return recover_interrupted(library)
 
 
 def undoable_action(library: Library) -> BatchSummary | None:

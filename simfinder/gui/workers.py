@@ -23,7 +23,13 @@ from simfinder.app.gallery import (
     photos_at,
     photos_per_folder,
 )
-from simfinder.app.review import remove_marked, review_groups, undo_last_action, undoable_action
+from simfinder.app.review import (
+    remove_marked,
+    review_groups,
+    settle_interrupted_actions,
+    undo_last_action,
+    undoable_action,
+)
 from simfinder.app.usecases import index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
@@ -143,6 +149,10 @@ class IndexWorker(QObject):
     def _run(self, job: _Job) -> JobOutcome:
         lib = self._lib()
         if job.kind == "load":
+            try:
+                settle_interrupted_actions(lib)  # a move the last session was killed in
+            except LibraryBusy:
+                log.info("library busy: interrupted actions are settled another time")
             return JobOutcome("load", self._update(library_snapshot(lib), job.order))
         if job.kind == "forget":
             forgot = forget_folder(lib, job.folders[0])
