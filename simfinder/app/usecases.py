@@ -90,11 +90,13 @@ def similar_photos(
 
 
 def similar_as_json(query: Path, hits: Sequence[SimilarHit]) -> dict[str, Any]:
-    """The `similar --json` document of the CLI contract (plus the finer `match` word)."""
+    """The `similar --json` document of the CLI contract, plus the finer `match` word and the
+    `evidence` behind it (similarity.explain)."""
     return {
         "query": str(query.expanduser().resolve()),
         "results": [
-            {"path": h.photo.path, "score": h.score, "kind": h.kind, "match": h.match}
+            {"path": h.photo.path, "score": h.score, "kind": h.kind, "match": h.match,
+             "evidence": h.explanation()}
             for h in hits
         ],
     }

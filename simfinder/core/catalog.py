@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,6 +87,35 @@ _MIGRATIONS: list[str] = [
         at REAL NOT NULL
     );
     CREATE INDEX action_items_by_batch ON action_items(batch_id);
+    """,
+    # Evidence for telling copies from other shots. `content_turns`: the pHash and dHash of each
+    # content after each of the seven flips and quarter-turns (hashes.TRANSFORMS), 7 unsigned
+    # big-endian 64-bit values per BLOB. `pair_checks`: geometric verifications of candidate
+    # pairs (a < b), kept so that grouping again only verifies new pairs; `version` is the
+    # verifier's (verify.VERIFY_VERSION). Both go with their contents.
+    """
+    CREATE TABLE content_turns (
+        content_id INTEGER PRIMARY KEY REFERENCES contents(id) ON DELETE CASCADE,
+        phashes BLOB NOT NULL,
+        dhashes BLOB NOT NULL
+    );
+    CREATE TABLE pair_checks (
+        a INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        b INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        matches INTEGER NOT NULL,
+        inliers INTEGER NOT NULL,
+        residual REAL,
+        misfit REAL,
+        drift REAL,
+        agreement REAL NOT NULL,
+        overlap REAL NOT NULL,
+        mirrored INTEGER NOT NULL,
+        angle REAL NOT NULL,
+        scale REAL NOT NULL,
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    CREATE INDEX pair_checks_by_b ON pair_checks(b);
     """,
 ]
 
@@ -583,6 +613,89 @@ class Catalog:
             for r in rows
         ]
 
+    # -- evidence for near-duplicates --------------------------------------------------------
+
+    def put_turned_hashes(
+        self, content_id: int, phashes: Sequence[int], dhashes: Sequence[int]
+    ) -> None:
+        """Store a content's hashes under hashes.TRANSFORMS (unsigned). Inside a transaction."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO content_turns(content_id, phashes, dhashes) VALUES (?,?,?)",
+            (content_id, _pack_u64(phashes), _pack_u64(dhashes)),
+        )
+
+    def turned_hashes(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        """Content ids with their turned pHashes and dHashes, arrays of shape (n, 7)."""
+        rows = self._db.execute(
+            "SELECT content_id, phashes, dhashes FROM content_turns ORDER BY content_id"
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ph = np.frombuffer(b"".join(r[1] for r in rows), dtype=">u8").astype(np.uint64)
+        dh = np.frombuffer(b"".join(r[2] for r in rows), dtype=">u8").astype(np.uint64)
+        width = ph.size // len(rows) if rows else 0
+        return ids, ph.reshape(len(rows), width), dh.reshape(len(rows), width)
+
+    def turned_hashes_of(
+        self, content_ids: Iterable[int]
+    ) -> dict[int, tuple[list[int], list[int]]]:
+        """Turned pHashes and dHashes (unsigned) of the given contents that have them."""
+        out: dict[int, tuple[list[int], list[int]]] = {}
+        ids = list(content_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT content_id, phashes, dhashes FROM content_turns"
+                f" WHERE content_id IN ({marks})", chunk
+            ):
+                out[int(r[0])] = (
+                    [int(v) for v in np.frombuffer(r[1], dtype=">u8")],
+                    [int(v) for v in np.frombuffer(r[2], dtype=">u8")],
+                )
+        return out
+
+    def contents_without_turned_hashes(self) -> list[tuple[int, bytes]]:
+        """(id, digest) of contents indexed before turned hashes were kept."""
+        rows = self._db.execute(
+            "SELECT id, digest FROM contents WHERE id NOT IN (SELECT content_id FROM content_turns)"
+        ).fetchall()
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def pair_checks(
+        self, pairs: Iterable[tuple[int, int]], version: int
+    ) -> dict[tuple[int, int], tuple[Any, ...]]:
+        """Stored verifications of pairs (a < b) made by verifier `version`: the row values
+        (matches, inliers, residual, misfit, drift, agreement, overlap, mirrored, angle,
+        scale)."""
+        wanted = list(pairs)
+        out: dict[tuple[int, int], tuple[Any, ...]] = {}
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            marks = ",".join(["(?,?)"] * len(chunk))
+            flat = [v for pair in chunk for v in pair]
+            for r in self._db.execute(
+                "SELECT a, b, matches, inliers, residual, misfit, drift, agreement, overlap,"
+                " mirrored, angle, scale FROM pair_checks"
+                f" WHERE version = ? AND (a, b) IN (VALUES {marks})",
+                (version, *flat),
+            ):
+                out[(int(r[0]), int(r[1]))] = tuple(r[2:])
+        return out
+
+    def put_pair_checks(
+        self, rows: Iterable[tuple[int, int, tuple[Any, ...]]], version: int
+    ) -> None:
+        """Store verifications (a, b, values as pair_checks returns them). Own transaction."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO pair_checks(a, b, version, matches, inliers, residual,"
+                " misfit, drift, agreement, overlap, mirrored, angle, scale)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(a, b, version, *values) for a, b, values in rows],
+            )
+
     def move_file(self, old: str, new: str) -> None:
         """A file moved on disk to another place the library covers: same content, new path.
         Call inside a transaction."""
@@ -592,6 +705,10 @@ class Catalog:
     def integrity_problems(self) -> list[str]:
         rows = self._db.execute("PRAGMA integrity_check").fetchall()
         return [str(r[0]) for r in rows if r[0] != "ok"]
+
+
+def _pack_u64(values: Sequence[int]) -> bytes:
+    return np.asarray([v & 0xFFFF_FFFF_FFFF_FFFF for v in values], dtype=">u8").tobytes()
 
 
 def _u64(signed: int) -> int:

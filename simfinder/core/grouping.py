@@ -1,25 +1,47 @@
 """Duplicate groups: exact copies (same bytes) and near-duplicates (same photo, other file).
 
 Candidate pairs come from the vector index's k nearest neighbours and from pHash buckets
-(multi-index Hamming search), never from an all-pairs loop; each candidate pair is then judged
-on its evidence and accepted pairs are joined into groups.
+(multi-index Hamming search), of the photos as they are and flipped or quarter-turned (the
+turned hashes kept at index time), never from an all-pairs loop. Each candidate pair is judged
+on its evidence (`similarity`): pairs the hashes do not settle and whose cosine makes a copy
+possible are verified geometrically (`pairchecks`, kept in the catalog).
+
+Accepted pairs are joined strongest first; two groups are not joined while any pair across
+them is clearly another shot of the scene (a verification that matched many features which do
+not line up as in a copy), so that a chain A~B~C never puts two different shots together.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image, UnidentifiedImageError
 
 from simfinder.core.catalog import PhotoRecord
-from simfinder.core.hashes import pairs_within, pairwise_distances
+from simfinder.core.hashes import (
+    TRANSFORMS,
+    compute_transform_hashes,
+    pairs_within,
+    pairwise_distances,
+)
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
-from simfinder.core.similarity import RULES, Evidence, Strictness, is_near_duplicate, score
+from simfinder.core.pairchecks import PairChecker
+from simfinder.core.similarity import (
+    RULES,
+    Evidence,
+    Strictness,
+    clearly_another_shot,
+    is_near_duplicate,
+    needs_verification,
+    score,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,64 +66,157 @@ def choose_keeper(photos: list[PhotoRecord]) -> PhotoRecord:
     return best_photo(photos, DEFAULT_PLAN)
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
+# The nearest few neighbours of a photo are verified down to a lower cosine: a copy turned by
+# an odd angle (or a screenshot of it) is often the nearest photo there is, at cosine 0.3-0.45.
+_CLOSE_RANK = 3
+_CLOSE_RANK_FLOOR = 0.3
+_CHUNK = 4096
 
-    def find(self, x: int) -> int:
-        root = self.parent.setdefault(x, x)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while x != root:  # path compression
-            self.parent[x], x = root, self.parent[x]
-        return root
 
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+@dataclass(frozen=True, slots=True)
+class PairJudgement:
+    evidence: Evidence
+    accepted: bool
+    score: float
+    another_shot: bool  # clearly another shot: never in one group with the other photo
+
+
+def judge_pairs(
+    library: Library,
+    strictness: Strictness,
+    checker: PairChecker | None = None,
+) -> dict[tuple[int, int], PairJudgement]:
+    """Every candidate content pair (a < b) with its evidence and verdict at `strictness`."""
+    cat = library.catalog
+    ids, phashes, dhashes = cat.hashes()
+    if len(ids) < 2:
+        return {}
+    turned_ph, turned_dh, has_turns = _turned_hashes(library, ids)
+    position = {int(cid): i for i, cid in enumerate(ids.tolist())}
+    rule = RULES[strictness]
+    vectors = library.vectors
+    live = vectors.labels()
+    candidates: set[tuple[int, int]] = set()
+    close: set[tuple[int, int]] = set()
+
+    # 1. CNN neighbours, queried in chunks so memory stays bounded on big libraries.
+    floor = min(min(r.cosine_with_hashes, r.cosine_same_hashes) for r in RULES.values())
+    indexed = [int(c) for c in ids.tolist() if int(c) in live]
+    for start in range(0, len(indexed), _QUERY_CHUNK):
+        chunk = indexed[start : start + _QUERY_CHUNK]
+        labels, sims = vectors.query(vectors.vectors(chunk), _NEIGHBOURS + 1)
+        for row, a in enumerate(chunk):
+            rank = 0
+            for b, sim in zip(labels[row].tolist(), sims[row].tolist(), strict=True):
+                if b == a:
+                    continue
+                rank += 1
+                pair = (min(a, b), max(a, b))
+                if sim >= floor:
+                    candidates.add(pair)
+                elif rank <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR:
+                    candidates.add(pair)
+                    close.add(pair)
+
+    # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
+    radius = max(rule.max_hash_bits, rule.same_hash_bits)
+    for i, j in pairs_within(phashes, radius).tolist():
+        a, b = int(ids[i]), int(ids[j])
+        candidates.add((min(a, b), max(a, b)))
+
+    # 3. Flipped and quarter-turned copies: a photo's turned pHashes near another's pHash.
+    n = len(ids)
+    if has_turns.any():
+        stacked = np.concatenate([phashes, turned_ph[has_turns].ravel()])
+        owner = np.concatenate([np.arange(n), np.repeat(np.flatnonzero(has_turns),
+                                                        len(TRANSFORMS))])
+        for i, j in pairs_within(stacked, rule.same_hash_bits).tolist():
+            if (i < n) != (j < n) and owner[i] != owner[j]:
+                a, b = int(ids[owner[i]]), int(ids[owner[j]])
+                candidates.add((min(a, b), max(a, b)))
+
+    pairs = sorted(candidates)
+    evidence: dict[tuple[int, int], Evidence] = {}
+    for start in range(0, len(pairs), _CHUNK):
+        chunk_pairs = pairs[start : start + _CHUNK]
+        found = _evidence(library, chunk_pairs, position, phashes, dhashes,
+                          (turned_ph, turned_dh, has_turns), live)
+        for pair, ev in zip(chunk_pairs, found, strict=True):
+            if ev is not None:
+                evidence[pair] = ev
+
+    # 4. Geometric verification where the hashes leave it open.
+    to_verify = [pair for pair, ev in evidence.items()
+                 if needs_verification(ev) or (pair in close and not is_near_duplicate(
+                     ev, Strictness.STRICT))]
+    checker = checker or PairChecker(library)
+    if to_verify:
+        checks = checker.check(to_verify)
+        for pair in to_verify:
+            evidence[pair] = evidence[pair].with_verification(checks.get(pair))
+    log.info("grouping: %d candidate pairs, %d verified (%d from earlier runs) in %.2f s",
+             len(evidence), len(to_verify), checker.stats.stored, checker.stats.seconds)
+
+    out: dict[tuple[int, int], PairJudgement] = {}
+    for pair, ev in evidence.items():
+        accepted = is_near_duplicate(ev, strictness)
+        out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
+                                  not accepted and clearly_another_shot(ev))
+    return out
 
 
 def near_duplicate_pairs(
     library: Library, strictness: Strictness
 ) -> dict[tuple[int, int], float]:
     """Accepted content pairs (a < b) with their score."""
-    ids, phashes, dhashes = library.catalog.hashes()
-    if len(ids) < 2:
-        return {}
-    position = {int(cid): i for i, cid in enumerate(ids.tolist())}
-    vectors = library.vectors
-    live = vectors.labels()
-    candidates: set[tuple[int, int]] = set()
+    return {pair: j.score for pair, j in judge_pairs(library, strictness).items() if j.accepted}
 
-    # 1. CNN neighbours, queried in chunks so memory stays bounded on big libraries.
-    indexed = [int(c) for c in ids.tolist() if int(c) in live]
-    for start in range(0, len(indexed), _QUERY_CHUNK):
-        chunk = indexed[start : start + _QUERY_CHUNK]
-        labels, sims = vectors.query(vectors.vectors(chunk), _NEIGHBOURS + 1)
-        floor = min(min(r.cosine_with_hashes, r.cosine_same_hashes) for r in RULES.values())
-        for row, a in enumerate(chunk):
-            for b, sim in zip(labels[row].tolist(), sims[row].tolist(), strict=True):
-                if b != a and sim >= floor:
-                    candidates.add((min(a, b), max(a, b)))
 
-    # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
-    rule = RULES[strictness]
-    for i, j in pairs_within(phashes, max(rule.max_phash, rule.same_hash_bits)).tolist():
-        a, b = int(ids[i]), int(ids[j])
-        candidates.add((min(a, b), max(a, b)))
+def _turned_hashes(
+    library: Library, ids: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """Turned pHashes and dHashes aligned with `ids` (n, 7), and which contents have them.
 
-    accepted: dict[tuple[int, int], float] = {}
-    pair_list = sorted(candidates)
-    for start in range(0, len(pair_list), 4096):
-        chunk_pairs = pair_list[start : start + 4096]
-        for pair, ev in zip(
-            chunk_pairs, _evidence(library, chunk_pairs, position, phashes, dhashes, live),
-            strict=True,
-        ):
-            if ev is not None and is_near_duplicate(ev, strictness):
-                accepted[pair] = score(ev)
-    return accepted
+    Contents indexed before turned hashes were kept get them from their thumbnail, once."""
+    cat = library.catalog
+    missing = cat.contents_without_turned_hashes()
+    if missing:
+        _backfill_turned_hashes(library, missing)
+    t_ids, t_ph, t_dh = cat.turned_hashes()
+    k = len(TRANSFORMS)
+    ph = np.zeros((len(ids), k), dtype=np.uint64)
+    dh = np.zeros((len(ids), k), dtype=np.uint64)
+    has = np.zeros(len(ids), dtype=bool)
+    if len(t_ids) and t_ph.shape[1] == k:
+        rows = np.searchsorted(ids, t_ids)
+        ok = (rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == t_ids)
+        ph[rows[ok]] = t_ph[ok]
+        dh[rows[ok]] = t_dh[ok]
+        has[rows[ok]] = True
+    return ph, dh, has
+
+
+def _backfill_turned_hashes(library: Library, missing: list[tuple[int, bytes]]) -> None:
+    found: list[tuple[int, list[int], list[int]]] = []
+    for content_id, digest in missing:
+        try:
+            with Image.open(library.thumbs.path_for(digest)) as im:
+                turned = compute_transform_hashes(im.convert("L"))
+        except (OSError, UnidentifiedImageError, ValueError):
+            continue
+        found.append((content_id, [h.phash for h in turned], [h.dhash for h in turned]))
+    if not found:
+        return
+    try:
+        with library.catalog.transaction():
+            for content_id, ph, dh in found:
+                library.catalog.put_turned_hashes(content_id, ph, dh)
+        log.info("computed turned hashes of %d photos indexed earlier", len(found))
+    except sqlite3.Error as exc:
+        log.info("could not keep turned hashes: %s", exc)
+
+
+_Turns = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
 
 
 def _evidence(
@@ -110,6 +225,7 @@ def _evidence(
     position: dict[int, int],
     phashes: npt.NDArray[np.uint64],
     dhashes: npt.NDArray[np.uint64],
+    turns: _Turns,
     live: set[int],
 ) -> list[Evidence | None]:
     """Evidence for a chunk of pairs, computed with array operations."""
@@ -124,28 +240,50 @@ def _evidence(
     cos = np.einsum("ij,ij->i", vecs[ra], vecs[rb]) if len(wanted) else np.zeros(len(pairs))
     dp = pairwise_distances(phashes[pa], phashes[pb])
     dd = pairwise_distances(dhashes[pa], dhashes[pb])
+    turned, turn = _turned_distances(pa, pb, phashes, dhashes, turns)
     return [
-        Evidence(float(c), int(p), int(d)) if good else None
-        for c, p, d, good in zip(cos.tolist(), dp.tolist(), dd.tolist(), ok.tolist(),
-                                 strict=True)
+        Evidence(float(c), int(p), int(d), t if t >= 0 else None, k if t >= 0 else None)
+        if good else None
+        for c, p, d, t, k, good in zip(cos.tolist(), dp.tolist(), dd.tolist(), turned.tolist(),
+                                       turn.tolist(), ok.tolist(), strict=True)
     ]
+
+
+def _turned_distances(
+    pa: npt.NDArray[np.int64],
+    pb: npt.NDArray[np.int64],
+    phashes: npt.NDArray[np.uint64],
+    dhashes: npt.NDArray[np.uint64],
+    turns: _Turns,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """pHash + dHash distance of the best flip or quarter-turn (either photo turned), and
+    which one; -1 where neither photo has turned hashes."""
+    turned_ph, turned_dh, has = turns
+    k = len(TRANSFORMS)
+    best = np.full(len(pa), 10_000, dtype=np.int64)
+    which = np.full(len(pa), -1, dtype=np.int64)
+    for turned_side, plain_side in ((pa, pb), (pb, pa)):
+        d = (pairwise_distances(turned_ph[turned_side].ravel(),
+                                np.repeat(phashes[plain_side], k)).astype(np.int64)
+             + pairwise_distances(turned_dh[turned_side].ravel(),
+                                  np.repeat(dhashes[plain_side], k)).astype(np.int64))
+        d = d.reshape(len(pa), k)
+        d[~has[turned_side]] = 10_000
+        arg = d.argmin(axis=1)
+        low = d[np.arange(len(pa)), arg]
+        better = low < best
+        best[better] = low[better]
+        which[better] = arg[better]
+    best[which < 0] = -1
+    return best, which
 
 
 def find_duplicate_groups(
     library: Library, strictness: Strictness = Strictness.NORMAL
 ) -> list[DuplicateGroup]:
     """Exact groups first (most bytes to reclaim first), then near groups by confidence."""
-    pairs = near_duplicate_pairs(library, strictness)
-    uf = _UnionFind()
-    for a, b in pairs:
-        uf.union(a, b)
-    members: dict[int, set[int]] = defaultdict(set)
-    for cid in list(uf.parent):
-        members[uf.find(cid)].add(cid)
-    weakest: dict[int, float] = {}
-    for (a, _), s in pairs.items():
-        root = uf.find(a)
-        weakest[root] = min(s, weakest.get(root, 1.0))
+    judged = judge_pairs(library, strictness)
+    members, weakest = _cluster(judged)
 
     photos = library.catalog.photos()
     by_content: dict[int, list[PhotoRecord]] = defaultdict(list)
@@ -156,7 +294,7 @@ def find_duplicate_groups(
     in_near: set[int] = set()
     for root, contents in members.items():
         files = [p for c in sorted(contents) for p in by_content.get(c, [])]
-        if len(files) < 2:
+        if len(files) < 2 or len(contents) < 2:
             continue
         in_near.update(contents)
         groups.append(_group("near", files, weakest.get(root, 1.0)))
@@ -167,6 +305,39 @@ def find_duplicate_groups(
         key=lambda g: (g.kind != "exact", -g.confidence, -g.reclaimable_bytes, g.photos[0].path)
     )
     return groups
+
+
+def _cluster(
+    judged: dict[tuple[int, int], PairJudgement],
+) -> tuple[dict[int, set[int]], dict[int, float]]:
+    """Join accepted pairs, strongest first, except across a pair that is clearly another
+    shot. Returns the groups' members by root and the weakest score that joined each."""
+    members: dict[int, set[int]] = {}
+    apart: dict[int, set[int]] = defaultdict(set)  # root -> contents it must not meet
+    root_of: dict[int, int] = {}
+    for (a, b), j in judged.items():
+        if j.another_shot:
+            apart[a].add(b)
+            apart[b].add(a)
+    weakest: dict[int, float] = {}
+    accepted = sorted(((j.score, pair) for pair, j in judged.items() if j.accepted),
+                      key=lambda item: (-item[0], item[1]))
+    for s, (a, b) in accepted:
+        ra, rb = root_of.setdefault(a, a), root_of.setdefault(b, b)
+        ma, mb = members.setdefault(ra, {a}), members.setdefault(rb, {b})
+        if ra == rb:
+            continue
+        if len(ma) > len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        if apart[ra] & mb or apart[rb] & ma:
+            continue  # would put another shot of the scene in the group
+        for c in ma:
+            root_of[c] = rb
+        mb |= ma
+        apart[rb] |= apart.pop(ra, set())
+        del members[ra]
+        weakest[rb] = min(s, weakest.pop(ra, 1.0), weakest.get(rb, 1.0))
+    return members, weakest
 
 
 def _group(kind: str, files: Iterable[PhotoRecord], confidence: float) -> DuplicateGroup:

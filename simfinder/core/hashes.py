@@ -31,6 +31,7 @@ __all__ = [
     "PerceptualHashes",
     "compute_hashes",
     "compute_mirror_hashes",
+    "compute_transform_hashes",
     "from_sqlite_int",
     "hamming_distances",
     "pairs_within",
@@ -77,6 +78,28 @@ def compute_mirror_hashes(image: Image.Image) -> PerceptualHashes:
     to find mirrored copies (pHash/dHash themselves are not mirror-invariant)."""
     gray = image if image.mode == "L" else image.convert("L")
     return compute_hashes(ImageOps.mirror(gray))
+
+
+# The seven other ways a photo can lie on the grid: mirrored, turned by a quarter, a half or
+# three quarters, and those mirrored. A copy made by one of them matches the original's hashes
+# with that transform applied.
+TRANSFORMS: Final = (
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+)
+
+
+def compute_transform_hashes(image: Image.Image) -> list[PerceptualHashes]:
+    """Hashes of the image under each of TRANSFORMS, in that order: a few milliseconds for a
+    256-px working image, so flipped and quarter-turned copies need no second look at the
+    pixels (nor a second CNN pass)."""
+    gray = image if image.mode == "L" else image.convert("L")
+    return [compute_hashes(gray.transpose(t)) for t in TRANSFORMS]
 
 
 def to_sqlite_int(h: int) -> int:

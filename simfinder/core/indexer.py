@@ -25,7 +25,12 @@ import numpy as np
 from simfinder.core.catalog import ContentFeatures, ErrorRecord
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
-from simfinder.core.hashes import PerceptualHashes, compute_hashes, to_sqlite_int
+from simfinder.core.hashes import (
+    PerceptualHashes,
+    compute_hashes,
+    compute_transform_hashes,
+    to_sqlite_int,
+)
 from simfinder.core.library import Library, LibraryWriteError
 from simfinder.core.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from simfinder.core.scan import ScannedFile, scan_folders
@@ -84,6 +89,7 @@ class _Decoded:
     digest: bytes
     photo: DecodedPhoto
     hashes: PerceptualHashes
+    turned: list[PerceptualHashes]  # under hashes.TRANSFORMS: finds flipped and turned copies
     thumbnail: bytes
 
 
@@ -320,6 +326,8 @@ class Indexer:
                         embedding=vec,
                     )
                 )
+                lib.catalog.put_turned_hashes(content_id, [h.phash for h in item.turned],
+                                              [h.dhash for h in item.turned])
                 known[item.digest] = content_id
                 new_ids.append(content_id)
             for item in batch:
@@ -393,7 +401,8 @@ def _prepare(f: ScannedFile, known: dict[bytes, int]) -> _Prepared:
         return _Failed(f, decoded.reason)
     try:
         hashes = compute_hashes(decoded.image)
+        turned = compute_transform_hashes(decoded.image)
         thumbnail = encode_thumbnail(decoded.image)
     except (OSError, ValueError, MemoryError) as exc:
         return _Failed(f, f"cannot process image: {exc}")
-    return _Decoded(f, digest, decoded, hashes, thumbnail)
+    return _Decoded(f, digest, decoded, hashes, turned, thumbnail)

@@ -14,10 +14,12 @@ import numpy.typing as npt
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.decode import DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
-from simfinder.core.hashes import compute_hashes, hamming_distances
+from simfinder.core.hashes import compute_hashes, compute_transform_hashes, hamming_distances
 from simfinder.core.indexer import file_digest
 from simfinder.core.library import Library
-from simfinder.core.similarity import Evidence, match_kind, score
+from simfinder.core.pairchecks import PairChecker
+from simfinder.core.similarity import Evidence, explain, match_kind, needs_verification, score
+from simfinder.core.verify import LocalFeatures, Verification, local_features
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,14 @@ class QueryError(ValueError):
     """The query image cannot be used (unreadable, not an image)."""
 
 
+# Verifying a hit costs ~10-25 ms: only the nearest candidates that may be copies are.
+_VERIFY_HITS = 10
+
+
 @dataclass(frozen=True, slots=True)
 class SimilarHit:
     photo: PhotoRecord
-    score: float  # 0..1, higher is more alike
+    score: float  # 0..1, higher is more alike (see similarity.score for the bands)
     match: str  # "exact", "near-duplicate" or "similar"
     evidence: Evidence | None  # None for byte-identical copies
 
@@ -37,6 +43,10 @@ class SimilarHit:
     def kind(self) -> str:
         """The two-word vocabulary of the CLI contract: duplicate or similar."""
         return "similar" if self.match == "similar" else "duplicate"
+
+    def explanation(self) -> dict[str, object]:
+        """The evidence behind the match in plain data, with a sentence under "why"."""
+        return explain(self.evidence, same_content=self.match == "exact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,8 @@ class _Query:
     dhash: int
     content_id: int | None  # set when the query's bytes are in the library
     path: str | None  # the query file itself when it is indexed (left out of the results)
+    turned: tuple[list[int], list[int]] | None = None  # pHashes, dHashes under TRANSFORMS
+    features: LocalFeatures | None = None  # for verifying an image outside the library
 
 
 def find_similar(
@@ -75,7 +87,9 @@ def _query_for(
             vec = library.vector_of(record.content_id)
             hashes = library.catalog.content_hashes(record.content_id)
             if vec is not None and hashes is not None:
-                return _Query(vec, hashes[0], hashes[1], record.content_id, path)
+                turned = library.catalog.turned_hashes_of([record.content_id])
+                return _Query(vec, hashes[0], hashes[1], record.content_id, path,
+                              turned.get(record.content_id))
     try:
         digest = file_digest(path)
     except FileNotFoundError as exc:
@@ -86,9 +100,12 @@ def _query_for(
     if isinstance(decoded, DecodeFailure):
         raise QueryError(f"{image}: {decoded.reason}")
     hashes_ = compute_hashes(decoded.image)
+    turned_ = compute_transform_hashes(decoded.image)
     vector = embedder_factory().embed([decoded.image])[0]
     known = library.catalog.content_id_of(digest)
-    return _Query(vector, hashes_.phash, hashes_.dhash, known, path if record else None)
+    return _Query(vector, hashes_.phash, hashes_.dhash, known, path if record else None,
+                  ([h.phash for h in turned_], [h.dhash for h in turned_]),
+                  local_features(decoded.image))
 
 
 def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
@@ -101,6 +118,21 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     sim_of = dict(zip(labels[0].tolist(), sims[0].tolist(), strict=True))
     records = library.catalog.photos_of_contents(content_ids)
     hashes = library.catalog.hashes_of(content_ids)
+    turned = library.catalog.turned_hashes_of(content_ids)
+    evidence: dict[int, Evidence] = {}
+    for cid in content_ids:
+        if cid == query.content_id or cid not in hashes:
+            continue
+        ph, dh = hashes[cid]
+        best, turn = _turned_distance(query, (ph, dh), turned.get(cid))
+        evidence[cid] = Evidence(
+            cosine=float(sim_of.get(cid, 0.0)),
+            phash_distance=_distance(ph, query.phash),
+            dhash_distance=_distance(dh, query.dhash),
+            turned_distance=best,
+            turn=turn,
+        )
+    checks = _verify(library, query, evidence)
     hits: list[SimilarHit] = []
     for rec in records:
         if rec.path == query.path:
@@ -108,15 +140,46 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
         if rec.content_id == query.content_id:
             hits.append(SimilarHit(rec, 1.0, "exact", None))
             continue
-        ph, dh = hashes[rec.content_id]
-        ev = Evidence(
-            cosine=float(sim_of.get(rec.content_id, 0.0)),
-            phash_distance=_distance(ph, query.phash),
-            dhash_distance=_distance(dh, query.dhash),
-        )
+        ev = evidence[rec.content_id].with_verification(checks.get(rec.content_id))
         hits.append(SimilarHit(rec, score(ev), match_kind(ev), ev))
     hits.sort(key=lambda h: (-h.score, h.photo.path))
     return hits[:top]
+
+
+def _verify(
+    library: Library, query: _Query, evidence: dict[int, Evidence]
+) -> dict[int, Verification]:
+    """Verify the nearest hits that may be copies of the query."""
+    wanted = sorted((c for c, ev in evidence.items() if needs_verification(ev)),
+                    key=lambda c: -evidence[c].cosine)[:_VERIFY_HITS]
+    if not wanted:
+        return {}
+    checker = PairChecker(library, workers=1)
+    if query.content_id is not None:
+        pairs = {c: (min(c, query.content_id), max(c, query.content_id)) for c in wanted}
+        found = checker.check(pairs.values())
+        return {c: found[pair] for c, pair in pairs.items() if pair in found}
+    if query.features is not None:
+        return checker.check_image(query.features, wanted)
+    return {}
+
+
+def _turned_distance(
+    query: _Query, plain: tuple[int, int], turned: tuple[list[int], list[int]] | None
+) -> tuple[int | None, int | None]:
+    """pHash + dHash distance of the best flip or quarter-turn of either photo, and which."""
+    best: tuple[int, int] | None = None
+    sides = []
+    if query.turned is not None:  # the query turned, the hit as it is
+        sides.append((query.turned, plain))
+    if turned is not None:  # the hit turned, the query as it is
+        sides.append((turned, (query.phash, query.dhash)))
+    for (phs, dhs), (ph, dh) in sides:
+        for k, (tp, td) in enumerate(zip(phs, dhs, strict=True)):
+            d = _distance(tp, ph) + _distance(td, dh)
+            if best is None or d < best[0]:
+                best = (d, k)
+    return (best[0], best[1]) if best is not None else (None, None)
 
 
 def _distance(a: int, b: int) -> int:
