@@ -826,6 +826,11 @@ class MainWindow(QMainWindow):
         record = current.data(RecordRole) if current.isValid() else None
         if record is None:
             return
+        if not self.view.selectionModel().isSelected(current):
+            # Qt makes the first photo current, unselected, when the gallery gets the focus
+            # with none current: not the user's choice, and it must not replace a search the
+            # user started (a dropped image, "Open with simfinder").
+            return
         if self.panel.target is not None and self.panel.target.record == record:
             return
         self.panel.history.clear()
