@@ -573,6 +573,8 @@ class MainWindow(QMainWindow):
         self.view.doubleClicked.connect(lambda idx: self.preview_record(idx.data(RecordRole)))
         self.view.customContextMenuRequested.connect(self._gallery_context_menu)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.view.selectionModel().selectionChanged.connect(
+            lambda *_: self._search_with_chosen_photo())
         for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             sc = QShortcut(QKeySequence(key), self.view)
             sc.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -823,13 +825,18 @@ class MainWindow(QMainWindow):
         return index.data(RecordRole) if index.isValid() else None
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._search_with_chosen_photo()
+
+    def _search_with_chosen_photo(self) -> None:
+        current = self.view.currentIndex()
         record = current.data(RecordRole) if current.isValid() else None
         if record is None:
             return
         if not self.view.selectionModel().isSelected(current):
             # Qt makes the first photo current, unselected, when the gallery gets the focus
             # with none current: not the user's choice, and it must not replace a search the
-            # user started (a dropped image, "Open with simfinder").
+            # user started (a dropped image, "Open with simfinder"). A click on that photo
+            # selects it, and the selection change brings us back here.
             return
         if self.panel.target is not None and self.panel.target.record == record:
             return
