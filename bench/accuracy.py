@@ -328,8 +328,8 @@ def tables(results: dict[str, object]) -> str:
         for threshold in THRESHOLDS:
             cells = [_cell(runs[label][name].scores.get(threshold) if name in runs[label]
                            else None) for label in labels]
-            peer_cell = (_cell(peer[name][str(PEER_DEFAULT)]) if threshold == "normal"
-                         else "| | | | |")
+            peer_cell = (_cell(peer[name][str(PEER_DEFAULT)])
+                         if threshold == "normal" and name in peer else "| | | | |")
             lines.append(f"| {name} | {threshold} | " + " ".join(cells) + " " + peer_cell)
     lines += ["", f"{RETRIEVAL}: other views of one object are *similar*, never duplicates.",
               "", "| | " + " | ".join(labels) + " | imagededup |", "|---|" + "---|" * (
@@ -337,7 +337,7 @@ def tables(results: dict[str, object]) -> str:
     for threshold in THRESHOLDS:
         row = [str(runs[label][RETRIEVAL].scores[threshold].view_pairs) for label in labels]
         peer_row = (str(peer[RETRIEVAL][str(PEER_DEFAULT)].view_pairs)
-                    if threshold == "normal" else "")
+                    if threshold == "normal" and RETRIEVAL in peer else "")
         total = sum(len(g) * (len(g) - 1) // 2 for g in load_truth(DATASETS / RETRIEVAL).similar)
         lines.append(f"| different-view pairs grouped at {threshold} (of {total}) | "
                      + " | ".join(row) + f" | {peer_row} |")
@@ -505,7 +505,7 @@ def main() -> None:
     if args.save:
         args.save.write_text(json.dumps({"label": args.label, "runs": to_json(current)},
                                         indent=1))
-    body = tables(results) if peer else ""
+    body = tables(results)
     print(body)
     if args.write and peer:
         plot(results, PLOT)

@@ -250,9 +250,20 @@ def _save(im: Image.Image, path: Path, rng: np.random.Generator, *, lossless: bo
     return out
 
 
-def build_stress_set(out: Path, split: str = "train", seed: int | None = None) -> dict[str, object]:
-    """Write the split's originals and copies under `out/images`, and `out/groundtruth.json`."""
-    originals, default_seed = SPLITS[split]
+def build_stress_set(
+    out: Path,
+    split: str = "train",
+    seed: int | None = None,
+    *,
+    originals: list[str] | None = None,
+    max_side: int | None = None,
+) -> dict[str, object]:
+    """Write the split's originals and copies under `out/images`, and `out/groundtruth.json`.
+
+    `originals` replaces the split's photos and `max_side` shrinks them first (small sets for
+    tests)."""
+    split_originals, default_seed = SPLITS[split]
+    originals = originals or split_originals
     rng = np.random.default_rng(default_seed if seed is None else seed)
     images = out / "images"
     groups: list[list[str]] = []
@@ -261,6 +272,8 @@ def build_stress_set(out: Path, split: str = "train", seed: int | None = None) -
         stem = Path(name).stem
         with Image.open(_source(name)) as src:
             original = src.convert("RGB")
+        if max_side is not None:
+            original.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         members = [_save(original, images / stem / "original", rng, lossless=True)]
         for kind, edit in PRIMARY:
             copy, what = edit(original, rng)

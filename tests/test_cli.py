@@ -94,6 +94,13 @@ def test_similar_json_for_inside_and_outside_images(
                                                        str(photos["coffee-bright"])}
     assert [r["kind"] for r in doc["results"]] == ["duplicate", "duplicate", "similar"]
     assert all(0 <= r["score"] <= 1 for r in doc["results"])
+    # the finer word and the evidence behind it: duplicates score 0.9 and up (normal)
+    for r in doc["results"]:
+        assert r["match"] in {"exact", "near-duplicate", "similar"}
+        assert isinstance(r["evidence"]["why"], str) and r["evidence"]["why"]
+        assert (r["match"] == "near-duplicate") == (r["evidence"].get("duplicate_at") in
+                                                    {"strict", "normal"})
+        assert (r["score"] >= 0.9) == (r["kind"] == "duplicate")
 
     from PIL import Image
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from simfinder.app.usecases import EmbedderProvider, groups_as_json
 from simfinder.core.grouping import find_duplicate_groups
@@ -118,3 +118,73 @@ def test_similar_refuses_a_file_that_is_not_an_image(
         find_similar(lib, bogus, embedder)
     Image.new("RGB", (8, 8)).save(tmp_path / "tiny.png")
     assert find_similar(lib, tmp_path / "tiny.png", embedder, top=1)
+
+
+def test_another_viewpoint_is_similar_and_says_why(
+    tmp_path: Path, embedder: EmbedderProvider,
+) -> None:
+    root = tmp_path / "photos"
+    left = sample("motorcycle_left.png", 512)
+    save(left, root / "left.jpg", quality=92)
+    save(left.crop((60, 40, 420, 300)).rotate(12, expand=True), root / "left-crop.jpg",
+         quality=85)
+    save(sample("motorcycle_right.png", 512), root / "right.jpg", quality=92)
+    lib = Library.open(tmp_path / "lib")
+    Indexer(lib, embedder).run([root])
+    for level in (Strictness.STRICT, Strictness.NORMAL):
+        assert all("right.jpg" not in g for g in group_names(lib, level))
+    assert frozenset({"left.jpg", "left-crop.jpg"}) in group_names(lib, Strictness.NORMAL)
+    hits = {Path(h.photo.path).name: h for h in find_similar(lib, root / "left.jpg", embedder)}
+    assert hits["left-crop.jpg"].match == "near-duplicate"
+    assert "the same pixels" in hits["left-crop.jpg"].explanation()["why"]
+    assert hits["right.jpg"].match == "similar"
+    assert "another shot" in hits["right.jpg"].explanation()["why"]
+    assert hits["left-crop.jpg"].score > hits["right.jpg"].score
+
+
+def test_grouping_again_reuses_its_verifications(
+    tmp_path: Path, embedder: EmbedderProvider, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = tmp_path / "photos"
+    base = sample("coffee.png")
+    save(base, root / "coffee.jpg", quality=92)
+    save(base.crop((50, 30, 300, 230)), root / "coffee-crop.png")
+    save(ImageOps.mirror(base), root / "coffee-mirror.jpg", quality=80)
+    lib = Library.open(tmp_path / "lib")
+    Indexer(lib, embedder).run([root])
+    expected = {frozenset({"coffee.jpg", "coffee-crop.png", "coffee-mirror.jpg"})}
+    assert group_names(lib, Strictness.NORMAL) == expected
+
+    # verifications are kept: grouping again (any strictness, another process) verifies nothing
+    import simfinder.core.pairchecks as pairchecks
+
+    def no_verifying(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verified again")
+
+    monkeypatch.setattr(pairchecks, "verify_pair", no_verifying)
+    lib.close()
+    lib = Library.open(tmp_path / "lib")
+    assert group_names(lib, Strictness.NORMAL) == expected
+    assert group_names(lib, Strictness.LOOSE) == expected
+    monkeypatch.undo()
+
+    # a library indexed before flipped hashes were kept gets them from its thumbnails
+    with lib.catalog.transaction():
+        lib.catalog._db.execute("DELETE FROM content_turns")
+        lib.catalog._db.execute("DELETE FROM pair_checks")
+    assert group_names(lib, Strictness.NORMAL) == expected
+    assert len(lib.catalog.contents_without_turned_hashes()) == 0
+
+    # a photo that goes takes its verifications with it
+    crop = lib.catalog.photo(str(root / "coffee-crop.png"))
+    assert crop is not None
+
+    def checks_of_crop() -> int:
+        return len(lib.catalog._db.execute(
+            "SELECT 1 FROM pair_checks WHERE a = ? OR b = ?", (crop.content_id,) * 2
+        ).fetchall())
+
+    assert checks_of_crop() > 0
+    (root / "coffee-crop.png").unlink()
+    Indexer(lib, embedder).run([root])
+    assert checks_of_crop() == 0

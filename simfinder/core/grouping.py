@@ -35,11 +35,12 @@ from simfinder.core.library import Library
 from simfinder.core.pairchecks import PairChecker
 from simfinder.core.similarity import (
     RULES,
+    VERIFY_FLOOR,
     Evidence,
     Strictness,
     clearly_another_shot,
     is_near_duplicate,
-    needs_verification,
+    same_layout,
     score,
 )
 
@@ -66,8 +67,13 @@ def choose_keeper(photos: list[PhotoRecord]) -> PhotoRecord:
     return best_photo(photos, DEFAULT_PLAN)
 
 
-# The nearest few neighbours of a photo are verified down to a lower cosine: a copy turned by
-# an odd angle (or a screenshot of it) is often the nearest photo there is, at cosine 0.3-0.45.
+# Which neighbours of a photo are verified as possible heavily edited copies (the cheap
+# evidence cannot tell those from other photos of the same kind): its first _RESCUE_RANK
+# neighbours at cosine >= VERIFY_FLOOR, and its nearest _CLOSE_RANK down to _CLOSE_RANK_FLOOR
+# (a copy turned by an odd angle, or a screenshot of it, is often the nearest photo there is,
+# at cosine 0.3-0.45). This bounds verification to a few pairs per photo however dense the
+# library is; pairs the cheap rules would accept are verified too (to veto other shots).
+_RESCUE_RANK = 6
 _CLOSE_RANK = 3
 _CLOSE_RANK_FLOOR = 0.3
 _CHUNK = 4096
@@ -97,26 +103,27 @@ def judge_pairs(
     vectors = library.vectors
     live = vectors.labels()
     candidates: set[tuple[int, int]] = set()
-    close: set[tuple[int, int]] = set()
+    cos_of: dict[tuple[int, int], float] = {}
+    neighbours: dict[int, list[tuple[int, float]]] = {}
 
     # 1. CNN neighbours, queried in chunks so memory stays bounded on big libraries.
-    floor = min(min(r.cosine_with_hashes, r.cosine_same_hashes) for r in RULES.values())
+    floor = min(VERIFY_FLOOR, *(min(r.cosine_with_hashes, r.cosine_same_hashes)
+                                for r in RULES.values()))
     indexed = [int(c) for c in ids.tolist() if int(c) in live]
     for start in range(0, len(indexed), _QUERY_CHUNK):
         chunk = indexed[start : start + _QUERY_CHUNK]
         labels, sims = vectors.query(vectors.vectors(chunk), _NEIGHBOURS + 1)
         for row, a in enumerate(chunk):
-            rank = 0
+            near: list[tuple[int, float]] = []
             for b, sim in zip(labels[row].tolist(), sims[row].tolist(), strict=True):
                 if b == a:
                     continue
-                rank += 1
+                near.append((b, sim))
                 pair = (min(a, b), max(a, b))
-                if sim >= floor:
+                cos_of[pair] = sim
+                if sim >= floor or (len(near) <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR):
                     candidates.add(pair)
-                elif rank <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR:
-                    candidates.add(pair)
-                    close.add(pair)
+            neighbours[a] = near
 
     # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
     radius = max(rule.max_hash_bits, rule.same_hash_bits)
@@ -140,15 +147,19 @@ def judge_pairs(
     for start in range(0, len(pairs), _CHUNK):
         chunk_pairs = pairs[start : start + _CHUNK]
         found = _evidence(library, chunk_pairs, position, phashes, dhashes,
-                          (turned_ph, turned_dh, has_turns), live)
+                          (turned_ph, turned_dh, has_turns), live, cos_of)
         for pair, ev in zip(chunk_pairs, found, strict=True):
             if ev is not None:
                 evidence[pair] = ev
 
-    # 4. Geometric verification where the hashes leave it open.
+    # 4. Geometric verification where the hashes leave it open: possible edited copies among
+    #    each photo's nearest, and pairs the cheap rules would take (perhaps other shots).
+    strict_rule = RULES[Strictness.STRICT]
+    rescue = _rescue_pairs(neighbours, [pair for pair, ev in evidence.items()
+                                        if same_layout(ev, strict_rule)])
     to_verify = [pair for pair, ev in evidence.items()
-                 if needs_verification(ev) or (pair in close and not is_near_duplicate(
-                     ev, Strictness.STRICT))]
+                 if not same_layout(ev, strict_rule)
+                 and (pair in rescue or is_near_duplicate(ev, Strictness.LOOSE))]
     checker = checker or PairChecker(library)
     if to_verify:
         checks = checker.check(to_verify)
@@ -162,6 +173,39 @@ def judge_pairs(
         accepted = is_near_duplicate(ev, strictness)
         out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
                                   not accepted and clearly_another_shot(ev))
+    return out
+
+
+def _rescue_pairs(
+    neighbours: dict[int, list[tuple[int, float]]], same: list[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """The neighbours of each photo worth verifying as possibly edited copies: its first
+    _RESCUE_RANK at cosine >= VERIFY_FLOOR and its nearest _CLOSE_RANK at >= _CLOSE_RANK_FLOOR,
+    skipping photos already known to be the same picture as it (their hashes say so): in a
+    cluster of many copies, the slots go to the photos that could still join it."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            root = parent[root]
+        while x != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in same:
+        parent[find(a)] = find(b)
+    out: set[tuple[int, int]] = set()
+    for a, near in neighbours.items():
+        verifiable = 0
+        for rank, (b, sim) in enumerate(near, 1):
+            if find(a) == find(b):
+                continue
+            if sim >= VERIFY_FLOOR and verifiable < _RESCUE_RANK:
+                verifiable += 1
+                out.add((min(a, b), max(a, b)))
+            elif rank <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR:
+                out.add((min(a, b), max(a, b)))
     return out
 
 
@@ -227,17 +271,22 @@ def _evidence(
     dhashes: npt.NDArray[np.uint64],
     turns: _Turns,
     live: set[int],
+    known_cos: dict[tuple[int, int], float],
 ) -> list[Evidence | None]:
-    """Evidence for a chunk of pairs, computed with array operations."""
-    wanted = sorted({c for pair in pairs for c in pair if c in live})
-    row_of = {c: i for i, c in enumerate(wanted)}
-    vecs = library.vectors.vectors(wanted)
-    ok = np.array([a in row_of and b in row_of for a, b in pairs], dtype=bool)
-    ra = np.array([row_of.get(a, 0) for a, _ in pairs], dtype=np.int64)
-    rb = np.array([row_of.get(b, 0) for _, b in pairs], dtype=np.int64)
+    """Evidence for a chunk of pairs, computed with array operations (cosines the kNN search
+    gave are used as they are; the others are computed from the stored vectors)."""
+    ok = np.array([a in live and b in live for a, b in pairs], dtype=bool)
+    cos = np.array([known_cos.get(pair, np.nan) for pair in pairs], dtype=np.float64)
+    missing = [k for k, pair in enumerate(pairs) if ok[k] and pair not in known_cos]
+    if missing:
+        wanted = sorted({c for k in missing for c in pairs[k]})
+        row_of = {c: i for i, c in enumerate(wanted)}
+        vecs = library.vectors.vectors(wanted)
+        ra = np.array([row_of[pairs[k][0]] for k in missing], dtype=np.int64)
+        rb = np.array([row_of[pairs[k][1]] for k in missing], dtype=np.int64)
+        cos[missing] = np.einsum("ij,ij->i", vecs[ra], vecs[rb])
     pa = np.array([position[a] for a, _ in pairs], dtype=np.int64)
     pb = np.array([position[b] for _, b in pairs], dtype=np.int64)
-    cos = np.einsum("ij,ij->i", vecs[ra], vecs[rb]) if len(wanted) else np.zeros(len(pairs))
     dp = pairwise_distances(phashes[pa], phashes[pb])
     dd = pairwise_distances(dhashes[pa], dhashes[pb])
     turned, turn = _turned_distances(pa, pb, phashes, dhashes, turns)

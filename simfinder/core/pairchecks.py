@@ -83,7 +83,8 @@ class PairChecker:
         self._paths: dict[int, list[str]] = {}
 
     def check(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Verification]:
-        """Verification of each pair (a, b), a < b, from the catalog or computed now."""
+        """Verification of each pair (a, b), a < b, from the catalog or computed now; pairs
+        with a photo whose pixels cannot be had (no thumbnail, file gone) are left out."""
         started = time.perf_counter()
         wanted = sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
         self.stats.asked += len(wanted)
@@ -105,7 +106,8 @@ class PairChecker:
             fresh = {pair: v for part in parts for pair, v in part.items()}
             out.update(fresh)
             self.stats.verified += len(fresh)
-            self._store(fresh)
+            if fresh:
+                self._store(fresh)
         self.stats.seconds += time.perf_counter() - started
         return out
 
@@ -142,8 +144,7 @@ class PairChecker:
             f1 = self._features(first)
             f2 = self._features(second)
             if f1 is None or f2 is None:
-                out[(a, b)] = NO_MATCH
-                continue
+                continue  # no pixels to look at (yet): no verdict, and none kept
             out[(a, b)] = verify_pair(f1[0], f2[0],
                                       a_mirrored=partial(self._mirrored, first, f1))
         return out
@@ -180,7 +181,7 @@ class PairChecker:
                 with Image.open(self.library.thumbs.path_for(digest)) as im:
                     return im.convert("L")
             except (OSError, UnidentifiedImageError, ValueError):
-                log.info("no thumbnail for content %d; decoding its file", content_id)
+                log.debug("no thumbnail for content %d; decoding its file", content_id)
         for path in self._paths.get(content_id, []):
             decoded = decode_photo(Path(path), max_side=VERIFY_SIDE)
             if not isinstance(decoded, DecodeFailure):

@@ -242,10 +242,15 @@ def score(ev: Evidence, *, same_content: bool = False) -> float:
     level = strictest_match(ev)
     if level is not None:
         lo, hi = _BANDS[level]
-        return round(lo + (hi - lo) * min(c, 0.999), 4)
+        return _down(lo + (hi - lo) * c)
     if c < 0.6:
-        return round(c, 4)
-    return round(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4 * 0.999, 4)
+        return _down(c)
+    return _down(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4)
+
+
+def _down(x: float) -> float:
+    """Four decimals, rounded down, and below the top of its band (1.0 means the same bytes)."""
+    return max(0.0, math.floor(x * 10_000 - 1e-6) / 10_000)
 
 
 def explain(ev: Evidence | None, *, same_content: bool = False) -> dict[str, Any]:
@@ -290,7 +295,8 @@ def _why(ev: Evidence, level: Strictness | None) -> str:
             return (f"the same pixels{what}: {v.inliers} local features line up under one "
                     "transform and the aligned pixels agree")
         if level is not None:
-            return "the same scene moments apart: the photos align closely, not exactly"
+            return ("another shot of the same scene that aligns closely (a duplicate at loose "
+                    "only): the features line up nearly, not exactly")
         if v.inliers >= rule.min_inliers:
             return ("the same scene or object, another shot: features match but do not line "
                     "up as in a copy (another viewpoint or moment)")

@@ -42,14 +42,14 @@ __all__ = ["VERIFY_SIDE", "VERIFY_VERSION", "LocalFeatures", "Verification", "lo
            "verify_pair"]
 
 # Bump when a change to this module changes its measures: stored verifications are redone.
-VERIFY_VERSION: Final = 1
+VERIFY_VERSION: Final = 2
 VERIFY_SIDE: Final = 256  # the thumbnail cache's size: features are found at most this large
 _MAX_FEATURES: Final = 500
 _FEW_FEATURES: Final = 60  # fewer than this: look again with a lower contrast threshold
 _RATIO: Final = 0.8  # Lowe's ratio test
 _RANSAC_PX: Final = 3.0  # inlier distance, pixels of the smaller image
 _TILES: Final = 6
-_MIN_TILE_STD: Final = 2.0  # grey levels: flatter tiles say nothing about alignment
+_MIN_TILE_STD: Final = 5.0  # grey levels: flatter tiles say little about alignment
 
 U8Image = npt.NDArray[np.uint8]
 F32Array = npt.NDArray[np.float32]

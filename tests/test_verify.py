@@ -1,0 +1,125 @@
+"""Geometric verification and the decision rules: copies line up, other shots and other photos
+do not, and the rules are consistent across strictness levels and with the score."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageOps
+
+from simfinder.core.hashes import compute_hashes
+from simfinder.core.similarity import (
+    RULES,
+    Evidence,
+    Strictness,
+    clearly_another_shot,
+    explain,
+    is_copy,
+    is_near_duplicate,
+    score,
+)
+from simfinder.core.verify import LocalFeatures, Verification, local_features, verify_pair
+from tests.photos import sample
+
+
+def check(a: Image.Image, b: Image.Image) -> Verification:
+    fa = local_features(a)
+    return verify_pair(fa, local_features(b), a_mirrored=fa.mirrored)
+
+
+def evidence(a: Image.Image, b: Image.Image, v: Verification, cosine: float) -> Evidence:
+    ha, hb = compute_hashes(a), compute_hashes(b)
+    return Evidence(cosine, bin(ha.phash ^ hb.phash).count("1"),
+                    bin(ha.dhash ^ hb.dhash).count("1"), verification=v)
+
+
+def test_a_cropped_and_rotated_copy_lines_up() -> None:
+    photo = sample("astronaut.png", 512)
+    w, h = photo.size
+    copy = photo.crop((w // 5, h // 6, w * 4 // 5, h * 5 // 6)).rotate(
+        33, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(20, 90, 200))
+    v = check(photo, copy)
+    assert is_copy(v, RULES[Strictness.NORMAL])
+    assert not v.mirrored
+    assert abs(abs(v.angle) - 33) < 2
+    assert v.overlap < 0.8  # much was cut away: a duplicate at normal, not at strict
+    assert not is_copy(v, RULES[Strictness.STRICT])
+
+
+def test_a_mirrored_smaller_copy_lines_up_mirrored() -> None:
+    photo = sample("chelsea.png", 400)
+    copy = ImageOps.mirror(photo).resize((photo.width * 3 // 5, photo.height * 3 // 5))
+    v = check(photo, copy)
+    assert v.mirrored
+    assert is_copy(v, RULES[Strictness.STRICT])
+
+
+def test_two_different_photos_do_not_line_up() -> None:
+    v = check(sample("astronaut.png"), sample("coffee.png"))
+    assert v.inliers < 8
+    assert not is_copy(v, RULES[Strictness.LOOSE])
+
+
+def test_two_viewpoints_of_one_scene_are_another_shot_not_a_copy() -> None:
+    # scikit-image's stereo pair: the same motorcycle from two cameras side by side
+    left, right = sample("motorcycle_left.png", 512), sample("motorcycle_right.png", 512)
+    v = check(left, right)
+    assert v.inliers >= 20  # plenty of features match: the same scene...
+    assert not is_copy(v, RULES[Strictness.LOOSE])  # ... but they do not line up as in a copy
+    # even with a cosine as high as a burst's, it is similar, not a near-duplicate
+    ev = evidence(left, right, v, cosine=0.95)
+    assert not is_near_duplicate(ev, Strictness.NORMAL)
+    assert clearly_another_shot(ev)
+    assert "another shot" in explain(ev)["why"]
+
+
+def test_verification_does_not_depend_on_anything_but_the_pixels() -> None:
+    photo = sample("coffee.png", 400)
+    copy = photo.crop((40, 30, 330, 250)).resize((200, 152))
+    assert check(photo, copy) == check(photo, copy)
+    empty = local_features(Image.new("L", (64, 64), 128))
+    assert isinstance(empty, LocalFeatures) and len(empty.points) == 0
+    assert verify_pair(empty, local_features(photo)).inliers == 0
+
+
+verifications = st.builds(
+    Verification,
+    matches=st.integers(0, 500),
+    inliers=st.integers(0, 500),
+    residual=st.floats(0, 5),
+    misfit=st.one_of(st.floats(0, 1), st.just(math.inf)),
+    drift=st.one_of(st.floats(0, 2), st.just(math.inf)),
+    agreement=st.floats(-1, 1),
+    overlap=st.floats(0, 1),
+    mirrored=st.booleans(),
+    angle=st.floats(-180, 180),
+    scale=st.floats(1, 20),
+).filter(lambda v: v.inliers <= v.matches)
+
+evidences = st.builds(
+    Evidence,
+    cosine=st.floats(-1, 1),
+    phash_distance=st.integers(0, 64),
+    dhash_distance=st.integers(0, 64),
+    turned_distance=st.one_of(st.none(), st.integers(0, 128)),
+    turn=st.just(0),
+    verification=st.one_of(st.none(), verifications),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(evidences)
+def test_each_level_accepts_what_the_stricter_ones_do_and_the_score_says_which(
+    ev: Evidence,
+) -> None:
+    strict, normal, loose = (is_near_duplicate(ev, s) for s in Strictness)
+    assert not strict or normal
+    assert not normal or loose
+    s = score(ev)
+    assert 0.0 <= s < 1.0
+    assert (s >= 0.95) == strict
+    assert (s >= 0.9) == normal
+    assert (s >= 0.8) == loose
+    assert isinstance(explain(ev)["why"], str)
