@@ -102,7 +102,8 @@ class SimilarModel(QAbstractListModel):
             return self._words[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
-            return f"{describe(hit.photo)}<br><i>{WORD_HELP[word]}</i>"
+            why = html.escape(str(hit.explanation().get("why", "")))
+            return f"{describe(hit.photo)}<br><i>{WORD_HELP[word]}</i><br>Why: {why}"
         return None
 
     def set_hits(self, hits: Sequence[SimilarHit]) -> None:
