@@ -50,6 +50,19 @@ def cnn_speed(n: int = 64) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
+def largest_parts(bundle: Path, top: int = 5) -> str:
+    """The biggest packages in the bundle, uncompressed (a package with its .libs folder)."""
+    sizes: dict[str, int] = {}
+    for entry in (bundle / "_internal").iterdir():
+        name = entry.name.removesuffix(".libs")
+        name = {"opencv_python_headless": "cv2", "pillow": "PIL"}.get(name, name)
+        files = [entry] if entry.is_file() else [f for f in entry.rglob("*") if f.is_file()]
+        sizes[name] = sizes.get(name, 0) + sum(f.stat().st_size for f in files
+                                                 if not f.is_symlink())
+    ranked = sorted(sizes.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in ranked)
+
+
 def installed_mb() -> float:
     from simfinder import __version__
 
@@ -109,6 +122,8 @@ def main() -> int:
     if steps:
         rows.insert(0, ("Build time (build-linux.sh)", f"{steps['total']:.0f} s",
                         ", ".join(f"{k} {v:.0f} s" for k, v in steps.items() if k != "total")))
+    rows.append(("Largest parts of the bundle", "", largest_parts(REPO / "build" / "bundle"
+                                                                  / "simfinder")))
     rows.append(("CNN on the CPU: ONNX Runtime", f"{onnx_rate:.1f} photos/s",
                  f"torch eager: {torch_rate:.1f} photos/s ({onnx_rate / torch_rate:.1f}x): "
                  "pip installs and the installers both use ONNX Runtime on the CPU"))
