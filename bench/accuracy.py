@@ -417,15 +417,18 @@ def plot(results: dict[str, object], path: Path) -> None:
             p, r = pooled(d.scores[threshold] for d in run.values())
             px.append(r)
             py.append(p)
-        ax.plot(px, py, markers[k % len(markers)] + "-", label=f"simfinder {label}")
-        for threshold, x, y in zip(THRESHOLDS, px, py, strict=True):
-            ax.annotate(threshold, (x, y), textcoords="offset points", xytext=(4, -10),
-                        fontsize=8)
+        ax.plot(px, py, markers[k % len(markers)] + "-", color=f"C{k}",
+                label=f"simfinder {label}")
+        last = k == len(runs) - 1  # the current run's labels below its points, others above
+        for n, (threshold, x, y) in enumerate(zip(THRESHOLDS, px, py, strict=True)):
+            ax.annotate(threshold, (x, y), textcoords="offset points", fontsize=8,
+                        xytext=(-12, -14 - 9 * n) if last else (-12, 6 + 9 * n),
+                        color=f"C{k}")
     ax.set_xlabel("recall (pairs of copies grouped)")
     ax.set_ylabel("precision (grouped pairs that are copies)")
     ax.set_title("Duplicate pairs, all datasets pooled")
     ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.12)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
@@ -509,7 +512,12 @@ def main() -> None:
     print(body)
     if args.write and peer:
         plot(results, PLOT)
-        write_section(SECTION, body + f"\n\n![precision-recall](./{PLOT.name})\n",
+        note = ("\n\nColumns other than *now* are figures saved earlier by this script with "
+                "`--save` (e.g. `before`: the engine at a3969b9, before geometric verification, "
+                "run from a `git worktree` with `--engine DIR --label before --save "
+                "bench/results/accuracy-before.json`). The plot pools all datasets; imagededup's "
+                "curve runs its threshold from 0 to 32 bits.")
+        write_section(SECTION, body + note + f"\n\n![precision-recall](./{PLOT.name})\n",
                       "bench/accuracy.py --write" + "".join(
                           f" --before {p}" for p in args.before))
 

@@ -18,11 +18,12 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations, pairwise
-from typing import Final
+from typing import Any, Final
 
 import imagehash
 import numpy as np
 import numpy.typing as npt
+import scipy.fftpack
 from PIL import Image, ImageOps
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,51 @@ TRANSFORMS: Final = (
 )
 
 
+_SWAPS_AXES: Final = frozenset({Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270,
+                                 Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE})
+
+
+def _turn(t: Image.Transpose, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Image.transpose(t) for a 2-D array of pixel rows."""
+    if t == Image.Transpose.FLIP_LEFT_RIGHT:
+        return a[:, ::-1]
+    if t == Image.Transpose.FLIP_TOP_BOTTOM:
+        return a[::-1, :]
+    if t == Image.Transpose.ROTATE_90:
+        return np.rot90(a, 1)
+    if t == Image.Transpose.ROTATE_180:
+        return np.rot90(a, 2)
+    if t == Image.Transpose.ROTATE_270:
+        return np.rot90(a, 3)
+    if t == Image.Transpose.TRANSPOSE:
+        return a.T
+    return np.rot90(a, 2).T  # TRANSVERSE
+
+
+def _bits(b: npt.NDArray[np.bool_]) -> int:
+    return int.from_bytes(np.packbits(b.ravel()).tobytes(), "big")
+
+
 def compute_transform_hashes(image: Image.Image) -> list[PerceptualHashes]:
-    """Hashes of the image under each of TRANSFORMS, in that order: a few milliseconds for a
-    256-px working image, so flipped and quarter-turned copies need no second look at the
-    pixels (nor a second CNN pass)."""
+    """Hashes of the image under each of TRANSFORMS, in that order, the way imagehash makes
+    pHash and dHash but from one shrunk copy per hash: a flip or quarter-turn of the 32x32
+    (pHash) or 9x8 / 8x9 (dHash) grey image instead of shrinking the turned photo again.
+    About 1 ms for a 256-px working image; the result is within a few bits of hashing the
+    turned photo itself (resampling is not quite symmetric), well inside the distances at
+    which copies are told apart. Flipped and quarter-turned copies need no second look at
+    the pixels, nor a second CNN pass."""
     gray = image if image.mode == "L" else image.convert("L")
-    return [compute_hashes(gray.transpose(t)) for t in TRANSFORMS]
+    small = np.asarray(gray.resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
+    wide = np.asarray(gray.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    tall = np.asarray(gray.resize((8, 9), Image.Resampling.LANCZOS), dtype=np.int16)
+    out = []
+    for t in TRANSFORMS:
+        pixels = _turn(t, small)
+        dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:8, :8]
+        rows = _turn(t, tall if t in _SWAPS_AXES else wide)
+        out.append(PerceptualHashes(phash=_bits(dct > np.median(dct)),
+                                    dhash=_bits(rows[:, 1:] > rows[:, :-1])))
+    return out
 
 
 def to_sqlite_int(h: int) -> int:

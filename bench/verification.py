@@ -1,0 +1,228 @@
+"""Geometric verification: thumbnails or original files, what each costs and how well it tells.
+
+    .venv/bin/python bench/verification.py [--write]
+
+On labelled pairs of the shared datasets and the generated stress set (both splits):
+
+* copies: pairs of files in one group of a duplicate suite or of the stress set,
+* other shots: other views of one UKBench object / Holidays scene, the same-scene series of
+  duplicateimages_tests, and each copy of motorcycle_left against each of motorcycle_right
+  (the stereo pair of the held-out stress split),
+* different photos: for each photo, its nearest photo by CNN cosine outside its own group,
+
+it verifies every pair from three sources of pixels: the 256-px thumbnails the index keeps
+(what simfinder uses), and the original files decoded at 512 and at 768 px. It reports the cost
+per photo (reading the pixels + SIFT) and per pair (matching, RANSAC, pixel agreement), and the
+share of each kind of pair that the *normal* rule takes for a copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.accuracy import DATASETS, Truth, load_truth  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from bench.stress_set import build_stress_set  # noqa: E402
+from simfinder.app.usecases import EmbedderProvider  # noqa: E402
+from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
+from simfinder.core.indexer import Indexer  # noqa: E402
+from simfinder.core.library import Library  # noqa: E402
+from simfinder.core.similarity import RULES, Strictness, is_copy  # noqa: E402
+from simfinder.core.verify import LocalFeatures, local_features, verify_pair  # noqa: E402
+
+SECTION = "## Geometric verification: cost per pair, thumbnails or originals"
+SETS = ("duplicateimages_tests", "imagededup_tests", "ukbench_holidays_mini")
+
+Pair = tuple[str, str, str]  # kind, path a, path b
+
+
+def labelled_pairs(truth: Truth, lib: Library) -> list[Pair]:
+    root = truth.images.resolve()
+    photos = {p.path: p for p in lib.catalog.photos()}
+    by_content: dict[int, str] = {}
+    for path in sorted(photos):
+        by_content.setdefault(photos[path].content_id, path)
+    rep = set(by_content.values())  # one file per content: byte copies are not pairs
+
+    def files(group: set[str]) -> list[str]:
+        return sorted(p for p in (str(root / f) for f in group) if p in rep)
+
+    out: list[Pair] = []
+    for g in truth.groups:
+        out += [("copy", a, b) for a, b in combinations(files(g), 2)]
+    for g in truth.similar + truth.series:
+        out += [("other shot", a, b) for a, b in combinations(files(g), 2)]
+    if truth.name == "stress_holdout":
+        left = [p for p in rep if "/motorcycle_left/" in p]
+        right = [p for p in rep if "/motorcycle_right/" in p]
+        out += [("other shot", a, b) for a in sorted(left) for b in sorted(right)]
+    # different photos: each photo and its nearest photo by cosine outside its own group
+    group_of = {p: i for i, g in enumerate(truth.groups + truth.similar + truth.series)
+                for p in files(g)}
+    ids = [photos[p].content_id for p in sorted(rep)]
+    paths = sorted(rep)
+    vecs = lib.vectors.vectors(ids)
+    sims = vecs @ vecs.T
+    seen: set[tuple[str, str]] = set()
+    for i, a in enumerate(paths):
+        order = np.argsort(-sims[i])
+        for j in order.tolist():
+            b = paths[j]
+            if b == a or (a in group_of and group_of.get(b) == group_of[a]):
+                continue
+            if "/motorcycle_" in a and "/motorcycle_" in b:
+                continue  # the stereo pair is another shot, counted above
+            key = (min(a, b), max(a, b))
+            if key not in seen:
+                seen.add(key)
+                out.append(("different photos", *key))
+            break
+    return out
+
+
+def measure(
+    pairs: list[Pair], pixels: Callable[[str], Image.Image | None], side: int
+) -> dict[str, float]:
+    features: dict[str, tuple[LocalFeatures, LocalFeatures | None] | None] = {}
+    photo_seconds = 0.0
+    for path in sorted({p for _, a, b in pairs for p in (a, b)}):
+        t0 = time.perf_counter()
+        image = pixels(path)
+        features[path] = (local_features(image, side), None) if image is not None else None
+        photo_seconds += time.perf_counter() - t0
+    rule = RULES[Strictness.NORMAL]
+    taken: dict[str, list[bool]] = {}
+    pair_seconds = 0.0
+    mirrored: dict[str, LocalFeatures] = {}
+    for kind, a, b in pairs:
+        fa, fb = features[a], features[b]
+        if fa is None or fb is None:
+            continue
+        first = fa[0]
+
+        def mirror(path: str = a, f: LocalFeatures = first) -> LocalFeatures:
+            # as in the app: made when first needed, then kept with the photo's features
+            if path not in mirrored:
+                mirrored[path] = f.mirrored()
+            return mirrored[path]
+
+        t0 = time.perf_counter()
+        v = verify_pair(first, fb[0], a_mirrored=mirror)
+        pair_seconds += time.perf_counter() - t0
+        taken.setdefault(kind, []).append(is_copy(v, rule))
+    n_photos = sum(1 for f in features.values() if f is not None)
+    out = {"photo_ms": 1000 * photo_seconds / max(1, n_photos),
+           "pair_ms": 1000 * pair_seconds / max(1, sum(len(v) for v in taken.values()))}
+    for kind, results in taken.items():
+        out[kind] = sum(results) / len(results)
+        out[kind + " n"] = len(results)
+    return out
+
+
+def camera_cost() -> dict[int, float]:
+    files = sorted((DATASETS / "camera_photos" / "images").rglob("*.jpg"))
+    for f in files:
+        f.read_bytes()
+    out = {}
+    for side in (256, 512, 768):
+        t0 = time.perf_counter()
+        for f in files:
+            decoded = decode_photo(f, max_side=side)
+            if not isinstance(decoded, DecodeFailure):
+                local_features(decoded.image, side)
+        out[side] = 1000 * (time.perf_counter() - t0) / len(files)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    embedder = EmbedderProvider("auto")
+    with tempfile.TemporaryDirectory(prefix="simfinder-verify-") as tmp:
+        work = Path(tmp)
+        truths = [load_truth(DATASETS / name) for name in SETS]
+        for split in ("train", "holdout"):
+            build_stress_set(work / f"stress_{split}", split)
+            truths.append(load_truth(work / f"stress_{split}"))
+        libraries: list[tuple[Library, list[Pair]]] = []
+        for truth in truths:
+            lib = Library.open(work / f"lib-{truth.name}")
+            Indexer(lib, embedder).run([truth.images])
+            libraries.append((lib, labelled_pairs(truth, lib)))
+            print(f"{truth.name}: {len(libraries[-1][1])} pairs", file=sys.stderr)
+        pairs = [p for _, ps in libraries for p in ps]
+        thumbs: dict[str, Path] = {}
+        for lib, _ in libraries:
+            for photo in lib.catalog.photos():
+                thumbs[photo.path] = lib.thumbs.path_for(photo.digest)
+
+        def thumbnail(path: str) -> Image.Image | None:
+            with Image.open(thumbs[path]) as im:
+                return im.convert("L")
+
+        def original(side: int) -> Callable[[str], Image.Image | None]:
+            def load(path: str) -> Image.Image | None:
+                decoded = decode_photo(Path(path), max_side=side)
+                return None if isinstance(decoded, DecodeFailure) else decoded.image
+            return load
+
+        for path in thumbs:  # the files in the page cache, as for every source below
+            Path(path).read_bytes()
+        rows = []
+        for label, source, side in (
+            ("thumbnail, 256 px (kept by the index)", thumbnail, 256),
+            ("original file, decoded and verified at 512 px", original(512), 512),
+            ("original file, decoded and verified at 768 px", original(768), 768),
+        ):
+            r = measure(pairs, source, side)
+            rows.append((label, r))
+            print(label, r, file=sys.stderr)
+        for lib, _ in libraries:
+            lib.close()
+    camera = camera_cost()
+    kinds = ("copy", "other shot", "different photos")
+    lines = [
+        "Labelled pairs: " + ", ".join(f"{int(rows[0][1].get(k + ' n', 0))} {k}" for k in kinds)
+        + " (duplicateimages_tests, imagededup_tests, ukbench_holidays_mini, stress set both "
+        "splits). *taken*: the share the normal rule's copy test (`similarity.is_copy`) "
+        "accepts; the copies it misses are mostly caught by the hashes instead (blur, noise, "
+        "tiny scales), see the accuracy section.",
+        "",
+        "| pixels | ms per photo (read + SIFT) | ms per pair (match, RANSAC, agreement) | "
+        "copies taken | other shots taken | different photos taken |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in rows:
+        lines.append(f"| {label} | {r['photo_ms']:.1f} | {r['pair_ms']:.1f} | "
+                     + " | ".join(f"{100 * r.get(k, 0):.1f}%" for k in kinds) + " |")
+    lines += ["", "simfinder verifies from the thumbnails: no false acceptance from any source, "
+              "and the most copies with its rules (calibrated at 256 px: the drift limit is in "
+              "pixels), at a fraction of the cost, and it works while the originals are "
+              "offline. *ms per pair* includes the mirror image's features when a pair needs "
+              "them (once per photo). The photos here are small (most under 1.5 MP); on the "
+              "2-22 MP JPEGs of camera_photos, decoding the original and finding features costs "
+              f"{camera[256]:.0f} / {camera[512]:.0f} / {camera[768]:.0f} ms per photo at "
+              "256 / 512 / 768 px, against reading a thumbnail and finding its features "
+              f"{rows[0][1]['photo_ms']:.0f} ms."]
+    body = "\n".join(lines)
+    print(body)
+    if args.write:
+        write_section(SECTION, body, "bench/verification.py --write")
+
+
+if __name__ == "__main__":
+    main()
