@@ -14,7 +14,7 @@ def write_section(section: str, body: str, command: str) -> None:
     if section in old:
         start = old.index(section)
         nxt = old.find("\n## ", start + len(section))
-        new = old[:start] + block + (old[nxt + 1 :] if nxt != -1 else "")
+        new = old[:start] + block + ("\n" + old[nxt + 1 :] if nxt != -1 else "")
     else:
         new = old.rstrip("\n") + "\n\n" + block
     DOC.parent.mkdir(exist_ok=True)
