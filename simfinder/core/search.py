@@ -28,8 +28,12 @@ class QueryError(ValueError):
     """The query image cannot be used (unreadable, not an image)."""
 
 
-# Verifying a hit costs ~10-25 ms: only the nearest candidates that may be copies are.
-_VERIFY_HITS = 10
+# The nearest photos by CNN cosine are looked at (at least _CANDIDATES of them): a copy that is
+# cropped, turned or framed can rank below other shots of the scene by cosine, and comes first
+# once verified. Verifying one costs ~10-25 ms (kept in the catalog for indexed photos): at most
+# _VERIFY_HITS per query.
+_CANDIDATES = 30
+_VERIFY_HITS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +114,9 @@ def _query_for(
 
 def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     vectors = library.vectors
-    # Ask for extra neighbours: one content may be several files, the query's own among them.
-    labels, sims = vectors.query(query.vector[np.newaxis, :], top + 1)
+    # Ask for extra neighbours: one content may be several files, the query's own among them,
+    # and verified copies may move up.
+    labels, sims = vectors.query(query.vector[np.newaxis, :], max(top + 1, _CANDIDATES))
     content_ids = [int(c) for c in labels[0].tolist()]
     if query.content_id is not None and query.content_id not in content_ids:
         content_ids.insert(0, query.content_id)

@@ -264,7 +264,8 @@ def explain(ev: Evidence | None, *, same_content: bool = False) -> dict[str, Any
         "dhash_distance": ev.dhash_distance,
         "duplicate_at": level.value if level is not None else None,
     }
-    if ev.turned_distance is not None:
+    if ev.turned_distance is not None and ev.turned_distance < ev.hash_bits:
+        # only when a flip or quarter-turn brings the hashes closer than they are
         out["turned_hash_distance"] = ev.turned_distance
         out["turn"] = TURN_WORDS[ev.turn] if ev.turn is not None else None
     v = ev.verification
