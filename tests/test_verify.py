@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import cv2
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
@@ -73,6 +75,23 @@ def test_two_viewpoints_of_one_scene_are_another_shot_not_a_copy() -> None:
     assert not is_near_duplicate(ev, Strictness.NORMAL)
     assert clearly_another_shot(ev)
     assert "another shot" in explain(ev)["why"]
+
+
+def test_a_burst_frame_is_not_a_duplicate_though_its_hashes_are_close() -> None:
+    # the next frame of a burst: the scene moved a little, unevenly (nearer things more)
+    photo = sample("astronaut.png", 400)
+    a = np.asarray(photo)
+    h, w = a.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx = 4 * np.sin(2 * np.pi * yy / h) * np.cos(np.pi * xx / w)
+    dy = 2 * np.cos(2 * np.pi * xx / w)
+    frame = Image.fromarray(cv2.remap(a, xx + dx, yy + dy, cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT))
+    ev = evidence(photo, frame, check(photo, frame), cosine=0.98)
+    assert ev.hash_bits <= RULES[Strictness.NORMAL].same_hash_bits  # the hashes alone: "same"
+    assert not is_near_duplicate(ev, Strictness.STRICT)
+    assert not is_near_duplicate(ev, Strictness.NORMAL)
+    assert is_near_duplicate(ev, Strictness.LOOSE)  # moments of one scene count at loose
 
 
 def test_verification_does_not_depend_on_anything_but_the_pixels() -> None:

@@ -40,8 +40,8 @@ from simfinder.core.similarity import (
     Strictness,
     clearly_another_shot,
     is_near_duplicate,
-    same_layout,
     score,
+    settled_by_hashes,
 )
 
 log = logging.getLogger(__name__)
@@ -154,11 +154,10 @@ def judge_pairs(
 
     # 4. Geometric verification where the hashes leave it open: possible edited copies among
     #    each photo's nearest, and pairs the cheap rules would take (perhaps other shots).
-    strict_rule = RULES[Strictness.STRICT]
     rescue = _rescue_pairs(neighbours, [pair for pair, ev in evidence.items()
-                                        if same_layout(ev, strict_rule)])
+                                        if settled_by_hashes(ev)])
     to_verify = [pair for pair, ev in evidence.items()
-                 if not same_layout(ev, strict_rule)
+                 if not settled_by_hashes(ev)
                  and (pair in rescue or is_near_duplicate(ev, Strictness.LOOSE))]
     checker = checker or PairChecker(library)
     if to_verify:
