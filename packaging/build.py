@@ -50,7 +50,7 @@ BUILD_TIME_ONLY = frozenset({
 # Files that must never be in the bundle: torch, CUDA, and Qt modules the app doesn't use.
 FORBIDDEN = re.compile(
     r"(^|/)(torch|torchvision|libtorch|libcu(da|dart|blas|dnn|fft|rand|sparse|solver)|libnccl|nvidia|triton|skimage|pywt"
-    r"|scipy/(linalg|sparse|optimize|stats|signal|interpolate|integrate|io|ndimage|spatial)/"
+    r"|scipy"
     r"|[^/]*Qt6?(Network|Qml|Quick|WebEngine|Pdf|Multimedia|3D|Designer|Charts|Bluetooth"
     r"|Positioning|Sql|Test|Help|UiTools)[^/]*\.(so|dll|dylib|framework))",
     re.IGNORECASE,

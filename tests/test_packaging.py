@@ -44,10 +44,11 @@ def test_the_forbidden_pattern_catches_torch_cuda_and_unused_qt_but_not_icu() ->
     build = _build_module()
     bad = ["_internal/torch/lib/libtorch_cpu.so", "_internal/nvidia/cublas/lib/x.so",
            "_internal/libcudart.so.12", "_internal/PySide6/Qt/lib/libQt6Network.so.6",
-           "_internal/PySide6/Qt6Quick.dll", "_internal/scipy/linalg/_flapack.so"]
+           "_internal/PySide6/Qt6Quick.dll", "_internal/scipy/linalg/_flapack.so",
+           "_internal/scipy.libs/libscipy_openblas-6cdc3b4a.so"]
     good = ["_internal/PySide6/Qt/lib/libicudata.so.73", "_internal/PySide6/Qt/lib/libQt6Gui.so.6",
             "_internal/onnxruntime/capi/onnxruntime_pybind11_state.so",
-            "_internal/scipy/fft/_pocketfft/pypocketfft.so"]
+            "_internal/numpy.libs/libscipy_openblas64_-32a4b2a6.so"]
     assert all(build.FORBIDDEN.search(p) for p in bad)
     assert not any(build.FORBIDDEN.search(p) for p in good)
 

@@ -1,8 +1,11 @@
 """Perceptual hashes (64-bit pHash and dHash) and fast Hamming-distance search over them.
 
-Hashes are plain Python ints in 0..2**64-1 (bit 63 = first bit of imagehash's bit matrix, so
-``f"{h:016x}"`` equals ``str(imagehash_value)``). SQLite stores signed 64-bit integers: convert with
-:func:`to_sqlite_int` / :func:`from_sqlite_int`. Arrays of hashes are ``numpy.uint64`` (``int64``
+Hashes are plain Python ints in 0..2**64-1, bit for bit imagehash's ``phash``/``dhash`` with
+``hash_size=8`` (bit 63 = first bit of its bit matrix, so ``f"{h:016x}"`` equals
+``str(imagehash_value)``); they are computed here with numpy alone, so the app needs neither
+imagehash nor SciPy (whose FFT the DCT took: about 35 MB of the installers).
+SQLite stores signed 64-bit integers: convert with :func:`to_sqlite_int` /
+:func:`from_sqlite_int`. Arrays of hashes are ``numpy.uint64`` (``int64``
 arrays straight from SQLite are accepted too and reinterpreted bit for bit).
 
 :func:`pairs_within` finds all pairs within a Hamming radius without comparing all pairs, by
@@ -20,10 +23,8 @@ from functools import cache
 from itertools import combinations, pairwise
 from typing import Any, Final
 
-import imagehash
 import numpy as np
 import numpy.typing as npt
-import scipy.fftpack
 from PIL import Image, ImageOps
 
 log = logging.getLogger(__name__)
@@ -58,19 +59,42 @@ class PerceptualHashes:
     """``imagehash.dhash(image, hash_size=8)`` as an int in 0..2**64-1."""
 
 
-def _hash_to_int(value: imagehash.ImageHash) -> int:
-    bits = np.asarray(value.hash, dtype=bool).ravel()
-    if bits.size != HASH_BITS:
-        raise ValueError(f"expected a {HASH_BITS}-bit hash, got {bits.size} bits")
-    return int.from_bytes(np.packbits(bits).tobytes(), "big")
+_PHASH_SIDE: Final = 32  # pHash: the DCT of a 32x32 grey image, its 8x8 lowest frequencies
+
+
+@cache
+def _dct_matrix() -> npt.NDArray[np.float64]:
+    """The unnormalised DCT-II as a matrix (``M @ x`` = ``scipy.fftpack.dct(x, axis=0)``)."""
+    n = np.arange(_PHASH_SIDE)
+    return 2.0 * np.cos(np.pi * np.outer(n, 2 * n + 1) / (2 * _PHASH_SIDE))
+
+
+def _bits(b: npt.NDArray[np.bool_]) -> int:
+    return int.from_bytes(np.packbits(b.ravel()).tobytes(), "big")
+
+
+def _phash_of(pixels: npt.NDArray[np.float64]) -> int:
+    """pHash of a 32x32 grey image: which low-frequency DCT coefficients exceed their median."""
+    m = _dct_matrix()[:8]
+    low = m @ pixels @ m.T  # the top-left 8x8 of the 2-D DCT, without computing the rest
+    return _bits(low > np.median(low))
+
+
+def _dhash_of(rows: npt.NDArray[np.int16]) -> int:
+    """dHash of a 9-wide, 8-high grey image: is each pixel brighter than its left neighbour."""
+    return _bits(rows[:, 1:] > rows[:, :-1])
+
+
+def _shrunk(gray: Image.Image, size: tuple[int, int], dtype: type[Any]) -> npt.NDArray[Any]:
+    return np.asarray(gray.resize(size, Image.Resampling.LANCZOS), dtype=dtype)
 
 
 def compute_hashes(image: Image.Image) -> PerceptualHashes:
     """pHash and dHash (8x8 = 64 bits each) of ``image`` (any mode; hashed in greyscale)."""
     gray = image if image.mode == "L" else image.convert("L")
     return PerceptualHashes(
-        phash=_hash_to_int(imagehash.phash(gray, hash_size=8)),
-        dhash=_hash_to_int(imagehash.dhash(gray, hash_size=8)),
+        phash=_phash_of(_shrunk(gray, (_PHASH_SIDE, _PHASH_SIDE), np.float64)),
+        dhash=_dhash_of(_shrunk(gray, (9, 8), np.int16)),
     )
 
 
@@ -116,10 +140,6 @@ def _turn(t: Image.Transpose, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.rot90(a, 2).T  # TRANSVERSE
 
 
-def _bits(b: npt.NDArray[np.bool_]) -> int:
-    return int.from_bytes(np.packbits(b.ravel()).tobytes(), "big")
-
-
 def compute_transform_hashes(image: Image.Image) -> list[PerceptualHashes]:
     """Hashes of the image under each of TRANSFORMS, in that order, the way imagehash makes
     pHash and dHash but from one shrunk copy per hash: a flip or quarter-turn of the 32x32
@@ -129,17 +149,12 @@ def compute_transform_hashes(image: Image.Image) -> list[PerceptualHashes]:
     which copies are told apart. Flipped and quarter-turned copies need no second look at
     the pixels, nor a second CNN pass."""
     gray = image if image.mode == "L" else image.convert("L")
-    small = np.asarray(gray.resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
-    wide = np.asarray(gray.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-    tall = np.asarray(gray.resize((8, 9), Image.Resampling.LANCZOS), dtype=np.int16)
-    out = []
-    for t in TRANSFORMS:
-        pixels = _turn(t, small)
-        dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)[:8, :8]
-        rows = _turn(t, tall if t in _SWAPS_AXES else wide)
-        out.append(PerceptualHashes(phash=_bits(dct > np.median(dct)),
-                                    dhash=_bits(rows[:, 1:] > rows[:, :-1])))
-    return out
+    small = _shrunk(gray, (_PHASH_SIDE, _PHASH_SIDE), np.float64)
+    wide = _shrunk(gray, (9, 8), np.int16)
+    tall = _shrunk(gray, (8, 9), np.int16)
+    return [PerceptualHashes(phash=_phash_of(_turn(t, small)),
+                             dhash=_dhash_of(_turn(t, tall if t in _SWAPS_AXES else wide)))
+            for t in TRANSFORMS]
 
 
 def to_sqlite_int(h: int) -> int:
