@@ -366,14 +366,8 @@ class Indexer:
             for p in list(known_files) + list(known_errors)
             if p not in seen_paths and not (p + os.sep).startswith(blind)
         ]
-        with lib.catalog.transaction():
-            lib.catalog.remove_files(gone)
-            orphans = lib.catalog.remove_orphan_contents()
+        lib.forget_files(gone)
         report.removed = sum(1 for p in gone if p in known_files)
-        if orphans:
-            lib.vectors.remove([cid for cid, _ in orphans])
-            for _, digest in orphans:
-                lib.thumbs.remove(digest)
 
 
 def _wait_some(
