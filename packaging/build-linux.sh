@@ -18,18 +18,7 @@ need=(squashfs-tools desktop-file-utils appstream dpkg-dev gcc libc6-dev libsqua
       libx11-6 libx11-xcb1 libxcb1 libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0
       libdbus-1-3 libwayland-client0 libwayland-cursor0 libwayland-egl1)  # the last two lines:
 # the libraries the bundle leaves to the host, for dpkg-shlibdeps to name their packages
-missing=()
-for pkg in "${need[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "build-linux.sh: please install: ${missing[*]}" >&2
-        exit 1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+scripts/need-debian-packages.sh build-linux.sh "${need[@]}"
 
 times_file=${BUILD_TIMES:-/dev/null}
 step_start=$(date +%s.%N)

@@ -314,37 +314,27 @@ class CompareDialog(QDialog):
         self._apply_scale(1.0 / self.devicePixelRatioF(), self.views[0].center_fraction())
 
     def _apply_scale(self, scale: float, center: QPointF) -> None:
-        self._syncing = True
-        try:
-            for view in self.views:
-                view.set_scale(scale)
-                view.show_fraction(center)
-        finally:
-            self._syncing = False
-        self.zoom_label.setText(f"{scale * 100 * self.devicePixelRatioF():.0f}%")
+        self._sync(None, scale, center)
 
     def _on_zoomed(self, source: CompareView, scale: float) -> None:
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            center = source.center_fraction()
-            for view in self.views:
-                if view is not source:
-                    view.set_scale(scale)
-                    view.show_fraction(center)
-        finally:
-            self._syncing = False
-        self.zoom_label.setText(f"{scale * 100 * self.devicePixelRatioF():.0f}%")
+        if not self._syncing:
+            self._sync(source, scale, source.center_fraction())
 
     def _on_panned(self, source: CompareView) -> None:
-        if self._syncing:
-            return
+        if not self._syncing:
+            self._sync(source, None, source.center_fraction())
+
+    def _sync(self, source: CompareView | None, scale: float | None, center: QPointF) -> None:
+        """Bring every view but `source` to `scale` (None: keep it) around `center`; the
+        views' own zoomed/panned signals are ignored meanwhile."""
         self._syncing = True
         try:
-            center = source.center_fraction()
             for view in self.views:
                 if view is not source:
+                    if scale is not None:
+                        view.set_scale(scale)
                     view.show_fraction(center)
         finally:
             self._syncing = False
+        if scale is not None:
+            self.zoom_label.setText(f"{scale * 100 * self.devicePixelRatioF():.0f}%")
