@@ -104,7 +104,7 @@ def main() -> int:
     appimage_path = "FUSE mount" if results["fuse"] else "unpacked (no FUSE here)"
     cold = "page cache dropped" if results["caches_dropped"] else "page cache NOT dropped"
     rows = [
-        ("AppImage size", f"{results['appimage_mb']:.1f} MB", "target < 150 MB; zstd SquashFS, "
+        ("AppImage size", f"{results['appimage_mb']:.1f} MB", "target < 150 MB; zstd -22 SquashFS, "
          "256 KiB blocks"),
         (".deb size", f"{results['deb_mb']:.1f} MB", f"xz; {installed_mb():.0f} MB installed"),
         ("AppImage: start to main window, cold (X11/Xvfb)",

@@ -125,9 +125,11 @@ gcc -O2 -Wall -static -o "$runtime" packaging/appimage/runtime.c -I/usr/include/
     { cat "$work/runtime.log" >&2; exit 1; }
 strip "$runtime"
 printf 'AI\002' | dd of="$runtime" bs=1 seek=8 conv=notrunc status=none  # type-2 magic
+# zstd at its highest level: 1.5% smaller than -19, and decompressing is as fast. 256K blocks: a
+# cold start reads (and decompresses) less than with larger ones (measured to the window: 512K
+# +10%, 1M +30%, while 4% and 7% smaller). xz is 8% smaller but starts the window 5x slower.
 mksquashfs "$appdir" "$work/image.squashfs" -root-owned -noappend -quiet -comp zstd \
-    -Xcompression-level 19 -b 256K -processors "$(nproc)" >/dev/null  # 256K: a cold start
-# reads (and decompresses) less than with 1M blocks: ~1.0 s instead of ~1.4 s to the window
+    -Xcompression-level 22 -b 256K -processors "$(nproc)" >/dev/null
 appimage="dist/simfinder-${version}-${arch}.AppImage"
 cat "$runtime" "$work/image.squashfs" >"$appimage"
 chmod 755 "$appimage"

@@ -12,9 +12,9 @@ to ONNX from the project's own weights here (never downloaded). The steps:
 2. a staging folder: the exported ONNX model, the demo's sample photos (instead of all of
    scikit-image), the licence and the third-party notices (packaging/notices.py);
 3. PyInstaller with packaging/simfinder.spec (one folder: ``BUILD/bundle/simfinder``);
-4. on Linux, the debug information of libpython stripped; then checks on the result: no
-   torch, CUDA or unused Qt module in it, and ``simfinder --version`` runs and names this
-   version.
+4. on Linux, the debug information of libpython and of extension modules compiled here
+   stripped; then checks on the result: no torch, CUDA or unused Qt module in it, and
+   ``simfinder --version`` runs and names this version.
 
 The bundle's path is printed on the last line. build-linux.sh, build-macos.sh and the Windows
 recipe wrap this in their installers.
@@ -156,16 +156,34 @@ def pyinstaller(python: Path, stage_dir: Path, build_dir: Path) -> Path:
     return dist / "simfinder"
 
 
-def strip_python(bundle: Path) -> None:
-    """Linux: drop the debug information of libpython and the stdlib's extension modules
-    (a Python built from source keeps ~20 MB of it). Only those: strip breaks libraries that
-    auditwheel patched, such as numpy's OpenBLAS."""
+# Extension modules of the build venv's packages that pip compiled here from source (their wheel
+# tag is plain linux_*: auditwheel never patched them), e.g. hnswlib with ~7 MB of debug info.
+_BUILT_HERE = """
+import importlib.metadata as m
+for d in m.distributions():
+    tags = [line for line in (d.read_text("WHEEL") or "").splitlines() if line.startswith("Tag:")]
+    if tags and all("-linux_" in t for t in tags):
+        for f in d.files or []:
+            if str(f).endswith(".so"):
+                print(f)
+"""
+
+
+def strip_debug_info(bundle: Path, python: Path) -> None:
+    """Linux: drop the debug information of libpython, the stdlib's extension modules (a
+    Python built from source keeps ~20 MB of it) and extension modules compiled here. Only
+    those: strip breaks libraries that auditwheel patched, such as numpy's OpenBLAS."""
     if not sys.platform.startswith("linux") or not shutil.which("strip"):
         return
     internal = bundle / "_internal"
+    built_here = subprocess.run([str(python), "-c", _BUILT_HERE], capture_output=True,
+                                text=True, check=True).stdout.split()
     files = [str(f) for f in (*internal.glob("libpython3*.so*"),
-                              *internal.glob("python3*/lib-dynload/*.so")) if not f.is_symlink()]
-    log(f"strip --strip-debug libpython and {len(files) - 1} stdlib extension modules")
+                              *internal.glob("python3*/lib-dynload/*.so"),
+                              *(internal / name for name in built_here))
+             if f.is_file() and not f.is_symlink()]
+    log(f"strip --strip-debug libpython and {len(files) - 1} extension modules "
+        f"(built here: {' '.join(built_here) or 'none'})")
     subprocess.run(["strip", "--strip-debug", *files], check=True)
 
 
@@ -197,7 +215,7 @@ def main() -> int:
     stage_dir = build_dir / "stage"
     stage(stage_dir, python)
     bundle = pyinstaller(python, stage_dir, build_dir)
-    strip_python(bundle)
+    strip_debug_info(bundle, python)
     check_bundle(bundle)
     log(f"done in {time.perf_counter() - started:.0f} s")
     print(bundle)
