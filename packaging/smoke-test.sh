@@ -157,6 +157,7 @@ drop_caches() {  # a cold start: the page cache emptied, where allowed
 
 # ---------------------------------------------------------------------------------- AppImage
 echo "AppImage: $appimage ($(du -m "$appimage" | cut -f1) MB)"
+check "AppImage: under 150 MB (the size target)" test "$(stat -c %s "$appimage")" -lt 150000000
 check "AppImage: type-2 magic bytes" test "$(head -c 11 "$appimage" | tail -c 3 | od -An -tx1 | tr -d ' ')" = 414902
 (cd "$work" && "$appimage" --appimage-extract >/dev/null)
 root="$work/squashfs-root"
