@@ -45,12 +45,26 @@ def review_groups(
     library: Library,
     strictness: Strictness = Strictness.NORMAL,
     plan: KeepPlan = DEFAULT_PLAN,
+    *,
+    include_decided: bool = False,
 ) -> list[DuplicateGroup]:
     """The duplicate groups (exact first, then near-duplicates by confidence), each with the
-    photos to keep marked by `plan`."""
+    photos to keep marked by `plan` and the user's decisions. Groups the user decided about
+    are left out unless `include_decided`; a group that came back (new files since a
+    decision about it) is in, its decided files kept."""
     groups = find_duplicate_groups(library, strictness)
-    apply_plan(groups, plan)
+    if not include_decided:
+        groups = [g for g in groups if not g.decided]
+    mark_groups(groups, plan)
     return groups
+
+
+def mark_groups(groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
+    """Mark the photos to keep: by the plan, plus every photo a decision of the user covers
+    ("keep all" keeps them; photos said not to be duplicates of each other are all kept)."""
+    apply_plan(groups, plan)
+    for g in groups:
+        g.keep |= g.settled
 
 
 def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO) -> None:
