@@ -34,7 +34,7 @@ from simfinder.core.trash import SystemTrash
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
-               "taken_at", "camera", "keep")
+               "taken_at", "camera", "keep", "decision", "new")
 
 
 class NothingKept(ValueError):
@@ -68,14 +68,18 @@ def mark_groups(groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
 
 
 def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO) -> None:
-    """One row per photo: CSV_COLUMNS, groups numbered from 1, keep as true/false."""
+    """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
+    decision the kind of the user's decision covering the group ("" if none)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):
+        decision = g.decision.kind if g.decision is not None else ""
+        new = g.new
         for p in g.photos:
             writer.writerow([n, g.kind, f"{g.confidence:.4f}", p.path, p.width, p.height,
                              p.size, p.format, p.taken_at or "", p.camera or "",
-                             "true" if p.file_id in g.keep else "false"])
+                             "true" if p.file_id in g.keep else "false", decision,
+                             "true" if p.file_id in new else "false"])
 
 
 def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
