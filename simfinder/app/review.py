@@ -23,7 +23,12 @@ from simfinder.core.actions import (
 )
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup, find_duplicate_groups
+from simfinder.core.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    find_duplicate_groups,
+    group_judged,
+)
 from simfinder.core.indexer import Indexer
 from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan
 from simfinder.core.library import Library
@@ -47,12 +52,15 @@ def review_groups(
     plan: KeepPlan = DEFAULT_PLAN,
     *,
     include_decided: bool = False,
+    judged: dict[tuple[int, int], PairJudgement] | None = None,
 ) -> list[DuplicateGroup]:
     """The duplicate groups (exact first, then near-duplicates by confidence), each with the
     photos to keep marked by `plan` and the user's decisions. Groups the user decided about
     are left out unless `include_decided`; a group that came back (new files since a
-    decision about it) is in, its decided files kept."""
-    groups = find_duplicate_groups(library, strictness)
+    decision about it) is in, its decided files kept. `judged`: the pairs judge_pairs found at
+    this strictness, if the caller kept them (then only the clustering runs again)."""
+    groups = (find_duplicate_groups(library, strictness) if judged is None
+              else group_judged(library, judged))
     if not include_decided:
         groups = [g for g in groups if not g.decided]
     mark_groups(groups, plan)
