@@ -1240,6 +1240,12 @@ class DuplicatesPanel(QWidget):
     def _on_action_finished(self, report: ActionReport) -> None:
         self._waiting_action = False
         moved = [src for src, _ in report.moved]
+        # The groups cleaned up are over: their marks and done flags are forgotten.
+        gone = set(moved)
+        for group in self.model.groups():
+            if group.key in self.model.done and any(p.path in gone for p in group.photos):
+                self.model.done.discard(group.key)
+                self.review.done(group.key, False)
         self.model.remove_paths(moved)
         self.review.forget_marks(moved)
         n = len(report.moved)
