@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "decisions", help="list your decisions; undo, export or import them",
         description="Without an action: list the decisions, newest first, with their ids.")
     p.add_argument("--json", action="store_true", help="print JSON")
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions = p.add_subparsers(dest="action", metavar="[ACTION]")
     q = actions.add_parser("undo", help="take decisions back (their groups are reviewed again)")
     q.add_argument("ids", nargs="+", type=_positive_int, metavar="ID")
     q = actions.add_parser("export", help="save every decision to a JSON file")

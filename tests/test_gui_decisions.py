@@ -78,9 +78,11 @@ def photo_index(panel: DuplicatesPanel, name: str):  # type: ignore[no-untyped-d
     return panel.model.photo_index(record.file_id, COL_KEEP)
 
 
-def settle(qtbot: QtBot, win: MainWindow) -> None:
-    """Wait until what was decided is saved and the groups are found again."""
+def settle(qtbot: QtBot, win: MainWindow, decisions: int) -> None:
+    """Wait until what was decided is saved, listed (the view heard of it before the list
+    did) and the groups are found again."""
     assert win.review.flush(30)
+    qtbot.waitUntil(lambda: len(win.decisions.ids()) == decisions, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not win.duplicates.searching, timeout=TIMEOUT)
 
 
@@ -99,8 +101,7 @@ def test_keep_all_and_not_duplicates_with_keys_and_undo_in_the_decisions_panel(
     panel.tree.setFocus()
     qtbot.keyClick(panel.tree, Qt.Key.Key_K)
     assert not any("coffee.jpg" in names for names in group_names(panel))
-    settle(qtbot, win)
-    qtbot.waitUntil(lambda: len(win.decisions.ids()) == 1, timeout=TIMEOUT)
+    settle(qtbot, win, 1)
     assert not any("coffee.jpg" in names for names in group_names(panel))
     assert panel.count_label.text() == "2 groups"
 
@@ -118,8 +119,7 @@ def test_keep_all_and_not_duplicates_with_keys_and_undo_in_the_decisions_panel(
     assert {os.path.basename(r.path) for r in panel.selected_records()} == \
         {"chelsea.jpg", "cat-small.jpg"}
     qtbot.keyClick(panel.tree, Qt.Key.Key_N)
-    settle(qtbot, win)
-    qtbot.waitUntil(lambda: len(win.decisions.ids()) == 2, timeout=TIMEOUT)
+    settle(qtbot, win, 2)
     qtbot.waitUntil(lambda: not any({"chelsea.jpg", "cat-small.jpg"} <= names
                                     for names in group_names(panel)), timeout=TIMEOUT)
     assert any("cat.png" in names for names in group_names(panel))
@@ -133,8 +133,7 @@ def test_keep_all_and_not_duplicates_with_keys_and_undo_in_the_decisions_panel(
     assert "2 decisions (1 keep all, 1 not duplicates)" in win.decisions.summary.text()
     win.decisions.tree.setCurrentItem(win.decisions.tree.topLevelItem(1))
     win.decisions.undo_button.click()
-    settle(qtbot, win)
-    qtbot.waitUntil(lambda: len(win.decisions.ids()) == 1, timeout=TIMEOUT)
+    settle(qtbot, win, 1)
     qtbot.waitUntil(lambda: any("coffee.jpg" in names for names in group_names(panel)),
                     timeout=TIMEOUT)
 
