@@ -221,3 +221,44 @@ def test_the_review_is_saved_as_you_go_and_offered_back_on_start(
         assert catalog.review_state().empty
     finally:
         catalog.close()
+
+
+def test_the_group_menu_decides_and_the_keys_act_on_the_list_only(
+    qtbot: QtBot, open_window: Callable[..., MainWindow],
+    photo_folder: Callable[..., dict[str, Path]],
+) -> None:
+    photo_folder()
+    win = open_window(add=True)
+    panel = open_duplicates(qtbot, win)
+    # Typing in the Match box never decides anything.
+    panel.strictness_combo.setFocus()
+    qtbot.keyClick(panel.strictness_combo, Qt.Key.Key_N)
+    qtbot.keyClick(panel.strictness_combo, Qt.Key.Key_K)
+    assert win.review.flush(30)
+    assert win.decisions.ids() == [] and len(group_names(panel)) == 3
+
+    # A photo row with two photos of its group selected offers the decision about those two.
+    panel.tree.setCurrentIndex(photo_index(panel, "chelsea.jpg"))
+    panel.tree.selectionModel().select(
+        photo_index(panel, "cat-small.jpg"),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    menu = panel.context_menu(photo_index(panel, "chelsea.jpg"))
+    assert menu is not None
+    texts = [a.text() for a in menu.actions() if a.text()]
+    assert texts[:3] == ["Keep All 2 Selected", "Selected Photos Are Not Duplicates",
+                         "Mark &Done"]
+    assert "Keep Only This One" in texts
+
+    # The menu of a group row: the decisions about the whole group, with their keys.
+    row = row_with(panel, "coffee.jpg")
+    menu = panel.context_menu(panel.model.index(row, 0))
+    assert menu is not None
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert list(actions) == ["&Keep All", "&Not Duplicates", "Mark &Done"]
+    assert actions["&Keep All"].shortcut().toString() == "K"
+    actions["&Not Duplicates"].trigger()
+    assert not any("coffee.jpg" in names for names in group_names(panel))
+    settle(qtbot, win, 1)
+    assert not any(len({"coffee.jpg", "coffee-q30.jpg", "coffee-bright.jpg"} & names) > 1
+                   for names in group_names(panel))
+    assert win.decisions.pane.column(0) == ["Not duplicates"]

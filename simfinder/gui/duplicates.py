@@ -703,6 +703,7 @@ class DuplicatesPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.tree.setAccessibleName("Duplicate groups")
+        self.tree.addActions([self.act_keep_all, self.act_not_duplicates, self.act_done])
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -932,12 +933,12 @@ class DuplicatesPanel(QWidget):
                 slot: Callable[[], object]) -> QAction:
         act = QAction(text, self)
         if shortcut:
+            # The keys act on the list only (typing in the Match box never decides anything).
             act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         act.setToolTip(tip)
         act.setStatusTip(tip)
         act.triggered.connect(slot)
-        self.addAction(act)
         return act
 
     def current_group_row(self) -> int:
@@ -985,6 +986,7 @@ class DuplicatesPanel(QWidget):
         self.review.decide(kind, photos, scope)
         if scope == GROUP:
             self.model.drop_groups({group.key})
+        self.tree.setFocus()
         n = len(photos)
         if kind == KEEP_ALL:
             done = f"Keeping all {n} photos" + (" of the group" if scope == GROUP else "")
@@ -1006,6 +1008,7 @@ class DuplicatesPanel(QWidget):
             if following:
                 self.go_to_group(following[0])
         self._update_buttons()
+        self.tree.setFocus()
 
     def _on_decisions_changed(self, what: str) -> None:
         """A decision was made, undone or imported: the groups are found again (from the pairs
@@ -1108,9 +1111,15 @@ class DuplicatesPanel(QWidget):
         self.compare_selection()
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.tree.indexAt(pos)
+        menu = self.context_menu(self.tree.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def context_menu(self, index: QModelIndex) -> QMenu | None:
+        """The menu of a group row (the decisions) or a photo row (and the photo's actions)."""
         if not index.isValid():
-            return
+            return None
         record = self.model.record(index)
         if record is None or not self.tree.selectionModel().isSelected(index):
             self.tree.setCurrentIndex(index)
@@ -1125,8 +1134,7 @@ class DuplicatesPanel(QWidget):
             menu.addAction(self.act_not_duplicates)
         menu.addAction(self.act_done)
         if record is None:
-            menu.exec(self.tree.viewport().mapToGlobal(pos))
-            return
+            return menu
         group: DuplicateGroup = index.data(GroupRole)
         menu.addSeparator()
         keep = record.file_id in group.keep
@@ -1143,7 +1151,7 @@ class DuplicatesPanel(QWidget):
         menu.addAction("Open with Default App",
                        lambda: desktop.open_with_default_app(record.path))
         menu.addAction("Show in Folder", lambda: desktop.show_in_folder(record.path))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        return menu
 
     # -- exports ----------------------------------------------------------------------------
 
