@@ -22,7 +22,15 @@ from simfinder.app.decisions import (
 from simfinder.app.review import review_groups
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.decisions import KEEP_ALL, NOT_DUPLICATES, DecisionError
-from simfinder.core.grouping import DuplicateGroup, PairJudgement, _cluster
+from simfinder.core.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    _cluster,
+    find_duplicate_groups,
+    group_judged,
+    judge_pairs,
+    pairs_that_group,
+)
 from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library
 from simfinder.core.similarity import Evidence, Strictness
@@ -188,3 +196,18 @@ def test_a_cannot_link_holds_through_a_chain_of_strong_pairs() -> None:
     assert all(not {1, 3} <= m for m in members.values())
     # strongest (and first) pairs join first: 1-2, then 1-4; 3 cannot meet 1
     assert sorted(map(sorted, members.values())) == [[1, 2, 4], [3]]
+
+
+def test_grouping_again_from_the_pairs_kept_gives_the_same_groups(
+    indexed: tuple[Library, Photos],
+) -> None:
+    lib, photos = indexed
+    decide_paths(lib.catalog, NOT_DUPLICATES, [str(photos["coffee"]), str(photos["coffee-q30"])])
+    for level in Strictness:
+        judged = judge_pairs(lib, level)
+        kept = pairs_that_group(judged)
+        assert len(kept) < len(judged)
+        again = group_judged(lib, kept)
+        assert [(g.kind, [p.path for p in g.photos], g.decided) for g in again] == \
+            [(g.kind, [p.path for p in g.photos], g.decided)
+             for g in find_duplicate_groups(lib, level)]

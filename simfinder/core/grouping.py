@@ -200,6 +200,14 @@ def judge_pairs(
     return out
 
 
+def pairs_that_group(
+    judged: dict[tuple[int, int], PairJudgement],
+) -> dict[tuple[int, int], PairJudgement]:
+    """The judged pairs the clustering looks at (accepted, or clearly another shot): what to
+    keep in memory to group again after a decision (most candidate pairs are neither)."""
+    return {pair: j for pair, j in judged.items() if j.accepted or j.another_shot}
+
+
 def _rescue_pairs(
     neighbours: dict[int, list[tuple[int, float]]], same: list[tuple[int, int]]
 ) -> set[tuple[int, int]]:

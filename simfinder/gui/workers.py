@@ -34,7 +34,12 @@ from simfinder.app.usecases import index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup, PairJudgement, judge_pairs
+from simfinder.core.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    judge_pairs,
+    pairs_that_group,
+)
 from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
@@ -568,8 +573,8 @@ class GroupsWorker(QObject):
                 self._generation = request.generation
                 self._judged = None
             if self._judged is None or self._judged[0] is not request.strictness:
-                self._judged = (request.strictness,
-                                judge_pairs(self._library, request.strictness))
+                self._judged = (request.strictness, pairs_that_group(
+                    judge_pairs(self._library, request.strictness)))
             groups = review_groups(self._library, request.strictness, request.plan,
                                    judged=self._judged[1])
         except Exception as exc:
