@@ -26,6 +26,7 @@ from simfinder.config import LIBRARY_ENV
 log = logging.getLogger("simfinder.cli")
 
 _THRESHOLDS = ("strict", "normal", "loose")
+_DECISIONS = ("not-duplicates", "keep-all")
 
 
 class UsageError(Exception):
@@ -60,6 +61,34 @@ def build_parser() -> argparse.ArgumentParser:
                       "width, height, bytes, format, taken_at, camera, keep)")
     p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
                    help="how alike photos must be to count as duplicates (default: normal)")
+    p.add_argument("--all", action="store_true",
+                   help="also list the groups you decided about (marked as decided)")
+
+    p = sub.add_parser(
+        "decide", help="decide about photos: not duplicates, or keep all",
+        description="Decide about a duplicate group, or some photos of one. 'not-duplicates': "
+        "they are never grouped together again. 'keep-all': the group is left out of the "
+        "review, all its photos kept. Decisions hold across re-indexing, renames and moves; a "
+        "group that gains a new photo comes back with only that photo to review.")
+    p.add_argument("kind", choices=_DECISIONS, help="the decision")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="two photos or more (a pair, or some photos of a group)")
+    p.add_argument("--group", type=_positive_int, metavar="N",
+                   help="the whole group N, as `duplicates` numbers it")
+    p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
+                   help="the threshold the group numbers are from (default: normal)")
+
+    p = sub.add_parser(
+        "decisions", help="list your decisions; undo, export or import them",
+        description="Without an action: list the decisions, newest first, with their ids.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    actions = p.add_subparsers(dest="action", metavar="[ACTION]")
+    q = actions.add_parser("undo", help="take decisions back (their groups are reviewed again)")
+    q.add_argument("ids", nargs="+", type=_positive_int, metavar="ID")
+    q = actions.add_parser("export", help="save every decision to a JSON file")
+    q.add_argument("file", metavar="FILE", help="the file to write ('-': standard output)")
+    q = actions.add_parser("import", help="add the decisions of an exported file")
+    q.add_argument("file", metavar="FILE", help="a file `decisions export` wrote")
 
     p = sub.add_parser("similar", help="list the photos most similar to an image")
     p.add_argument("image", metavar="IMAGE", help="an indexed photo or any image file")
@@ -203,7 +232,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
     library = open_library(args.library)
     try:
         # The keeper rules' defaults: the marks a fresh Duplicates view shows.
-        groups = review_groups(library, Strictness(args.threshold))
+        groups = review_groups(library, Strictness(args.threshold), include_decided=args.all)
     finally:
         library.close()
     if args.json:
@@ -219,12 +248,122 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
     total = 0
     for n, g in enumerate(groups, 1):
         label = "exact copies" if g.kind == "exact" else f"near-duplicates ({g.confidence:.2f})"
-        print(f"Group {n}: {len(g.photos)} {label}")
+        print(f"Group {n}: {len(g.photos)} {label}{_decision_note(g)}")
+        new = g.new
         for p in g.photos:
             mark = "keep " if p.file_id in g.keep else "     "
-            print(f"  {mark}{p.width}x{p.height} {human_size(p.size):>9}  {p.path}")
+            tail = "  (new)" if p.file_id in new else ""
+            print(f"  {mark}{p.width}x{p.height} {human_size(p.size):>9}  {p.path}{tail}")
         total += g.reclaimable_bytes
     print(f"{len(groups)} groups; {human_size(total)} can be freed by keeping one photo of each.")
+    return 0
+
+
+def _decision_note(group: object) -> str:
+    from simfinder.app.decisions import KIND_WORDS
+    from simfinder.core.grouping import DuplicateGroup
+
+    assert isinstance(group, DuplicateGroup)
+    d = group.decision
+    if d is None:
+        return ""
+    word = KIND_WORDS[d.kind].lower()
+    if group.decided:
+        return f" - decided: {word} (decision {d.id})"
+    if group.reopened:
+        return f" - came back: {len(group.new)} new since {word} (decision {d.id})"
+    return ""
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    from simfinder.app.decisions import KIND_WORDS, decide_group, decide_paths
+    from simfinder.app.review import review_groups
+    from simfinder.app.usecases import open_library
+    from simfinder.core.decisions import DecisionError
+    from simfinder.core.similarity import Strictness
+
+    if (args.group is None) == (not args.paths):
+        raise UsageError("name two photos or more, or one group with --group N")
+    library = open_library(args.library)
+    try:
+        if args.group is not None:
+            groups = review_groups(library, Strictness(args.threshold))
+            if args.group > len(groups):
+                raise UsageError(f"there are {len(groups)} groups at {args.threshold}; "
+                                 f"no group {args.group}")
+            group = groups[args.group - 1]
+            decision_id = decide_group(library.catalog, args.kind, group)
+            count = len(group.photos)
+        else:
+            try:
+                decision_id = decide_paths(library.catalog, args.kind, args.paths)
+            except DecisionError as exc:
+                raise UsageError(str(exc)) from None
+            count = len(set(args.paths))
+    finally:
+        library.close()
+    print(f"Decision {decision_id}: {KIND_WORDS[args.kind].lower()} ({count} photos). "
+          f"`simfinder decisions undo {decision_id}` takes it back.")
+    return 0
+
+
+def _cmd_decisions(args: argparse.Namespace) -> int:
+    from simfinder.app.decisions import (
+        export_decisions,
+        import_decisions_file,
+        list_decisions,
+        undo_decisions,
+    )
+    from simfinder.app.usecases import open_library
+    from simfinder.core.decisions import DecisionError, decisions_as_json
+
+    library = open_library(args.library)
+    cat = library.catalog
+    try:
+        if args.action == "undo":
+            known = {d.id for d in cat.decisions()}
+            missing = [str(i) for i in args.ids if i not in known]
+            if missing:
+                raise UsageError(f"no decision {', '.join(missing)} (see `simfinder decisions`)")
+            n = undo_decisions(cat, args.ids)
+            print(f"Undid {n} decision{'s' if n != 1 else ''}: those photos are reviewed again.")
+            return 0
+        if args.action == "export":
+            if args.file == "-":
+                json.dump(decisions_as_json(cat.decisions()), sys.stdout, indent=2)
+                sys.stdout.write("\n")
+                return 0
+            n = export_decisions(cat, Path(args.file).expanduser())
+            print(f"Saved {n} decision{'s' if n != 1 else ''} to {args.file}", file=sys.stderr)
+            return 0
+        if args.action == "import":
+            source = Path(args.file).expanduser()
+            if not source.is_file():
+                raise UsageError(f"no such file: {args.file}")
+            try:
+                added, known_already = import_decisions_file(cat, source)
+            except DecisionError as exc:
+                print(f"simfinder: {exc}", file=sys.stderr)
+                return 1
+            print(f"Imported {added} decision{'s' if added != 1 else ''}"
+                  f" ({known_already} already there).")
+            return 0
+        views = list_decisions(cat)
+    finally:
+        library.close()
+    if args.json:
+        json.dump({"decisions": [v.as_json() for v in views]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not views:
+        print("No decisions yet (see `simfinder decide --help`).")
+        return 0
+    for v in views:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
+        gone = "  [files gone from the library]" if v.gone else ""
+        print(f"{v.id:>4}  {when}  {v.describe()}{gone}")
+        for name in v.names():
+            print(f"        {name}")
     return 0
 
 
@@ -319,7 +458,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto"))
     print(f"\nDuplicates in the demo folder ({photos}):\n")
     _cmd_duplicates(argparse.Namespace(**vars(common), json=False, csv=False,
-                                       threshold="normal"))
+                                       threshold="normal", all=False))
     query = photos / "cat.png"
     print(f"\nPhotos most similar to {query}:\n")
     _cmd_similar(argparse.Namespace(**vars(common), image=str(query), top=5, json=False,
@@ -344,6 +483,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "index": _cmd_index,
     "duplicates": _cmd_duplicates,
+    "decide": _cmd_decide,
+    "decisions": _cmd_decisions,
     "similar": _cmd_similar,
     "status": _cmd_status,
     "check": _cmd_check,

@@ -360,10 +360,11 @@ def test_exports_carry_the_keep_marks(indexed: tuple[Library, Photos]) -> None:
     out = io.StringIO()
     groups_as_csv(groups, out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "group,kind,confidence,path,width,height,bytes,format,taken_at,camera,keep"
+    assert lines[0] == ("group,kind,confidence,path,width,height,bytes,format,taken_at,camera,"
+                        "keep,decision,new")
     assert len(lines) - 1 == sum(len(g["files"]) for g in doc["groups"])
     json_keep = {f["path"]: f["keep"] for g in doc["groups"] for f in g["files"]}
-    csv_keep = {row.split(",")[3]: row.split(",")[-1] == "true" for row in lines[1:]}
+    csv_keep = {row.split(",")[3]: row.split(",")[10] == "true" for row in lines[1:]}
     assert csv_keep == json_keep
     assert json.loads(json.dumps(doc)) == doc
     assert len(marked_for_removal(groups)) == sum(not k for k in json_keep.values())

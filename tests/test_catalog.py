@@ -106,3 +106,37 @@ def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
         cat.put_file("/p/a.jpg", 1, 1, cid)
         raise RuntimeError("power cut")
     assert cat.file_count() == 0 and cat.content_count() == 0
+
+
+def test_a_schema_3_catalog_gains_decisions_and_review_keeping_its_photos(
+    tmp_path: Path,
+) -> None:
+    from simfinder.core.catalog import _MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    for n, step in enumerate(_MIGRATIONS[:3], 1):
+        db.executescript(f"BEGIN; {step}; PRAGMA user_version = {n}; COMMIT;")
+    db.close()
+    old = Catalog(tmp_path / "c.sqlite")
+    assert old.schema_version() == SCHEMA_VERSION >= 4
+    with old.transaction():
+        cid = old.put_content(features(b"a"))
+        old.put_file("/p/a.jpg", 10, 1, cid)
+    decision = old.add_decision("keep-all", "group", [(b"a", "/p/a.jpg"), (b"b", "/p/b.jpg")])
+    # A decision outlives the contents it names (they may come back), and can be undone.
+    with old.transaction():
+        old.remove_files(["/p/a.jpg"])
+        old.remove_orphan_contents()
+    assert [d.id for d in old.decisions()] == [decision]
+    assert {f.path for f in old.decisions()[0].files} == {"/p/a.jpg", "/p/b.jpg"}
+    assert old.remove_decisions([decision, 999]) == 1
+    assert old.decisions() == []
+    old.set_review_mark("/p/a.jpg", False)
+    old.set_review_done(b"k" * 16, True)
+    old.set_review_position("loose", b"k" * 16)
+    state = old.review_state()
+    assert (state.marks, state.done, state.strictness, state.position) == \
+        ({"/p/a.jpg": False}, {b"k" * 16}, "loose", b"k" * 16)
+    old.clear_review()
+    assert old.review_state().empty
+    old.close()

@@ -26,7 +26,7 @@ def test_json_and_csv_carry_the_default_keeper_marks(
     doc = json.loads(as_json.stdout)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(rows[0]) == ["group", "kind", "confidence", "path", "width", "height", "bytes",
-                             "format", "taken_at", "camera", "keep"]
+                             "format", "taken_at", "camera", "keep", "decision", "new"]
 
     # The keep flags are those of the keeper's default rules (what the GUI starts with).
     lib = Library.open(lib_dir)

@@ -143,7 +143,8 @@ def test_changing_strictness_updates_the_live_count(
     wanted = {Strictness.STRICT: 1, Strictness.NORMAL: 2, Strictness.LOOSE: 3}
     asked: list[Strictness] = []
 
-    def review_groups(library: Library, strictness: Strictness, plan: KeepPlan) -> list:
+    def review_groups(library: Library, strictness: Strictness, plan: KeepPlan,
+                      **_options: object) -> list:
         asked.append(strictness)
         return real_review_groups(library, Strictness.NORMAL, plan)[: wanted[strictness]]
 

@@ -23,7 +23,12 @@ from simfinder.core.actions import (
 )
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup, find_duplicate_groups
+from simfinder.core.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    find_duplicate_groups,
+    group_judged,
+)
 from simfinder.core.indexer import Indexer
 from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan
 from simfinder.core.library import Library
@@ -34,7 +39,7 @@ from simfinder.core.trash import SystemTrash
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
-               "taken_at", "camera", "keep")
+               "taken_at", "camera", "keep", "decision", "new")
 
 
 class NothingKept(ValueError):
@@ -45,23 +50,44 @@ def review_groups(
     library: Library,
     strictness: Strictness = Strictness.NORMAL,
     plan: KeepPlan = DEFAULT_PLAN,
+    *,
+    include_decided: bool = False,
+    judged: dict[tuple[int, int], PairJudgement] | None = None,
 ) -> list[DuplicateGroup]:
     """The duplicate groups (exact first, then near-duplicates by confidence), each with the
-    photos to keep marked by `plan`."""
-    groups = find_duplicate_groups(library, strictness)
-    apply_plan(groups, plan)
+    photos to keep marked by `plan` and the user's decisions. Groups the user decided about
+    are left out unless `include_decided`; a group that came back (new files since a
+    decision about it) is in, its decided files kept. `judged`: the pairs judge_pairs found at
+    this strictness, if the caller kept them (then only the clustering runs again)."""
+    groups = (find_duplicate_groups(library, strictness) if judged is None
+              else group_judged(library, judged))
+    if not include_decided:
+        groups = [g for g in groups if not g.decided]
+    mark_groups(groups, plan)
     return groups
 
 
+def mark_groups(groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
+    """Mark the photos to keep: by the plan, plus every photo a decision of the user covers
+    ("keep all" keeps them; photos said not to be duplicates of each other are all kept)."""
+    apply_plan(groups, plan)
+    for g in groups:
+        g.keep |= g.settled
+
+
 def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO) -> None:
-    """One row per photo: CSV_COLUMNS, groups numbered from 1, keep as true/false."""
+    """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
+    decision the kind of the user's decision covering the group ("" if none)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):
+        decision = g.decision.kind if g.decision is not None else ""
+        new = g.new
         for p in g.photos:
             writer.writerow([n, g.kind, f"{g.confidence:.4f}", p.path, p.width, p.height,
                              p.size, p.format, p.taken_at or "", p.camera or "",
-                             "true" if p.file_id in g.keep else "false"])
+                             "true" if p.file_id in g.keep else "false", decision,
+                             "true" if p.file_id in new else "false"])
 
 
 def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,22 @@ def index_folders(
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:
-    """The `duplicates --json` document of the CLI contract."""
+    """The `duplicates --json` document of the CLI contract, plus the user's decisions:
+    `decided` (the group is settled by a decision: listed with `--all` only), `decision` (the
+    decision covering the group, or null) and `new` (the paths a group that came back has
+    gained since its decision)."""
     return {
         "groups": [
             {
                 "kind": g.kind,
+                "decided": g.decided,
+                "decision": None if g.decision is None else {
+                    "id": g.decision.id,
+                    "kind": g.decision.kind,
+                    "made_at": datetime.fromtimestamp(g.decision.made_at)
+                    .isoformat(timespec="seconds"),
+                },
+                "new": [p.path for p in g.photos if p.file_id in g.new],
                 "files": [
                     {
                         "path": p.path,

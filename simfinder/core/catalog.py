@@ -13,6 +13,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,6 +118,42 @@ _MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX pair_checks_by_b ON pair_checks(b);
     """,
+    # The user's decisions about groups ("not duplicates", "keep all") and the review in
+    # progress. Decisions name their files by content digest (and the path each had, to show
+    # it and to count copies), not by content id: they outlive renames, moves, and contents
+    # that leave the library and come back. `review_marks`: the keep marks the user set (by
+    # path: exact copies share a digest); `review_done`: groups the user has been through (by
+    # decisions.group_key); `review_position`: where the review was.
+    """
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,  -- "keep-all" or "not-duplicates"
+        scope TEXT NOT NULL,  -- "group" (a whole group as shown) or "photos" (some of one)
+        made_at REAL NOT NULL
+    );
+    CREATE TABLE decision_files (
+        decision_id INTEGER NOT NULL REFERENCES decisions(id) ON DELETE CASCADE,
+        digest BLOB NOT NULL,
+        path BLOB NOT NULL,  -- where the file was when the decision was made
+        PRIMARY KEY (decision_id, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX decision_files_by_digest ON decision_files(digest);
+    CREATE TABLE review_marks (
+        path BLOB PRIMARY KEY,
+        keep INTEGER NOT NULL,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE review_done (
+        group_key BLOB PRIMARY KEY,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE review_position (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        strictness TEXT NOT NULL,
+        group_key BLOB,  -- the group the user was on
+        at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -209,6 +246,39 @@ class JournalItem:
     error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionFile:
+    digest: bytes
+    path: str  # where the file was when the decision was made
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision as stored: its kind ("keep-all", "not-duplicates") and the files it named."""
+
+    id: int
+    kind: str
+    scope: str
+    made_at: float
+    files: tuple[DecisionFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    """The review in progress: the user's keep marks (by path), the groups they are done with
+    (by group key), and where they were (strictness, group key)."""
+
+    marks: dict[str, bool]
+    done: set[bytes]
+    strictness: str | None
+    position: bytes | None
+    updated_at: float | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.marks and not self.done
+
+
 class CatalogError(RuntimeError):
     """The catalog file cannot be used (corrupt, newer schema, unwritable)."""
 
@@ -216,7 +286,9 @@ class CatalogError(RuntimeError):
 class Catalog:
     """One SQLite connection to `catalog.sqlite`; use one instance per thread."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, durable: bool = False) -> None:
+        """`durable`: every commit is flushed to the disk (synchronous=FULL), so it survives a
+        power cut too, not only a crash: for the user's review, saved as they go."""
         self.path = path
         try:
             if readonly:
@@ -229,7 +301,7 @@ class Catalog:
                 # WAL: readers (the GUI) never block the writer (the indexer) and a crash
                 # mid-transaction leaves the last committed state.
                 self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
                 self._migrate()
             elif self.schema_version() > SCHEMA_VERSION:
                 raise CatalogError(f"{path} was written by a newer simfinder")
@@ -695,6 +767,112 @@ class Catalog:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(a, b, version, *values) for a, b, values in rows],
             )
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def add_decision(
+        self,
+        kind: str,
+        scope: str,
+        files: Iterable[tuple[bytes, str]],
+        made_at: float | None = None,
+    ) -> int:
+        """Store a decision about these (digest, path) files; returns its id. Own transaction."""
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO decisions(kind, scope, made_at) VALUES (?, ?, ?) RETURNING id",
+                (kind, scope, time.time() if made_at is None else made_at),
+            ).fetchone()
+            decision_id = int(row[0])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO decision_files(decision_id, digest, path) VALUES (?,?,?)",
+                [(decision_id, digest, _key(path)) for digest, path in files],
+            )
+        return decision_id
+
+    def decisions(self) -> list[DecisionRecord]:
+        """Every decision, newest first."""
+        files: dict[int, list[DecisionFile]] = defaultdict(list)
+        for r in self._db.execute(
+            "SELECT decision_id, digest, path FROM decision_files ORDER BY decision_id, path"
+        ):
+            files[int(r[0])].append(DecisionFile(bytes(r[1]), _unkey(r[2])))
+        rows = self._db.execute(
+            "SELECT id, kind, scope, made_at FROM decisions ORDER BY made_at DESC, id DESC"
+        ).fetchall()
+        return [DecisionRecord(int(r[0]), str(r[1]), str(r[2]), float(r[3]),
+                               tuple(files[int(r[0])]))
+                for r in rows]
+
+    def remove_decisions(self, ids: Iterable[int]) -> int:
+        """Forget decisions (undo them); returns how many there were. Own transaction."""
+        removed = 0
+        with self.transaction():
+            for decision_id in ids:
+                self._db.execute("DELETE FROM decision_files WHERE decision_id = ?",
+                                 (int(decision_id),))
+                cur = self._db.execute("DELETE FROM decisions WHERE id = ?", (int(decision_id),))
+                removed += cur.rowcount
+        return removed
+
+    # -- the review in progress ---------------------------------------------------------------
+
+    def set_review_mark(self, path: str, keep: bool | None) -> None:
+        """The user marked a photo to keep (True) or remove (False); None forgets the mark."""
+        with self.transaction():
+            if keep is None:
+                self._db.execute("DELETE FROM review_marks WHERE path = ?", (_key(path),))
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO review_marks(path, keep, at) VALUES (?, ?, ?)",
+                    (_key(path), int(keep), time.time()),
+                )
+
+    def set_review_done(self, group_key: bytes, done: bool) -> None:
+        with self.transaction():
+            if done:
+                self._db.execute("INSERT OR REPLACE INTO review_done(group_key, at)"
+                                 " VALUES (?, ?)", (group_key, time.time()))
+            else:
+                self._db.execute("DELETE FROM review_done WHERE group_key = ?", (group_key,))
+
+    def set_review_position(self, strictness: str, group_key: bytes | None) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO review_position(id, strictness, group_key, at)"
+                " VALUES (1, ?, ?, ?)", (strictness, group_key, time.time()),
+            )
+
+    def clear_review(self, paths: Iterable[str] | None = None) -> None:
+        """Forget the review (start over), or only the marks of these paths."""
+        with self.transaction():
+            if paths is not None:
+                self._db.executemany("DELETE FROM review_marks WHERE path = ?",
+                                     [(_key(p),) for p in paths])
+                return
+            self._db.execute("DELETE FROM review_marks")
+            self._db.execute("DELETE FROM review_done")
+            self._db.execute("DELETE FROM review_position")
+
+    def clear_review_marks(self) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM review_marks")
+
+    def review_state(self) -> ReviewState:
+        marks = {_unkey(r[0]): bool(r[1])
+                 for r in self._db.execute("SELECT path, keep FROM review_marks")}
+        done = {bytes(r[0]) for r in self._db.execute("SELECT group_key FROM review_done")}
+        pos = self._db.execute(
+            "SELECT strictness, group_key, at FROM review_position WHERE id = 1").fetchone()
+        stamps = [r[0] for r in self._db.execute(
+            "SELECT max(at) FROM review_marks UNION ALL SELECT max(at) FROM review_done"
+            " UNION ALL SELECT max(at) FROM review_position") if r[0] is not None]
+        return ReviewState(
+            marks, done,
+            str(pos[0]) if pos else None,
+            bytes(pos[1]) if pos and pos[1] is not None else None,
+            max(stamps) if stamps else None,
+        )
 
     def move_file(self, old: str, new: str) -> None:
         """A file moved on disk to another place the library covers: same content, new path.

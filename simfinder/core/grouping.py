@@ -16,14 +16,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.catalog import DecisionRecord, PhotoRecord
+from simfinder.core.decisions import GROUP, DecisionIndex, cannot_link, group_key
 from simfinder.core.hashes import (
     TRANSFORMS,
     compute_transform_hashes,
@@ -56,10 +57,34 @@ class DuplicateGroup:
     photos: list[PhotoRecord]
     keep: set[int]  # file ids to keep
     confidence: float  # lowest score of the pairs that joined the group (1.0 for exact)
+    decision: DecisionRecord | None = None  # the user's decision about (most of) the group
+    settled: frozenset[int] = frozenset()  # file ids that decision covers
 
     @property
     def reclaimable_bytes(self) -> int:
         return sum(p.size for p in self.photos if p.file_id not in self.keep)
+
+    @property
+    def decided(self) -> bool:
+        """Every file is covered by the user's decision: the review leaves it out."""
+        return self.decision is not None and len(self.settled) == len(self.photos)
+
+    @property
+    def reopened(self) -> bool:
+        """A group the user decided about as a whole has new files since."""
+        return (self.decision is not None and self.decision.scope == GROUP
+                and not self.decided)
+
+    @property
+    def new(self) -> set[int]:
+        """File ids of a reopened group that the decision did not see."""
+        if not self.reopened:
+            return set()
+        return {p.file_id for p in self.photos if p.file_id not in self.settled}
+
+    @property
+    def key(self) -> bytes:
+        return group_key(self.photos)
 
 
 def choose_keeper(photos: list[PhotoRecord]) -> PhotoRecord:
@@ -173,6 +198,14 @@ def judge_pairs(
         out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
                                   not accepted and clearly_another_shot(ev))
     return out
+
+
+def pairs_that_group(
+    judged: dict[tuple[int, int], PairJudgement],
+) -> dict[tuple[int, int], PairJudgement]:
+    """The judged pairs the clustering looks at (accepted, or clearly another shot): what to
+    keep in memory to group again after a decision (most candidate pairs are neither)."""
+    return {pair: j for pair, j in judged.items() if j.accepted or j.another_shot}
 
 
 def _rescue_pairs(
@@ -327,11 +360,32 @@ def _turned_distances(
 
 
 def find_duplicate_groups(
-    library: Library, strictness: Strictness = Strictness.NORMAL
+    library: Library,
+    strictness: Strictness = Strictness.NORMAL,
+    decisions: Sequence[DecisionRecord] | None = None,
 ) -> list[DuplicateGroup]:
-    """Exact groups first (most bytes to reclaim first), then near groups by confidence."""
-    judged = judge_pairs(library, strictness)
-    members, weakest = _cluster(judged)
+    """Exact groups first (most bytes to reclaim first), then near groups by confidence, with
+    the user's decisions (the library's, unless given) applied: see `group_judged`."""
+    return group_judged(library, judge_pairs(library, strictness), decisions)
+
+
+def group_judged(
+    library: Library,
+    judged: dict[tuple[int, int], PairJudgement],
+    decisions: Sequence[DecisionRecord] | None = None,
+) -> list[DuplicateGroup]:
+    """Groups from judged pairs. "Not duplicates" decisions keep their contents apart (never
+    in one group, even through a third photo); every group carries the decision that covers
+    most of its files (decided groups are all covered; the caller leaves them out or not).
+    Nothing is judged or verified again: deciding costs one clustering."""
+    if decisions is None:
+        decisions = library.catalog.decisions()
+    index = DecisionIndex(decisions)
+    apart: set[tuple[int, int]] = set()
+    if len(index):
+        content_of = {digest: cid for cid, digest in library.catalog.content_digests().items()}
+        apart = cannot_link(decisions, content_of)
+    members, weakest = _cluster(judged, apart)
 
     photos = library.catalog.photos()
     by_content: dict[int, list[PhotoRecord]] = defaultdict(list)
@@ -352,14 +406,21 @@ def find_duplicate_groups(
     groups.sort(
         key=lambda g: (g.kind != "exact", -g.confidence, -g.reclaimable_bytes, g.photos[0].path)
     )
+    if len(index):
+        for g in groups:
+            found = index.match(g.photos)
+            if found is not None:
+                g.decision, g.settled = found.decision, found.covered
     return groups
 
 
 def _cluster(
     judged: dict[tuple[int, int], PairJudgement],
+    kept_apart: Iterable[tuple[int, int]] = (),
 ) -> tuple[dict[int, set[int]], dict[int, float]]:
     """Join accepted pairs, strongest first, except across a pair that is clearly another
-    shot. Returns the groups' members by root and the weakest score that joined each."""
+    shot or that the user said is not a duplicate. Returns the groups' members by root and
+    the weakest score that joined each."""
     members: dict[int, set[int]] = {}
     apart: dict[int, set[int]] = defaultdict(set)  # root -> contents it must not meet
     root_of: dict[int, int] = {}
@@ -367,6 +428,9 @@ def _cluster(
         if j.another_shot:
             apart[a].add(b)
             apart[b].add(a)
+    for a, b in kept_apart:
+        apart[a].add(b)
+        apart[b].add(a)
     weakest: dict[int, float] = {}
     accepted = sorted(((j.score, pair) for pair, j in judged.items() if j.accepted),
                       key=lambda item: (-item[0], item[1]))

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QHeaderView,
-    QLabel,
-    QMenu,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QVBoxLayout, QWidget
 
 from simfinder.core.actions import FileFailure
 from simfinder.gui import desktop
+from simfinder.gui.list_pane import ListPane, ListRow
 
 
 class ActionReportDialog(QDialog):
@@ -31,66 +22,36 @@ class ActionReportDialog(QDialog):
         self.setWindowTitle("Not Moved")
         self.resize(760, 360)
         layout = QVBoxLayout(self)
-        self.summary = QLabel(self)
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.tree = QTreeWidget(self)
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["File", "Folder", "Why"])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setWordWrap(False)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree.customContextMenuRequested.connect(self._context_menu)
-        header = self.tree.header()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 180)
-        header.resizeSection(1, 220)
-        layout.addWidget(self.tree, 1)
-        # The whole reason of the current file: it says where the file is now.
-        self.detail = QLabel(self)
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.detail)
-        self.tree.currentItemChanged.connect(
-            lambda item, _prev: self.detail.setText(
-                f"{item.toolTip(0)}: {item.text(2)}" if item is not None else ""))
+        layout.setContentsMargins(6, 6, 6, 6)
+        # The detail line shows the whole reason of the current file: it says where it is now.
+        self.pane = ListPane(["File", "Folder", "Why"], (180, 220), self, show_detail=True)
+        self.pane.menu_for = self._menu
+        layout.addWidget(self.pane, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
 
+    @property
+    def summary(self) -> Any:
+        return self.pane.summary
+
     def show_failures(self, title: str, summary: str, failures: Sequence[FileFailure]) -> None:
         self.setWindowTitle(title)
-        self.summary.setText(summary)
-        self.tree.clear()
-        for failure in failures:
-            item = QTreeWidgetItem([os.path.basename(failure.path),
-                                    os.path.dirname(failure.path), failure.reason])
-            item.setToolTip(0, failure.path)
-            item.setToolTip(2, failure.reason)
-            item.setData(0, Qt.ItemDataRole.UserRole, failure.path)
-            self.tree.addTopLevelItem(item)
-        self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        self.pane.summary.setText(summary)
+        self.pane.set_rows([
+            ListRow([os.path.basename(f.path), os.path.dirname(f.path), f.reason], f.path,
+                    {0: f.path, 2: f.reason}, detail=f"{f.path}: {f.reason}")
+            for f in failures
+        ])
         self.show()
         self.raise_()
 
-    def _items(self) -> list[QTreeWidgetItem]:
-        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
-        return [item for item in items if item is not None]
-
     def paths(self) -> list[str]:
-        return [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in self._items()]
+        return [str(p) for p in self.pane.payloads()]
 
     def reasons(self) -> list[str]:
-        return [item.text(2) for item in self._items()]
+        return self.pane.column(2)
 
-    def _context_menu(self, pos: QPoint) -> None:
-        item = self.tree.itemAt(pos)
-        if item is None:
-            return
-        path = item.data(0, Qt.ItemDataRole.UserRole)
-        menu = QMenu(self)
+    def _menu(self, path: Any, menu: QMenu) -> None:
         menu.addAction("Show in Folder", lambda: desktop.show_in_folder(path))
         menu.addAction("Copy Path", lambda: QGuiApplication.clipboard().setText(path))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))

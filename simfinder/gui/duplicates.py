@@ -29,7 +29,16 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,13 +60,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.review import groups_as_csv, marked_for_removal
+from simfinder.app.decisions import KIND_WORDS
+from simfinder.app.review import groups_as_csv, mark_groups, marked_for_removal
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
 from simfinder.core.actions import ActionReport, UndoReport
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.catalog import PhotoRecord, ReviewState
+from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import KeepPlan, apply_plan, choose_keepers, why_kept
+from simfinder.core.keeper import KeepPlan, choose_keepers, why_kept
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
 from simfinder.gui import desktop
@@ -65,6 +76,7 @@ from simfinder.gui.action_report import ActionReportDialog
 from simfinder.gui.compare import CompareDialog
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
+from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
@@ -75,6 +87,7 @@ log = logging.getLogger(__name__)
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 GroupRole = Qt.ItemDataRole.UserRole + 20  # on group rows: the DuplicateGroup
+NewRole = Qt.ItemDataRole.UserRole + 21  # on photo rows: new since a decision about the group
 
 COL_KEEP, COL_PHOTO, COL_RES, COL_SIZE, COL_FORMAT, COL_TAKEN, COL_CAMERA, COL_FOLDER = range(8)
 COLUMNS = ("Keep", "Photo", "Resolution", "File size", "Format", "Taken", "Camera", "Folder")
@@ -87,6 +100,7 @@ STRICTNESS_WORDS = {
 }
 
 KEEP_COLOR = QColor("#2e7d32")
+NEW_COLOR = QColor("#1f6fc5")
 REMOVE_COLOR = QColor("#c0392b")
 
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
@@ -96,16 +110,21 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def group_title(group: DuplicateGroup) -> str:
+def group_title(group: DuplicateGroup, done: bool = False) -> str:
     n = len(group.photos)
     if group.kind == "exact":
         what = f"{n} exact copies"
     else:
         what = f"{n} near-duplicates · {group.confidence * 100:.0f}% alike"
+    if group.reopened and group.decision is not None:
+        new = len(group.new)
+        what += (f" · {new} new since you decided “{KIND_WORDS[group.decision.kind].lower()}”")
     removed = sum(1 for p in group.photos if p.file_id not in group.keep)
     if removed:
-        return f"{what} · {removed} to remove, {human_size(group.reclaimable_bytes)} to free"
-    return f"{what} · all kept"
+        what += f" · {removed} to remove, {human_size(group.reclaimable_bytes)} to free"
+    else:
+        what += " · all kept"
+    return f"\u2713 Done · {what}" if done else what
 
 
 class DuplicatesModel(QAbstractItemModel):
@@ -113,6 +132,9 @@ class DuplicatesModel(QAbstractItemModel):
 
     marks_changed = Signal()
     refused = Signal(str)  # a mark change that was refused, and why
+    mark_set = Signal(str, object)  # path, keep (True/False) or None: the user's own marks
+    marks_cleared = Signal()  # every mark of the user forgotten
+    done_set = Signal(bytes, bool)  # a group's key, done or not
 
     def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -120,7 +142,9 @@ class DuplicatesModel(QAbstractItemModel):
         self.plan = KeepPlan()
         self.folder_text: Callable[[str], str] = os.path.dirname
         self._groups: list[DuplicateGroup] = []
-        self._overrides: dict[int, bool] = {}  # file id -> keep, as the user set it
+        self._source: list[DuplicateGroup] = []  # the groups as found, marked by the rules
+        self._overrides: dict[str, bool] = {}  # path -> keep, as the user set it
+        self.done: set[bytes] = set()  # keys of the groups the user is done with
         self._rows_by_digest: dict[bytes, list[tuple[int, int]]] = {}
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
@@ -183,6 +207,8 @@ class DuplicatesModel(QAbstractItemModel):
             return record
         if role == GroupRole:
             return group
+        if role == NewRole:
+            return record.file_id in group.new
         if col == COL_KEEP:
             reference = self.plan.is_reference(record.path)
             if role == Qt.ItemDataRole.CheckStateRole:
@@ -198,6 +224,8 @@ class DuplicatesModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 if reference:
                     return "In a reference folder: always kept"
+                if record.file_id in group.settled and keep:
+                    return "Kept: you decided about it before. Uncheck to mark it for removal."
                 return ("Kept. Uncheck to mark it for removal." if keep
                         else "Marked for removal. Check to keep it.")
             return None
@@ -233,12 +261,15 @@ class DuplicatesModel(QAbstractItemModel):
             return group
         if index.column() != 0:
             return None
+        done = group.key in self.done
         if role == Qt.ItemDataRole.DisplayRole:
-            return group_title(group)
+            return group_title(group, done)
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
             return font
+        if role == Qt.ItemDataRole.ForegroundRole and done:
+            return QColor(128, 128, 128)
         if role == Qt.ItemDataRole.ToolTipRole:
             return why_kept(group, self.plan) or None
         return None
@@ -289,12 +320,13 @@ class DuplicatesModel(QAbstractItemModel):
         they still leave every group a photo to keep."""
         self.beginResetModel()
         self.plan = plan
+        self._source = list(groups)
         self._groups = [dataclasses.replace(g, keep=set(g.keep)) for g in groups]
         for group in self._groups:
             ids = {p.file_id for p in group.photos}
             marked = set(group.keep)
             for p in group.photos:
-                wish = self._overrides.get(p.file_id)
+                wish = self._overrides.get(p.path)
                 if wish is None or plan.is_reference(p.path):
                     continue
                 if wish:
@@ -311,14 +343,68 @@ class DuplicatesModel(QAbstractItemModel):
         self.marks_changed.emit()
 
     def clear_overrides(self) -> None:
+        """Forget the user's own marks (the groups show the rules' marks when next set)."""
+        had = bool(self._overrides)
         self._overrides.clear()
+        if had:
+            self.marks_cleared.emit()
+
+    def restore(self, marks: dict[str, bool], done: set[bytes]) -> None:
+        """Lay marks and done groups saved from an earlier review over the groups."""
+        self._overrides.update(marks)
+        self.done |= done
+        self.set_groups(self._source, self.plan)
+
+    def forget_review(self) -> None:
+        """Forget the user's marks and done groups (their record is cleared by the caller)."""
+        self._overrides.clear()
+        self.done.clear()
+        mark_groups(self._source, self.plan)
+        self.set_groups(self._source, self.plan)
 
     def reapply(self, plan: KeepPlan) -> None:
         """Mark every group by `plan`, forgetting the user's own marks."""
-        self._overrides.clear()
-        for group in self._groups:
-            group.keep = choose_keepers(group.photos, plan)
-        self.set_groups(self._groups, plan)
+        self.clear_overrides()
+        mark_groups(self._source, plan)
+        self.set_groups(self._source, plan)
+
+    def overrides(self) -> dict[str, bool]:
+        return dict(self._overrides)
+
+    def set_done(self, row: int, done: bool) -> None:
+        """The user is done with the group at `row` (or not after all)."""
+        if not 0 <= row < len(self._groups):
+            return
+        key = self._groups[row].key
+        if (key in self.done) == done:
+            return
+        if done:
+            self.done.add(key)
+        else:
+            self.done.discard(key)
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+        self.done_set.emit(key, done)
+        self.marks_changed.emit()
+
+    def is_done(self, row: int) -> bool:
+        return 0 <= row < len(self._groups) and self._groups[row].key in self.done
+
+    def group_row(self, key: bytes) -> int:
+        return next((r for r, g in enumerate(self._groups) if g.key == key), -1)
+
+    def drop_groups(self, keys: set[bytes]) -> None:
+        """Groups the user just decided about leave the list at once (the groups are found
+        again in the background meanwhile)."""
+        kept = [g for g in self._groups if g.key not in keys]
+        if len(kept) == len(self._groups):
+            return
+        self.beginResetModel()
+        self._groups = kept
+        self._source = [g for g in self._source if g.key not in keys]
+        self._index_digests()
+        self.endResetModel()
+        self.marks_changed.emit()
 
     def set_keep(self, file_id: int, keep: bool) -> bool:
         """Mark a photo to keep or to remove. Refused (with `refused`) if it would leave its
@@ -341,7 +427,8 @@ class DuplicatesModel(QAbstractItemModel):
                 group.keep.add(file_id)
             else:
                 group.keep.discard(file_id)
-            self._overrides[file_id] = keep
+            self._overrides[record.path] = keep
+            self.mark_set.emit(record.path, keep)
             parent = self.index(g, 0)
             self.dataChanged.emit(parent, parent)
             row = group.photos.index(record)
@@ -377,6 +464,7 @@ class DuplicatesModel(QAbstractItemModel):
             kept.append(dataclasses.replace(group, photos=photos, keep=keep))
         self.beginResetModel()
         self._groups = kept
+        self._source = kept
         self._index_digests()
         self.endResetModel()
         self.marks_changed.emit()
@@ -434,15 +522,26 @@ class PhotoCellDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
                                      else QPalette.ColorRole.Text))
+        badge = "new" if index.data(NewRole) else ""
+        badge_w = fm.horizontalAdvance(badge) + 12 if badge else 0
         name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
-                             text_rect.width())
+                             text_rect.width() - badge_w - (6 if badge else 0))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          name)
+        if badge:
+            # A group that came back: the photos it gained since the user's decision.
+            x = text_rect.left() + fm.horizontalAdvance(name) + 6
+            pill = QRect(x, rect.center().y() - fm.height() // 2, badge_w, fm.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(NEW_COLOR)
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, badge)
         painter.restore()
 
 
 class DuplicatesTree(QTreeView):
-    """Space toggles the keep mark of the current photo."""
+    """Space toggles the keep mark of the current photo (the panel's actions take K, N, D)."""
 
     toggle_requested = Signal(QModelIndex)
 
@@ -462,6 +561,7 @@ class DuplicatesPanel(QWidget):
     message = Signal(str)  # for the status bar
     preview_requested = Signal(object)  # PhotoRecord
     strictness_changed = Signal(object)  # Strictness, as the user chose it here
+    decisions_requested = Signal()  # show the Decisions panel
 
     def __init__(
         self,
@@ -470,9 +570,14 @@ class DuplicatesPanel(QWidget):
         groups: GroupsController,
         indexer: IndexController,
         tasks: TaskRunner,
+        review: ReviewController,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.review = review
+        self._restoring = False
+        self._position_key: bytes | None = None  # the group to show after the list is reset
+        self._position_row = 0
         self.thumbnails = thumbnails
         self.settings = settings
         self.finder = groups
@@ -524,6 +629,31 @@ class DuplicatesPanel(QWidget):
         self.act_export_json = export_menu.addAction("Export as JSON…",
                                                      lambda: self.export("json"))
         self.export_button.setMenu(export_menu)
+        self.act_keep_all = self._action(
+            "&Keep All", "K", "Keep every photo of this group (or of the selected photos): it "
+            "leaves the list for good, unless it gains a photo (K)",
+            lambda: self.decide(KEEP_ALL))
+        self.act_not_duplicates = self._action(
+            "&Not Duplicates", "N", "These photos are not duplicates: never group them together "
+            "again, not even through another photo (N)", lambda: self.decide(NOT_DUPLICATES))
+        self.act_done = self._action(
+            "Mark &Done", "D", "Mark this group reviewed and go to the next one (D); your "
+            "review is saved as you go", self.toggle_done)
+        self.act_decisions = self._action(
+            "Decisions…", None, "Show your decisions, to undo any of them",
+            self.decisions_requested.emit)
+        self.keep_all_button = QPushButton("Keep All", self)
+        self.keep_all_button.setToolTip(self.act_keep_all.toolTip())
+        self.not_dup_button = QPushButton("Not Duplicates", self)
+        self.not_dup_button.setToolTip(self.act_not_duplicates.toolTip())
+        self.done_button = QPushButton("Done", self)
+        self.done_button.setToolTip(self.act_done.toolTip())
+        self.decisions_button = QToolButton(self)
+        self.decisions_button.setDefaultAction(self.act_decisions)
+        self.decisions_button.setText("Decisions")
+        self.keep_all_button.clicked.connect(self.act_keep_all.trigger)
+        self.not_dup_button.clicked.connect(self.act_not_duplicates.trigger)
+        self.done_button.clicked.connect(self.act_done.trigger)
         self.move_button = QPushButton("Move to Folder…", self)
         self.move_button.setToolTip("Move the photos marked for removal into a folder you "
                                     "choose (Edit > Undo moves them back)")
@@ -539,6 +669,11 @@ class DuplicatesPanel(QWidget):
         bar.addWidget(self.rules_button)
         bar.addWidget(self.compare_button)
         bar.addWidget(self.export_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.keep_all_button)
+        bar.addWidget(self.not_dup_button)
+        bar.addWidget(self.done_button)
+        bar.addWidget(self.decisions_button)
         bar.addSpacing(12)
         bar.addWidget(self.move_button)
         bar.addWidget(self.trash_button)
@@ -568,6 +703,7 @@ class DuplicatesPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.tree.setAccessibleName("Duplicate groups")
+        self.tree.addActions([self.act_keep_all, self.act_not_duplicates, self.act_done])
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -604,6 +740,16 @@ class DuplicatesPanel(QWidget):
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.marks_changed.connect(self._update_totals)
         self.model.refused.connect(self.show_notice)
+        self.model.mark_set.connect(self.review.mark)
+        self.model.marks_cleared.connect(lambda: self.review.forget_marks())
+        self.model.done_set.connect(self.review.done)
+        self.review.decisions_changed.connect(self._on_decisions_changed)
+        self._position_timer = QTimer(self)
+        self._position_timer.setSingleShot(True)
+        self._position_timer.setInterval(400)
+        self._position_timer.timeout.connect(self.save_position)
+        self.tree.selectionModel().currentChanged.connect(
+            lambda *_: self._position_timer.start())
         self.model.modelReset.connect(self._after_reset)
         self.finder.results.connect(self._on_groups)
         self.finder.error.connect(self._on_groups_error)
@@ -649,7 +795,8 @@ class DuplicatesPanel(QWidget):
             return
         self.strictness = strictness
         self.settings.strictness = strictness
-        self.model.clear_overrides()
+        if not self._restoring:
+            self.model.clear_overrides()
         self.strictness_changed.emit(strictness)
         found = self._found.get(strictness)
         if found is not None and not self._stale:
@@ -696,11 +843,25 @@ class DuplicatesPanel(QWidget):
             self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
         self.tree.expandAll()
         if self.model.rowCount() and not self.tree.currentIndex().isValid():
-            # A current photo from the start: Space, Compare and the arrows work at once.
-            first = self.model.index(0, COL_KEEP, self.model.index(0, 0))
-            self.tree.selectionModel().setCurrentIndex(
-                first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            # A current photo from the start: Space, Compare and the arrows work at once; after
+            # a decision or a restart, in the group the user was on (or the one after it).
+            row = self.model.group_row(self._position_key) if self._position_key else -1
+            if row >= 0:
+                self._position_key = None
+            else:
+                row = min(self._position_row, self.model.rowCount() - 1)
+            self.go_to_group(row)
         self._update_buttons()
+
+    def go_to_group(self, row: int) -> None:
+        """Make the first photo of group `row` current, and show it."""
+        first = self.model.index(0, COL_KEEP, self.model.index(row, 0))
+        if not first.isValid():
+            return
+        self.tree.selectionModel().setCurrentIndex(
+            first, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.tree.scrollTo(self.model.index(row, 0),
+                           QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _show_state(self) -> None:
         if self.model.rowCount() > 0:
@@ -730,6 +891,13 @@ class DuplicatesPanel(QWidget):
     def _update_buttons(self) -> None:
         _, _, removed, _ = self.model.totals()
         busy = self._waiting_action
+        target = self.current_group_row() >= 0
+        for act in (self.act_keep_all, self.act_not_duplicates, self.act_done):
+            act.setEnabled(target)
+        for button in (self.keep_all_button, self.not_dup_button, self.done_button):
+            button.setEnabled(target)
+        row = self.current_group_row()
+        self.done_button.setText("Not Done" if self.model.is_done(row) else "Done")
         self.trash_button.setEnabled(removed > 0 and not busy)
         self.move_button.setEnabled(removed > 0 and not busy)
         self.export_button.setEnabled(self.model.rowCount() > 0)
@@ -756,8 +924,133 @@ class DuplicatesPanel(QWidget):
         self.settings.keep_plan = plan
         self.settings.sync()
         for found in self._found.values():
-            apply_plan(found, plan)
+            mark_groups(found, plan)
         self.model.reapply(plan)
+
+    # -- decisions and the review saved as the user goes -------------------------------------
+
+    def _action(self, text: str, shortcut: str | None, tip: str,
+                slot: Callable[[], object]) -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            # The keys act on the list only (typing in the Match box never decides anything).
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        act.triggered.connect(slot)
+        return act
+
+    def current_group_row(self) -> int:
+        current = self.tree.currentIndex()
+        if not current.isValid():
+            return -1
+        if current.internalId() == _NO_GROUP:
+            return current.row()
+        return current.parent().row()
+
+    def decision_target(self) -> tuple[DuplicateGroup, list[PhotoRecord], str] | None:
+        """What a decision is about: two or more selected photos of one group (not all of
+        it), else the current group as a whole."""
+        chosen = self.selected_records()
+        row = self.current_group_row()
+        if len(chosen) >= 2:
+            groups = {g for g, group in enumerate(self.model.groups())
+                      if any(p.file_id == c.file_id for c in chosen for p in group.photos)}
+            if len(groups) > 1:
+                self.show_notice("The selected photos are in different groups: select photos "
+                                 "of one group, or none to decide about the current group.")
+                return None
+            row = groups.pop()
+        if row < 0:
+            return None
+        group = self.model.group_at(row)
+        if 2 <= len(chosen) < len(group.photos):
+            return group, chosen, PHOTOS
+        return group, list(group.photos), GROUP
+
+    def decide(self, kind: str) -> None:
+        """Keep all, or not duplicates, for the current group or the selected photos: saved
+        at once; the group leaves the list (a part of it is grouped again without them)."""
+        target = self.decision_target()
+        if target is None:
+            return
+        group, photos, scope = target
+        if kind == NOT_DUPLICATES and len({p.digest for p in photos}) < 2:
+            self.show_notice("These are exact copies (the same bytes): they are duplicates. "
+                             "To keep them all, choose Keep All.")
+            return
+        row = self.model.group_row(group.key)
+        self._position_row = row
+        self._position_key = None
+        self.review.decide(kind, photos, scope)
+        if scope == GROUP:
+            self.model.drop_groups({group.key})
+        self.tree.setFocus()
+        n = len(photos)
+        if kind == KEEP_ALL:
+            done = f"Keeping all {n} photos" + (" of the group" if scope == GROUP else "")
+        else:
+            done = f"{n} photos marked as not duplicates of each other"
+        self.message.emit(f"{done}. View > Decisions lists it, to undo it.")
+
+    def toggle_done(self) -> None:
+        """Mark the current group reviewed (or not) and, when marked, go to the next group
+        not done yet."""
+        row = self.current_group_row()
+        if row < 0:
+            return
+        done = not self.model.is_done(row)
+        self.model.set_done(row, done)
+        if done:
+            following = [r for r in range(row + 1, self.model.rowCount())
+                         if not self.model.is_done(r)]
+            if following:
+                self.go_to_group(following[0])
+        self._update_buttons()
+        self.tree.setFocus()
+
+    def _on_decisions_changed(self, what: str) -> None:
+        """A decision was made, undone or imported: the groups are found again (from the pairs
+        already judged: nothing is verified or indexed again)."""
+        if what.startswith("exported"):
+            return
+        self.counts.clear()
+        self._found.clear()
+        self._stale = True
+        if self.isVisible():
+            current = self.current_group_row()
+            if current >= 0 and self._position_key is None:
+                self._position_key = self.model.group_at(current).key
+            self.refresh()
+
+    def save_position(self) -> None:
+        """Remember the group the user is on (for the next start)."""
+        self._position_timer.stop()
+        row = self.current_group_row()
+        if row >= 0:
+            self.review.position(self.strictness.value, self.model.group_at(row).key)
+
+    def start_over(self) -> None:
+        """Forget the saved review: the rules' marks again, no group done (decisions stay)."""
+        self.review.start_over()
+        self._position_key = None
+        self.model.forget_review()
+
+    def restore_review(self, state: ReviewState) -> None:
+        """Lay a review saved earlier (marks, groups done, where the user was) over the view."""
+        if state.strictness is not None:
+            try:
+                strictness = Strictness(state.strictness)
+            except ValueError:
+                strictness = self.strictness
+            self._restoring = True
+            try:
+                self.set_strictness(strictness)
+            finally:
+                self._restoring = False
+        self._position_key = state.position
+        self.model.restore(state.marks, state.done)
 
     def edit_rules(self) -> None:
         dialog = KeepRulesDialog(self.plan, self)
@@ -818,12 +1111,32 @@ class DuplicatesPanel(QWidget):
         self.compare_selection()
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.tree.indexAt(pos)
+        menu = self.context_menu(self.tree.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def context_menu(self, index: QModelIndex) -> QMenu | None:
+        """The menu of a group row (the decisions) or a photo row (and the photo's actions)."""
+        if not index.isValid():
+            return None
         record = self.model.record(index)
-        if record is None:
-            return
-        group: DuplicateGroup = index.data(GroupRole)
+        if record is None or not self.tree.selectionModel().isSelected(index):
+            self.tree.setCurrentIndex(index)
         menu = QMenu(self)
+        chosen = self.selected_records()
+        if record is not None and len(chosen) >= 2:
+            menu.addAction(f"Keep All {len(chosen)} Selected", self.act_keep_all.trigger)
+            menu.addAction("Selected Photos Are Not Duplicates",
+                           self.act_not_duplicates.trigger)
+        else:
+            menu.addAction(self.act_keep_all)
+            menu.addAction(self.act_not_duplicates)
+        menu.addAction(self.act_done)
+        if record is None:
+            return menu
+        group: DuplicateGroup = index.data(GroupRole)
+        menu.addSeparator()
         keep = record.file_id in group.keep
         menu.addAction("Keep Only This One", lambda: self.model.keep_only(record.file_id))
         if keep:
@@ -838,7 +1151,7 @@ class DuplicatesPanel(QWidget):
         menu.addAction("Open with Default App",
                        lambda: desktop.open_with_default_app(record.path))
         menu.addAction("Show in Folder", lambda: desktop.show_in_folder(record.path))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        return menu
 
     # -- exports ----------------------------------------------------------------------------
 
@@ -934,7 +1247,15 @@ class DuplicatesPanel(QWidget):
 
     def _on_action_finished(self, report: ActionReport) -> None:
         self._waiting_action = False
-        self.model.remove_paths(src for src, _ in report.moved)
+        moved = [src for src, _ in report.moved]
+        # The groups cleaned up are over: their marks and done flags are forgotten.
+        gone = set(moved)
+        for group in self.model.groups():
+            if group.key in self.model.done and any(p.path in gone for p in group.photos):
+                self.model.done.discard(group.key)
+                self.review.done(group.key, False)
+        self.model.remove_paths(moved)
+        self.review.forget_marks(moved)
         n = len(report.moved)
         if not n:
             done = "No photo was moved."

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,7 +59,7 @@ from PySide6.QtWidgets import (
 from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.indexer import IndexReport
 from simfinder.core.library import THUMBS_DIR
 from simfinder.core.progress import Progress
@@ -67,6 +68,7 @@ from simfinder.core.similarity import Strictness
 from simfinder.core.thumbs import ThumbnailCache
 from simfinder.gui import desktop
 from simfinder.gui.about import about_html
+from simfinder.gui.decisions_panel import DecisionsDock
 from simfinder.gui.dropsearch import DropContents, might_hold_something, read_mime, save_for_search
 from simfinder.gui.duplicates import DuplicatesPanel
 from simfinder.gui.gallery import (
@@ -82,6 +84,7 @@ from simfinder.gui.gallery import (
 from simfinder.gui.images import load_photo
 from simfinder.gui.preview import PreviewDialog
 from simfinder.gui.problems import ProblemsDock
+from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
@@ -236,12 +239,15 @@ class MainWindow(QMainWindow):
         self.indexer = IndexController(self.library_root, self.embedder, self)
         self.query = QueryController(self.library_root, self.embedder, self)
         self.groups = GroupsController(self.library_root, self)
+        self.review = ReviewController(self.library_root, self)
+        self.saved_review: ReviewState | None = None  # a review to continue, found on start
+        self._decisions_shown = False
         self.undoable: BatchSummary | None = None
 
         self._build_gallery()
         self.panel = SimilarPanel(self.thumbnails, self)
         self.duplicates = DuplicatesPanel(self.thumbnails, settings, self.groups, self.indexer,
-                                          self.tasks, self)
+                                          self.tasks, self.review, self)
         self._build_sidebar()
         self._build_central()
         self._build_actions()
@@ -253,6 +259,11 @@ class MainWindow(QMainWindow):
         self.problems.visibilityChanged.connect(
             lambda visible: self.act_problems.setChecked(visible))
         self.problems.show_in_folder_requested.connect(self.show_in_folder)
+        self.decisions = DecisionsDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.decisions)
+        self.decisions.hide()
+        self.decisions.visibilityChanged.connect(
+            lambda visible: self.act_decisions.setChecked(visible))
         self.preview = PreviewDialog(self.tasks, self)
         self.settings_dialog: SettingsDialog | None = None
         self._connect()
@@ -264,6 +275,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.problems.hide()
+        self.decisions.hide()
         self._update_actions()
         self._update_empty_state()
         self._update_library_label()
@@ -382,7 +394,14 @@ class MainWindow(QMainWindow):
         self.modes = QStackedWidget(self)
         self.modes.addWidget(self.splitter)
         self.modes.addWidget(self.duplicates)
-        self.setCentralWidget(self.modes)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self._build_resume_bar(central)
+        column.addWidget(self.resume_bar)
+        column.addWidget(self.modes, 1)
+        self.setCentralWidget(central)
 
         self.drop_overlay = QLabel(self.modes)
         self.drop_overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -391,6 +410,35 @@ class MainWindow(QMainWindow):
             "border-radius: 12px; font-size: 18pt; color: palette(text);")
         self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.drop_overlay.hide()
+
+    def _build_resume_bar(self, parent: QWidget) -> None:
+        """The offer to continue a review saved earlier (shown on start when there is one)."""
+        self.resume_bar = QFrame(parent)
+        self.resume_bar.setObjectName("resume-bar")
+        self.resume_bar.setStyleSheet(
+            "#resume-bar { background: rgba(40, 110, 200, 28);"
+            " border-bottom: 1px solid rgba(40, 110, 200, 90); }")
+        row = QHBoxLayout(self.resume_bar)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.resume_label = QLabel(self.resume_bar)
+        self.resume_label.setWordWrap(True)
+        self.resume_button = QPushButton("Continue Review", self.resume_bar)
+        self.resume_button.setDefault(True)
+        self.start_over_button = QPushButton("Start Over", self.resume_bar)
+        self.start_over_button.setToolTip("Forget the marks and the groups marked done (your "
+                                          "decisions stay)")
+        later = QToolButton(self.resume_bar)
+        later.setAutoRaise(True)
+        later.setText("\u2715")
+        later.setToolTip("Not now (the review stays saved)")
+        row.addWidget(self.resume_label, 1)
+        row.addWidget(self.resume_button)
+        row.addWidget(self.start_over_button)
+        row.addWidget(later)
+        self.resume_button.clicked.connect(self.continue_review)
+        self.start_over_button.clicked.connect(self.start_review_over)
+        later.clicked.connect(self.resume_bar.hide)
+        self.resume_bar.hide()
 
     def _build_actions(self) -> None:
         def action(text: str, icon: QIcon | None, shortcut: QKeySequence | str | None,
@@ -446,6 +494,11 @@ class MainWindow(QMainWindow):
             "&Problems", _icon(self, "dialog-warning", sp.SP_MessageBoxWarning), None,
             "Files and folders that could not be read", self.toggle_problems)
         self.act_problems.setCheckable(True)
+        self.act_decisions = action(
+            "D&ecisions", _icon(self, "view-list-details", sp.SP_FileDialogListView),
+            "Ctrl+Shift+D", "Your “keep all” and “not duplicates” decisions, to undo any "
+            "(Ctrl+Shift+D)", self.toggle_decisions)
+        self.act_decisions.setCheckable(True)
         self.act_about = action("&About simfinder", None, None, "Versions and credits",
                                 self.show_about)
         self.act_preview = action("Pre&view", None, None, "Show the photo large (Space)",
@@ -511,6 +564,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_zoom_out)
         m.addSeparator()
         m.addAction(self.act_problems)
+        m.addAction(self.act_decisions)
         m = bar.addMenu("&Photo")
         m.addAction(self.act_preview)
         m.addAction(self.act_open_with)
@@ -599,6 +653,16 @@ class MainWindow(QMainWindow):
         self.duplicates.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.duplicates.preview_requested.connect(self.preview_record)
         self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
+        self.duplicates.decisions_requested.connect(self.show_decisions)
+
+        self.review.decisions_listed.connect(self.decisions.set_decisions)
+        self.review.decisions_changed.connect(self._on_decisions_changed)
+        self.review.state_loaded.connect(self._on_review_loaded)
+        self.review.failed.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.decisions.undo_requested.connect(self.review.undo)
+        self.decisions.export_requested.connect(self.review.export)
+        self.decisions.import_requested.connect(self.review.import_file)
+        self.decisions.show_in_folder_requested.connect(self.show_in_folder)
 
         self.panel.delegate.folder_text = self.folder_text
         self.panel.search_requested.connect(self._run_query)
@@ -632,6 +696,9 @@ class MainWindow(QMainWindow):
         self.indexer.shutdown()
         self.query.shutdown()
         self.groups.shutdown()
+        if self.duplicates.model.rowCount():
+            self.duplicates.save_position()
+        self.review.close()  # writes what is queued
         self.thumbnails.shutdown()
         self.tasks.wait()
         shutil.rmtree(self._temp_dir, ignore_errors=True)
@@ -1060,6 +1127,10 @@ class MainWindow(QMainWindow):
         self._set_undoable(update.undoable)
         if update.removed:
             self.panel.forget_photos(set(update.removed))
+        if first:
+            # The catalog is open (and migrated) by now: read the decisions and the review.
+            self.review.refresh()
+            self.review.load_state()
         if first and self._start_after_load is not None:
             folders, rescan = self._start_after_load
             self._start_after_load = None
@@ -1244,6 +1315,69 @@ class MainWindow(QMainWindow):
             parts.append(f"{_plural(folders, 'folder')} could not be opened")
         self.problems_button.setText("; ".join(parts))
         self.problems_button.show()
+
+    # -- decisions and the review in progress -------------------------------------------------
+
+    def toggle_decisions(self) -> None:
+        if self.decisions.isVisible():
+            self.decisions.hide()
+        else:
+            self.show_decisions()
+
+    def show_decisions(self) -> None:
+        first = not self._decisions_shown
+        self._decisions_shown = True
+        self.decisions.show()
+        self.decisions.raise_()
+        if first:  # a quarter of the window: the groups stay in view
+            self.resizeDocks([self.decisions], [max(180, self.height() // 4)],
+                             Qt.Orientation.Vertical)
+
+    def _on_decisions_changed(self, what: str) -> None:
+        kind, _, rest = what.partition(":")
+        if kind == "undone":
+            text = "Decision undone: its photos are reviewed again."
+        elif kind == "imported":
+            added, _, known = rest.strip("()").partition(", ")
+            text = f"Imported {added} decisions ({known} already there)."
+        elif kind == "exported":
+            count, _, path = rest.partition(":")
+            text = f"Saved {count} decisions to {path}"
+        else:
+            return
+        self.statusBar().showMessage(text, 15000)
+
+    def _on_review_loaded(self, state: ReviewState) -> None:
+        if state.empty:
+            return
+        self.saved_review = state
+        self.duplicates.restore_review(state)
+        parts = []
+        if state.marks:
+            parts.append(_plural(len(state.marks), "photo") + " marked")
+        if state.done:
+            parts.append(_plural(len(state.done), "group") + " done")
+        when = ""
+        if state.updated_at is not None:
+            when = time.strftime(" (last changed %a %d %b, %H:%M)",
+                                 time.localtime(state.updated_at))
+        self.resume_label.setText(
+            f"<b>You were reviewing duplicates</b>: {', '.join(parts)}{when}. Continue where "
+            "you left off?")
+        self.resume_bar.show()
+
+    def continue_review(self) -> None:
+        """Open the Duplicates view on the group the user was on, with their marks."""
+        self.resume_bar.hide()
+        self.show_duplicates()
+
+    def start_review_over(self) -> None:
+        """Forget the saved marks and done groups (decisions stay)."""
+        self.resume_bar.hide()
+        self.saved_review = None
+        self.duplicates.start_over()
+        self.statusBar().showMessage("Review started over: the groups show the keep rules' "
+                                     "marks again. Your decisions stay.", 10000)
 
     def toggle_problems(self) -> None:
         self.problems.setVisible(not self.problems.isVisible())

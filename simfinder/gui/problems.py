@@ -5,53 +5,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QHeaderView,
-    QLabel,
-    QMenu,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMenu, QWidget
 
 from simfinder.core.catalog import ErrorRecord
+from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 
 
-class ProblemsDock(QDockWidget):
+class ProblemsDock(ListDock):
     show_in_folder_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Problems", parent)
-        self.setObjectName("problems-dock")
-        self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
-                             | Qt.DockWidgetArea.TopDockWidgetArea)
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 4, 6, 6)
-        self.summary = QLabel(body)
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.tree = QTreeWidget(body)
-        self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["File", "Problem", "Folder"])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSortingEnabled(True)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree.customContextMenuRequested.connect(self._context_menu)
-        header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 260)
-        header.resizeSection(1, 320)
-        layout.addWidget(self.tree)
-        self.setWidget(body)
+        pane = ListPane(["File", "Problem", "Folder"], (260, 320), sortable=True)
+        super().__init__("Problems", "problems-dock", pane, parent)
+        pane.menu_for = self._menu
         self._files = 0
         self._folders = 0
         self.set_problems([], [])
@@ -66,28 +35,18 @@ class ProblemsDock(QDockWidget):
 
     def set_problems(self, errors: Sequence[ErrorRecord],
                      folders: Sequence[tuple[str, str]]) -> None:
-        self.tree.setSortingEnabled(False)
-        self.tree.clear()
-        items = []
-        for folder, reason in folders:
-            item = QTreeWidgetItem([os.path.basename(folder) or folder,
-                                    f"Folder could not be read: {reason}",
-                                    folder])
-            item.setData(0, Qt.ItemDataRole.UserRole, folder)
-            item.setToolTip(0, folder)
-            items.append(item)
+        rows = [ListRow([os.path.basename(folder) or folder,
+                         f"Folder could not be read: {reason}", folder],
+                        folder, {0: folder})
+                for folder, reason in folders]
         for err in errors:
             folder, name = os.path.split(err.path)
-            item = QTreeWidgetItem([name, err.reason, folder])
-            item.setData(0, Qt.ItemDataRole.UserRole, err.path)
-            item.setToolTip(0, err.path)
-            item.setToolTip(1, err.reason)
-            items.append(item)
-        self.tree.addTopLevelItems(items)
-        self.tree.setSortingEnabled(True)
+            rows.append(ListRow([name, err.reason, folder], err.path,
+                                {0: err.path, 1: err.reason}))
+        self.pane.set_rows(rows)
         self._files = len(errors)
         self._folders = len(folders)
-        if not items:
+        if not rows:
             self.summary.setText("Every photo in your folders could be read.")
         else:
             parts = []
@@ -101,14 +60,7 @@ class ProblemsDock(QDockWidget):
                                  "they are tried again when they change.")
 
     def paths(self) -> list[str]:
-        return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
-                for i in range(self.tree.topLevelItemCount())]
+        return [str(p) for p in self.pane.payloads()]
 
-    def _context_menu(self, pos: QPoint) -> None:
-        item = self.tree.itemAt(pos)
-        if item is None:
-            return
-        path = item.data(0, Qt.ItemDataRole.UserRole)
-        menu = QMenu(self)
+    def _menu(self, path: Any, menu: QMenu) -> None:
         menu.addAction("Show in Folder", lambda: self.show_in_folder_requested.emit(path))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))

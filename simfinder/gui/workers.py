@@ -34,7 +34,12 @@ from simfinder.app.usecases import index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup
+from simfinder.core.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    judge_pairs,
+    pairs_that_group,
+)
 from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
@@ -552,6 +557,9 @@ class GroupsWorker(QObject):
         self._latest = latest
         self._library: Library | None = None
         self._generation = -1
+        # The pairs judged at one strictness for this library state: a decision of the user
+        # only clusters them again.
+        self._judged: tuple[Strictness, dict[tuple[int, int], PairJudgement]] | None = None
 
     @Slot(object)
     def run(self, request: GroupsRequest) -> None:
@@ -563,7 +571,12 @@ class GroupsWorker(QObject):
             if request.generation != self._generation:
                 self._library.sync_vectors()
                 self._generation = request.generation
-            groups = review_groups(self._library, request.strictness, request.plan)
+                self._judged = None
+            if self._judged is None or self._judged[0] is not request.strictness:
+                self._judged = (request.strictness, pairs_that_group(
+                    judge_pairs(self._library, request.strictness)))
+            groups = review_groups(self._library, request.strictness, request.plan,
+                                   judged=self._judged[1])
         except Exception as exc:
             log.exception("finding duplicate groups failed")
             self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")

@@ -1,0 +1,142 @@
+"""The user's decisions about duplicate groups: making them, listing them (with where their
+photos are now), undoing them, exporting and importing them. The Duplicates view, its
+Decisions panel and the command line share these."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simfinder.core.catalog import Catalog, DecisionRecord, PhotoRecord
+from simfinder.core.decisions import (
+    GROUP,
+    KEEP_ALL,
+    PHOTOS,
+    DecisionError,
+    decisions_as_json,
+    import_decisions,
+    new_decision_files,
+)
+from simfinder.core.grouping import DuplicateGroup
+
+log = logging.getLogger(__name__)
+
+KIND_WORDS = {KEEP_ALL: "Keep all", "not-duplicates": "Not duplicates"}
+
+
+def decide(catalog: Catalog, kind: str, photos: Sequence[PhotoRecord], scope: str) -> int:
+    """Record a decision about these photos (a whole group, or some photos of one); returns
+    its id. Raises DecisionError for fewer than two photos or an unknown kind."""
+    return catalog.add_decision(kind, scope, new_decision_files(kind, photos))
+
+
+def decide_group(catalog: Catalog, kind: str, group: DuplicateGroup) -> int:
+    return decide(catalog, kind, group.photos, GROUP)
+
+
+def decide_paths(catalog: Catalog, kind: str, paths: Sequence[str]) -> int:
+    """A decision about indexed photos named by path (absolute or relative to here)."""
+    photos: list[PhotoRecord] = []
+    for path in paths:
+        record = catalog.photo(str(Path(path).expanduser().resolve()))
+        if record is None:
+            raise DecisionError(f"not in the library: {path}")
+        photos.append(record)
+    return decide(catalog, kind, photos, PHOTOS)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """A decision with the photos it names as the library has them now (renamed or moved
+    files at their new paths); none when every file has left the library."""
+
+    record: DecisionRecord
+    present: list[PhotoRecord]
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def kind(self) -> str:
+        return self.record.kind
+
+    @property
+    def gone(self) -> bool:
+        return not self.present
+
+    def names(self) -> list[str]:
+        """The current paths, or the paths the decision saw if the files are gone."""
+        return [p.path for p in self.present] if self.present else \
+            [f.path for f in self.record.files]
+
+    def describe(self) -> str:
+        """"Keep all: 3 photos (cat.jpg, cat-small.jpg, ...)"."""
+        names = [Path(n).name for n in self.names()]
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+        return f"{KIND_WORDS[self.kind]}: {len(names)} photos ({shown})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "scope": self.record.scope,
+            "made_at": datetime.fromtimestamp(self.record.made_at).isoformat(timespec="seconds"),
+            "files": [{"digest": f.digest.hex(), "path": f.path} for f in self.record.files],
+            "present": [p.path for p in self.present],
+        }
+
+
+def list_decisions(catalog: Catalog) -> list[DecisionView]:
+    """Every decision, newest first, with the files of its contents in the library now (as
+    many copies of each as the decision saw, those at the paths it saw first)."""
+    records = catalog.decisions()
+    if not records:
+        return []
+    content_of = {digest: cid for cid, digest in catalog.content_digests().items()}
+    wanted = {content_of[f.digest] for d in records for f in d.files if f.digest in content_of}
+    by_digest: dict[bytes, list[PhotoRecord]] = defaultdict(list)
+    for p in catalog.photos_of_contents(sorted(wanted)):
+        by_digest[p.digest].append(p)
+    out: list[DecisionView] = []
+    for d in records:
+        seen: dict[bytes, set[str]] = defaultdict(set)
+        for f in d.files:
+            seen[f.digest].add(f.path)
+        present: list[PhotoRecord] = []
+        for digest, paths in seen.items():
+            files = sorted(by_digest.get(digest, []), key=lambda p, s=paths: (p.path not in s,
+                                                                               p.path))
+            present.extend(files[: len(paths)])
+        out.append(DecisionView(d, sorted(present, key=lambda p: p.path)))
+    return out
+
+
+def undo_decisions(catalog: Catalog, ids: Sequence[int]) -> int:
+    """Take decisions back: their groups are reviewed again. Returns how many were found."""
+    return catalog.remove_decisions(ids)
+
+
+def export_decisions(catalog: Catalog, path: Path) -> int:
+    """Write every decision to a JSON file (atomically); returns how many."""
+    records = catalog.decisions()
+    text = json.dumps(decisions_as_json(records), indent=2) + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return len(records)
+
+
+def import_decisions_file(catalog: Catalog, path: Path) -> tuple[int, int]:
+    """Add the decisions of an exported file; returns (added, already there)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DecisionError(f"cannot read {path}: {exc}") from None
+    return import_decisions(catalog, text)

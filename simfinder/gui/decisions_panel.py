@@ -1,0 +1,135 @@
+"""The Decisions panel: every "not duplicates" and "keep all" the user decided, newest first,
+with the photos as they are now (renamed and moved ones at their new place), any of which can
+be undone; and the decisions exported to a file or imported from one."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton, QWidget
+
+from simfinder.app.decisions import KIND_WORDS, DecisionView
+from simfinder.core.decisions import KEEP_ALL
+from simfinder.gui.list_pane import ListDock, ListPane, ListRow
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class DecisionsDock(ListDock):
+    undo_requested = Signal(object)  # list[int]: decision ids
+    export_requested = Signal(object)  # Path
+    import_requested = Signal(object)  # Path
+    show_in_folder_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        pane = ListPane(["Decision", "Photos", "Folder", "Made"], (130, 420, 300))
+        super().__init__("Decisions", "decisions-dock", pane, parent)
+        pane.menu_for = self._menu
+        pane.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        pane.tree.setAccessibleName("Decisions")
+        self.undo_button = QPushButton("&Undo Decision", pane)
+        self.undo_button.setToolTip("Take the selected decisions back (Delete): their photos "
+                                    "are reviewed again")
+        self.export_button = QPushButton("Export…", pane)
+        self.export_button.setToolTip("Save every decision to a file (to keep, or to use in "
+                                      "another library of the same photos)")
+        self.import_button = QPushButton("Import…", pane)
+        self.import_button.setToolTip("Add the decisions of a file exported earlier")
+        for button in (self.undo_button, self.export_button, self.import_button):
+            pane.buttons.addWidget(button)
+        self.undo_button.clicked.connect(self.undo_selected)
+        self.export_button.clicked.connect(self.choose_export)
+        self.import_button.clicked.connect(self.choose_import)
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), pane.tree)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.undo_selected)
+        pane.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.views: list[DecisionView] = []
+        self.set_decisions([])
+
+    def set_decisions(self, views: Sequence[DecisionView]) -> None:
+        self.views = list(views)
+        rows = []
+        for v in self.views:
+            names = v.names()
+            counted = Counter(os.path.basename(n) for n in names)
+            labels = [name if n == 1 else f"{name} \u00d7{n}" for name, n in counted.items()]
+            shown = ", ".join(labels[:4]) + (", …" if len(labels) > 4 else "")
+            folders = sorted({os.path.dirname(n) for n in names})
+            folder = folders[0] if len(folders) == 1 else f"{len(folders)} folders"
+            if v.gone:
+                shown += "  (no longer in the library)"
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
+            scope = ("about the whole group" if v.record.scope == "group"
+                     else "about these photos of a group")
+            tip = "\n".join(names)
+            rows.append(ListRow([KIND_WORDS[v.kind], f"{len(names)}: {shown}", folder, when],
+                                v.id, {0: f"{KIND_WORDS[v.kind]}, {scope}", 1: tip,
+                                       2: "\n".join(folders)},
+                                detail=tip))
+        self.pane.set_rows(rows)
+        for item, v in zip(self.pane.items(), self.views, strict=True):
+            if v.gone:
+                for col in range(4):
+                    item.setForeground(col, Qt.GlobalColor.gray)
+        if not self.views:
+            self.summary.setText("No decisions yet. In Duplicates, “Keep All” (K) or “Not "
+                                 "Duplicates” (N) on a group, or on photos you select, takes "
+                                 "them out of the review for good; they are listed here.")
+        else:
+            kept = sum(1 for v in self.views if v.kind == KEEP_ALL)
+            parts = []
+            if kept:
+                parts.append(f"{kept:,} keep all")
+            if len(self.views) - kept:
+                parts.append(f"{len(self.views) - kept:,} not duplicates")
+            self.summary.setText(f"{_plural(len(self.views), 'decision')} ({', '.join(parts)})."
+                                 " Their groups stay out of the Duplicates list, across rescans,"
+                                 " renames and moves; undo one to review its photos again.")
+        self._update_buttons()
+
+    def ids(self) -> list[int]:
+        return [int(i) for i in self.pane.payloads()]
+
+    def undo_selected(self) -> None:
+        ids = [int(i) for i in self.pane.selected_payloads()]
+        if ids:
+            self.undo_requested.emit(ids)
+
+    def choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export Decisions", str(Path.home() / "simfinder-decisions.json"),
+            "JSON files (*.json);;All files (*)")
+        if name:
+            self.export_requested.emit(Path(name))
+
+    def choose_import(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import Decisions", str(Path.home()), "JSON files (*.json);;All files (*)")
+        if name:
+            self.import_requested.emit(Path(name))
+
+    def _update_buttons(self) -> None:
+        self.undo_button.setEnabled(bool(self.pane.selected_payloads()))
+        self.export_button.setEnabled(bool(self.views))
+
+    def _menu(self, decision_id: Any, menu: QMenu) -> None:
+        view = next((v for v in self.views if v.id == decision_id), None)
+        if view is None:
+            return
+        chosen = [int(i) for i in self.pane.selected_payloads()]
+        ids = chosen if decision_id in chosen else [int(decision_id)]
+        menu.addAction("Undo Decision" if len(ids) == 1 else f"Undo {len(ids)} Decisions",
+                       lambda: self.undo_requested.emit(ids))
+        if view.present:
+            path = view.present[0].path
+            menu.addAction("Show in Folder", lambda: self.show_in_folder_requested.emit(path))

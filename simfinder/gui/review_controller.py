@@ -1,0 +1,128 @@
+"""The review as the window keeps it: the user's marks, the groups they are done with, where
+they were and their decisions, saved as they go on the review recorder's thread; what comes
+back (the decisions list, the saved review) arrives as signals on the UI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from simfinder.app.decisions import (
+    decide,
+    export_decisions,
+    import_decisions_file,
+    list_decisions,
+    undo_decisions,
+)
+from simfinder.app.review_log import ReviewRecorder
+from simfinder.core.catalog import Catalog, PhotoRecord
+from simfinder.core.library import CATALOG_FILE
+
+log = logging.getLogger(__name__)
+
+
+class ReviewController(QObject):
+    decisions_listed = Signal(object)  # list[DecisionView], newest first
+    decisions_changed = Signal(str)  # a decision was made, undone or imported: what happened
+    state_loaded = Signal(object)  # ReviewState
+    saved = Signal(int)  # writes committed so far
+    failed = Signal(str)  # one line for the user
+
+    def __init__(self, library_root: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.recorder = ReviewRecorder(Path(library_root) / CATALOG_FILE)
+
+    # -- the review in progress -------------------------------------------------------------
+
+    def mark(self, path: str, keep: bool | None) -> None:
+        self._write(lambda c: c.set_review_mark(path, keep))
+
+    def done(self, group_key: bytes, done: bool) -> None:
+        self._write(lambda c: c.set_review_done(group_key, done))
+
+    def position(self, strictness: str, group_key: bytes | None) -> None:
+        self._write(lambda c: c.set_review_position(strictness, group_key))
+
+    def forget_marks(self, paths: Iterable[str] | None = None) -> None:
+        chosen = None if paths is None else list(paths)
+        if chosen is None:
+            self._write(lambda c: c.clear_review_marks())
+        elif chosen:
+            self._write(lambda c: c.clear_review(chosen))
+
+    def start_over(self) -> None:
+        self._write(lambda c: c.clear_review())
+
+    def load_state(self) -> None:
+        self.recorder.submit(lambda c: c.review_state(), self._deliver(self.state_loaded))
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def decide(self, kind: str, photos: Sequence[PhotoRecord], scope: str) -> None:
+        chosen = list(photos)
+        self._change(lambda c: decide(c, kind, chosen, scope), "decided")
+
+    def undo(self, ids: Sequence[int]) -> None:
+        chosen = list(ids)
+        self._change(lambda c: undo_decisions(c, chosen), "undone")
+
+    def import_file(self, path: Path) -> None:
+        self._change(lambda c: import_decisions_file(c, path), "imported")
+
+    def export(self, path: Path) -> None:
+        def done(count: int | None, error: str | None) -> None:
+            if error is not None:
+                self.failed.emit(f"Could not save the decisions to {path}: {error}")
+            else:
+                self.decisions_changed.emit(f"exported:{count}:{path}")
+
+        self.recorder.submit(lambda c: export_decisions(c, path), done)
+
+    def refresh(self) -> None:
+        self.recorder.submit(list_decisions, self._deliver(self.decisions_listed))
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return self.recorder.flush(timeout)
+
+    def close(self) -> None:
+        self.recorder.close()
+
+    def _write(self, work: Any) -> None:
+        def done(_result: object, error: str | None) -> None:
+            if error is not None:
+                self.failed.emit(f"Could not save the review: {error}")
+            else:
+                self.saved.emit(self.recorder.saved)
+
+        self.recorder.submit(work, done)
+
+    def _change(self, work: Any, what: str) -> None:
+        def done(result: object, error: str | None) -> None:
+            if error is not None:
+                self.failed.emit(error)
+                return
+            self.saved.emit(self.recorder.saved)
+            self.decisions_changed.emit(f"{what}:{result}")
+            self.refresh()
+
+        self.recorder.submit(work, done)
+
+    def _deliver(self, signal: Any) -> Any:
+        def done(result: object, error: str | None) -> None:
+            if error is not None:
+                self.failed.emit(error)
+            else:
+                signal.emit(result)
+
+        return done
+
+
+def read_review_catalog(root: Path) -> Catalog:
+    """A catalog connection for reading the review (tests use it to look at what was saved)."""
+    return Catalog(Path(root) / CATALOG_FILE, readonly=True)
