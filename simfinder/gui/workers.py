@@ -44,7 +44,7 @@ from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
-from simfinder.core.search import QueryError, SimilarHit
+from simfinder.core.search import QueryError
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
 
@@ -406,20 +406,11 @@ def _is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-# -- similarity queries (query thread) ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class QueryRequest:
-    query_id: int
-    image: Path
-    top: int
-    generation: int  # bumped whenever the library changed: the worker refreshes its vectors
-    embedder: EmbedderFactory
+# -- the query and groups threads: the newest request only ----------------------------------
 
 
 class _Latest:
-    """The newest query id, shared with the worker so it skips superseded requests."""
+    """The newest request id, shared with the worker so it skips superseded requests."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -436,9 +427,12 @@ class _Latest:
             return self._value
 
 
-class QueryWorker(QObject):
-    done = Signal(int, object)  # query id, list[SimilarHit]
-    failed = Signal(int, str)  # query id, one line for the user
+class _NewestOnlyWorker(QObject):
+    """Answers requests one at a time with a Library of its own thread; a request that a newer
+    one has overtaken is skipped. Subclasses answer in `run` with `_open` and `done`/`failed`."""
+
+    done = Signal(int, object)  # request id, the answer
+    failed = Signal(int, str)  # request id, one line for the user
 
     def __init__(self, root: Path, latest: _Latest) -> None:
         super().__init__()
@@ -447,18 +441,109 @@ class QueryWorker(QObject):
         self._library: Library | None = None
         self._generation = -1
 
+    def _superseded(self, request_id: int) -> bool:
+        return request_id != self._latest.value
+
+    def _open(self, generation: int) -> Library:
+        """The library, its vectors synced if it changed since the last request."""
+        if self._library is None:
+            self._library = Library.open(self._root)
+        if generation != self._generation:
+            self._library.sync_vectors()
+            self._generation = generation
+            self._library_changed()
+        return self._library
+
+    def _library_changed(self) -> None:
+        """What the worker kept about the library is stale (nothing by default)."""
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+class _NewestOnlyController(QObject):
+    """Owns a worker's thread on the UI side and delivers only the newest request's answer:
+    subclasses submit with `_next_request()` and turn answers into their signals."""
+
+    _submit = Signal(object)
+
+    def __init__(self, worker: _NewestOnlyWorker, latest: _Latest, thread_name: str,
+                 parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.generation = 0  # bumped whenever the library changed: the worker resyncs
+        self.pending: int | None = None
+        self._latest = latest
+        self._thread = QThread(self)
+        self._thread.setObjectName(thread_name)
+        self._worker = worker
+        worker.moveToThread(self._thread)
+        self._submit.connect(worker.run)  # type: ignore[attr-defined]
+        self._thread.finished.connect(worker.close, Qt.ConnectionType.DirectConnection)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        self._thread.finished.connect(worker.deleteLater)
+        self._thread.start()
+
+    def _next_request(self) -> int:
+        self.pending = self._latest.next()
+        return self.pending
+
+    def library_changed(self) -> None:
+        self.generation += 1
+
+    def cancel(self) -> None:
+        """Forget the pending request (its answer, if it comes, is dropped)."""
+        self._latest.next()
+        self.pending = None
+
+    def shutdown(self) -> None:
+        """Stop the thread after the request in hand."""
+        self.cancel()
+        self._thread.quit()
+        self._thread.wait()
+
+    def _answered(self, request_id: int, answer: object) -> None:
+        raise NotImplementedError
+
+    def _refused(self, request_id: int, message: str) -> None:
+        raise NotImplementedError
+
+    @Slot(int, object)
+    def _on_done(self, request_id: int, answer: object) -> None:
+        if request_id == self.pending:
+            self.pending = None
+            self._answered(request_id, answer)
+
+    @Slot(int, str)
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.pending:
+            self.pending = None
+            self._refused(request_id, message)
+
+
+# -- similarity queries (query thread) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    query_id: int
+    image: Path
+    top: int
+    generation: int
+    embedder: EmbedderFactory
+
+
+class QueryWorker(_NewestOnlyWorker):
     @Slot(object)
     def run(self, request: QueryRequest) -> None:
-        if request.query_id != self._latest.value:
+        if self._superseded(request.query_id):
             return  # a newer query is queued: don't spend time on this one
         try:
-            if self._library is None:
-                self._library = Library.open(self._root)
-            if request.generation != self._generation:
-                self._library.sync_vectors()
-                self._generation = request.generation
-            hits = similar_photos(self._library, request.image, request.embedder,
-                                  top=request.top)
+            library = self._open(request.generation)
+            hits = similar_photos(library, request.image, request.embedder, top=request.top)
         except QueryError as exc:
             self.failed.emit(request.query_id, str(exc))
             return
@@ -469,71 +554,30 @@ class QueryWorker(QObject):
             return
         self.done.emit(request.query_id, hits)
 
-    @Slot()
-    def close(self) -> None:
-        if self._library is not None:
-            self._library.close()
-            self._library = None
 
-
-class QueryController(QObject):
+class QueryController(_NewestOnlyController):
     """Runs similar-photo searches off the UI thread; only the newest query's answer is
     delivered (`results` / `error` carry the query id the caller got from `search`)."""
 
     results = Signal(int, object)  # query id, list[SimilarHit]
     error = Signal(int, str)
 
-    _submit = Signal(object)
-
     def __init__(self, root: Path, embedder: EmbedderFactory,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        latest = _Latest()
+        super().__init__(QueryWorker(root, latest), latest, "simfinder-query", parent)
         self.embedder = embedder
-        self.generation = 0
-        self._latest = _Latest()
-        self._thread = QThread(self)
-        self._thread.setObjectName("simfinder-query")
-        self._worker = QueryWorker(root, self._latest)
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._thread.finished.connect(self._worker.close, Qt.ConnectionType.DirectConnection)
-        self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        self.pending: int | None = None
 
     def search(self, image: Path, top: int = 30) -> int:
-        query_id = self._latest.next()
-        self.pending = query_id
+        query_id = self._next_request()
         self._submit.emit(QueryRequest(query_id, image, top, self.generation, self.embedder))
         return query_id
 
-    def library_changed(self) -> None:
-        self.generation += 1
+    def _answered(self, request_id: int, answer: object) -> None:
+        self.results.emit(request_id, answer)
 
-    def cancel(self) -> None:
-        """Forget the pending query (its answer, if it comes, is dropped)."""
-        self._latest.next()
-        self.pending = None
-
-    def shutdown(self) -> None:
-        """Stop the thread after the query in hand (one query is short)."""
-        self.cancel()
-        self._thread.quit()
-        self._thread.wait()
-
-    @Slot(int, object)
-    def _on_done(self, query_id: int, hits: list[SimilarHit]) -> None:
-        if query_id == self.pending:
-            self.pending = None
-            self.results.emit(query_id, hits)
-
-    @Slot(int, str)
-    def _on_failed(self, query_id: int, message: str) -> None:
-        if query_id == self.pending:
-            self.pending = None
-            self.error.emit(query_id, message)
+    def _refused(self, request_id: int, message: str) -> None:
+        self.error.emit(request_id, message)
 
 
 # -- duplicate groups (groups thread) -------------------------------------------------------
@@ -544,101 +588,56 @@ class GroupsRequest:
     request_id: int
     strictness: Strictness
     plan: KeepPlan
-    generation: int  # bumped whenever the library changed: the worker refreshes its vectors
+    generation: int
 
 
-class GroupsWorker(QObject):
-    done = Signal(int, object, object)  # request id, Strictness, list[DuplicateGroup]
-    failed = Signal(int, str)
-
+class GroupsWorker(_NewestOnlyWorker):
     def __init__(self, root: Path, latest: _Latest) -> None:
-        super().__init__()
-        self._root = root
-        self._latest = latest
-        self._library: Library | None = None
-        self._generation = -1
+        super().__init__(root, latest)
         # The pairs judged at one strictness for this library state: a decision of the user
         # only clusters them again.
         self._judged: tuple[Strictness, dict[tuple[int, int], PairJudgement]] | None = None
 
+    def _library_changed(self) -> None:
+        self._judged = None
+
     @Slot(object)
     def run(self, request: GroupsRequest) -> None:
-        if request.request_id != self._latest.value:
+        if self._superseded(request.request_id):
             return  # superseded (the strictness changed again meanwhile)
         try:
-            if self._library is None:
-                self._library = Library.open(self._root)
-            if request.generation != self._generation:
-                self._library.sync_vectors()
-                self._generation = request.generation
-                self._judged = None
+            library = self._open(request.generation)
             if self._judged is None or self._judged[0] is not request.strictness:
                 self._judged = (request.strictness, pairs_that_group(
-                    judge_pairs(self._library, request.strictness)))
-            groups = review_groups(self._library, request.strictness, request.plan,
+                    judge_pairs(library, request.strictness)))
+            groups = review_groups(library, request.strictness, request.plan,
                                    judged=self._judged[1])
         except Exception as exc:
             log.exception("finding duplicate groups failed")
             self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
             return
-        self.done.emit(request.request_id, request.strictness, groups)
-
-    @Slot()
-    def close(self) -> None:
-        if self._library is not None:
-            self._library.close()
-            self._library = None
+        self.done.emit(request.request_id, (request.strictness, groups))
 
 
-class GroupsController(QObject):
+class GroupsController(_NewestOnlyController):
     """Finds duplicate groups off the UI thread (grouping a big library takes seconds); only
     the newest request's answer is delivered."""
 
     results = Signal(object, object)  # Strictness, list[DuplicateGroup]
     error = Signal(str)
 
-    _submit = Signal(object)
-
     def __init__(self, root: Path, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.generation = 0
-        self._latest = _Latest()
-        self._thread = QThread(self)
-        self._thread.setObjectName("simfinder-groups")
-        self._worker = GroupsWorker(root, self._latest)
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._thread.finished.connect(self._worker.close, Qt.ConnectionType.DirectConnection)
-        self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        self.pending: int | None = None
+        latest = _Latest()
+        super().__init__(GroupsWorker(root, latest), latest, "simfinder-groups", parent)
 
     def find(self, strictness: Strictness, plan: KeepPlan) -> int:
-        request_id = self._latest.next()
-        self.pending = request_id
+        request_id = self._next_request()
         self._submit.emit(GroupsRequest(request_id, strictness, plan, self.generation))
         return request_id
 
-    def library_changed(self) -> None:
-        self.generation += 1
+    def _answered(self, request_id: int, answer: object) -> None:
+        strictness, groups = answer  # type: ignore[misc]
+        self.results.emit(strictness, groups)
 
-    def shutdown(self) -> None:
-        self._latest.next()
-        self.pending = None
-        self._thread.quit()
-        self._thread.wait()
-
-    @Slot(int, object, object)
-    def _on_done(self, request_id: int, strictness: Strictness,
-                 groups: list[DuplicateGroup]) -> None:
-        if request_id == self.pending:
-            self.pending = None
-            self.results.emit(strictness, groups)
-
-    @Slot(int, str)
-    def _on_failed(self, request_id: int, message: str) -> None:
-        if request_id == self.pending:
-            self.pending = None
-            self.error.emit(message)
+    def _refused(self, request_id: int, message: str) -> None:
+        self.error.emit(message)
