@@ -121,11 +121,18 @@ def test_a_small_crop_of_a_night_photo_lines_up_though_its_few_features_cluster(
     assert not is_copy(v, RULES[Strictness.STRICT])  # most of the photo was cut away
 
 
-def _captioned(im: Image.Image) -> Image.Image:
+_CAPTION = (("copyright by me", 0.17, 0.15, 0.12), ("all rights reserved", 0.17, 0.75, 0.15))
+# Big words across the middle, over most of what detail a foggy photo has.
+_OVER_THE_MIDDLE = (("rights holiday by", 0.05, 0.35, 0.12), ("2023 2019 all", 0.25, 0.55, 0.12),
+                    ("photo draft", 0.35, 0.42, 0.06))
+
+
+def _captioned(im: Image.Image, lines: tuple[tuple[str, float, float, float], ...] = _CAPTION
+               ) -> Image.Image:
     out = im.copy()
     draw = ImageDraw.Draw(out)
-    for text, top, size in (("copyright by me", 0.15, 0.12), ("all rights reserved", 0.75, 0.15)):
-        draw.text((im.width // 6, round(im.height * top)), text, fill=(30, 40, 90),
+    for text, left, top, size in lines:
+        draw.text((round(im.width * left), round(im.height * top)), text, fill=(30, 40, 90),
                   font=ImageFont.load_default(size=round(im.height * size)))
     return out
 
@@ -153,6 +160,17 @@ def test_a_caption_over_a_foggy_photo_is_a_duplicate_on_the_same_grid() -> None:
     w = check(photo, other)
     assert w.agreement < 0.3
     assert not is_near_duplicate(evidence(photo, other, w, cosine=0.9), Strictness.LOOSE)
+
+
+def test_words_over_most_of_a_foggy_photos_detail_still_leave_it_a_duplicate() -> None:
+    # Where the words are, one image has far more detail than the other: those tiles are left
+    # out, and what is left of the photo agrees.
+    photo = _foggy("coffee.png")
+    copy = _captioned(photo, _OVER_THE_MIDDLE)
+    v = check(photo, copy)
+    assert v.matches < FEW_MATCHES
+    ev = evidence(photo, copy, v, cosine=0.5)
+    assert is_near_duplicate(ev, Strictness.NORMAL)
 
 
 verifications = st.builds(

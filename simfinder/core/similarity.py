@@ -105,9 +105,10 @@ class MatchRule:
     scene_cosine: float
     scene_agreement: float
     # 3. No verdict from verification (too few features match). The same picture on the same
-    #    grid: hashes within `grid_hash_bits` bits together and fine detail that agrees
-    #    (median tile correlation >= `grid_agreement`). Or a high cosine alone, or a fairly
-    #    high cosine with close hashes.
+    #    grid: fine detail that agrees (median tile correlation >= `grid_agreement`) and a
+    #    layout that is not another one (hashes within `grid_hash_bits` bits together: the
+    #    pHash of a low-contrast photo is fragile, unrelated photos differ in ~64). Or a high
+    #    cosine alone, or a fairly high cosine with close hashes.
     grid_hash_bits: int
     grid_agreement: float
     cosine_alone: float
@@ -121,7 +122,12 @@ class MatchRule:
 # features fit with a misfit of 0.02-0.10 of their size (99%: 0.13, the noisiest with nearly
 # every match consistent) and agreement >= 0.93; other views of one object and the two halves
 # of a stereo pair fit with a misfit of 0.10-0.5 and fewer consistent matches; shots of one
-# scene seconds apart reach cosine 0.95 with agreement 0.88-0.99.
+# scene seconds apart reach cosine 0.95 with agreement 0.88-0.99. Where drift cannot be
+# measured (fewer than 9 inliers in distinct places), other shots fit at most 54% of their
+# matches and agree at most 0.40; copies (dark crops, screenshots of night photos) fit 82-90%
+# and agree 0.99. On the same grid, the fine detail of captioned copies of flat photos agrees
+# 0.86-1.0; that of other shots and other photos at most 0.31 (their hashes differ in 10 or
+# more bits; a caption over a foggy photo moves its fragile pHash by up to 16, dHash by 2-5).
 RULES: dict[Strictness, MatchRule] = {
     Strictness.STRICT: MatchRule(
         same_hash_bits=2, cosine_same_hashes=0.70,
@@ -137,7 +143,7 @@ RULES: dict[Strictness, MatchRule] = {
         consistent_ratio=0.95, max_misfit_consistent=0.13, max_drift=0.18,
         min_overlap=0.0, sparse_ratio=0.8, sparse_agreement=0.97,
         scene_cosine=2.0, scene_agreement=2.0,
-        grid_hash_bits=16, grid_agreement=0.7,
+        grid_hash_bits=24, grid_agreement=0.7,
         cosine_alone=0.97, cosine_with_hashes=0.88, max_hash_bits=6),
     Strictness.LOOSE: MatchRule(
         same_hash_bits=8, cosine_same_hashes=0.45,
@@ -145,7 +151,7 @@ RULES: dict[Strictness, MatchRule] = {
         consistent_ratio=0.93, max_misfit_consistent=0.15, max_drift=0.25,
         min_overlap=0.0, sparse_ratio=0.75, sparse_agreement=0.95,
         scene_cosine=0.93, scene_agreement=0.85,
-        grid_hash_bits=20, grid_agreement=0.6,
+        grid_hash_bits=32, grid_agreement=0.6,
         cosine_alone=0.94, cosine_with_hashes=0.85, max_hash_bits=12),
 }
 
@@ -302,7 +308,7 @@ def score(ev: Evidence, *, same_content: bool = False) -> float:
     level = strictest_match(ev)
     if level is not None:
         lo, hi = _BANDS[level]
-        return _down(lo + (hi - lo) * c)
+        return max(lo, _down(lo + (hi - lo) * c))  # rounding down stays inside the band
     if c < 0.6:
         return _down(c)
     return _down(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4)

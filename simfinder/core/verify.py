@@ -22,8 +22,10 @@ Some photos have too little texture for local features to decide anything (a blu
 or flat picture: a dozen features, half of them on a caption someone wrote over it). When
 fewer than `FEW_MATCHES` features match, the two images are compared on the same grid instead
 (if their shapes agree): `agreement` is then the median tile correlation of their fine detail
-(the picture minus its smooth shading), which a copy keeps wherever it was not drawn over and
-another shot of a scene does not (things moved by a few pixels), and `inliers` is 0.
+(the picture minus its smooth shading) over the tiles where both have detail, and about as
+much (a tile with much more in one of them has something drawn over it). A copy keeps its
+detail wherever it was not drawn over; another shot of a scene does not (things moved by a
+few pixels). `inliers` is then 0.
 
 Pixels come from the thumbnail cache (256 px): no original file is opened, so it works for
 photos on drives that are not plugged in, and costs a few milliseconds per photo. The decision
@@ -49,7 +51,7 @@ __all__ = ["FEW_MATCHES", "VERIFY_SIDE", "VERIFY_VERSION", "LocalFeatures", "Ver
            "local_features", "verify_pair"]
 
 # Bump when a change to this module changes its measures: stored verifications are redone.
-VERIFY_VERSION: Final = 3
+VERIFY_VERSION: Final = 4
 VERIFY_SIDE: Final = 256  # the thumbnail cache's size: features are found at most this large
 _MAX_FEATURES: Final = 500
 _FEW_FEATURES: Final = 60  # fewer than this: look again with a lower contrast threshold
@@ -61,7 +63,11 @@ _MIN_TILE_STD: Final = 5.0  # grey levels: flatter tiles say little about alignm
 FEW_MATCHES: Final = 10
 _GRID_SHAPE_TOLERANCE: Final = 0.05  # |log| of the ratio of the two aspect ratios
 _GRID_SHADING: Final = 1 / 40  # of the long side: smoother than this is shading, not detail
-_GRID_MIN_TILES: Final = 4  # textured tiles needed for a grid comparison
+_GRID_TILES: Final = 12  # finer than for aligned images: what is drawn over spoils fewer
+_GRID_MIN_TILES: Final = 8  # textured tiles needed for a grid comparison
+# A tile with this many times more detail (standard deviation) in one image than in the other
+# has something drawn over it, or taken away: a caption, a logo, a date stamp.
+_GRID_OVERLAY: Final = 3.0
 
 U8Image = npt.NDArray[np.uint8]
 F32Array = npt.NDArray[np.float32]
@@ -219,7 +225,8 @@ def _on_the_grid(a: U8Image, b: U8Image, matches: int) -> Verification:
     shrunk = np.asarray(cv2.resize(large, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     shading = _GRID_SHADING * max(w, h)
     x, y = _detail(small, shading), _detail(shrunk, shading)
-    scores = _tile_scores(x, y, np.ones((h, w), dtype=bool))
+    scores = _tile_scores(x, y, np.ones((h, w), dtype=bool), tiles=_GRID_TILES,
+                          overlay=_GRID_OVERLAY)
     agreement = float(np.median(scores)) if len(scores) >= _GRID_MIN_TILES else -1.0
     return Verification(matches, 0, math.inf, math.inf, math.inf, agreement, 1.0, False, 0.0,
                         max(scale, 1 / scale))
@@ -324,14 +331,20 @@ def _pixel_agreement(
 
 
 def _tile_scores(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    mask: npt.NDArray[np.bool_],
+    *,
+    tiles: int = _TILES,
+    overlay: float | None = None,
 ) -> list[float]:
-    """NCC of x and y in each of _TILES x _TILES tiles of the masked area's bounding box, for
-    the tiles mostly inside the mask and textured in both images."""
+    """NCC of x and y in each of tiles x tiles tiles of the masked area's bounding box, for
+    the tiles mostly inside the mask and textured in both images (and, given `overlay`, not
+    that many times more textured in one than in the other)."""
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    rows = top + (bottom - top) * np.arange(_TILES) // _TILES
-    cols = left + (right - left) * np.arange(_TILES) // _TILES
+    rows = top + (bottom - top) * np.arange(tiles) // tiles
+    cols = left + (right - left) * np.arange(tiles) // tiles
     m = mask[top:bottom, left:right].astype(np.float64)
     x, y = x[top:bottom, left:right] * m, y[top:bottom, left:right] * m
 
@@ -350,5 +363,7 @@ def _tile_scores(
         cov = sxy - sx * sy / n
         ncc = cov / np.sqrt(vx * vy)
         textured = (n >= 0.5 * sizes) & (vx / n >= _MIN_TILE_STD**2) & (vy / n >= _MIN_TILE_STD**2)
+        if overlay is not None:
+            textured &= np.maximum(vx, vy) <= overlay**2 * np.minimum(vx, vy)
     scores: list[float] = ncc[textured & np.isfinite(ncc)].tolist()
     return scores
