@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 from simfinder.core.hashes import compute_hashes
 from simfinder.core.similarity import (
@@ -22,7 +22,13 @@ from simfinder.core.similarity import (
     is_near_duplicate,
     score,
 )
-from simfinder.core.verify import LocalFeatures, Verification, local_features, verify_pair
+from simfinder.core.verify import (
+    FEW_MATCHES,
+    LocalFeatures,
+    Verification,
+    local_features,
+    verify_pair,
+)
 from tests.photos import sample
 
 
@@ -101,6 +107,70 @@ def test_verification_does_not_depend_on_anything_but_the_pixels() -> None:
     empty = local_features(Image.new("L", (64, 64), 128))
     assert isinstance(empty, LocalFeatures) and len(empty.points) == 0
     assert verify_pair(empty, local_features(photo)).inliers == 0
+
+
+def test_a_small_crop_of_a_night_photo_lines_up_though_its_few_features_cluster() -> None:
+    # A dark photo has few features, and a crop of it fewer: too few in distinct places to
+    # tell local motion from noise. Nearly all of them fit, and the aligned pixels agree.
+    night = ImageEnhance.Brightness(sample("hubble_deep_field.jpg", 640)).enhance(0.2)
+    w, h = night.size
+    crop = night.crop((w // 4, h // 4, w * 3 // 4, h * 3 // 4))
+    v = check(night, crop)
+    assert math.isinf(v.drift)  # too few inliers apart from each other to measure it
+    assert is_copy(v, RULES[Strictness.NORMAL])
+    assert not is_copy(v, RULES[Strictness.STRICT])  # most of the photo was cut away
+
+
+_CAPTION = (("copyright by me", 0.17, 0.15, 0.12), ("all rights reserved", 0.17, 0.75, 0.15))
+# Big words across the middle, over most of what detail a foggy photo has.
+_OVER_THE_MIDDLE = (("rights holiday by", 0.05, 0.35, 0.12), ("2023 2019 all", 0.25, 0.55, 0.12),
+                    ("photo draft", 0.35, 0.42, 0.06))
+
+
+def _captioned(im: Image.Image, lines: tuple[tuple[str, float, float, float], ...] = _CAPTION
+               ) -> Image.Image:
+    out = im.copy()
+    draw = ImageDraw.Draw(out)
+    for text, left, top, size in lines:
+        draw.text((round(im.width * left), round(im.height * top)), text, fill=(30, 40, 90),
+                  font=ImageFont.load_default(size=round(im.height * size)))
+    return out
+
+
+def _foggy(name: str) -> Image.Image:
+    blurred = sample(name, 400).filter(ImageFilter.GaussianBlur(4))
+    return Image.blend(blurred, Image.new("RGB", blurred.size, (150, 150, 150)), 0.7)
+
+
+def test_a_caption_over_a_foggy_photo_is_a_duplicate_on_the_same_grid() -> None:
+    # Too little texture for local features (most of what there is is the caption's), but on
+    # the same grid the photo's fine detail agrees wherever the caption is not.
+    photo = _foggy("camera.png")
+    copy = _captioned(photo)
+    v = check(photo, copy)
+    assert v.matches < FEW_MATCHES
+    assert v.agreement > 0.9
+    ev = evidence(photo, copy, v, cosine=0.55)  # such copies are far apart for the CNN
+    assert ev.hash_bits > RULES[Strictness.NORMAL].same_hash_bits  # the hashes alone: no
+    assert is_near_duplicate(ev, Strictness.NORMAL)
+    assert not is_near_duplicate(ev, Strictness.STRICT)
+    assert "same grid" in explain(ev)["why"]
+    # another foggy photo with the same caption: its detail does not agree
+    other = _captioned(_foggy("coffee.png").resize(photo.size))
+    w = check(photo, other)
+    assert w.agreement < 0.3
+    assert not is_near_duplicate(evidence(photo, other, w, cosine=0.9), Strictness.LOOSE)
+
+
+def test_words_over_most_of_a_foggy_photos_detail_still_leave_it_a_duplicate() -> None:
+    # Where the words are, one image has far more detail than the other: those tiles are left
+    # out, and what is left of the photo agrees.
+    photo = _foggy("coffee.png")
+    copy = _captioned(photo, _OVER_THE_MIDDLE)
+    v = check(photo, copy)
+    assert v.matches < FEW_MATCHES
+    ev = evidence(photo, copy, v, cosine=0.5)
+    assert is_near_duplicate(ev, Strictness.NORMAL)
 
 
 verifications = st.builds(

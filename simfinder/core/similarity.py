@@ -13,8 +13,10 @@ cosines of heavily edited copies (0.35-0.8) overlap those of other views of one 
    features fit one affine map to a small fraction of their size and the aligned pixels agree;
    another shot's fit loosely (parallax, perspective). When there are enough features to judge,
    this verdict decides, whatever the cosine says.
-3. Without enough features to judge (flat, foggy, tiny photos), the cosine and the plain hashes
-   as before: a high cosine with close hashes.
+3. Without enough features to judge (flat, foggy, blurred, tiny photos), verification compares
+   the two on the same grid: a fairly close layout whose fine detail agrees tile by tile is the
+   same picture (a caption or a logo over part of it spoils a few tiles, not the median); else
+   the cosine and the plain hashes as before: a high cosine with close hashes.
 
 Strictness in plain words picks the thresholds; each level accepts everything the stricter one
 does. *Strict* takes the same picture with little or nothing cut away (re-encodes, resizes,
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
-from simfinder.core.verify import Verification
+from simfinder.core.verify import FEW_MATCHES, Verification
 
 
 class Strictness(str, Enum):
@@ -92,12 +94,23 @@ class MatchRule:
     #    cropped away or framed).
     max_drift: float
     min_overlap: float
+    #    Drift needs a few inliers in distinct places (a dark or flat photo, or a small crop of
+    #    one, may have fewer): without it, nearly all matches must fit (a share of at least
+    #    `sparse_ratio`) and the aligned pixels must agree closely (>= `sparse_agreement`),
+    #    which is where what moved between two shots shows instead.
+    sparse_ratio: float
+    sparse_agreement: float
     # 2b. (loose only) Another moment of the same scene: a high cosine and pixels that agree
     #     once aligned, though not to a copy's precision.
     scene_cosine: float
     scene_agreement: float
-    # 3. No verdict from verification: a high cosine alone, or a fairly high cosine with close
-    #    hashes.
+    # 3. No verdict from verification (too few features match). The same picture on the same
+    #    grid: fine detail that agrees (median tile correlation >= `grid_agreement`) and a
+    #    layout that is not another one (hashes within `grid_hash_bits` bits together: the
+    #    pHash of a low-contrast photo is fragile, unrelated photos differ in ~64). Or a high
+    #    cosine alone, or a fairly high cosine with close hashes.
+    grid_hash_bits: int
+    grid_agreement: float
     cosine_alone: float
     cosine_with_hashes: float
     max_hash_bits: int
@@ -109,35 +122,43 @@ class MatchRule:
 # features fit with a misfit of 0.02-0.10 of their size (99%: 0.13, the noisiest with nearly
 # every match consistent) and agreement >= 0.93; other views of one object and the two halves
 # of a stereo pair fit with a misfit of 0.10-0.5 and fewer consistent matches; shots of one
-# scene seconds apart reach cosine 0.95 with agreement 0.88-0.99.
+# scene seconds apart reach cosine 0.95 with agreement 0.88-0.99. Where drift cannot be
+# measured (fewer than 9 inliers in distinct places), other shots fit at most 54% of their
+# matches and agree at most 0.40; copies (dark crops, screenshots of night photos) fit 82-90%
+# and agree 0.99. On the same grid, the fine detail of captioned copies of flat photos agrees
+# 0.86-1.0; that of other shots and other photos at most 0.31 (their hashes differ in 10 or
+# more bits; a caption over a foggy photo moves its fragile pHash by up to 16, dHash by 2-5).
 RULES: dict[Strictness, MatchRule] = {
     Strictness.STRICT: MatchRule(
         same_hash_bits=2, cosine_same_hashes=0.70,
         min_inliers=12, min_inlier_ratio=0.8, max_misfit=0.07, min_agreement=0.95,
         consistent_ratio=0.97, max_misfit_consistent=0.10, max_drift=0.12,
-        min_overlap=0.8,
+        min_overlap=0.8, sparse_ratio=0.85, sparse_agreement=0.98,
         scene_cosine=2.0, scene_agreement=2.0,
+        grid_hash_bits=0, grid_agreement=2.0,
         cosine_alone=0.99, cosine_with_hashes=0.93, max_hash_bits=4),
     Strictness.NORMAL: MatchRule(
         same_hash_bits=5, cosine_same_hashes=0.50,
         min_inliers=8, min_inlier_ratio=0.7, max_misfit=0.085, min_agreement=0.93,
         consistent_ratio=0.95, max_misfit_consistent=0.13, max_drift=0.18,
-        min_overlap=0.0,
+        min_overlap=0.0, sparse_ratio=0.8, sparse_agreement=0.97,
         scene_cosine=2.0, scene_agreement=2.0,
+        grid_hash_bits=24, grid_agreement=0.7,
         cosine_alone=0.97, cosine_with_hashes=0.88, max_hash_bits=6),
     Strictness.LOOSE: MatchRule(
         same_hash_bits=8, cosine_same_hashes=0.45,
         min_inliers=8, min_inlier_ratio=0.6, max_misfit=0.11, min_agreement=0.90,
         consistent_ratio=0.93, max_misfit_consistent=0.15, max_drift=0.25,
-        min_overlap=0.0,
+        min_overlap=0.0, sparse_ratio=0.75, sparse_agreement=0.95,
         scene_cosine=0.93, scene_agreement=0.85,
+        grid_hash_bits=32, grid_agreement=0.6,
         cosine_alone=0.94, cosine_with_hashes=0.85, max_hash_bits=12),
 }
 
 # Verification can judge a pair when this many features match (fewer: a flat or tiny photo,
-# where the cosine and the hashes decide). The same for every strictness, so that each level
-# accepts what the stricter ones do.
-MIN_MATCHES_TO_JUDGE: Final = 10
+# compared on the same grid, or where the cosine and the hashes decide). The same for every
+# strictness, so that each level accepts what the stricter ones do.
+MIN_MATCHES_TO_JUDGE: Final = FEW_MATCHES
 # Pairs below this cosine are not worth verifying: on the stress set 99% of copies of a photo
 # are above it, including rotations by any angle and screenshots inside a window.
 VERIFY_FLOOR: Final = 0.45
@@ -160,13 +181,31 @@ def is_copy(v: Verification, rule: MatchRule) -> bool:
     precise = v.misfit <= rule.max_misfit or (
         v.misfit <= rule.max_misfit_consistent and v.inlier_ratio >= rule.consistent_ratio
     )
+    nothing_moved = v.drift <= rule.max_drift or (
+        math.isinf(v.drift)
+        and v.inlier_ratio >= rule.sparse_ratio
+        and v.agreement >= rule.sparse_agreement
+    )
     return (
         precise
         and v.inliers >= rule.min_inliers
         and v.inlier_ratio >= rule.min_inlier_ratio
         and v.agreement >= rule.min_agreement
-        and v.drift <= rule.max_drift
+        and nothing_moved
         and v.overlap >= rule.min_overlap
+    )
+
+
+def same_grid(ev: Evidence, rule: MatchRule) -> bool:
+    """Too few features to align by, but the same picture on the same grid: a fairly close
+    layout whose fine detail agrees wherever nothing was drawn over it."""
+    v = ev.verification
+    return (
+        v is not None
+        and not verdict_possible(v)
+        and v.inliers == 0
+        and ev.hash_bits <= rule.grid_hash_bits
+        and v.agreement >= rule.grid_agreement
     )
 
 
@@ -192,6 +231,8 @@ def is_near_duplicate(ev: Evidence, strictness: Strictness) -> bool:
         if is_copy(v, rule):
             return True
         return ev.cosine >= rule.scene_cosine and v.agreement >= rule.scene_agreement
+    if same_grid(ev, rule):
+        return True
     return ev.cosine >= rule.cosine_alone or (
         ev.cosine >= rule.cosine_with_hashes and ev.hash_distance <= rule.max_hash_bits
     )
@@ -267,7 +308,7 @@ def score(ev: Evidence, *, same_content: bool = False) -> float:
     level = strictest_match(ev)
     if level is not None:
         lo, hi = _BANDS[level]
-        return _down(lo + (hi - lo) * c)
+        return max(lo, _down(lo + (hi - lo) * c))  # rounding down stays inside the band
     if c < 0.6:
         return _down(c)
     return _down(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4)
@@ -327,6 +368,9 @@ def _why(ev: Evidence, level: Strictness | None) -> str:
             return ("the same scene or object, another shot: features match but do not line "
                     "up as in a copy (another viewpoint or moment)")
         return "alike in content, but not the same picture: few local features match"
+    if level is not None and same_grid(ev, rule):
+        return ("the same picture on the same grid: too few local features to align by, but "
+                "its fine detail agrees wherever nothing was drawn over it")
     if level is not None:
         return "very alike to the CNN, with close perceptual hashes"
     if math.isfinite(ev.cosine) and ev.cosine >= 0.5:

@@ -18,6 +18,15 @@ affine map by RANSAC (trying the mirror image of one side too), and measures
   the aligned greyscale images (text, borders and watermarks spoil a few tiles, not the median),
 * `overlap`: the share of the smaller image the other one covers.
 
+Some photos have too little texture for local features to decide anything (a blurred, foggy
+or flat picture: a dozen features, half of them on a caption someone wrote over it). When
+fewer than `FEW_MATCHES` features match, the two images are compared on the same grid instead
+(if their shapes agree): `agreement` is then the median tile correlation of their fine detail
+(the picture minus its smooth shading) over the tiles where both have detail, and about as
+much (a tile with much more in one of them has something drawn over it). A copy keeps its
+detail wherever it was not drawn over; another shot of a scene does not (things moved by a
+few pixels). `inliers` is then 0.
+
 Pixels come from the thumbnail cache (256 px): no original file is opened, so it works for
 photos on drives that are not plugged in, and costs a few milliseconds per photo. The decision
 rules that use these measures are in `similarity`.
@@ -38,11 +47,11 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VERIFY_SIDE", "VERIFY_VERSION", "LocalFeatures", "Verification", "local_features",
-           "verify_pair"]
+__all__ = ["FEW_MATCHES", "VERIFY_SIDE", "VERIFY_VERSION", "LocalFeatures", "Verification",
+           "local_features", "verify_pair"]
 
 # Bump when a change to this module changes its measures: stored verifications are redone.
-VERIFY_VERSION: Final = 2
+VERIFY_VERSION: Final = 4
 VERIFY_SIDE: Final = 256  # the thumbnail cache's size: features are found at most this large
 _MAX_FEATURES: Final = 500
 _FEW_FEATURES: Final = 60  # fewer than this: look again with a lower contrast threshold
@@ -50,6 +59,15 @@ _RATIO: Final = 0.8  # Lowe's ratio test
 _RANSAC_PX: Final = 3.0  # inlier distance, pixels of the smaller image
 _TILES: Final = 6
 _MIN_TILE_STD: Final = 5.0  # grey levels: flatter tiles say little about alignment
+# Fewer feature matches than this cannot tell a copy from another photo: compare on the grid.
+FEW_MATCHES: Final = 10
+_GRID_SHAPE_TOLERANCE: Final = 0.05  # |log| of the ratio of the two aspect ratios
+_GRID_SHADING: Final = 1 / 40  # of the long side: smoother than this is shading, not detail
+_GRID_TILES: Final = 12  # finer than for aligned images: what is drawn over spoils fewer
+_GRID_MIN_TILES: Final = 8  # textured tiles needed for a grid comparison
+# A tile with this many times more detail (standard deviation) in one image than in the other
+# has something drawn over it, or taken away: a caption, a logo, a date stamp.
+_GRID_OVERLAY: Final = 3.0
 
 U8Image = npt.NDArray[np.uint8]
 F32Array = npt.NDArray[np.float32]
@@ -82,7 +100,9 @@ class Verification:
     residual: float  # median inlier error, pixels of the smaller image (inf: no map)
     misfit: float  # median inlier error in units of the feature's size (inf: no map)
     drift: float  # median inlier error averaged with its neighbours', px (inf: too few)
-    agreement: float  # median tile NCC of the aligned images, -1..1 (-1: nothing to compare)
+    # median tile NCC of the aligned images, -1..1 (-1: nothing to compare); with fewer than
+    # FEW_MATCHES matches, of their fine detail on the same grid
+    agreement: float
     overlap: float  # share of the smaller image covered by the other, 0..1
     mirrored: bool  # the map includes a mirror image
     angle: float  # rotation of the map, degrees
@@ -187,7 +207,36 @@ def verify_pair(
         other = _verify_oriented(mirrored, b, mirrored=True)
         if other.inliers > result.inliers:
             result = other
+    if result.matches < FEW_MATCHES:
+        return _on_the_grid(a.image, b.image, result.matches)
     return result
+
+
+def _on_the_grid(a: U8Image, b: U8Image, matches: int) -> Verification:
+    """Too few features to align by: the two images as they are, one stretched onto the other
+    (the same picture on the same grid, e.g. a blurred photo with a caption written over it)."""
+    (ha, wa), (hb, wb) = a.shape, b.shape
+    scale = math.sqrt((wa * ha) / (wb * hb))
+    if abs(math.log((wa / ha) / (wb / hb))) > _GRID_SHAPE_TOLERANCE:
+        return Verification(matches, 0, math.inf, math.inf, math.inf, -1.0, 0.0, False, 0.0,
+                            max(scale, 1 / scale))
+    small, large = (a, b) if wa * ha <= wb * hb else (b, a)
+    h, w = small.shape
+    shrunk = np.asarray(cv2.resize(large, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    shading = _GRID_SHADING * max(w, h)
+    x, y = _detail(small, shading), _detail(shrunk, shading)
+    scores = _tile_scores(x, y, np.ones((h, w), dtype=bool), tiles=_GRID_TILES,
+                          overlay=_GRID_OVERLAY)
+    agreement = float(np.median(scores)) if len(scores) >= _GRID_MIN_TILES else -1.0
+    return Verification(matches, 0, math.inf, math.inf, math.inf, agreement, 1.0, False, 0.0,
+                        max(scale, 1 / scale))
+
+
+def _detail(grey: U8Image, shading: float) -> npt.NDArray[np.float64]:
+    """The image without its smooth shading and its pixel noise (a band of mid frequencies)."""
+    f = grey.astype(np.float32)
+    fine = np.asarray(cv2.GaussianBlur(f, (0, 0), 1.0), dtype=np.float64)
+    return fine - np.asarray(cv2.GaussianBlur(f, (0, 0), shading), dtype=np.float64)
 
 
 def _verify_oriented(a: LocalFeatures, b: LocalFeatures, *, mirrored: bool) -> Verification:
@@ -277,10 +326,25 @@ def _pixel_agreement(
         return -1.0, overlap
     x = np.asarray(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 1.0), dtype=np.float64)
     y = np.asarray(cv2.GaussianBlur(warped, (0, 0), 1.0), dtype=np.float64)
+    scores = _tile_scores(x, y, mask)
+    return (float(np.median(scores)) if len(scores) else -1.0), overlap
+
+
+def _tile_scores(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    mask: npt.NDArray[np.bool_],
+    *,
+    tiles: int = _TILES,
+    overlay: float | None = None,
+) -> list[float]:
+    """NCC of x and y in each of tiles x tiles tiles of the masked area's bounding box, for
+    the tiles mostly inside the mask and textured in both images (and, given `overlay`, not
+    that many times more textured in one than in the other)."""
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    rows = top + (bottom - top) * np.arange(_TILES) // _TILES
-    cols = left + (right - left) * np.arange(_TILES) // _TILES
+    rows = top + (bottom - top) * np.arange(tiles) // tiles
+    cols = left + (right - left) * np.arange(tiles) // tiles
     m = mask[top:bottom, left:right].astype(np.float64)
     x, y = x[top:bottom, left:right] * m, y[top:bottom, left:right] * m
 
@@ -299,5 +363,7 @@ def _pixel_agreement(
         cov = sxy - sx * sy / n
         ncc = cov / np.sqrt(vx * vy)
         textured = (n >= 0.5 * sizes) & (vx / n >= _MIN_TILE_STD**2) & (vy / n >= _MIN_TILE_STD**2)
-    scores = ncc[textured & np.isfinite(ncc)].tolist()
-    return (float(np.median(scores)) if scores else -1.0), overlap
+        if overlay is not None:
+            textured &= np.maximum(vx, vy) <= overlay**2 * np.minimum(vx, vy)
+    scores: list[float] = ncc[textured & np.isfinite(ncc)].tolist()
+    return scores
