@@ -515,8 +515,10 @@ def main() -> None:
         note = ("\n\nColumns other than *now* are figures saved earlier by this script with "
                 "`--save` (e.g. `before`: the engine at a3969b9, before geometric verification, "
                 "run from a `git worktree` with `--engine DIR --label before --save "
-                "bench/results/accuracy-before.json`). The plot pools all datasets; imagededup's "
-                "curve runs its threshold from 0 to 32 bits.")
+                "bench/results/accuracy-before.json`; `1280-d`: main at 5111022, the last engine "
+                "with 1280-dimension float32 embeddings, run with `--engine /work/main --label "
+                "1280-d --save bench/results/accuracy-1280d.json`). The plot pools all datasets; "
+                "imagededup's curve runs its threshold from 0 to 32 bits.")
         write_section(SECTION, body + note + f"\n\n![precision-recall](./{PLOT.name})\n",
                       "bench/accuracy.py --write" + "".join(
                           f" --before {p}" for p in args.before))
