@@ -113,7 +113,7 @@ def judge_pairs(
 
     # 1. CNN neighbours, queried in chunks so memory stays bounded on big libraries. The
     #    query vectors come from the catalog (reading them back from hnswlib costs ~15x more),
-    #    and the batch search is narrower than a single query's (_BATCH_EF).
+    #    searched at _BATCH_EF.
     floor = min(VERIFY_FLOOR, *(min(r.cosine_with_hashes, r.cosine_same_hashes)
                                 for r in RULES.values()))
     indexed = [int(c) for c in ids.tolist() if int(c) in live]

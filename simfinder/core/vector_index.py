@@ -118,10 +118,8 @@ class VectorIndex:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """k nearest labels and cosine *similarities* per query row (best first).
 
-        `ef` is the search breadth (at least k): the default suits a single query that must
-        not miss a neighbour; batch searches over the whole library pass a lower one, which is
-        several times cheaper and finds nearly every neighbour still (bench/grouping_scale.py
-        measures how many against brute force)."""
+        `ef` is the search breadth (at least k; default max(64, 2k)): wider finds more of the
+        true nearest and costs more (bench/knn_breadth.py measures both against brute force)."""
         k = min(k, len(self._labels))
         n = len(vectors)
         if k <= 0 or n == 0:
