@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simfinder.core.catalog import SCHEMA_VERSION, Catalog, CatalogError, ContentFeatures
+from simfinder.core.catalog import (
+    SCHEMA_VERSION,
+    Catalog,
+    CatalogError,
+    ContentFeatures,
+    as_stored,
+)
 
 
 def features(digest: bytes, dim: int = 8, seed: int = 0) -> ContentFeatures:
@@ -71,7 +77,9 @@ def test_embeddings_and_hashes_round_trip(tmp_path: Path) -> None:
         cat.put_file("/p/a.jpg", 1, 1, cid)
     ids, matrix = cat.embeddings("model-a", 8)
     assert ids.tolist() == [cid]
-    np.testing.assert_array_equal(matrix[0], f.embedding)
+    # kept at half precision: what comes back is what as_stored gives, close to what went in
+    np.testing.assert_array_equal(matrix[0], as_stored(f.embedding))
+    np.testing.assert_allclose(matrix[0], f.embedding, atol=1e-3)
     assert cat.embeddings("other-model", 8)[0].size == 0
     assert cat.content_hashes(cid) == (2**64 - 5, 7)
 
@@ -140,3 +148,28 @@ def test_a_schema_3_catalog_gains_decisions_and_review_keeping_its_photos(
     old.clear_review()
     assert old.review_state().empty
     old.close()
+
+
+def test_embeddings_written_at_single_precision_are_still_read(tmp_path: Path) -> None:
+    # Catalogs of earlier versions kept float32 embeddings.
+    cat = Catalog(tmp_path / "c.sqlite")
+    f = features(b"d1")
+    with cat.transaction():
+        cid = cat.put_content(f)
+    cat._db.execute("UPDATE contents SET embedding = ? WHERE id = ?",
+                    (f.embedding.astype(np.float32).tobytes(), cid))
+    cat._db.commit()
+    np.testing.assert_array_equal(cat.embeddings("model-a", 8)[1][0], f.embedding)
+
+
+def test_half_precision_keeps_the_cosines(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(50, 256)).astype(np.float32)
+    vecs[25:] = vecs[:25] + 0.2 * rng.normal(size=(25, 256)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        for i, v in enumerate(vecs):
+            cat.put_content(ContentFeatures(bytes([i]), 1, 1, "JPEG", None, None, 0, 0, "m", v))
+    _, back = cat.embeddings("m", 256)
+    assert np.abs(back @ back.T - vecs @ vecs.T).max() < 1e-3

@@ -230,7 +230,45 @@ def test_embedder_attributes(
     assert onnx_embedder.device == "cpu-onnx"
     assert torch_embedder.device == "cpu-torch"
     assert embed.INPUT_SIZE == 224
-    assert embed.EMBED_DIM == 1280
+    assert embed.EMBED_DIM == 256
+
+
+# ----------------------------------------------------------------------------- projection
+
+
+def test_the_projection_is_fixed_orthonormal_and_the_same_everywhere() -> None:
+    from simfinder.core.cnn_model import EMBED_DIM, FEATURE_DIM, embedding_projection
+
+    p = embedding_projection()
+    assert p.shape == (FEATURE_DIM, EMBED_DIM) and EMBED_DIM == embed.EMBED_DIM
+    np.testing.assert_allclose(p.T @ p, np.eye(EMBED_DIM), atol=1e-5)
+    # Stored embeddings are only comparable with new ones while the matrix stays the same:
+    # these entries pin it (a change must come with a new MODEL_NAME).
+    np.testing.assert_allclose(p[0, :3], [-0.01572157, 0.03325627, 0.00313105], atol=1e-6)
+    np.testing.assert_allclose(p[:3, 0], [-0.01572157, 0.01592901, 0.00087446], atol=1e-6)
+
+
+def test_the_projection_keeps_the_cosines_duplicates_are_judged_by(
+    torch_embedder: embed.TorchEmbedder,
+    photos: dict[str, Image.Image],
+    originals: dict[str, np.ndarray],
+) -> None:
+    import torch
+
+    images = _variants(photos, originals)
+    with torch.inference_mode():
+        pooled = torch_embedder._model.features(torch.from_numpy(embed.preprocess(images)))
+    full = pooled.numpy()
+    full /= np.linalg.norm(full, axis=1, keepdims=True)
+    reduced = torch_embedder.embed(images)
+    before, after = full @ full.T, reduced @ reduced.T
+    upper = np.triu_indices(len(images), 1)
+    before, after = before[upper], after[upper]
+    close = before > 0.8  # the copies: where the duplicate thresholds (0.85-0.99) are
+    assert close.sum() >= 9
+    assert np.abs(after[close] - before[close]).max() < 0.03
+    assert np.abs(after - before).max() < 0.2  # other photos: about as (un)alike as before
+    assert np.corrcoef(before, after)[0, 1] > 0.95
 
 
 # ----------------------------------------------------------------------------- preprocess

@@ -7,13 +7,16 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simfinder.app.usecases import EmbedderProvider, index_folders
-from simfinder.core.embed import Embedder
+from simfinder.core.embed import EMBED_DIM, MODEL_NAME, Embedder
+from simfinder.core.grouping import find_duplicate_groups
 from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
+from simfinder.core.vector_index import VectorIndex
 
 
 class CountingEmbedder:
@@ -226,6 +229,44 @@ def test_photos_from_another_model_are_embedded_again(
     assert counting.embedded == report.indexed > 0
     assert len(library.vectors) == n
     assert library.catalog.file_count() == len(photos)
+
+
+def test_a_library_of_the_1280_dimension_model_is_embedded_again(
+    tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: EmbedderProvider,
+) -> None:
+    # A library from before the 256-d embeddings: 1280-d vectors in the catalog under the old
+    # model name, and a 1280-d vector index file.
+    photos = photo_folder()
+    root = tmp_path / "photos"
+    lib = Library.open(tmp_path / "library")
+    Indexer(lib, embedder).run([root])
+    n = lib.catalog.content_count()
+    old = np.random.default_rng(0).random((n, 1280), dtype=np.float32)
+    old /= np.linalg.norm(old, axis=1, keepdims=True)
+    ids = sorted(lib.catalog.content_digests())
+    for cid, vec in zip(ids, old, strict=True):
+        lib.catalog._db.execute("UPDATE contents SET model = ?, embedding = ? WHERE id = ?",
+                                ("efficientnet-lite0-imagenet:gap-l2:v1", vec.tobytes(), cid))
+    lib.catalog._db.commit()
+    legacy = VectorIndex(1280)
+    legacy.add(np.asarray(ids, dtype=np.int64), old)
+    legacy.save(lib.vectors_path)
+    lib.close()
+
+    lib = Library.open(tmp_path / "library")
+    assert len(lib.vectors) == 0  # the old vectors are neither loaded nor mixed in
+    counting = CountingEmbedder(embedder)
+    report = Indexer(lib, counting).run([root])
+    assert counting.embedded == report.indexed == n
+    assert lib.catalog.models() == {MODEL_NAME: n}
+    lib.drop_vectors()
+    assert len(lib.vectors) == n and lib.vectors.dim == EMBED_DIM
+    near = [{p.path for p in g.photos} for g in find_duplicate_groups(lib) if g.kind == "near"]
+    # the cat's smaller copy and PNG are found again by the new vectors
+    assert {str(photos["cat-small"]), str(photos["cat-png"])} in [
+        {p for p in group if "cat" in Path(p).name} for group in near]
+    assert lib.catalog.file_count() == len(photos)
+    lib.close()
 
 
 def test_temp_files_of_a_killed_run_are_cleared(

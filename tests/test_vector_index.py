@@ -73,3 +73,24 @@ def test_a_failed_save_keeps_the_previous_file(tmp_path: Path,
         vi.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["v.hnsw"]
+
+
+def test_a_narrow_batch_search_still_finds_each_photos_near_copy() -> None:
+    # The whole-library search of grouping runs with a small search breadth (ef = k): every
+    # photo's planted near copy must still come back among its neighbours.
+    rng = np.random.default_rng(3)
+    base = unit(400, dim=64, seed=3)
+    copies = base + 0.02 * rng.normal(size=base.shape).astype(np.float32)
+    copies /= np.linalg.norm(copies, axis=1, keepdims=True)
+    vi = VectorIndex(64)
+    vi.add(np.arange(800, dtype=np.int64), np.vstack([base, copies]))
+    labels, sims = vi.query(base, 5, ef=5)
+    assert all(400 + i in row for i, row in enumerate(labels.tolist()))
+    assert labels.shape == sims.shape == (400, 5)
+
+
+def test_membership_follows_adds_and_removals() -> None:
+    vi = VectorIndex(16)
+    vi.add(np.arange(5, dtype=np.int64), unit(5))
+    vi.remove([2])
+    assert 1 in vi and 2 not in vi and 7 not in vi

@@ -16,6 +16,12 @@ Details that must match the TF training setup (verified, see ``tests/test_embed.
 * Input normalisation is ``(x - 127) / 128`` on 0..255 RGB (the Lite models' MEAN_RGB=127,
   STDDEV_RGB=128), *not* the ImageNet mean/std; see ``simfinder.core.embed.preprocess``.
 
+The embedding is the pooled 1280-d head activation projected onto ``EMBED_DIM`` = 256
+dimensions by a fixed random orthogonal matrix (``embedding_projection``): data-free (fitted on no
+photos), so it generalises to any library, and it keeps cosines as they were on average (a
+Johnson-Lindenstrauss projection: the error shrinks as the cosine nears 1, +-0.01 around the
+duplicate thresholds of 0.85-0.95). It is folded into the exported ONNX graph.
+
 This module imports torch at import time: import it lazily from code that must start fast.
 """
 
@@ -25,23 +31,29 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
     "BN_EPS",
+    "EMBED_DIM",
     "FEATURE_DIM",
     "NUM_CLASSES",
     "EfficientNetLite0",
     "FeatureModel",
     "build_model",
+    "embedding_projection",
     "weights_path",
 ]
 
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.01  # TF's 0.99 decay; only matters for training
 FEATURE_DIM = 1280
+EMBED_DIM = 256
+PROJECTION_SEED = 9_2026
 NUM_CLASSES = 1000
 STEM_CHANNELS = 32
 
@@ -204,15 +216,33 @@ class EfficientNetLite0(nn.Module):
         return logits
 
 
+def embedding_projection() -> npt.NDArray[np.float32]:
+    """The fixed (FEATURE_DIM, EMBED_DIM) matrix with orthonormal columns that embeddings are
+    projected with: the Q of the QR decomposition of a Gaussian matrix drawn from PCG64's raw
+    output (stable across numpy versions, unlike the distributions) with PROJECTION_SEED, each
+    column signed by R's diagonal. The same matrix on every machine, and no data behind it."""
+    raw = np.random.PCG64(PROJECTION_SEED).random_raw(2 * FEATURE_DIM * EMBED_DIM)
+    uniform = ((raw >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53  # (0, 1)
+    u1, u2 = uniform[0::2], uniform[1::2]
+    gauss = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)  # Box-Muller
+    q, r = np.linalg.qr(gauss.reshape(FEATURE_DIM, EMBED_DIM))
+    q *= np.sign(np.diag(r))
+    return np.ascontiguousarray(q, dtype=np.float32)
+
+
 class FeatureModel(nn.Module):
-    """``forward`` = pooled 1280-d features (not normalised): the module that gets exported."""
+    """``forward`` = the embedding before L2 normalisation: pooled 1280-d features projected
+    to EMBED_DIM by ``embedding_projection``. The module that gets exported to ONNX."""
+
+    projection: torch.Tensor
 
     def __init__(self, model: EfficientNetLite0) -> None:
         super().__init__()
         self.model = model
+        self.register_buffer("projection", torch.from_numpy(embedding_projection()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.features(x)
+        return self.model.features(x) @ self.projection
 
 
 def build_model(path: Path | None = None, tf_same: bool = True) -> EfficientNetLite0:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simfinder.core.catalog import ContentFeatures, ErrorRecord
+from simfinder.core.catalog import ContentFeatures, ErrorRecord, as_stored
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
 from simfinder.core.hashes import (
@@ -299,7 +299,7 @@ class Indexer:
             if item.digest not in known:
                 unique.setdefault(item.digest, item)
         firsts = list(unique.values())
-        vectors = (
+        vectors = as_stored(
             self._get_embedder().embed([item.photo.image for item in firsts])
             if firsts
             else np.empty((0, lib.dim), dtype=np.float32)

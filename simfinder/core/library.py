@@ -112,7 +112,7 @@ class Library:
         self._vectors = None
 
     def vector_of(self, content_id: int) -> npt.NDArray[np.float32] | None:
-        if content_id not in self.vectors.labels():
+        if content_id not in self.vectors:
             return None
         vec: npt.NDArray[np.float32] = self.vectors.vectors([content_id])[0]
         return vec

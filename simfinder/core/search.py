@@ -14,7 +14,7 @@ import numpy.typing as npt
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.decode import DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
-from simfinder.core.hashes import compute_hashes, compute_transform_hashes, hamming_distances
+from simfinder.core.hashes import compute_hashes, compute_transform_hashes
 from simfinder.core.indexer import file_digest
 from simfinder.core.library import Library
 from simfinder.core.pairchecks import PairChecker
@@ -22,6 +22,8 @@ from simfinder.core.similarity import Evidence, explain, match_kind, needs_verif
 from simfinder.core.verify import LocalFeatures, Verification, local_features
 
 log = logging.getLogger(__name__)
+
+_U64_MASK = (1 << 64) - 1
 
 
 class QueryError(ValueError):
@@ -188,5 +190,7 @@ def _turned_distance(
 
 
 def _distance(a: int, b: int) -> int:
-    return int(hamming_distances(np.array([a], dtype=np.uint64), b)[0])
+    """Hamming distance of two 64-bit hashes (Python's popcount: ~50x cheaper than a numpy
+    call per pair, and a query compares a few hundred pairs)."""
+    return ((a ^ b) & _U64_MASK).bit_count()
 

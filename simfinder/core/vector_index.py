@@ -55,6 +55,9 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self._labels)
 
+    def __contains__(self, label: object) -> bool:
+        return label in self._labels
+
     def labels(self) -> set[int]:
         return set(self._labels)
 
@@ -111,14 +114,17 @@ class VectorIndex:
         return np.asarray(self._index.get_items(labels), dtype=np.float32)
 
     def query(
-        self, vectors: npt.NDArray[np.float32], k: int
+        self, vectors: npt.NDArray[np.float32], k: int, *, ef: int | None = None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """k nearest labels and cosine *similarities* per query row (best first)."""
+        """k nearest labels and cosine *similarities* per query row (best first).
+
+        `ef` is the search breadth (at least k; default max(64, 2k)): wider finds more of the
+        true nearest and costs more (bench/knn_breadth.py measures both against brute force)."""
         k = min(k, len(self._labels))
         n = len(vectors)
         if k <= 0 or n == 0:
             return np.empty((n, 0), dtype=np.int64), np.empty((n, 0), dtype=np.float32)
-        self._index.set_ef(max(64, k * 2))
+        self._index.set_ef(max(k, ef) if ef is not None else max(64, k * 2))
         labels, distances = self._index.knn_query(vectors, k=k)
         return labels.astype(np.int64), (1.0 - distances).astype(np.float32)
 
