@@ -29,9 +29,13 @@ class ReviewRecorder:
     thread and connection. `submit` returns a Future; `on_done(result, error)` is called on
     the recorder's thread when the work is committed (error: one line for the user)."""
 
-    def __init__(self, catalog_path: Path) -> None:
+    def __init__(self, catalog_path: Path,
+                 on_review_written: Callable[[str | None], None] | None = None) -> None:
         self.catalog_path = catalog_path
         self.saved = 0  # writes committed so far
+        # Called on the recorder's thread after each write of the review below (mark, done,
+        # position, forgetting), with None or one line for the user.
+        self._on_review_written = on_review_written
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -40,25 +44,29 @@ class ReviewRecorder:
 
     def mark(self, path: str, keep: bool | None) -> None:
         """The user marked a photo to keep or remove (None: back to the rules' choice)."""
-        self.submit(lambda c: c.set_review_mark(path, keep))
+        self._write(lambda c: c.set_review_mark(path, keep))
 
     def done(self, group_key: bytes, done: bool) -> None:
-        self.submit(lambda c: c.set_review_done(group_key, done))
+        self._write(lambda c: c.set_review_done(group_key, done))
 
     def position(self, strictness: str, group_key: bytes | None) -> None:
-        self.submit(lambda c: c.set_review_position(strictness, group_key))
+        self._write(lambda c: c.set_review_position(strictness, group_key))
 
     def forget_marks(self, paths: Iterable[str] | None = None) -> None:
         """Forget the marks of these photos (moved away, say), or all marks."""
         chosen = None if paths is None else list(paths)
         if chosen is None:
-            self.submit(lambda c: c.clear_review_marks())
+            self._write(lambda c: c.clear_review_marks())
         elif chosen:
-            self.submit(lambda c: c.clear_review(chosen))
+            self._write(lambda c: c.clear_review(chosen))
 
     def start_over(self) -> None:
         """Forget the review in progress: marks, done groups and position."""
-        self.submit(lambda c: c.clear_review())
+        self._write(lambda c: c.clear_review())
+
+    def _write(self, work: Callable[[Catalog], object]) -> None:
+        hook = self._on_review_written
+        self.submit(work, None if hook is None else lambda _result, error: hook(error))
 
     def state(self) -> Future[ReviewState]:
         return self.submit(lambda c: c.review_state())

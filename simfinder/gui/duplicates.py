@@ -740,9 +740,9 @@ class DuplicatesPanel(QWidget):
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.marks_changed.connect(self._update_totals)
         self.model.refused.connect(self.show_notice)
-        self.model.mark_set.connect(self.review.mark)
-        self.model.marks_cleared.connect(lambda: self.review.forget_marks())
-        self.model.done_set.connect(self.review.done)
+        self.model.mark_set.connect(self.review.recorder.mark)
+        self.model.marks_cleared.connect(lambda: self.review.recorder.forget_marks())
+        self.model.done_set.connect(self.review.recorder.done)
         self.review.decisions_changed.connect(self._on_decisions_changed)
         self._position_timer = QTimer(self)
         self._position_timer.setSingleShot(True)
@@ -1029,11 +1029,11 @@ class DuplicatesPanel(QWidget):
         self._position_timer.stop()
         row = self.current_group_row()
         if row >= 0:
-            self.review.position(self.strictness.value, self.model.group_at(row).key)
+            self.review.recorder.position(self.strictness.value, self.model.group_at(row).key)
 
     def start_over(self) -> None:
         """Forget the saved review: the rules' marks again, no group done (decisions stay)."""
-        self.review.start_over()
+        self.review.recorder.start_over()
         self._position_key = None
         self.model.forget_review()
 
@@ -1253,9 +1253,9 @@ class DuplicatesPanel(QWidget):
         for group in self.model.groups():
             if group.key in self.model.done and any(p.path in gone for p in group.photos):
                 self.model.done.discard(group.key)
-                self.review.done(group.key, False)
+                self.review.recorder.done(group.key, False)
         self.model.remove_paths(moved)
-        self.review.forget_marks(moved)
+        self.review.recorder.forget_marks(moved)
         n = len(report.moved)
         if not n:
             done = "No photo was moved."

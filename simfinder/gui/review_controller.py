@@ -5,7 +5,7 @@ back (the decisions list, the saved review) arrives as signals on the UI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,28 +34,9 @@ class ReviewController(QObject):
 
     def __init__(self, library_root: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.recorder = ReviewRecorder(Path(library_root) / CATALOG_FILE)
-
-    # -- the review in progress -------------------------------------------------------------
-
-    def mark(self, path: str, keep: bool | None) -> None:
-        self._write(lambda c: c.set_review_mark(path, keep))
-
-    def done(self, group_key: bytes, done: bool) -> None:
-        self._write(lambda c: c.set_review_done(group_key, done))
-
-    def position(self, strictness: str, group_key: bytes | None) -> None:
-        self._write(lambda c: c.set_review_position(strictness, group_key))
-
-    def forget_marks(self, paths: Iterable[str] | None = None) -> None:
-        chosen = None if paths is None else list(paths)
-        if chosen is None:
-            self._write(lambda c: c.clear_review_marks())
-        elif chosen:
-            self._write(lambda c: c.clear_review(chosen))
-
-    def start_over(self) -> None:
-        self._write(lambda c: c.clear_review())
+        # The review's own writes (marks, done groups, position) go straight to the recorder.
+        self.recorder = ReviewRecorder(Path(library_root) / CATALOG_FILE,
+                                       on_review_written=self._written)
 
     def load_state(self) -> None:
         self.recorder.submit(lambda c: c.review_state(), self._deliver(self.state_loaded))
@@ -93,14 +74,11 @@ class ReviewController(QObject):
     def close(self) -> None:
         self.recorder.close()
 
-    def _write(self, work: Any) -> None:
-        def done(_result: object, error: str | None) -> None:
-            if error is not None:
-                self.failed.emit(f"Could not save the review: {error}")
-            else:
-                self.saved.emit(self.recorder.saved)
-
-        self.recorder.submit(work, done)
+    def _written(self, error: str | None) -> None:
+        if error is not None:
+            self.failed.emit(f"Could not save the review: {error}")
+        else:
+            self.saved.emit(self.recorder.saved)
 
     def _change(self, work: Any, what: str) -> None:
         def done(result: object, error: str | None) -> None:
