@@ -13,15 +13,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simfinder.core.atomic import write_bytes_atomic
 from simfinder.core.catalog import Catalog, DecisionRecord, PhotoRecord
 from simfinder.core.decisions import (
     GROUP,
     KEEP_ALL,
     PHOTOS,
     DecisionError,
+    copies_seen,
     decisions_as_json,
     import_decisions,
     new_decision_files,
+    pick_copies,
 )
 from simfinder.core.grouping import DuplicateGroup
 
@@ -106,14 +109,8 @@ def list_decisions(catalog: Catalog) -> list[DecisionView]:
         by_digest[p.digest].append(p)
     out: list[DecisionView] = []
     for d in records:
-        seen: dict[bytes, set[str]] = defaultdict(set)
-        for f in d.files:
-            seen[f.digest].add(f.path)
-        present: list[PhotoRecord] = []
-        for digest, paths in seen.items():
-            files = sorted(by_digest.get(digest, []), key=lambda p, s=paths: (p.path not in s,
-                                                                               p.path))
-            present.extend(files[: len(paths)])
+        present = [p for digest, paths in copies_seen(d).items()
+                   for p in pick_copies(by_digest.get(digest, []), paths)]
         out.append(DecisionView(d, sorted(present, key=lambda p: p.path)))
     return out
 
@@ -127,9 +124,7 @@ def export_decisions(catalog: Catalog, path: Path) -> int:
     """Write every decision to a JSON file (atomically); returns how many."""
     records = catalog.decisions()
     text = json.dumps(decisions_as_json(records), indent=2) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_bytes_atomic(path, text.encode("utf-8"))
     return len(records)
 
 

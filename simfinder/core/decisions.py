@@ -72,18 +72,29 @@ def cannot_link(
     return out
 
 
+def copies_seen(decision: DecisionRecord) -> dict[bytes, set[str]]:
+    """The paths a decision saw for each content it names (how many copies, and where)."""
+    seen: dict[bytes, set[str]] = defaultdict(set)
+    for f in decision.files:
+        seen[f.digest].add(f.path)
+    return seen
+
+
+def pick_copies(files: Iterable[PhotoRecord], paths_seen: set[str]) -> list[PhotoRecord]:
+    """Of one content's files, those a decision that saw `paths_seen` speaks for: as many as
+    it saw, the ones at the paths it saw first, then the others by path."""
+    ranked = sorted(files, key=lambda p: (p.path not in paths_seen, p.path))
+    return ranked[: len(paths_seen)]
+
+
 class DecisionIndex:
     """Decisions by the digests they name, to match found groups against them quickly."""
 
     def __init__(self, decisions: Iterable[DecisionRecord]) -> None:
         self.decisions = list(decisions)
         self._by_digest: dict[bytes, list[int]] = defaultdict(list)
-        self._copies: list[dict[bytes, set[str]]] = []
-        for n, d in enumerate(self.decisions):
-            copies: dict[bytes, set[str]] = defaultdict(set)
-            for f in d.files:
-                copies[f.digest].add(f.path)
-            self._copies.append(copies)
+        self._copies = [copies_seen(d) for d in self.decisions]
+        for n, copies in enumerate(self._copies):
             for digest in copies:
                 self._by_digest[digest].append(n)
 
@@ -95,18 +106,16 @@ class DecisionIndex:
         or None. Of a content with more copies than the decision saw, the copies at the paths
         it saw count first, then the others by path."""
         candidates = {n for p in photos for n in self._by_digest.get(p.digest, ())}
-        best: tuple[int, float, int, frozenset[int]] | None = None
+        best: tuple[tuple[int, float, int], DecisionMatch] | None = None
         for n in candidates:
             covered = self._covered(photos, self._copies[n])
             if len(covered) < 2:
                 continue
             d = self.decisions[n]
-            rank = (len(covered), d.made_at, d.id, covered)
-            if best is None or rank[:3] > best[:3]:
-                best = rank
-        if best is None:
-            return None
-        return DecisionMatch(next(d for d in self.decisions if d.id == best[2]), best[3])
+            rank = (len(covered), d.made_at, d.id)
+            if best is None or rank > best[0]:
+                best = (rank, DecisionMatch(d, covered))
+        return None if best is None else best[1]
 
     @staticmethod
     def _covered(photos: Sequence[PhotoRecord], copies: dict[bytes, set[str]]) -> frozenset[int]:
@@ -114,12 +123,8 @@ class DecisionIndex:
         for p in photos:
             if p.digest in copies:
                 by_digest[p.digest].append(p)
-        out: set[int] = set()
-        for digest, files in by_digest.items():
-            seen = copies[digest]
-            files.sort(key=lambda p: (p.path not in seen, p.path))
-            out.update(p.file_id for p in files[: len(seen)])
-        return frozenset(out)
+        return frozenset(p.file_id for digest, files in by_digest.items()
+                         for p in pick_copies(files, copies[digest]))
 
 
 def new_decision_files(
