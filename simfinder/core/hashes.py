@@ -35,6 +35,7 @@ __all__ = [
     "compute_mirror_hashes",
     "compute_transform_hashes",
     "from_sqlite_int",
+    "hamming",
     "hamming_distances",
     "pairs_within",
     "to_sqlite_int",
@@ -201,6 +202,12 @@ def _popcount(x: U64Array) -> npt.NDArray[np.uint8]:
     as_bytes = np.ascontiguousarray(x).view(np.uint8).reshape(*x.shape, 8)
     summed: npt.NDArray[np.uint8] = _POPCOUNT8[as_bytes].sum(axis=-1, dtype=np.uint8)
     return summed
+
+
+def hamming(a: int, b: int) -> int:
+    """Hamming distance of two hashes (unsigned or signed SQLite values; only 64 bits count).
+    Python's popcount: ~50x cheaper than a numpy call when pairs come one at a time."""
+    return ((a ^ b) & _U64_MASK).bit_count()
 
 
 def hamming_distances(hashes: npt.ArrayLike, query: int) -> npt.NDArray[np.uint8]:
