@@ -43,9 +43,10 @@ sys.path.insert(0, str(REPO))
 from bench.report import write_section  # noqa: E402
 from simfinder.core.catalog import ContentFeatures, as_stored  # noqa: E402
 from simfinder.core.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
-from simfinder.core.grouping import _BATCH_EF, _NEIGHBOURS, find_duplicate_groups  # noqa: E402
+from simfinder.core.grouping import find_duplicate_groups  # noqa: E402
 from simfinder.core.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
+from simfinder.core.neighbours import BATCH_EF, NEIGHBOURS  # noqa: E402
 from simfinder.core.pairchecks import PairChecker  # noqa: E402
 from simfinder.core.search import find_similar  # noqa: E402
 from simfinder.core.similarity import RULES, Strictness  # noqa: E402
@@ -106,12 +107,12 @@ def knn_recall(lib: Library, sample: int = 500) -> tuple[float, float]:
     at a cosine where a pair can be a duplicate (>= DUPLICATE_COSINE)."""
     ids, matrix = lib.catalog.embeddings(lib.model_name, lib.dim)
     rows = np.random.default_rng(2).choice(len(ids), size=min(sample, len(ids)), replace=False)
-    labels, _ = lib.vectors.query(matrix[rows], _NEIGHBOURS + 1, ef=_BATCH_EF)
+    labels, _ = lib.vectors.query(matrix[rows], NEIGHBOURS + 1, ef=BATCH_EF)
     found = total = found_close = total_close = 0
     for q, row in enumerate(rows.tolist()):
         sims = matrix @ matrix[row]
         sims[row] = -np.inf
-        best = np.argpartition(-sims, _NEIGHBOURS)[:_NEIGHBOURS]
+        best = np.argpartition(-sims, NEIGHBOURS)[:NEIGHBOURS]
         got = set(labels[q].tolist())
         for b in best.tolist():
             hit = int(ids[b]) in got
@@ -221,8 +222,8 @@ def measure(n: int, group: bool = True) -> dict[str, float]:
 def report(results: list[dict[str, float]]) -> str:
     base = results[0]
     lines = [
-        f"Embeddings: {EMBED_DIM} dimensions ({MODEL_NAME}); batch kNN: k {_NEIGHBOURS},"
-        f" ef {_BATCH_EF}. The synthetic library has no thumbnails: the pairs grouping would"
+        f"Embeddings: {EMBED_DIM} dimensions ({MODEL_NAME}); batch kNN: k {NEIGHBOURS},"
+        f" ef {BATCH_EF}. The synthetic library has no thumbnails: the pairs grouping would"
         " verify geometrically are tried and fail fast for want of pixels (*verification*), so"
         " *group* is candidate search and judging, not SIFT verification.",
         "",

@@ -33,6 +33,7 @@ from simfinder.core.hashes import (
 )
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
+from simfinder.core.neighbours import neighbour_table
 from simfinder.core.pairchecks import PairChecker
 from simfinder.core.similarity import (
     RULES,
@@ -47,13 +48,6 @@ from simfinder.core.similarity import (
 
 log = logging.getLogger(__name__)
 
-_NEIGHBOURS = 12
-_QUERY_CHUNK = 2048
-# Search breadth of the batch kNN over every photo. A narrower search (ef 24) is ~2x cheaper and
-# finds every neighbour at a duplicate's cosine up to 100,000 photos, but only 83% of them at
-# 1,000,000 (bench/grouping_scale.py, against brute force): the batch search keeps the breadth
-# of a single query.
-_BATCH_EF = 64
 
 
 @dataclass(slots=True)
@@ -136,28 +130,23 @@ def judge_pairs(
     cos_of: dict[tuple[int, int], float] = {}
     neighbours: dict[int, list[tuple[int, float]]] = {}
 
-    # 1. CNN neighbours, queried in chunks so memory stays bounded on big libraries. The
-    #    query vectors come from the catalog (reading them back from hnswlib costs ~15x more),
-    #    searched at _BATCH_EF.
+    # 1. CNN neighbours (core.neighbours).
     floor = min(VERIFY_FLOOR, *(min(r.cosine_with_hashes, r.cosine_same_hashes)
                                 for r in RULES.values()))
-    indexed = [int(c) for c in ids.tolist() if int(c) in live]
-    for start in range(0, len(indexed), _QUERY_CHUNK):
-        got, matrix = cat.embeddings(library.model_name, library.dim,
-                                     only=indexed[start : start + _QUERY_CHUNK])
-        chunk = got.tolist()
-        labels, sims = vectors.query(matrix, _NEIGHBOURS + 1, ef=_BATCH_EF)
-        for row, a in enumerate(chunk):
-            near: list[tuple[int, float]] = []
-            for b, sim in zip(labels[row].tolist(), sims[row].tolist(), strict=True):
-                if b == a:
-                    continue
-                near.append((b, sim))
-                pair = (min(a, b), max(a, b))
-                cos_of[pair] = sim
-                if sim >= floor or (len(near) <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR):
-                    candidates.add(pair)
-            neighbours[a] = near
+    indexed = np.asarray([c for c in ids.tolist() if c in live], dtype=np.int64)
+    table, table_cos = neighbour_table(library, indexed)
+    for a, row, row_cos in zip(indexed.tolist(), table.tolist(), table_cos.tolist(),
+                               strict=True):
+        near: list[tuple[int, float]] = []
+        for b, sim in zip(row, row_cos, strict=True):
+            if b < 0:
+                break
+            near.append((b, sim))
+            pair = (min(a, b), max(a, b))
+            cos_of[pair] = sim
+            if sim >= floor or (len(near) <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR):
+                candidates.add(pair)
+        neighbours[a] = near
 
     # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
     radius = max(rule.max_hash_bits, rule.same_hash_bits)
