@@ -117,10 +117,36 @@ def judge_pairs(
     checker: PairChecker | None = None,
 ) -> dict[tuple[int, int], PairJudgement]:
     """Every candidate content pair (a < b) with its evidence and verdict at `strictness`."""
+    evidence, to_verify = _candidates(library, strictness)
+    checker = checker or PairChecker(library)
+    if to_verify:
+        checks = checker.check(to_verify)
+        for pair in to_verify:
+            evidence[pair] = evidence[pair].with_verification(checks.get(pair))
+    log.info("grouping: %d candidate pairs, %d verified (%d from earlier runs) in %.2f s",
+             len(evidence), len(to_verify), checker.stats.stored, checker.stats.seconds)
+
+    out: dict[tuple[int, int], PairJudgement] = {}
+    for pair, ev in evidence.items():
+        accepted = is_near_duplicate(ev, strictness)
+        out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
+                                  not accepted and clearly_another_shot(ev))
+    return out
+
+
+def pairs_to_verify(library: Library) -> list[tuple[int, int]]:
+    """The candidate pairs (a < b) that grouping verifies geometrically, at any strictness."""
+    return _candidates(library, Strictness.LOOSE)[1]
+
+
+def _candidates(
+    library: Library, strictness: Strictness
+) -> tuple[dict[tuple[int, int], Evidence], list[tuple[int, int]]]:
+    """Candidate pairs with their cheap evidence, and those of them to verify."""
     cat = library.catalog
     ids, phashes, dhashes = cat.hashes()
     if len(ids) < 2:
-        return {}
+        return {}, []
     turned_ph, turned_dh, has_turns = _turned_hashes(library, ids)
     position = {int(cid): i for i, cid in enumerate(ids.tolist())}
     rule = RULES[strictness]
@@ -182,20 +208,7 @@ def judge_pairs(
     to_verify = [pair for pair, ev in evidence.items()
                  if not settled_by_hashes(ev)
                  and (pair in rescue or is_near_duplicate(ev, Strictness.LOOSE))]
-    checker = checker or PairChecker(library)
-    if to_verify:
-        checks = checker.check(to_verify)
-        for pair in to_verify:
-            evidence[pair] = evidence[pair].with_verification(checks.get(pair))
-    log.info("grouping: %d candidate pairs, %d verified (%d from earlier runs) in %.2f s",
-             len(evidence), len(to_verify), checker.stats.stored, checker.stats.seconds)
-
-    out: dict[tuple[int, int], PairJudgement] = {}
-    for pair, ev in evidence.items():
-        accepted = is_near_duplicate(ev, strictness)
-        out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
-                                  not accepted and clearly_another_shot(ev))
-    return out
+    return evidence, to_verify
 
 
 def pairs_that_group(
