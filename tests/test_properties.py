@@ -14,7 +14,15 @@ from simfinder.core.embed import EMBED_DIM, MODEL_NAME
 from simfinder.core.grouping import find_duplicate_groups
 from simfinder.core.hashes import to_sqlite_int
 from simfinder.core.library import Library
-from simfinder.core.similarity import Strictness
+from simfinder.core.similarity import (
+    RULES,
+    Evidence,
+    Strictness,
+    is_near_duplicate,
+    settled_by_hashes,
+    settled_by_hashes_array,
+    unverified_near_duplicate,
+)
 
 PATHS = [f"/photos/{d}/{n}.jpg" for d in ("a", "b", "a/b") for n in range(4)]
 DIGESTS = [bytes([i]) * 16 for i in range(6)]
@@ -137,3 +145,28 @@ def test_duplicate_groups_are_disjoint_and_keep_one(spec: tuple[list[int], list]
                     assert sum(p.path.startswith(f"/p/{i}-") for p in holders[0].photos) == \
                         copies[i]
         lib.close()
+
+
+# Cosines and distances on and near the rules' thresholds, where a wrong comparison shows.
+_edges = sorted({x for r in RULES.values() for x in (r.cosine_same_hashes, r.cosine_alone,
+                                                       r.cosine_with_hashes)})
+_cosines = st.one_of(st.sampled_from(_edges), st.floats(-1.0, 1.0))
+_bits = st.one_of(st.integers(0, 14), st.integers(0, 64))
+evidence = st.tuples(_cosines, _bits, _bits, st.one_of(st.none(), _bits))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(evidence, min_size=1, max_size=50))
+def test_grouping_judges_many_pairs_at_once_as_it_judges_one(cases: list[tuple]) -> None:
+    """Grouping judges its ~10 candidate pairs per photo on arrays; a pair must get the verdict
+    the one-pair rules (used by `similar` and to explain a match) give it."""
+    cos = np.array([c[0] for c in cases])
+    ph = np.array([c[1] for c in cases], dtype=np.int64)
+    dh = np.array([c[2] for c in cases], dtype=np.int64)
+    turned = np.array([-1 if c[3] is None else c[3] for c in cases], dtype=np.int64)
+    one = [Evidence(c, p, d, t, 0 if t is not None else None) for c, p, d, t in cases]
+    assert settled_by_hashes_array(cos, ph, dh, turned).tolist() == \
+        [settled_by_hashes(ev) for ev in one]
+    for level in Strictness:
+        assert unverified_near_duplicate(cos, ph, dh, turned, RULES[level]).tolist() == \
+            [is_near_duplicate(ev, level) for ev in one]

@@ -1,10 +1,8 @@
 """Duplicate groups: exact copies (same bytes) and near-duplicates (same photo, other file).
 
-Candidate pairs come from the vector index's k nearest neighbours and from pHash buckets
-(multi-index Hamming search), of the photos as they are and flipped or quarter-turned (the
-turned hashes kept at index time), never from an all-pairs loop. Each candidate pair is judged
-on its evidence (`similarity`): pairs the hashes do not settle and whose cosine makes a copy
-possible are verified geometrically (`pairchecks`, kept in the catalog).
+Each candidate pair (`candidates`: CNN neighbours and close hashes, never an all-pairs loop)
+is judged on its evidence (`similarity`): pairs the hashes do not settle and whose cosine makes
+a copy possible are verified geometrically (`pairchecks`, kept in the catalog).
 
 Accepted pairs are joined strongest first; two groups are not joined while any pair across
 them is clearly another shot of the scene (a verification that matched many features which do
@@ -14,40 +12,28 @@ not line up as in a copy), so that a chain A~B~C never puts two different shots 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
 
+from simfinder.core.candidates import find_candidates
 from simfinder.core.catalog import DecisionRecord, PhotoRecord
 from simfinder.core.decisions import GROUP, DecisionIndex, cannot_link, group_key
-from simfinder.core.hashes import (
-    TRANSFORMS,
-    compute_transform_hashes,
-    pairs_within,
-    pairwise_distances,
-)
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
-from simfinder.core.neighbours import neighbour_table
 from simfinder.core.pairchecks import PairChecker
 from simfinder.core.similarity import (
-    RULES,
-    VERIFY_FLOOR,
     Evidence,
     Strictness,
     clearly_another_shot,
     is_near_duplicate,
     score,
-    settled_by_hashes,
 )
+from simfinder.core.verify import Verification
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(slots=True)
@@ -91,18 +77,6 @@ def choose_keeper(photos: list[PhotoRecord]) -> PhotoRecord:
     return best_photo(photos, DEFAULT_PLAN)
 
 
-# Which neighbours of a photo are verified as possible heavily edited copies (the cheap
-# evidence cannot tell those from other photos of the same kind): its first _RESCUE_RANK
-# neighbours at cosine >= VERIFY_FLOOR, and its nearest _CLOSE_RANK down to _CLOSE_RANK_FLOOR
-# (a copy turned by an odd angle, or a screenshot of it, is often the nearest photo there is,
-# at cosine 0.3-0.45). This bounds verification to a few pairs per photo however dense the
-# library is; pairs the cheap rules would accept are verified too (to veto other shots).
-_RESCUE_RANK = 6
-_CLOSE_RANK = 3
-_CLOSE_RANK_FLOOR = 0.3
-_CHUNK = 4096
-
-
 @dataclass(frozen=True, slots=True)
 class PairJudgement:
     evidence: Evidence
@@ -116,140 +90,43 @@ def judge_pairs(
     strictness: Strictness,
     checker: PairChecker | None = None,
 ) -> dict[tuple[int, int], PairJudgement]:
-    """Every candidate content pair (a < b) with its evidence and verdict at `strictness`."""
-    evidence, to_verify = _candidates(library, strictness)
+    """The candidate content pairs (a < b) that matter to the clustering at `strictness`:
+    those accepted as near-duplicates and those that are clearly another shot (what to keep
+    in memory to group again after a decision; most candidate pairs are neither)."""
+    found = find_candidates(library, strictness)
     checker = checker or PairChecker(library)
-    if to_verify:
-        checks = checker.check(to_verify)
-        for pair in to_verify:
-            evidence[pair] = evidence[pair].with_verification(checks.get(pair))
-    log.info("grouping: %d candidate pairs, %d verified (%d from earlier runs) in %.2f s",
-             len(evidence), len(to_verify), checker.stats.stored, checker.stats.seconds)
+    to_verify = np.flatnonzero(found.verify)
+    checks = checker.check(found.pairs(found.verify)) if len(to_verify) else {}
+    log.info("grouping: %d candidate pairs, %d to verify (%d from earlier runs) in %.2f s",
+             len(found), len(to_verify), checker.stats.stored, checker.stats.seconds)
 
+    # Pairs without a verification are judged on arrays; the verified ones one by one.
+    accepted = found.unverified_near_duplicate(strictness)
+    verified: dict[int, Verification] = {}
+    if checks:
+        for k, pair in zip(to_verify.tolist(), found.pairs(found.verify), strict=True):
+            v = checks.get(pair)
+            if v is not None:
+                verified[k] = v
     out: dict[tuple[int, int], PairJudgement] = {}
-    for pair, ev in evidence.items():
-        accepted = is_near_duplicate(ev, strictness)
-        out[pair] = PairJudgement(ev, accepted, score(ev) if accepted else 0.0,
-                                  not accepted and clearly_another_shot(ev))
+    for k in np.flatnonzero(accepted).tolist():
+        if k not in verified:
+            ev = found.evidence(k)
+            out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(ev, True, score(ev), False)
+    for k, v in verified.items():
+        ev = found.evidence(k, v)
+        ok = is_near_duplicate(ev, strictness)
+        other = not ok and clearly_another_shot(ev)
+        if ok or other:
+            out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
+                ev, ok, score(ev) if ok else 0.0, other)
     return out
 
 
 def pairs_to_verify(library: Library) -> list[tuple[int, int]]:
     """The candidate pairs (a < b) that grouping verifies geometrically, at any strictness."""
-    return _candidates(library, Strictness.LOOSE)[1]
-
-
-def _candidates(
-    library: Library, strictness: Strictness
-) -> tuple[dict[tuple[int, int], Evidence], list[tuple[int, int]]]:
-    """Candidate pairs with their cheap evidence, and those of them to verify."""
-    cat = library.catalog
-    ids, phashes, dhashes = cat.hashes()
-    if len(ids) < 2:
-        return {}, []
-    turned_ph, turned_dh, has_turns = _turned_hashes(library, ids)
-    position = {int(cid): i for i, cid in enumerate(ids.tolist())}
-    rule = RULES[strictness]
-    vectors = library.vectors
-    live = vectors.labels()
-    candidates: set[tuple[int, int]] = set()
-    cos_of: dict[tuple[int, int], float] = {}
-    neighbours: dict[int, list[tuple[int, float]]] = {}
-
-    # 1. CNN neighbours (core.neighbours).
-    floor = min(VERIFY_FLOOR, *(min(r.cosine_with_hashes, r.cosine_same_hashes)
-                                for r in RULES.values()))
-    indexed = np.asarray([c for c in ids.tolist() if c in live], dtype=np.int64)
-    table, table_cos = neighbour_table(library, indexed)
-    for a, row, row_cos in zip(indexed.tolist(), table.tolist(), table_cos.tolist(),
-                               strict=True):
-        near: list[tuple[int, float]] = []
-        for b, sim in zip(row, row_cos, strict=True):
-            if b < 0:
-                break
-            near.append((b, sim))
-            pair = (min(a, b), max(a, b))
-            cos_of[pair] = sim
-            if sim >= floor or (len(near) <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR):
-                candidates.add(pair)
-        neighbours[a] = near
-
-    # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
-    radius = max(rule.max_hash_bits, rule.same_hash_bits)
-    for i, j in pairs_within(phashes, radius).tolist():
-        a, b = int(ids[i]), int(ids[j])
-        candidates.add((min(a, b), max(a, b)))
-
-    # 3. Flipped and quarter-turned copies: a photo's turned pHashes near another's pHash.
-    n = len(ids)
-    if has_turns.any():
-        stacked = np.concatenate([phashes, turned_ph[has_turns].ravel()])
-        owner = np.concatenate([np.arange(n), np.repeat(np.flatnonzero(has_turns),
-                                                        len(TRANSFORMS))])
-        for i, j in pairs_within(stacked, rule.same_hash_bits).tolist():
-            if (i < n) != (j < n) and owner[i] != owner[j]:
-                a, b = int(ids[owner[i]]), int(ids[owner[j]])
-                candidates.add((min(a, b), max(a, b)))
-
-    pairs = sorted(candidates)
-    evidence: dict[tuple[int, int], Evidence] = {}
-    for start in range(0, len(pairs), _CHUNK):
-        chunk_pairs = pairs[start : start + _CHUNK]
-        found = _evidence(library, chunk_pairs, position, phashes, dhashes,
-                          (turned_ph, turned_dh, has_turns), live, cos_of)
-        for pair, ev in zip(chunk_pairs, found, strict=True):
-            if ev is not None:
-                evidence[pair] = ev
-
-    # 4. Geometric verification where the hashes leave it open: possible edited copies among
-    #    each photo's nearest, and pairs the cheap rules would take (perhaps other shots).
-    rescue = _rescue_pairs(neighbours, [pair for pair, ev in evidence.items()
-                                        if settled_by_hashes(ev)])
-    to_verify = [pair for pair, ev in evidence.items()
-                 if not settled_by_hashes(ev)
-                 and (pair in rescue or is_near_duplicate(ev, Strictness.LOOSE))]
-    return evidence, to_verify
-
-
-def pairs_that_group(
-    judged: dict[tuple[int, int], PairJudgement],
-) -> dict[tuple[int, int], PairJudgement]:
-    """The judged pairs the clustering looks at (accepted, or clearly another shot): what to
-    keep in memory to group again after a decision (most candidate pairs are neither)."""
-    return {pair: j for pair, j in judged.items() if j.accepted or j.another_shot}
-
-
-def _rescue_pairs(
-    neighbours: dict[int, list[tuple[int, float]]], same: list[tuple[int, int]]
-) -> set[tuple[int, int]]:
-    """The neighbours of each photo worth verifying as possibly edited copies: its first
-    _RESCUE_RANK at cosine >= VERIFY_FLOOR and its nearest _CLOSE_RANK at >= _CLOSE_RANK_FLOOR,
-    skipping photos already known to be the same picture as it (their hashes say so): in a
-    cluster of many copies, the slots go to the photos that could still join it."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        root = parent.setdefault(x, x)
-        while root != parent[root]:
-            root = parent[root]
-        while x != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in same:
-        parent[find(a)] = find(b)
-    out: set[tuple[int, int]] = set()
-    for a, near in neighbours.items():
-        verifiable = 0
-        for rank, (b, sim) in enumerate(near, 1):
-            if find(a) == find(b):
-                continue
-            if sim >= VERIFY_FLOOR and verifiable < _RESCUE_RANK:
-                verifiable += 1
-                out.add((min(a, b), max(a, b)))
-            elif rank <= _CLOSE_RANK and sim >= _CLOSE_RANK_FLOOR:
-                out.add((min(a, b), max(a, b)))
-    return out
+    found = find_candidates(library, Strictness.LOOSE)
+    return found.pairs(found.verify)
 
 
 def near_duplicate_pairs(
@@ -257,117 +134,6 @@ def near_duplicate_pairs(
 ) -> dict[tuple[int, int], float]:
     """Accepted content pairs (a < b) with their score."""
     return {pair: j.score for pair, j in judge_pairs(library, strictness).items() if j.accepted}
-
-
-def _turned_hashes(
-    library: Library, ids: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
-    """Turned pHashes and dHashes aligned with `ids` (n, 7), and which contents have them.
-
-    Contents indexed before turned hashes were kept get them from their thumbnail, once."""
-    cat = library.catalog
-    missing = cat.contents_without_turned_hashes()
-    if missing:
-        _backfill_turned_hashes(library, missing)
-    t_ids, t_ph, t_dh = cat.turned_hashes()
-    k = len(TRANSFORMS)
-    ph = np.zeros((len(ids), k), dtype=np.uint64)
-    dh = np.zeros((len(ids), k), dtype=np.uint64)
-    has = np.zeros(len(ids), dtype=bool)
-    if len(t_ids) and t_ph.shape[1] == k:
-        rows = np.searchsorted(ids, t_ids)
-        ok = (rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == t_ids)
-        ph[rows[ok]] = t_ph[ok]
-        dh[rows[ok]] = t_dh[ok]
-        has[rows[ok]] = True
-    return ph, dh, has
-
-
-def _backfill_turned_hashes(library: Library, missing: list[tuple[int, bytes]]) -> None:
-    found: list[tuple[int, list[int], list[int]]] = []
-    for content_id, digest in missing:
-        try:
-            with Image.open(library.thumbs.path_for(digest)) as im:
-                turned = compute_transform_hashes(im.convert("L"))
-        except (OSError, UnidentifiedImageError, ValueError):
-            continue
-        found.append((content_id, [h.phash for h in turned], [h.dhash for h in turned]))
-    if not found:
-        return
-    try:
-        with library.catalog.transaction():
-            for content_id, ph, dh in found:
-                library.catalog.put_turned_hashes(content_id, ph, dh)
-        log.info("computed turned hashes of %d photos indexed earlier", len(found))
-    except sqlite3.Error as exc:
-        log.info("could not keep turned hashes: %s", exc)
-
-
-_Turns = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
-
-
-def _evidence(
-    library: Library,
-    pairs: list[tuple[int, int]],
-    position: dict[int, int],
-    phashes: npt.NDArray[np.uint64],
-    dhashes: npt.NDArray[np.uint64],
-    turns: _Turns,
-    live: set[int],
-    known_cos: dict[tuple[int, int], float],
-) -> list[Evidence | None]:
-    """Evidence for a chunk of pairs, computed with array operations (cosines the kNN search
-    gave are used as they are; the others are computed from the stored vectors)."""
-    ok = np.array([a in live and b in live for a, b in pairs], dtype=bool)
-    cos = np.array([known_cos.get(pair, np.nan) for pair in pairs], dtype=np.float64)
-    missing = [k for k, pair in enumerate(pairs) if ok[k] and pair not in known_cos]
-    if missing:
-        wanted = sorted({c for k in missing for c in pairs[k]})
-        row_of = {c: i for i, c in enumerate(wanted)}
-        vecs = library.vectors.vectors(wanted)
-        ra = np.array([row_of[pairs[k][0]] for k in missing], dtype=np.int64)
-        rb = np.array([row_of[pairs[k][1]] for k in missing], dtype=np.int64)
-        cos[missing] = np.einsum("ij,ij->i", vecs[ra], vecs[rb])
-    pa = np.array([position[a] for a, _ in pairs], dtype=np.int64)
-    pb = np.array([position[b] for _, b in pairs], dtype=np.int64)
-    dp = pairwise_distances(phashes[pa], phashes[pb])
-    dd = pairwise_distances(dhashes[pa], dhashes[pb])
-    turned, turn = _turned_distances(pa, pb, phashes, dhashes, turns)
-    return [
-        Evidence(float(c), int(p), int(d), t if t >= 0 else None, k if t >= 0 else None)
-        if good else None
-        for c, p, d, t, k, good in zip(cos.tolist(), dp.tolist(), dd.tolist(), turned.tolist(),
-                                       turn.tolist(), ok.tolist(), strict=True)
-    ]
-
-
-def _turned_distances(
-    pa: npt.NDArray[np.int64],
-    pb: npt.NDArray[np.int64],
-    phashes: npt.NDArray[np.uint64],
-    dhashes: npt.NDArray[np.uint64],
-    turns: _Turns,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """pHash + dHash distance of the best flip or quarter-turn (either photo turned), and
-    which one; -1 where neither photo has turned hashes."""
-    turned_ph, turned_dh, has = turns
-    k = len(TRANSFORMS)
-    best = np.full(len(pa), 10_000, dtype=np.int64)
-    which = np.full(len(pa), -1, dtype=np.int64)
-    for turned_side, plain_side in ((pa, pb), (pb, pa)):
-        d = (pairwise_distances(turned_ph[turned_side].ravel(),
-                                np.repeat(phashes[plain_side], k)).astype(np.int64)
-             + pairwise_distances(turned_dh[turned_side].ravel(),
-                                  np.repeat(dhashes[plain_side], k)).astype(np.int64))
-        d = d.reshape(len(pa), k)
-        d[~has[turned_side]] = 10_000
-        arg = d.argmin(axis=1)
-        low = d[np.arange(len(pa)), arg]
-        better = low < best
-        best[better] = low[better]
-        which[better] = arg[better]
-    best[which < 0] = -1
-    return best, which
 
 
 def find_duplicate_groups(

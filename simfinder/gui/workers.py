@@ -38,7 +38,6 @@ from simfinder.core.grouping import (
     DuplicateGroup,
     PairJudgement,
     judge_pairs,
-    pairs_that_group,
 )
 from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
@@ -608,8 +607,7 @@ class GroupsWorker(_NewestOnlyWorker):
         try:
             library = self._open(request.generation)
             if self._judged is None or self._judged[0] is not request.strictness:
-                self._judged = (request.strictness, pairs_that_group(
-                    judge_pairs(library, request.strictness)))
+                self._judged = (request.strictness, judge_pairs(library, request.strictness))
             groups = review_groups(library, request.strictness, request.plan,
                                    judged=self._judged[1])
         except Exception as exc:
