@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simfinder.core import verdicts
 from simfinder.core.catalog import Catalog, ContentFeatures
 from simfinder.core.embed import EMBED_DIM, MODEL_NAME
 from simfinder.core.grouping import find_duplicate_groups
@@ -16,13 +18,15 @@ from simfinder.core.hashes import to_sqlite_int
 from simfinder.core.library import Library
 from simfinder.core.similarity import (
     RULES,
+    SURE_HASH_BITS,
     Evidence,
     Strictness,
+    clearly_another_shot,
     is_near_duplicate,
     settled_by_hashes,
-    settled_by_hashes_array,
-    unverified_near_duplicate,
 )
+from simfinder.core.verdicts import EvidenceArrays
+from simfinder.core.verify import Verification
 
 PATHS = [f"/photos/{d}/{n}.jpg" for d in ("a", "b", "a/b") for n in range(4)]
 DIGESTS = [bytes([i]) * 16 for i in range(6)]
@@ -147,16 +151,28 @@ def test_duplicate_groups_are_disjoint_and_keep_one(spec: tuple[list[int], list]
         lib.close()
 
 
-# Cosines and distances on and near the rules' thresholds, where a wrong comparison shows.
+# Cosines, distances and verification figures on and near the rules' thresholds, where a
+# wrong comparison shows.
 _edges = sorted({x for r in RULES.values() for x in (r.cosine_same_hashes, r.cosine_alone,
-                                                       r.cosine_with_hashes)})
+                                                       r.cosine_with_hashes, r.scene_cosine)})
 _cosines = st.one_of(st.sampled_from(_edges), st.floats(-1.0, 1.0))
 _bits = st.one_of(st.integers(0, 14), st.integers(0, 64))
-evidence = st.tuples(_cosines, _bits, _bits, st.one_of(st.none(), _bits))
+_fine = st.one_of(st.sampled_from(sorted({
+    x for r in RULES.values()
+    for x in (r.max_misfit, r.max_misfit_consistent, r.max_drift, r.min_agreement,
+              r.sparse_agreement, r.grid_agreement, r.scene_agreement, r.min_overlap)}
+    | {0.0, 0.15, 0.18, 0.3, 1.0, math.inf, -1.0})), st.floats(-1.0, 1.0))
+_counts = st.sampled_from([0, 1, 8, 9, 10, 12, 19, 20, 21, 40])
+_verification = st.builds(
+    lambda inliers, extra, misfit, drift, agreement, overlap: Verification(
+        inliers + extra, inliers, 0.5, misfit, drift, agreement, overlap, False, 0.0, 1.0),
+    _counts, st.sampled_from([0, 1, 2, 3, 5, 10, 40]), _fine, _fine, _fine, _fine)
+evidence = st.tuples(_cosines, _bits, _bits, st.one_of(st.none(), _bits),
+                     st.one_of(st.none(), _verification))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(evidence, min_size=1, max_size=50))
+@settings(max_examples=150, deadline=None)
+@given(st.lists(evidence, min_size=1, max_size=100))
 def test_grouping_judges_many_pairs_at_once_as_it_judges_one(cases: list[tuple]) -> None:
     """Grouping judges its ~10 candidate pairs per photo on arrays; a pair must get the verdict
     the one-pair rules (used by `similar` and to explain a match) give it."""
@@ -164,9 +180,70 @@ def test_grouping_judges_many_pairs_at_once_as_it_judges_one(cases: list[tuple])
     ph = np.array([c[1] for c in cases], dtype=np.int64)
     dh = np.array([c[2] for c in cases], dtype=np.int64)
     turned = np.array([-1 if c[3] is None else c[3] for c in cases], dtype=np.int64)
-    one = [Evidence(c, p, d, t, 0 if t is not None else None) for c, p, d, t in cases]
-    assert settled_by_hashes_array(cos, ph, dh, turned).tolist() == \
-        [settled_by_hashes(ev) for ev in one]
+    arrays = EvidenceArrays.unverified(cos, ph, dh, turned).with_verifications(
+        {k: c[4] for k, c in enumerate(cases) if c[4] is not None})
+    one = [Evidence(c, p, d, t, 0 if t is not None else None, v) for c, p, d, t, v in cases]
+    assert verdicts.settled_by_hashes(arrays).tolist() == [settled_by_hashes(ev) for ev in one]
     for level in Strictness:
-        assert unverified_near_duplicate(cos, ph, dh, turned, RULES[level]).tolist() == \
+        assert verdicts.near_duplicates(arrays, level).tolist() == \
             [is_near_duplicate(ev, level) for ev in one]
+    assert verdicts.other_shots(arrays).tolist() == [clearly_another_shot(ev) for ev in one]
+
+
+def _around(values: set[float]) -> list[float]:
+    return sorted({v + d for v in values for d in (-1e-9, 0.0, 1e-9)} | {math.inf, -math.inf})
+
+
+def test_array_verdicts_agree_with_the_one_pair_rules_at_every_threshold() -> None:
+    """Each rule's thresholds, crossed one field at a time from pairs that reach each branch
+    (copy, sparse copy, another shot, same grid, same layout, burst scene): an off-by-one or a
+    < for a <= in the array rules shows here even where random evidence rarely lands."""
+    rules = list(RULES.values())
+    bases = [  # cosine, phash, dhash, turned, matches, inliers, misfit, drift, agreement, overlap
+        (0.6, 20, 20, -1, 40, 38, 0.05, 0.1, 0.97, 0.9),
+        (0.5, 24, 20, -1, 12, 11, 0.05, math.inf, 0.99, 0.5),
+        (0.7, 18, 22, -1, 40, 25, 0.2, 0.4, 0.5, 0.8),
+        (0.7, 18, 22, -1, 40, 25, 0.2, 0.2, 0.5, 0.8),
+        (0.4, 10, 8, 30, 5, 0, math.inf, math.inf, 0.9, 0.0),
+        (0.8, 1, 1, 3, 40, 25, 0.2, 0.4, 0.5, 0.8),
+        (0.95, 14, 12, -1, 40, 30, 0.12, 0.3, 0.9, 1.0),
+    ]
+    grid = [
+        _around({x for r in rules for x in (r.cosine_same_hashes, r.cosine_alone,
+                                            r.cosine_with_hashes, r.scene_cosine)}),
+        *[sorted({x + d for r in rules for x in (r.same_hash_bits, r.max_hash_bits,
+                                                  r.grid_hash_bits, SURE_HASH_BITS)
+                  for d in (-1, 0, 1) if x + d >= 0})] * 2,
+        [-1, *sorted({x + d for r in rules for x in (r.same_hash_bits,) for d in (-1, 0, 1)})],
+        sorted({0, 9, 10, 11, 20, 40, 60}),
+        sorted({x + d for r in rules for x in (r.min_inliers, 20, 0) for d in (-1, 0, 1)
+                if x + d >= 0}),
+        _around({0.15, 0.18} | {x for r in rules for x in (r.max_misfit,
+                                                           r.max_misfit_consistent)}),
+        _around({0.3} | {r.max_drift for r in rules}),
+        _around({x for r in rules for x in (r.min_agreement, r.sparse_agreement,
+                                            r.grid_agreement, r.scene_agreement)}),
+        _around({r.min_overlap for r in rules}),
+    ]
+    cases = [tuple(v if i != field else value for i, v in enumerate(base))
+             for base in bases for field, values in enumerate(grid) for value in values]
+    cases += [(*c[:5], round(c[4] * ratio), *c[6:]) for c in bases
+              for ratio in {r.min_inlier_ratio for r in rules} | {r.consistent_ratio for r in rules}
+              | {r.sparse_ratio for r in rules} | {0.85}]
+    cases = [c for c in cases if c[5] <= c[4]]  # inliers are matches
+    col = list(zip(*cases, strict=True))
+    arrays = EvidenceArrays(
+        np.array(col[0], dtype=np.float64),
+        *(np.array(col[k], dtype=np.int64) for k in range(1, 6)),
+        *(np.array(col[k], dtype=np.float64) for k in range(6, 10)))
+    one = [Evidence(c[0], int(c[1]), int(c[2]), int(c[3]) if c[3] >= 0 else None,
+                    0 if c[3] >= 0 else None,
+                    Verification(int(c[4]), int(c[5]), 0.5, c[6], c[7], c[8], c[9], False, 0.0,
+                                 1.0))
+           for c in cases]
+    assert len(one) > 1000
+    assert verdicts.settled_by_hashes(arrays).tolist() == [settled_by_hashes(ev) for ev in one]
+    for level in Strictness:
+        assert verdicts.near_duplicates(arrays, level).tolist() == \
+            [is_near_duplicate(ev, level) for ev in one]
+    assert verdicts.other_shots(arrays).tolist() == [clearly_another_shot(ev) for ev in one]

@@ -28,14 +28,8 @@ from simfinder.core.hashes import (
 )
 from simfinder.core.library import Library
 from simfinder.core.neighbours import neighbour_table
-from simfinder.core.similarity import (
-    RULES,
-    VERIFY_FLOOR,
-    Evidence,
-    Strictness,
-    settled_by_hashes_array,
-    unverified_near_duplicate,
-)
+from simfinder.core.similarity import RULES, VERIFY_FLOOR, Evidence, Strictness
+from simfinder.core.verdicts import EvidenceArrays, near_duplicates, settled_by_hashes
 from simfinder.core.verify import Verification
 
 log = logging.getLogger(__name__)
@@ -63,11 +57,8 @@ class CandidatePairs:
 
     a: I64
     b: I64
-    cosine: npt.NDArray[np.float64]
-    phash: I64  # pHash distance
-    dhash: I64  # dHash distance
-    turned: I64  # best flip / quarter-turn pHash + dHash distance; -1: no turned hashes
-    turn: I64  # which of hashes.TRANSFORMS; -1: none
+    evidence: EvidenceArrays  # without verifications
+    turn: I64  # which of hashes.TRANSFORMS gives evidence.turned; -1: none
     verify: npt.NDArray[np.bool_]  # worth a geometric verification
 
     def __len__(self) -> int:
@@ -77,22 +68,18 @@ class CandidatePairs:
         a, b = (self.a, self.b) if where is None else (self.a[where], self.b[where])
         return list(zip(a.tolist(), b.tolist(), strict=True))
 
-    def evidence(self, k: int, verification: Verification | None = None) -> Evidence:
-        turned = int(self.turned[k])
-        return Evidence(float(self.cosine[k]), int(self.phash[k]), int(self.dhash[k]),
+    def evidence_of(self, k: int, verification: Verification | None = None) -> Evidence:
+        e = self.evidence
+        turned = int(e.turned[k])
+        return Evidence(float(e.cosine[k]), int(e.phash[k]), int(e.dhash[k]),
                         turned if turned >= 0 else None,
                         int(self.turn[k]) if turned >= 0 else None, verification)
-
-    def unverified_near_duplicate(self, strictness: Strictness) -> npt.NDArray[np.bool_]:
-        """Which pairs are near-duplicates at `strictness` on the cheap evidence alone."""
-        return unverified_near_duplicate(self.cosine, self.phash, self.dhash, self.turned,
-                                         RULES[strictness])
 
 
 def _empty() -> CandidatePairs:
     none = np.zeros(0, dtype=np.int64)
-    return CandidatePairs(none, none, np.zeros(0), none, none, none, none,
-                          np.zeros(0, dtype=bool))
+    return CandidatePairs(none, none, EvidenceArrays.unverified(np.zeros(0), none, none, none),
+                          none, np.zeros(0, dtype=bool))
 
 
 def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
@@ -153,11 +140,11 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
 
     # 4. Which to verify where the hashes leave it open: possible edited copies among each
     #    photo's nearest, and pairs the cheap rules would take (perhaps other shots).
-    settled = settled_by_hashes_array(cosine, dp, dd, turned)
+    evidence = EvidenceArrays.unverified(cosine, dp, dd, turned)
+    settled = settled_by_hashes(evidence)
     rescue = _rescue_keys(indexed, table, table_cos, a[settled], b[settled])
-    loose = unverified_near_duplicate(cosine, dp, dd, turned, RULES[Strictness.LOOSE])
-    verify = ~settled & (_member(keys, rescue) | loose)
-    return CandidatePairs(a, b, cosine, dp, dd, turned, turn, verify)
+    verify = ~settled & (_member(keys, rescue) | near_duplicates(evidence, Strictness.LOOSE))
+    return CandidatePairs(a, b, evidence, turn, verify)
 
 
 def _keys(a: I64, b: I64) -> I64:

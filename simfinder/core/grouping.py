@@ -24,13 +24,8 @@ from simfinder.core.decisions import GROUP, DecisionIndex, cannot_link, group_ke
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
 from simfinder.core.pairchecks import PairChecker
-from simfinder.core.similarity import (
-    Evidence,
-    Strictness,
-    clearly_another_shot,
-    is_near_duplicate,
-    score,
-)
+from simfinder.core.similarity import Evidence, Strictness, score
+from simfinder.core.verdicts import near_duplicates, other_shots
 from simfinder.core.verify import Verification
 
 log = logging.getLogger(__name__)
@@ -96,30 +91,26 @@ def judge_pairs(
     found = find_candidates(library, strictness)
     checker = checker or PairChecker(library)
     to_verify = np.flatnonzero(found.verify)
-    checks = checker.check(found.pairs(found.verify)) if len(to_verify) else {}
+    asked = found.pairs(found.verify)
+    checks = checker.check(asked) if asked else {}
     log.info("grouping: %d candidate pairs, %d to verify (%d from earlier runs) in %.2f s",
              len(found), len(to_verify), checker.stats.stored, checker.stats.seconds)
 
-    # Pairs without a verification are judged on arrays; the verified ones one by one.
-    accepted = found.unverified_near_duplicate(strictness)
     verified: dict[int, Verification] = {}
     if checks:
-        for k, pair in zip(to_verify.tolist(), found.pairs(found.verify), strict=True):
+        for k, pair in zip(to_verify.tolist(), asked, strict=True):
             v = checks.get(pair)
             if v is not None:
                 verified[k] = v
+    evidence = found.evidence.with_verifications(verified)
+    accepted = near_duplicates(evidence, strictness)
+    another = other_shots(evidence) & ~accepted
     out: dict[tuple[int, int], PairJudgement] = {}
-    for k in np.flatnonzero(accepted).tolist():
-        if k not in verified:
-            ev = found.evidence(k)
-            out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(ev, True, score(ev), False)
-    for k, v in verified.items():
-        ev = found.evidence(k, v)
-        ok = is_near_duplicate(ev, strictness)
-        other = not ok and clearly_another_shot(ev)
-        if ok or other:
-            out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
-                ev, ok, score(ev) if ok else 0.0, other)
+    for k in np.flatnonzero(accepted | another).tolist():
+        ev = found.evidence_of(k, verified.get(k))
+        ok = bool(accepted[k])
+        out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
+            ev, ok, score(ev) if ok else 0.0, not ok)
     return out
 
 

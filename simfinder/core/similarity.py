@@ -31,9 +31,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
-import numpy as np
-import numpy.typing as npt
-
 from simfinder.core.verify import FEW_MATCHES, Verification
 
 
@@ -261,37 +258,6 @@ def settled_by_hashes(ev: Evidence) -> bool:
         ev.turned_distance is not None
         and ev.turned_distance <= RULES[Strictness.STRICT].same_hash_bits
     )
-
-
-def settled_by_hashes_array(
-    cosine: npt.NDArray[np.float64],
-    phash: npt.NDArray[np.int64],
-    dhash: npt.NDArray[np.int64],
-    turned: npt.NDArray[np.int64],
-) -> npt.NDArray[np.bool_]:
-    """`settled_by_hashes` of many pairs at once (turned: -1 where there is no turned
-    distance)."""
-    strict = RULES[Strictness.STRICT]
-    turned_close = (turned >= 0) & (turned <= strict.same_hash_bits)
-    out: npt.NDArray[np.bool_] = (cosine >= strict.cosine_same_hashes) & (
-        (phash + dhash <= SURE_HASH_BITS) | turned_close)
-    return out
-
-
-def unverified_near_duplicate(
-    cosine: npt.NDArray[np.float64],
-    phash: npt.NDArray[np.int64],
-    dhash: npt.NDArray[np.int64],
-    turned: npt.NDArray[np.int64],
-    rule: MatchRule,
-) -> npt.NDArray[np.bool_]:
-    """`is_near_duplicate` of many pairs at once, on evidence without a verification."""
-    turned_close = (turned >= 0) & (turned <= rule.same_hash_bits)
-    same = (cosine >= rule.cosine_same_hashes) & ((phash + dhash <= rule.same_hash_bits)
-                                                  | turned_close)
-    out: npt.NDArray[np.bool_] = same | (cosine >= rule.cosine_alone) | (
-        (cosine >= rule.cosine_with_hashes) & (np.maximum(phash, dhash) <= rule.max_hash_bits))
-    return out
 
 
 def needs_verification(ev: Evidence) -> bool:
