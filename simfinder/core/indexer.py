@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 DIGEST_SIZE = 16
 _READ_CHUNK = 1 << 20
 _CHECKPOINT_SECONDS = 30.0
+BATCH_SIZE = 32  # photos embedded and committed together
 
 
 def file_digest(path: str) -> bytes:
@@ -116,7 +117,7 @@ class Indexer:
         embedder_factory: Callable[[], Embedder],
         *,
         workers: int = 2,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.library = library
         self._embedder_factory = embedder_factory
