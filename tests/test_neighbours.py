@@ -158,6 +158,13 @@ def test_stored_lists_give_what_a_fresh_search_gives(
     assert group_names(library) == GROUPS
     assert counter.searched == len(ids)
 
+    # Asked for some of the photos, the table holds only those, from the kept lists.
+    some = ids[::2]
+    some_labels, _ = neighbour_table(library, some)
+    assert set(some_labels.ravel().tolist()) - {-1} <= set(some.tolist())
+    assert (some_labels[:, 0] >= 0).all()
+    assert counter.searched == len(ids)
+
 
 def test_a_copy_indexed_later_joins_the_neighbours_of_its_original(
     library: Library, runs: list[Path], embedder: EmbedderProvider, tmp_path: Path,

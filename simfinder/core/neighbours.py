@@ -109,13 +109,13 @@ def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTa
 
     live = np.fromiter(library.vectors.labels(), dtype=np.int64)
     live.sort()
+    # Asked for every content in the index (grouping does): in the index = among ids.
+    every = np.array_equal(live, ids)
     pos = np.empty((n, LISTED), dtype=np.int32)
     for lo in range(0, n, _ROW_CHUNK):
         part = labels[lo : lo + _ROW_CHUNK]
         pos[lo : lo + _ROW_CHUNK] = _positions(ids, part)
-        # Asked for every content in the index (grouping does): in the index = among ids.
-        alive = (pos[lo : lo + _ROW_CHUNK] >= 0 if np.array_equal(live, ids)
-                 else _positions(live, part) >= 0)
+        alive = pos[lo : lo + _ROW_CHUNK] >= 0 if every else _positions(live, part) >= 0
         has[lo : lo + _ROW_CHUNK] &= _usable(part, alive, len(live))
     del labels
     stale = np.flatnonzero(~has)
