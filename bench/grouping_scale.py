@@ -6,8 +6,15 @@ For each N (default 100,000) it builds a library of N photo contents with random
 hashes, 5% of them planted near-duplicate pairs (embeddings shaped like CNN features:
 non-negative, from a 96-dimensional latent space), then measures:
 
+* the build as the indexer does it, in batches of the indexer's size: catalog rows, vectors into
+  hnswlib, and each batch's forward neighbour lists (core.neighbours.keep_forward_lists, timed
+  apart: the cost indexing pays so that grouping does not search every photo),
 * `find_duplicate_groups` at normal (the library has no thumbnails, so this is candidate search
-  and judging; the pairs that would be verified geometrically fail fast for want of pixels),
+  and judging; the pairs that would be verified geometrically fail fast for want of pixels), and
+  within it the neighbour table (read from the kept lists) and any kNN search,
+* the same-run baseline of the neighbour table: every photo searched in hnswlib (what grouping
+  did before the lists were kept), and the candidate pairs by cosine (>= 0.45, the verification
+  floor, and >= the duplicate cosine) of both tables,
 * the recall of grouping's batch kNN (its narrower search breadth) against brute force: of the
   true 12 nearest photos of 500 photos, the share it finds, and the share of those at a cosine
   that can make them a candidate pair (>= 0.45),
@@ -29,6 +36,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,15 +49,24 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
+from simfinder.core import grouping  # noqa: E402
 from simfinder.core.catalog import ContentFeatures, as_stored  # noqa: E402
 from simfinder.core.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
 from simfinder.core.grouping import find_duplicate_groups  # noqa: E402
 from simfinder.core.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
+from simfinder.core.indexer import BATCH_SIZE  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.neighbours import BATCH_EF, NEIGHBOURS  # noqa: E402
+from simfinder.core.neighbours import (  # noqa: E402
+    BATCH_EF,
+    LISTED,
+    NEIGHBOURS,
+    forward_lists,
+    keep_forward_lists,
+    neighbour_table,
+)
 from simfinder.core.pairchecks import PairChecker  # noqa: E402
 from simfinder.core.search import find_similar  # noqa: E402
-from simfinder.core.similarity import RULES, Strictness  # noqa: E402
+from simfinder.core.similarity import RULES, VERIFY_FLOOR, Strictness  # noqa: E402
 from simfinder.core.vector_index import VectorIndex  # noqa: E402
 
 SECTION = "## Grouping at scale"
@@ -77,8 +94,12 @@ def synthetic_vectors(n: int, seed: int = 0) -> tuple[npt.NDArray[np.float32], i
     return vecs, planted
 
 
-def build(root: Path, n: int, seed: int = 0) -> tuple[Library, int, float]:
+def build(root: Path, n: int, seed: int = 0) -> tuple[Library, int, float, float]:
+    """The library, as the indexer stores it: batches of BATCH_SIZE photos, each committed
+    with its vectors added to hnswlib and its forward neighbour lists. Returns the library,
+    the planted pairs, the build seconds without the lists and the seconds of the lists."""
     vecs, planted = synthetic_vectors(n, seed)
+    stored = as_stored(vecs)
     rng = np.random.default_rng(seed + 1)
     lib = Library.open(root)
     ph = rng.integers(0, 2**64, size=n, dtype=np.uint64)
@@ -87,19 +108,68 @@ def build(root: Path, n: int, seed: int = 0) -> tuple[Library, int, float]:
     dh[n - planted :] = dh[:planted] ^ np.uint64(0b1)
     turned = rng.integers(0, 2**64, size=(n, 2, len(TRANSFORMS)), dtype=np.uint64)
     t0 = time.perf_counter()
+    lists_s = 0.0
     index = lib.vectors  # loaded (empty) before the rows go in, as the indexer has it
-    ids = []
-    with lib.catalog.transaction():
-        for i in range(n):
-            cid = lib.catalog.put_content(ContentFeatures(
-                i.to_bytes(16, "big"), 4000, 3000, "JPEG", None, None,
-                to_sqlite_int(int(ph[i])), to_sqlite_int(int(dh[i])), MODEL_NAME, vecs[i]))
-            lib.catalog.put_file(f"/photos/{i:07d}.jpg", 3_000_000, i, cid)
-            lib.catalog.put_turned_hashes(cid, turned[i, 0].tolist(), turned[i, 1].tolist())
-            ids.append(cid)
-    index.add(np.asarray(ids, dtype=np.int64), as_stored(vecs))
+    for lo in range(0, n, BATCH_SIZE):
+        hi = min(n, lo + BATCH_SIZE)
+        ids = []
+        with lib.catalog.transaction():
+            for i in range(lo, hi):
+                cid = lib.catalog.put_content(ContentFeatures(
+                    i.to_bytes(16, "big"), 4000, 3000, "JPEG", None, None,
+                    to_sqlite_int(int(ph[i])), to_sqlite_int(int(dh[i])), MODEL_NAME, vecs[i]))
+                lib.catalog.put_file(f"/photos/{i:07d}.jpg", 3_000_000, i, cid)
+                lib.catalog.put_turned_hashes(cid, turned[i, 0].tolist(),
+                                              turned[i, 1].tolist())
+                ids.append(cid)
+            labels = np.asarray(ids, dtype=np.int64)
+            index.add(labels, stored[lo:hi])
+            t1 = time.perf_counter()
+            keep_forward_lists(lib, labels, stored[lo:hi])
+            lists_s += time.perf_counter() - t1
     lib.save_vectors()
-    return lib, planted, time.perf_counter() - t0
+    return lib, planted, time.perf_counter() - t0 - lists_s, lists_s
+
+
+def _pair_keys(ids: npt.NDArray[np.int64], labels: npt.NDArray[np.int64],
+               sims: npt.NDArray[np.float32], floor: float) -> npt.NDArray[np.int64]:
+    """The table's pairs (a < b) at cosine >= floor, as sorted unique keys a << 32 | b."""
+    a = np.broadcast_to(ids[:, None], labels.shape)
+    keep = (labels >= 0) & (sims >= floor)
+    lo = np.minimum(a[keep], labels[keep])
+    hi = np.maximum(a[keep], labels[keep])
+    return np.unique((lo << 32) | hi)
+
+
+def table_against_fresh(lib: Library) -> dict[str, float]:
+    """The neighbour table from the kept lists against every photo searched in hnswlib now
+    (the batch kNN grouping ran before the lists were kept): seconds of each, peak memory of
+    the table, and the candidate pairs by cosine of each and of both."""
+    ids, _ = lib.catalog.embeddings(lib.model_name, lib.dim, with_vectors=False)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    kept = neighbour_table(lib, ids)
+    table_s = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    labels = np.empty((len(ids), NEIGHBOURS), dtype=np.int64)
+    sims = np.empty((len(ids), NEIGHBOURS), dtype=np.float32)
+    t0 = time.perf_counter()
+    for start in range(0, len(ids), 2048):
+        got, matrix = lib.catalog.embeddings(lib.model_name, lib.dim,
+                                             only=ids[start : start + 2048].tolist())
+        found, cos = forward_lists(lib.vectors, got, matrix)
+        labels[start : start + len(got)] = found[:, :NEIGHBOURS]
+        sims[start : start + len(got)] = cos[:, :NEIGHBOURS]
+    fresh_s = time.perf_counter() - t0
+    out = {"table_again_s": table_s, "table_peak_mb": peak / 2**20, "fresh_knn_s": fresh_s}
+    for name, floor in (("floor", VERIFY_FLOOR), ("dup", DUPLICATE_COSINE)):
+        kept_pairs = _pair_keys(ids, *kept, floor)
+        fresh_pairs = _pair_keys(ids, labels, sims, floor)
+        out[f"{name}_kept"] = len(kept_pairs)
+        out[f"{name}_fresh"] = len(fresh_pairs)
+        out[f"{name}_both"] = len(np.intersect1d(kept_pairs, fresh_pairs, assume_unique=True))
+    return out
 
 
 def knn_recall(lib: Library, sample: int = 500) -> tuple[float, float]:
@@ -162,17 +232,21 @@ def _rss_mb() -> float:
 
 
 def index_size(lib: Library, n: int) -> dict[str, float]:
-    """Bytes per photo: catalog columns for vectors and hashes, hnswlib file, hnswlib in RAM."""
+    """Bytes per photo: catalog columns for vectors, hashes and neighbour lists, hnswlib file,
+    hnswlib in RAM."""
     db = lib.catalog._db
     emb, hashes = db.execute(
         "SELECT sum(length(embedding)), count(*) * 16 FROM contents").fetchone()
     turned = db.execute("SELECT coalesce(sum(length(phashes) + length(dhashes)), 0)"
                         " FROM content_turns").fetchone()[0]
+    lists = db.execute("SELECT coalesce(sum(length(labels) + length(cosines)), 0)"
+                       " FROM content_neighbours").fetchone()[0]
     before = _rss_mb()
     loaded = VectorIndex.load(lib.vectors_path, lib.dim)
     grown = _rss_mb() - before
     del loaded
     return {"catalog_vec": emb / n, "catalog_hash": (hashes + turned) / n,
+            "catalog_lists": lists / n,
             "hnsw_file": os.path.getsize(lib.vectors_path) / n, "hnsw_ram": grown * 2**20 / n,
             "catalog_file": sum(os.path.getsize(f) for f in lib.root.glob("catalog.sqlite*"))
             / n}
@@ -200,20 +274,23 @@ def _timed(cls: type, name: str) -> Iterator[list[float]]:
 
 def measure(n: int, group: bool = True) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        lib, planted, build_s = build(Path(tmp) / "lib", n)
+        lib, planted, build_s, lists_s = build(Path(tmp) / "lib", n)
         size = index_size(lib, n)
         group_s = found = math.nan
-        with _timed(VectorIndex, "query") as knn_s, _timed(PairChecker, "check") as verify_s:
+        with _timed(VectorIndex, "query") as knn_s, _timed(PairChecker, "check") as verify_s, \
+                _timed(grouping, "neighbour_table") as table_s:
             if group:
                 t0 = time.perf_counter()
                 groups = find_duplicate_groups(lib, Strictness.NORMAL)
                 group_s = time.perf_counter() - t0
                 found = sum(1 for g in groups if len(g.photos) == 2)
+        against = table_against_fresh(lib)
         recall, recall_close = knn_recall(lib)
         p50, p95 = similar_latency(lib, Path(tmp) / "queries", n)
         lib.close()
-    out = {"n": n, "build_s": build_s, "group_s": group_s, "knn_s": knn_s[0],
-           "verify_s": verify_s[0], "planted": planted, "found": found,
+    out = {"n": n, "build_s": build_s, "lists_s": lists_s, "group_s": group_s,
+           "table_s": table_s[0], "knn_s": knn_s[0], "verify_s": verify_s[0],
+           "planted": planted, "found": found, **against,
            "recall": recall, "recall_close": recall_close, "p50_ms": p50, "p95_ms": p95, **size}
     print(out, file=sys.stderr, flush=True)
     return out
@@ -222,37 +299,53 @@ def measure(n: int, group: bool = True) -> dict[str, float]:
 def report(results: list[dict[str, float]]) -> str:
     base = results[0]
     lines = [
-        f"Embeddings: {EMBED_DIM} dimensions ({MODEL_NAME}); batch kNN: k {NEIGHBOURS},"
-        f" ef {BATCH_EF}. The synthetic library has no thumbnails: the pairs grouping would"
-        " verify geometrically are tried and fail fast for want of pixels (*verification*), so"
-        " *group* is candidate search and judging, not SIFT verification.",
+        f"Embeddings: {EMBED_DIM} dimensions ({MODEL_NAME}); kNN at ef {BATCH_EF}; each photo's"
+        f" {LISTED} nearest are kept when it is indexed (batches of {BATCH_SIZE}), and grouping"
+        f" reads its {NEIGHBOURS} nearest from them and their reverse edges. The synthetic"
+        " library has no thumbnails: the pairs grouping would verify geometrically are tried"
+        " and fail fast for want of pixels (*verification*), so *group* is candidate search and"
+        " judging, not SIFT verification. *Searched again* is the same-run baseline: every photo"
+        " searched in hnswlib, as grouping did before the lists were kept.",
         "",
-        "| photos | build (catalog + index) s | group (normal) s | of which batch kNN s |"
-        " of which verification s | pairs planted/found |"
-        f" batch kNN recall: true 12 nearest / those at cos >= {DUPLICATE_COSINE} |"
-        " similar p50 / p95 ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| photos | build (catalog + index) s | + neighbour lists s | group (normal) s |"
+        " of which neighbour table s | of which kNN search s | of which verification s |"
+        " pairs planted/found | neighbour table again s / peak MB |"
+        " every photo searched again s |"
+        f" table's pairs at cos >= {VERIFY_FLOOR}: kept lists / searched again / both |"
+        f" at cos >= {DUPLICATE_COSINE} |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         grouped = not math.isnan(r["group_s"])
-        timing = (f"{r['group_s']:.2f} | {r['knn_s']:.2f} | {r['verify_s']:.2f} |"
-                  f" {r['planted']}/{r['found']}" if grouped else "not run | | | ")
-        lines.append(f"| {r['n']:,} | {r['build_s']:.1f} | {timing} |"
-                     f" {r['recall']:.3f} / {r['recall_close']:.3f}"
-                     f" | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} |")
+        timing = (f"{r['group_s']:.2f} | {r['table_s']:.2f} | {r['knn_s']:.2f} |"
+                  f" {r['verify_s']:.2f} | {r['planted']}/{r['found']}" if grouped
+                  else "not run | | | | ")
+        lines.append(
+            f"| {r['n']:,} | {r['build_s']:.1f} | {r['lists_s']:.1f} | {timing} |"
+            f" {r['table_again_s']:.2f} / {r['table_peak_mb']:.0f} | {r['fresh_knn_s']:.2f} |"
+            f" {r['floor_kept']:,} / {r['floor_fresh']:,} / {r['floor_both']:,} |"
+            f" {r['dup_kept']:,} / {r['dup_fresh']:,} / {r['dup_both']:,} |")
     lines += ["", "Grouping time ratio to the baseline:"
               + ",".join(f" {r['n'] // base['n']}x the photos {r['group_s'] / base['group_s']:.1f}x"
                          for r in results[1:] if not math.isnan(r["group_s"])),
-              "", "Index size per photo (bytes; hashes: pHash, dHash and their 7 flips/turns):",
               "",
-              "| photos | catalog: embedding | catalog: hashes | vectors.hnsw file |"
-              " hnswlib in RAM | vectors + hashes on disk | whole catalog file |",
-              "|---|---|---|---|---|---|---|"]
+              "| photos | batch kNN recall: true 12 nearest / those at cos >="
+              f" {DUPLICATE_COSINE} | similar p50 / p95 ms |",
+              "|---|---|---|"]
     for r in results:
-        disk = r["catalog_vec"] + r["catalog_hash"] + r["hnsw_file"]
+        lines.append(f"| {r['n']:,} | {r['recall']:.3f} / {r['recall_close']:.3f}"
+                     f" | {r['p50_ms']:.1f} / {r['p95_ms']:.1f} |")
+    lines += ["", "Index size per photo (bytes; hashes: pHash, dHash and their 7 flips/turns):",
+              "",
+              "| photos | catalog: embedding | catalog: hashes | catalog: neighbour lists |"
+              " vectors.hnsw file | hnswlib in RAM | vectors + hashes + lists on disk |"
+              " whole catalog file |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        disk = r["catalog_vec"] + r["catalog_hash"] + r["catalog_lists"] + r["hnsw_file"]
         lines.append(f"| {r['n']:,} | {r['catalog_vec']:.0f} | {r['catalog_hash']:.0f} |"
-                     f" {r['hnsw_file']:.0f} | {r['hnsw_ram']:.0f} | {disk:.0f} |"
-                     f" {r['catalog_file']:.0f} |")
+                     f" {r['catalog_lists']:.0f} | {r['hnsw_file']:.0f} | {r['hnsw_ram']:.0f} |"
+                     f" {disk:.0f} | {r['catalog_file']:.0f} |")
     return "\n".join([*lines, "", BEFORE])
 
 

@@ -1,5 +1,6 @@
-"""SIGKILL at random moments while indexing: the library always opens, agrees with itself, and
-a resumed run ends exactly where an uninterrupted run does."""
+"""SIGKILL at random moments while indexing: the library always opens, agrees with itself (each
+stored photo with its vector and its neighbour list), and a resumed run ends exactly where an
+uninterrupted run does."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.check import check_library
 from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library
+from simfinder.core.neighbours import LISTED
 from tests.photos import sample, save
 
 TRIALS = 8
@@ -27,6 +29,7 @@ from pathlib import Path
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library
+from simfinder.core.neighbours import LISTED
 lib = Library.open(Path(sys.argv[1]))
 Indexer(lib, EmbedderProvider("cpu"), batch_size=4).run(
     [Path(sys.argv[2])], on_indexed=lambda paths: print("batch", len(paths), flush=True))
@@ -89,6 +92,9 @@ def test_kill_at_random_moments_then_resume(tmp_path: Path,
             assert lib.catalog.integrity_problems() == []
             contents = lib.catalog.content_count()
             assert len(lib.vectors) == contents
+            # Every stored embedding has its neighbour list, and no list outlives its content.
+            listed, _, _ = lib.catalog.neighbour_lists(lib.model_name, LISTED)
+            assert set(listed.tolist()) == set(lib.catalog.content_digests())
             for p in lib.catalog.photos():
                 assert lib.thumbs.has(p.digest), p.path
                 assert expected[p.path] == p.digest
@@ -104,3 +110,53 @@ def test_kill_at_random_moments_then_resume(tmp_path: Path,
         lib.close()
     # the kills really landed while indexing ran (a resumed run may finish before its kill)
     assert killed_midway >= TRIALS
+
+
+# The child stops inside the transaction of its second batch, its embeddings written and its
+# neighbour lists not yet, and says so: the parent kills it right there.
+CHILD_STOPPED_MID_BATCH = """
+import sys, time
+from pathlib import Path
+import simfinder.core.indexer as indexer
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.library import Library
+keep = indexer.keep_forward_lists
+batches = []
+def stop_in_second(library, ids, vectors):
+    batches.append(len(ids))
+    if len(batches) == 2:
+        print("stopped", flush=True)
+        time.sleep(60)
+    return keep(library, ids, vectors)
+indexer.keep_forward_lists = stop_in_second
+lib = Library.open(Path(sys.argv[1]))
+indexer.Indexer(lib, EmbedderProvider("cpu"), batch_size=4).run([Path(sys.argv[2])])
+"""
+
+
+def test_kill_mid_batch_keeps_embeddings_and_neighbour_lists_together(
+    tmp_path: Path, embedder: EmbedderProvider,
+) -> None:
+    photos = tmp_path / "photos"
+    make_photos(photos)
+    lib_dir = tmp_path / "lib"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD_STOPPED_MID_BATCH, str(lib_dir),
+                             str(photos)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "stopped\n"
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+
+    lib = Library.open(lib_dir)
+    # The first batch is there with its lists; the second left nothing.
+    assert lib.catalog.content_count() == 4
+    listed, _, _ = lib.catalog.neighbour_lists(lib.model_name, LISTED)
+    assert set(listed.tolist()) == set(lib.catalog.content_digests())
+    assert len(lib.vectors) == 4
+    Indexer(lib, embedder).run([photos])
+    listed, _, _ = lib.catalog.neighbour_lists(lib.model_name, LISTED)
+    assert set(listed.tolist()) == set(lib.catalog.content_digests())
+    assert lib.catalog.content_count() == 48
+    lib.close()

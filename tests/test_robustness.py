@@ -6,13 +6,16 @@ import errno
 import os
 import shutil
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from simfinder.app.usecases import EmbedderProvider, library_status
 from simfinder.core import indexer as indexer_module
+from simfinder.core.catalog import Catalog
 from simfinder.core.check import check_library
 from simfinder.core.grouping import find_duplicate_groups
 from simfinder.core.indexer import Indexer
@@ -133,6 +136,34 @@ def test_a_full_disk_stops_indexing_with_a_clear_error_and_loses_nothing(
     assert lib.catalog.file_count() == len(photos)
     assert check_library(lib).problems == []
     lib.close()
+
+
+def test_a_write_failing_mid_batch_keeps_nothing_of_the_batch(
+    library: Library, photo_folder: Callable[..., dict[str, Path]],
+    embedder: EmbedderProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The disk fills up as the second batch's neighbour lists are written, after its vectors
+    # went into the vector index: the batch is not kept, and the same process goes on with an
+    # index in step with the catalog (no vector of a photo the catalog does not have).
+    photos = photo_folder()
+    root = tmp_path / "photos"
+    real_put = Catalog.put_neighbour_lists
+    calls = {"n": 0}
+
+    def put(self: Catalog, *args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        real_put(self, *args)
+
+    monkeypatch.setattr(Catalog, "put_neighbour_lists", put)
+    with pytest.raises(LibraryWriteError, match="disk is full"):
+        Indexer(library, embedder, batch_size=4).run([root])
+    assert library.catalog.content_count() == 4
+    assert library.vectors.labels() == set(library.catalog.content_digests())
+    Indexer(library, embedder).run([root])
+    assert library.catalog.file_count() == len(photos)
+    assert check_library(library).problems == []
 
 
 def test_indexing_and_searching_open_no_network_connection(

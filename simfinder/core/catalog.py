@@ -157,6 +157,20 @@ _MIGRATIONS: list[str] = [
         at REAL NOT NULL
     );
     """,
+    # Each content's forward neighbour list (core.neighbours): its nearest other contents in
+    # the vector index when its vector was added, with their cosines, so that grouping does
+    # not search every photo's neighbours again. `labels`: little-endian int32 content ids
+    # (ids count the distinct photos ever indexed: far below 2**31), -1 padding; `cosines`:
+    # little-endian float32 (as the search gives them), -inf padding. A list made with another
+    # model's embeddings (`model`) is stale. Rows go with their contents.
+    """
+    CREATE TABLE content_neighbours (
+        content_id INTEGER PRIMARY KEY REFERENCES contents(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        labels BLOB NOT NULL,
+        cosines BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -745,6 +759,55 @@ class Catalog:
             "SELECT id, digest FROM contents WHERE id NOT IN (SELECT content_id FROM content_turns)"
         ).fetchall()
         return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def put_neighbour_lists(
+        self,
+        model: str,
+        ids: npt.NDArray[np.int64],
+        labels: npt.NDArray[np.int64],
+        cosines: npt.NDArray[np.float32],
+    ) -> None:
+        """Store the forward neighbour lists of contents `ids` (rows of `labels` and `cosines`,
+        padded with -1 and -inf) made with `model`'s embeddings. Inside a transaction."""
+        if len(labels) and int(labels.max()) >= 2**31:
+            raise OverflowError("content ids beyond 2**31 do not fit a neighbour list")
+        lab = np.ascontiguousarray(labels, dtype="<i4")
+        cos = np.ascontiguousarray(cosines, dtype="<f4")
+        self._db.executemany(
+            "INSERT OR REPLACE INTO content_neighbours(content_id, model, labels, cosines)"
+            " VALUES (?,?,?,?)",
+            ((cid, model, lab[i].tobytes(), cos[i].tobytes())
+             for i, cid in enumerate(ids.tolist())),
+        )
+
+    def neighbour_lists(
+        self, model: str, width: int, *, chunk: int = 65_536
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """Content ids (ascending) with a stored neighbour list of `width` entries made with
+        `model`'s embeddings, and the lists: labels (n, width; int32, as stored) and cosines
+        (n, width). Lists of another width (made when lists had another length) are left
+        out."""
+        where = (" FROM content_neighbours WHERE model = ? AND length(labels) = ?"
+                 " AND length(cosines) = ?")
+        params = (model, 4 * width, 4 * width)
+        n = int(self._db.execute("SELECT count(*)" + where, params).fetchone()[0])
+        ids = np.empty(n, dtype=np.int64)
+        labels = np.empty((n, width), dtype=np.int32)
+        cosines = np.empty((n, width), dtype=np.float32)
+        cur = self._db.execute("SELECT content_id, labels, cosines" + where
+                               + " ORDER BY content_id", params)
+        done = 0
+        # In chunks: the Python rows of a million lists would take ~300 MB at once. (Lists
+        # another connection adds between the two queries are left for the next read.)
+        while done < n and (rows := cur.fetchmany(chunk)):
+            stop = done + len(rows)
+            ids[done:stop] = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            labels[done:stop] = np.frombuffer(b"".join(r[1] for r in rows),
+                                              dtype="<i4").reshape(len(rows), width)
+            cosines[done:stop] = np.frombuffer(b"".join(r[2] for r in rows),
+                                               dtype="<f4").reshape(len(rows), width)
+            done = stop
+        return ids[:done], labels[:done], cosines[:done]
 
     def pair_checks(
         self, pairs: Iterable[tuple[int, int]], version: int

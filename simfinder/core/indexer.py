@@ -5,7 +5,9 @@ A new or changed file is read once to compute its digest; if that content is alr
 (a move, a rename, a byte copy) the file just points at it and nothing is decoded or embedded.
 Decoding runs in a thread pool while the CNN embeds batches on this thread; every batch is
 committed in one transaction, so a kill at any moment loses at most the batch in flight, and the
-next run resumes from what was committed.
+next run resumes from what was committed. Each batch's new photos are searched in the vector
+index once they are in it, and their nearest photos stored with them (core.neighbours), so that
+grouping does not search every photo again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from simfinder.core.catalog import ContentFeatures, ErrorRecord, as_stored
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
@@ -32,6 +35,7 @@ from simfinder.core.hashes import (
     to_sqlite_int,
 )
 from simfinder.core.library import Library, LibraryWriteError
+from simfinder.core.neighbours import keep_forward_lists
 from simfinder.core.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from simfinder.core.scan import ScannedFile, scan_folders
 from simfinder.core.thumbs import encode_thumbnail
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 DIGEST_SIZE = 16
 _READ_CHUNK = 1 << 20
 _CHECKPOINT_SECONDS = 30.0
+BATCH_SIZE = 32  # photos embedded and committed together
 
 
 def file_digest(path: str) -> bytes:
@@ -112,7 +117,7 @@ class Indexer:
         embedder_factory: Callable[[], Embedder],
         *,
         workers: int = 2,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.library = library
         self._embedder_factory = embedder_factory
@@ -308,6 +313,29 @@ class Indexer:
         # `check --repair`), never a catalog row without its thumbnail.
         for item in firsts:
             lib.thumbs.put(item.digest, item.thumbnail)
+        try:
+            self._commit_batch(batch, firsts, vectors, known)
+        except BaseException:
+            # The vectors went into the index before the commit failed: forget the in-memory
+            # index, so that its next use reloads it in step with the catalog.
+            lib.drop_vectors()
+            raise
+        report.indexed += len(firsts)
+        report.linked += len(batch) - len(firsts)
+        if on_indexed is not None:
+            on_indexed([item.file.path for item in batch])
+
+    def _commit_batch(
+        self,
+        batch: list[_Decoded],
+        firsts: list[_Decoded],
+        vectors: npt.NDArray[np.float32],
+        known: dict[bytes, int],
+    ) -> None:
+        """Store a batch's contents, files and embeddings in one transaction, with the forward
+        neighbour lists of the new vectors (searched once they are in the index): a kill
+        leaves all of them or none."""
+        lib = self.library
         new_ids: list[int] = []
         with lib.catalog.transaction():
             for item, vec in zip(firsts, vectors, strict=True):
@@ -333,11 +361,9 @@ class Indexer:
             for item in batch:
                 f = item.file
                 lib.catalog.put_file(f.path, f.size, f.mtime_ns, known[item.digest])
-        lib.vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
-        report.indexed += len(firsts)
-        report.linked += len(batch) - len(firsts)
-        if on_indexed is not None:
-            on_indexed([item.file.path for item in batch])
+            labels = np.asarray(new_ids, dtype=np.int64)
+            lib.vectors.add(labels, vectors)
+            keep_forward_lists(lib, labels, vectors)
 
     def _get_embedder(self) -> Embedder:
         # Loaded on first need: a re-scan that finds nothing new never loads the CNN.
