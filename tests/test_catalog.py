@@ -173,3 +173,36 @@ def test_half_precision_keeps_the_cosines(tmp_path: Path) -> None:
             cat.put_content(ContentFeatures(bytes([i]), 1, 1, "JPEG", None, None, 0, 0, "m", v))
     _, back = cat.embeddings("m", 256)
     assert np.abs(back @ back.T - vecs @ vecs.T).max() < 1e-3
+
+
+def test_stored_pair_checks_are_found_among_many_or_few_pairs(tmp_path: Path) -> None:
+    """Grouping asks for most stored pairs at once, a search for a few: both get exactly the
+    stored verifications of the pairs they asked for, of the verifier version asked for."""
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        ids = [cat.put_content(features(bytes([n]))) for n in range(40)]
+    stored = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 : i + 4]]
+    values = (12, 9, 1.5, None, 0.5, 0.9, 0.8, 0, 3.0, 1.0)
+    cat.put_pair_checks(((a, b, values) for a, b in stored), 7)
+    cat.put_pair_checks([(ids[0], ids[-1], values)], 6)  # another verifier's
+    unknown = [(ids[0], ids[20]), (ids[5], ids[30])]
+
+    many = cat.pair_checks([*stored, *unknown], 7)
+    assert set(many) == set(stored) and many[stored[0]] == values
+    assert cat.checked_pairs([*stored, *unknown, (ids[0], ids[-1])], 7) == set(stored)
+    few = [stored[3], stored[50], *unknown]
+    assert set(cat.pair_checks(few, 7)) == {stored[3], stored[50]}
+    assert cat.checked_pairs(few, 7) == {stored[3], stored[50]}
+    assert cat.checked_pairs([(ids[0], ids[-1])], 6) == {(ids[0], ids[-1])}
+    assert cat.pair_checks([], 7) == {}
+
+
+def test_a_stage_fingerprint_is_kept_until_replaced(tmp_path: Path) -> None:
+    cat = Catalog(tmp_path / "c.sqlite")
+    assert cat.stage_fingerprint("compare") is None
+    cat.put_stage_fingerprint("compare", b"one")
+    cat.put_stage_fingerprint("compare", b"two")
+    cat.close()
+    again = Catalog(tmp_path / "c.sqlite")
+    assert again.stage_fingerprint("compare") == b"two"
+    assert again.stage_fingerprint("other") is None

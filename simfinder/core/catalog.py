@@ -171,6 +171,17 @@ _MIGRATIONS: list[str] = [
         cosines BLOB NOT NULL
     );
     """,
+    # Background work done for the library as it was (`stage`, e.g. "compare likely copies"):
+    # `fingerprint` says what the library held then (its contents, their models, the versions
+    # the work depends on), so that the next run can tell, without redoing the work, whether
+    # anything is left to do.
+    """
+    CREATE TABLE stages_done (
+        stage TEXT PRIMARY KEY,
+        fingerprint BLOB NOT NULL,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -503,6 +514,11 @@ class Catalog:
     def content_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM contents").fetchone()[0])
 
+    def content_ids(self) -> npt.NDArray[np.int64]:
+        """Every content id, in ascending order."""
+        rows = self._db.execute("SELECT id FROM contents ORDER BY id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
     def content_digests(self) -> dict[int, bytes]:
         rows = self._db.execute("SELECT id, digest FROM contents")
         return {int(r[0]): bytes(r[1]) for r in rows}
@@ -815,20 +831,43 @@ class Catalog:
         """Stored verifications of pairs (a < b) made by verifier `version`: the row values
         (matches, inliers, residual, misfit, drift, agreement, overlap, mirrored, angle,
         scale)."""
-        wanted = list(pairs)
-        out: dict[tuple[int, int], tuple[Any, ...]] = {}
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            marks = ",".join(["(?,?)"] * len(chunk))
-            flat = [v for pair in chunk for v in pair]
-            for r in self._db.execute(
-                "SELECT a, b, matches, inliers, residual, misfit, drift, agreement, overlap,"
-                " mirrored, angle, scale FROM pair_checks"
-                f" WHERE version = ? AND (a, b) IN (VALUES {marks})",
-                (version, *flat),
-            ):
-                out[(int(r[0]), int(r[1]))] = tuple(r[2:])
-        return out
+        wanted = set(pairs)
+        columns = ("a, b, matches, inliers, residual, misfit, drift, agreement, overlap,"
+                   " mirrored, angle, scale")
+        return {(r[0], r[1]): tuple(r[2:])
+                for rows in self._pair_check_rows(wanted, version, columns)
+                for r in rows if (r[0], r[1]) in wanted}
+
+    def checked_pairs(self, pairs: Iterable[tuple[int, int]], version: int) -> set[tuple[int, int]]:
+        """Which of the pairs (a < b) have a stored verification by verifier `version`."""
+        wanted = set(pairs)
+        return {(r[0], r[1]) for rows in self._pair_check_rows(wanted, version, "a, b")
+                for r in rows if (r[0], r[1]) in wanted}
+
+    def _pair_check_rows(
+        self, wanted: set[tuple[int, int]], version: int, columns: str
+    ) -> Iterator[list[Any]]:
+        """Batches of rows that include those of the wanted pairs (the caller keeps those): one
+        scan of the table when they are a good part of it (as when grouping), else the rows of
+        their first contents (a prefix of the primary key: SQLite searches, not scans).
+        Matching (a, b) row values instead scanned the whole table once per batch of pairs,
+        some 80 s for 400,000 pairs."""
+        if not wanted:
+            return
+        stored = int(self._db.execute("SELECT count(*) FROM pair_checks").fetchone()[0])
+        if len(wanted) * 4 >= stored:
+            yield self._db.execute(
+                f"SELECT {columns} FROM pair_checks WHERE version = ?", (version,)
+            ).fetchall()
+            return
+        firsts = sorted({a for a, _ in wanted})
+        for start in range(0, len(firsts), 500):
+            chunk = firsts[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield self._db.execute(
+                f"SELECT {columns} FROM pair_checks WHERE version = ? AND a IN ({marks})",
+                (version, *chunk),
+            ).fetchall()
 
     def put_pair_checks(
         self, rows: Iterable[tuple[int, int, tuple[Any, ...]]], version: int
@@ -840,6 +879,23 @@ class Catalog:
                 " misfit, drift, agreement, overlap, mirrored, angle, scale)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(a, b, version, *values) for a, b, values in rows],
+            )
+
+    # -- background stages ------------------------------------------------------------------
+
+    def stage_fingerprint(self, stage: str) -> bytes | None:
+        """The fingerprint the library had when `stage` last finished, if it ever did."""
+        row = self._db.execute(
+            "SELECT fingerprint FROM stages_done WHERE stage = ?", (stage,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_stage_fingerprint(self, stage: str, fingerprint: bytes) -> None:
+        """`stage` finished for the library as `fingerprint` says. Own transaction."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO stages_done(stage, fingerprint, at) VALUES (?, ?, ?)",
+                (stage, fingerprint, time.time()),
             )
 
     # -- decisions --------------------------------------------------------------------------
