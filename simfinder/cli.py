@@ -163,12 +163,14 @@ def _cmd_index(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     with _first_interrupt_cancels(cancel):
         try:
-            report = index_folders(library, paths, EmbedderProvider(args.device),
-                                   progress=bar, cancel=cancel)
+            run = index_folders(library, paths, EmbedderProvider(args.device),
+                                progress=bar, cancel=cancel)
         finally:
             bar.close()
             library.close()
-    _print_index_summary(report, sys.stderr)
+    _print_index_summary(run.index, sys.stderr)
+    if run.comparison is not None:
+        _print_comparison_summary(run.comparison, sys.stderr)
     return 0
 
 
@@ -222,6 +224,22 @@ def _print_index_summary(report: object, out: TextIO) -> None:
             print(f"    ... and {len(report.failed) - 10} more (see `simfinder status`)", file=out)
     for folder, reason in report.unreadable_folders:
         print(f"Could not read folder {folder}: {reason}", file=out)
+
+
+def _print_comparison_summary(report: object, out: TextIO) -> None:
+    from simfinder.core.pending_checks import ComparisonReport
+
+    assert isinstance(report, ComparisonReport)
+    if report.skipped:
+        return
+    line = (f"Compared likely copies in {_duration(report.seconds)}: {report.verified} pairs "
+            f"verified now, {report.stored_before} earlier")
+    if report.unverifiable:
+        line += f", {report.unverifiable} without pixels to compare"
+    if report.cancelled:
+        line += (f"; stopped with {report.left} pairs left (the next `simfinder index` "
+                 "carries on)")
+    print(line + ".", file=out)
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
@@ -512,17 +530,22 @@ class ProgressBar:
         assert isinstance(progress, Progress)
         if progress.phase == "scanning":
             text = f"Found {progress.done} photos"
+        elif progress.phase == "comparing" and not progress.total:
+            text = "Looking for likely copies to compare"
         else:
+            unit = "pairs" if progress.phase == "comparing" else "photos"
             eta = progress.eta
             eta_text = _duration(eta) if eta is not None else "--"
             width = 24
             filled = int(width * progress.done / progress.total) if progress.total else width
             text = (
                 f"[{'#' * filled}{'.' * (width - filled)}] {progress.done}/{progress.total}"
-                f"  {progress.rate:.1f} photos/s  ETA {eta_text}"
+                f"  {progress.rate:.1f} {unit}/s  ETA {eta_text}"
             )
+            if progress.phase == "comparing":
+                text = "Comparing likely copies " + text
         if self.tty:
-            cols = os.get_terminalhuman_size(self.out.fileno()).columns
+            cols = os.get_terminal_size(self.out.fileno()).columns
             self.out.write("\r" + text[: cols - 1].ljust(cols - 1))
             self.out.flush()
             self._drawn = True

@@ -17,6 +17,7 @@ from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
 from simfinder.core.library import CATALOG_FILE, Library
+from simfinder.core.pending_checks import ComparisonReport, compare_likely_copies
 from simfinder.core.progress import CancelToken, ProgressCallback
 from simfinder.core.search import SimilarHit, find_similar
 
@@ -46,6 +47,20 @@ class EmbedderProvider:
             return self._embedder
 
 
+@dataclass(frozen=True, slots=True)
+class IndexRun:
+    """What `index_folders` did: the indexing, then the comparison of likely copies (None
+    when indexing was cancelled: the next run does both)."""
+
+    index: IndexReport
+    comparison: ComparisonReport | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.index.cancelled or (self.comparison is not None
+                                        and self.comparison.cancelled)
+
+
 def index_folders(
     library: Library,
     folders: Sequence[Path],
@@ -54,12 +69,18 @@ def index_folders(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_indexed: IndexedCallback | None = None,
-) -> IndexReport:
-    """Index (or re-index) folders; holds the library's writer lock while it runs."""
+) -> IndexRun:
+    """Index (or re-index) folders, then compare the likely copies among the photos (what
+    finding duplicates would otherwise do while the user waits; phase "comparing"); holds the
+    library's writer lock while it runs. `cancel` stops either, and the next run resumes."""
     with library.writing():
-        return Indexer(library, embedder).run(
+        report = Indexer(library, embedder).run(
             folders, progress=progress, cancel=cancel, on_indexed=on_indexed
         )
+        if report.cancelled:
+            return IndexRun(report)
+        return IndexRun(report, compare_likely_copies(library, progress=progress,
+                                                      cancel=cancel))
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:

@@ -57,10 +57,9 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
-from simfinder.app.usecases import EmbedderProvider
+from simfinder.app.usecases import EmbedderProvider, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import PhotoRecord, ReviewState
-from simfinder.core.indexer import IndexReport
 from simfinder.core.library import THUMBS_DIR
 from simfinder.core.progress import Progress
 from simfinder.core.search import SimilarHit
@@ -1156,6 +1155,8 @@ class MainWindow(QMainWindow):
             self.progress_label.setText(f"Found {_plural(progress.done, 'photo')}; "
                                         "checking what changed…")
             self.progress_bar.setRange(0, 0)
+        elif progress.phase == "comparing":
+            self._show_comparing(progress)
         elif progress.phase in _ACTION_WORDS:
             self.progress_bar.setRange(0, max(progress.total, 1))
             self.progress_bar.setValue(progress.done)
@@ -1175,6 +1176,21 @@ class MainWindow(QMainWindow):
         self.progress_label.show()
         self.progress_bar.show()
 
+    def _show_comparing(self, progress: Progress) -> None:
+        """After indexing: the likely copies are compared, so that the Duplicates view finds
+        them ready (total 0: still looking for them)."""
+        if not progress.total:
+            self.progress_label.setText("Looking for likely copies…")
+            self.progress_bar.setRange(0, 0)
+            return
+        self.progress_bar.setRange(0, progress.total)
+        self.progress_bar.setValue(progress.done)
+        text = f"Comparing likely copies {progress.done:,} / {progress.total:,}"
+        eta = progress.eta
+        if eta is not None and progress.done < progress.total:
+            text += f" · about {_duration(eta)} left"
+        self.progress_label.setText(text)
+
     def _on_index_state(self, state: str) -> None:
         if state == "indexing":
             self.progress_label.setText("Looking for photos…")
@@ -1188,6 +1204,10 @@ class MainWindow(QMainWindow):
             left = ""
             if last is not None and last.phase == "indexing" and last.total > last.done:
                 left = f": {_plural(last.total - last.done, 'photo')} still to index"
+            elif last is not None and last.phase == "comparing":
+                left = ": likely copies still to compare"
+                if last.total > last.done:
+                    left = f": {last.total - last.done:,} pairs of likely copies still to compare"
             word = "Paused" if state == "paused" else "Stopped"
             self.progress_label.setText(f"{word}{left} (resumes with Resume, Rescan or the "
                                         "next start)")
@@ -1200,10 +1220,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._update_empty_state()
 
-    def _on_index_finished(self, report: IndexReport) -> None:
+    def _on_index_finished(self, run: IndexRun) -> None:
+        report = run.index
         # The library snapshot that follows shows these with the files that failed.
         self._unreadable = list(report.unreadable_folders)
-        if report.cancelled:
+        if run.cancelled:
             return
         parts = []
         if report.indexed:
@@ -1215,6 +1236,10 @@ class MainWindow(QMainWindow):
         if report.failed:
             parts.append(f"{len(report.failed):,} could not be read")
         summary = ", ".join(parts) if parts else "nothing changed"
+        compared = run.comparison
+        if compared is not None and compared.verified:
+            summary += (f"; {compared.verified:,} pairs of likely copies compared in "
+                        f"{_duration(compared.seconds)}")
         self.statusBar().showMessage(f"Indexing done in {_duration(report.elapsed)}: "
                                      f"{summary}.", 15000)
 

@@ -30,7 +30,7 @@ from simfinder.app.review import (
     undo_last_action,
     undoable_action,
 )
-from simfinder.app.usecases import index_folders, similar_photos
+from simfinder.app.usecases import IndexRun, index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ErrorRecord, PhotoRecord
 from simfinder.core.embed import Embedder
@@ -89,7 +89,7 @@ class LibraryUpdate:
 class JobOutcome:
     kind: str
     update: LibraryUpdate
-    report: IndexReport | None = None  # for "index"
+    run: IndexRun | None = None  # for "index": the indexing and the likely copies compared
     forgot: ForgetReport | None = None  # for "forget"
     action: ActionReport | None = None  # for "trash" and "move"
     undo: UndoReport | None = None  # for "undo" (None: there was nothing to undo)
@@ -192,9 +192,11 @@ class IndexWorker(QObject):
                     self.photos_indexed.emit(records)
 
             if job.cancel.cancelled:
-                report = IndexReport(cancelled=True)
+                run = IndexRun(IndexReport(cancelled=True))
             else:
-                report = index_folders(
+                # Indexing, then comparing the likely copies (phase "comparing"): Stop and
+                # Pause cancel either, and the next run resumes it.
+                run = index_folders(
                     lib,
                     [Path(f) for f in folders],
                     job.embedder,
@@ -203,7 +205,7 @@ class IndexWorker(QObject):
                     on_indexed=on_indexed,
                 )
             update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome("index", update, report=report)
+            return JobOutcome("index", update, run=run)
         raise ValueError(f"unknown job {job.kind!r}")
 
     @Slot()
@@ -224,7 +226,7 @@ class IndexController(QObject):
     progress = Signal(object)  # Progress
     photos_indexed = Signal(object)  # list[PhotoRecord]
     library_updated = Signal(object)  # LibraryUpdate, after every job
-    index_finished = Signal(object)  # IndexReport
+    index_finished = Signal(object)  # IndexRun
     folder_forgotten = Signal(object)  # ForgetReport
     action_finished = Signal(object)  # ActionReport (trash or move)
     undo_finished = Signal(object)  # UndoReport, or None when there was nothing to undo
@@ -372,8 +374,8 @@ class IndexController(QObject):
     @Slot(object)
     def _on_done(self, outcome: JobOutcome) -> None:
         job = self._finish_job(outcome.kind)
-        if outcome.kind == "index" and outcome.report is not None:
-            self.index_finished.emit(outcome.report)
+        if outcome.kind == "index" and outcome.run is not None:
+            self.index_finished.emit(outcome.run)
         self.library_updated.emit(outcome.update)
         if outcome.kind == "forget" and outcome.forgot is not None:
             self.folder_forgotten.emit(outcome.forgot)
