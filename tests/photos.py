@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageEnhance, ImageOps
 
 from simfinder.app.demo import sample_photo_dir
 
@@ -23,3 +23,23 @@ def save(im: Image.Image, path: Path, **options: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path, **options)
     return path
+
+
+EDITED_SAMPLES = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
+                  "coins.png", "hubble_deep_field.jpg", "motorcycle_left.png"]
+
+
+def edited_copies(root: Path) -> Path:
+    """Originals and copies that mostly only geometric verification can tell: a crop, a
+    mirrored and a slightly turned re-encode of each (32 photos, some 40 pairs to verify)."""
+    for name in EDITED_SAMPLES:
+        im = sample(name)
+        stem = Path(name).stem
+        w, h = im.size
+        edits = root / "edits"
+        save(im, root / f"{stem}.jpg", quality=92)
+        save(im.crop((w // 8, h // 8, w * 7 // 8, h * 6 // 8)), edits / f"{stem}-crop.png")
+        save(ImageOps.mirror(im), edits / f"{stem}-mirror.jpg", quality=80)
+        save(ImageEnhance.Contrast(im.rotate(7)).enhance(1.3), edits / f"{stem}-turned.jpg",
+             quality=85)
+    return root

@@ -33,7 +33,7 @@ from simfinder.gui.crash import CrashHandler
 from simfinder.gui.gallery import RecordRole, SortOrder
 from simfinder.gui.mainwindow import MainWindow
 from simfinder.gui.settings import AppSettings
-from tests.photos import sample, save
+from tests.photos import edited_copies, sample, save
 
 # The offscreen platform can't resize windows to their size hints or raise them, and says so
 # on every layout change; that is not a problem of the app.
@@ -287,6 +287,67 @@ def test_stop_keeps_the_window_responsive_and_resume_finishes(
     assert window.indexer.state == "idle"
     assert window.model.rowCount() == total
     assert catalog_count(tmp_path / "library") == total
+
+
+def stored_checks(library: Path) -> int:
+    lib = Library.open(library)
+    try:
+        return int(lib.catalog._db.execute("SELECT count(*) FROM pair_checks").fetchone()[0])
+    finally:
+        lib.close()
+
+
+def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After indexing, the status bar shows the likely copies being compared; Stop stops that
+    too, Resume finishes it, and the Duplicates view then has nothing left to verify."""
+    import simfinder.core.pairchecks as pairchecks
+    from simfinder.core import pending_checks
+
+    monkeypatch.setattr(pending_checks, "CHUNK", 2)
+    gate = threading.Event()
+    calls: list[int] = []
+    verify_pair = pairchecks.verify_pair
+
+    def gated(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) > 2:  # the second chunk waits: the stage is caught mid-way
+            gate.wait(30)
+        return verify_pair(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pairchecks, "verify_pair", gated)
+    folder = edited_copies(tmp_path / "photos")
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.add_folder(folder)
+    qtbot.waitUntil(
+        lambda: window.progress_label.text().startswith("Comparing likely copies 2 / "),
+        timeout=TIMEOUT)
+    total = int(window.progress_label.text().split(" / ")[1].split()[0].replace(",", ""))
+    assert total > 4
+    assert window.progress_bar.isVisible() and window.progress_bar.value() == 2
+    assert window.indexer.state == "indexing" and window.act_stop.isEnabled()
+
+    window.act_stop.trigger()  # Esc
+    gate.set()
+    qtbot.waitUntil(lambda: window.indexer.state == "stopped", timeout=TIMEOUT)
+    assert (f"Stopped: {total - 4} pairs of likely copies still to compare"
+            in window.progress_label.text())
+    assert stored_checks(tmp_path / "library") == 4
+
+    window.act_pause.trigger()  # Resume: compares the rest
+    wait_idle(qtbot, window)
+    assert window.indexer.state == "idle"
+    assert stored_checks(tmp_path / "library") == total
+    assert f"{total - 4} pairs of likely copies compared" in window.statusBar().currentMessage()
+
+    calls.clear()
+    window.act_duplicates.trigger()
+    qtbot.waitUntil(lambda: window.duplicates.model.rowCount() > 0
+                    and not window.duplicates.searching, timeout=TIMEOUT)
+    assert calls == []  # every pair grouping looks at was verified already
 
 
 def test_removing_a_folder_while_it_is_indexed(

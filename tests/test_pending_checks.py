@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import ImageEnhance, ImageOps
 
 import simfinder.core.grouping as grouping
 import simfinder.core.pairchecks as pairchecks
@@ -27,28 +26,12 @@ from simfinder.core.pending_checks import compare_likely_copies
 from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.similarity import Strictness
 from simfinder.core.verify import VERIFY_VERSION
-from tests.photos import sample, save
-
-SAMPLES = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
-           "coins.png", "hubble_deep_field.jpg", "motorcycle_left.png"]
+from tests.photos import edited_copies
 
 
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
-    """Originals and copies mostly only verification can tell: crops, mirrored and slightly
-    turned re-encodes (some 40 pairs to verify)."""
-    root = tmp_path / "photos"
-    for name in SAMPLES:
-        im = sample(name)
-        stem = Path(name).stem
-        w, h = im.size
-        save(im, root / f"{stem}.jpg", quality=92)
-        edits = root / "edits"
-        save(im.crop((w // 8, h // 8, w * 7 // 8, h * 6 // 8)), edits / f"{stem}-crop.png")
-        save(ImageOps.mirror(im), edits / f"{stem}-mirror.jpg", quality=80)
-        save(ImageEnhance.Contrast(im.rotate(7)).enhance(1.3), edits / f"{stem}-turned.jpg",
-             quality=85)
-    return root
+    return edited_copies(tmp_path / "photos")
 
 
 def group_names(lib: Library, strictness: Strictness) -> set[frozenset[str]]:
