@@ -329,6 +329,11 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
     assert total > 4
     assert window.progress_bar.isVisible() and window.progress_bar.value() == 2
     assert window.indexer.state == "indexing" and window.act_stop.isEnabled()
+    # Meanwhile the Duplicates view waits for it rather than verify the same pairs beside it.
+    window.act_duplicates.trigger()
+    assert not window.duplicates.searching
+    assert "Comparing likely copies" in window.duplicates.empty.text()
+    window.act_gallery.trigger()
 
     window.act_stop.trigger()  # Esc
     gate.set()

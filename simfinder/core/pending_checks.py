@@ -95,6 +95,7 @@ def compare_likely_copies(
     for start in range(0, len(pending), size):
         if cancel is not None and cancel.cancelled:
             cancelled = True
+            meter.advance(0, force=True)  # where it stopped, however soon after the last report
             break
         part = pending[start : start + size]
         before = checker.stats.verified

@@ -590,6 +590,7 @@ class DuplicatesPanel(QWidget):
         self._stale = True
         self._waiting_action = False
         self._indexing = False
+        self._comparing = False
         self.compare_dialog: CompareDialog | None = None
         self.rules_dialog: KeepRulesDialog | None = None
         self.report_dialog: ActionReportDialog | None = None
@@ -771,6 +772,12 @@ class DuplicatesPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        if self._comparing:
+            # The indexing thread is verifying the pairs grouping needs: grouping now would
+            # verify the same pairs beside it. The groups are found when it is done.
+            self._stale = True
+            self._show_state()
+            return
         self._stale = False
         self.finder.find(self.strictness, self.plan)
         self._update_count_label()
@@ -817,6 +824,17 @@ class DuplicatesPanel(QWidget):
         self.count_label.setText("")
         self.show_notice(message)
         self._show_state()
+
+    def set_comparing(self, comparing: bool) -> None:
+        """The likely copies are being compared after indexing: finding the groups waits for
+        that (and then takes seconds instead of verifying them again beside it)."""
+        if comparing == self._comparing:
+            return
+        self._comparing = comparing
+        if not comparing and self._stale and self.isVisible():
+            self.refresh()
+        else:
+            self._show_state()
 
     def set_indexing(self, indexing: bool) -> None:
         """While photos are being indexed, the groups cover those indexed so far."""
@@ -867,7 +885,10 @@ class DuplicatesPanel(QWidget):
         if self.model.rowCount() > 0:
             self.stack.setCurrentWidget(self.tree)
         else:
-            if self.searching:
+            if self._comparing and self._stale:
+                self.empty.setText("Comparing likely copies (see the status bar)…\n\nThe "
+                                   "duplicates are listed as soon as that is done.")
+            elif self.searching:
                 self.empty.setText("Looking for duplicates…")
             else:
                 word = STRICTNESS_WORDS[self.strictness][0].lower()

@@ -1157,6 +1157,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setRange(0, 0)
         elif progress.phase == "comparing":
             self._show_comparing(progress)
+            self.duplicates.set_comparing(True)
         elif progress.phase in _ACTION_WORDS:
             self.progress_bar.setRange(0, max(progress.total, 1))
             self.progress_bar.setValue(progress.done)
@@ -1217,6 +1218,8 @@ class MainWindow(QMainWindow):
             self.progress_bar.hide()
             self.progress_label.hide()
         self.duplicates.set_indexing(state in ("indexing", "pausing"))
+        if state not in ("indexing", "pausing"):
+            self.duplicates.set_comparing(False)
         self._update_actions()
         self._update_empty_state()
 
