@@ -230,8 +230,8 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
     from simfinder.core.pending_checks import ComparisonReport
 
     assert isinstance(report, ComparisonReport)
-    if report.skipped:
-        return
+    if not (report.verified or report.unverifiable or report.cancelled):
+        return  # nothing was left to compare
     line = (f"Compared likely copies in {_duration(report.seconds)}: {report.verified} pairs "
             f"verified now, {report.stored_before} earlier")
     if report.unverifiable:
