@@ -191,11 +191,12 @@ def test_a_copy_indexed_later_joins_the_neighbours_of_its_original(
 def test_a_library_from_before_kept_lists_groups_right_and_gains_them(
     library: Library, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Schema 4: no table of lists.
+    # Schema 4: no table of lists (nor of the later schemas' tables).
     path = library.root / CATALOG_FILE
     library.close()
     db = sqlite3.connect(path)
-    db.executescript("BEGIN; DROP TABLE content_neighbours; PRAGMA user_version = 4; COMMIT;")
+    db.executescript("BEGIN; DROP TABLE content_neighbours; DROP TABLE stages_done;"
+                     " PRAGMA user_version = 4; COMMIT;")
     db.close()
 
     Library.open(library.root).close()  # migrated
