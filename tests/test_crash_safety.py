@@ -125,7 +125,7 @@ batches = []
 def stop_in_second(library, ids, vectors):
     batches.append(len(ids))
     if len(batches) == 2:
-        print("stopped", flush=True)
+        print("stopped", batches[0], flush=True)
         time.sleep(60)
     return keep(library, ids, vectors)
 indexer.keep_forward_lists = stop_in_second
@@ -144,17 +144,19 @@ def test_kill_mid_batch_keeps_embeddings_and_neighbour_lists_together(
                              str(photos)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
     assert proc.stdout is not None
-    assert proc.stdout.readline() == "stopped\n"
+    said, first = proc.stdout.readline().split()
+    assert said == "stopped"
     proc.kill()
     proc.wait()
     proc.stdout.close()
 
     lib = Library.open(lib_dir)
-    # The first batch is there with its lists; the second left nothing.
-    assert lib.catalog.content_count() == 4
+    # The first batch (4 photos, or a few more when several decodes finish at once) is there
+    # with its lists; the second left nothing.
+    assert lib.catalog.content_count() == int(first)
     listed, _, _ = lib.catalog.neighbour_lists(lib.model_name, LISTED)
     assert set(listed.tolist()) == set(lib.catalog.content_digests())
-    assert len(lib.vectors) == 4
+    assert len(lib.vectors) == int(first)
     Indexer(lib, embedder).run([photos])
     listed, _, _ = lib.catalog.neighbour_lists(lib.model_name, LISTED)
     assert set(listed.tolist()) == set(lib.catalog.content_digests())
