@@ -166,6 +166,11 @@ def _sift(grey: U8Image, contrast: float) -> tuple[F32Array, F32Array, U8Image]:
 
 
 _Matches = tuple[F32Array, F32Array, F32Array, F32Array]
+# Rows of descriptors multiplied at once: OpenBLAS does a product this small (up to 65,536 x 4
+# multiply-adds) on the calling thread. A whole 500 x 500 x 128 one it spreads over threads of
+# its own, which under pairchecks' two workers on a busy machine took 10-50 times as long
+# (cv2.gemm's OpenBLAS: 2-3 times), more than the product itself.
+_PRODUCT_ROWS: Final = 4
 
 
 def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
@@ -173,8 +178,8 @@ def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
 
     The same matches, in the same order, as OpenCV's brute-force matcher (`knnMatch`, k=2)
     followed by keeping, for each feature of b, its nearest feature of a (the first of equals),
-    in the order b's features first appear; only computed as one matrix product (a fifth of
-    the time). SIFT's values are whole numbers 0..255, so |x|^2 + |y|^2 - 2 x.y is exact in
+    in the order b's features first appear; only computed by a matrix product (a fifth of the
+    time). SIFT's values are whole numbers 0..255, so |x|^2 + |y|^2 - 2 x.y is exact in
     float32 (every term is a whole number below 2^24): the very squared distances the matcher
     sums descriptor by descriptor, and their square roots are its distances."""
     none = (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32),
@@ -182,9 +187,11 @@ def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
     if len(a.points) < 2 or len(b.points) < 2:
         return none
     x, y = a.descriptors.astype(np.float32), b.descriptors.astype(np.float32)
-    # cv2.gemm, not numpy's: its BLAS does not oversubscribe the cores under pairchecks' threads
-    d2 = np.asarray(cv2.gemm(x, y, -2.0, np.empty((0, 0), np.float32), 0.0,
-                             flags=cv2.GEMM_2_T), dtype=np.float32)
+    d2 = np.empty((len(x), len(y)), dtype=np.float32)
+    yt = np.ascontiguousarray(y.T)
+    for row in range(0, len(x), _PRODUCT_ROWS):
+        np.matmul(x[row : row + _PRODUCT_ROWS], yt, out=d2[row : row + _PRODUCT_ROWS])
+    d2 *= -2.0
     d2 += np.einsum("ij,ij->i", x, x)[:, None]
     d2 += np.einsum("ij,ij->i", y, y)[None, :]
     rows = np.arange(len(d2))
