@@ -19,11 +19,14 @@ share of each kind of pair that the *normal* rule takes for a copy.
 measures of `verify.Verification`, and the verdicts `is_near_duplicate` at each strictness and
 `clearly_another_shot` with the pair's real cosine and hashes); `--compare FILE` checks a later
 engine against it: a change meant to make verification cheaper must leave both as they were.
+`--baseline DIR` also times another checkout's `simfinder/core/verify.py` (a module of its own:
+it imports no other part of simfinder) on the thumbnails, in the same run, for the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import sys
@@ -32,6 +35,7 @@ import time
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -45,6 +49,7 @@ from bench.accuracy import DATASETS, Truth, load_truth  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
+from simfinder.core import verify  # noqa: E402
 from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
 from simfinder.core.hashes import hamming  # noqa: E402
 from simfinder.core.indexer import Indexer  # noqa: E402
@@ -57,12 +62,7 @@ from simfinder.core.similarity import (  # noqa: E402
     is_copy,
     is_near_duplicate,
 )
-from simfinder.core.verify import (  # noqa: E402
-    LocalFeatures,
-    Verification,
-    local_features,
-    verify_pair,
-)
+from simfinder.core.verify import LocalFeatures, Verification, local_features  # noqa: E402
 
 SECTION = "## Geometric verification: cost per pair, thumbnails or originals"
 SETS = ("duplicateimages_tests", "imagededup_tests", "ukbench_holidays_mini")
@@ -173,13 +173,15 @@ def measure(
     pixels: Callable[[str], Image.Image | None],
     side: int,
     kept: dict[tuple[str, str], Verification] | None = None,
+    engine: ModuleType = verify,
 ) -> dict[str, float]:
     features: dict[str, tuple[LocalFeatures, LocalFeatures | None] | None] = {}
     photo_seconds = 0.0
     for path in sorted({p for _, a, b in pairs for p in (a, b)}):
         t0 = time.perf_counter()
         image = pixels(path)
-        features[path] = (local_features(image, side), None) if image is not None else None
+        features[path] = ((engine.local_features(image, side), None) if image is not None
+                          else None)
         photo_seconds += time.perf_counter() - t0
     rule = RULES[Strictness.NORMAL]
     taken: dict[str, list[bool]] = {}
@@ -198,7 +200,7 @@ def measure(
             return mirrored[path]
 
         t0 = time.perf_counter()
-        v = verify_pair(first, fb[0], a_mirrored=mirror)
+        v = engine.verify_pair(first, fb[0], a_mirrored=mirror)
         pair_seconds += time.perf_counter() - t0
         taken.setdefault(kind, []).append(is_copy(v, rule))
         if kept is not None:
@@ -210,6 +212,18 @@ def measure(
         out[kind] = sum(results) / len(results)
         out[kind + " n"] = len(results)
     return out
+
+
+def verify_module_of(checkout: Path) -> ModuleType:
+    """Another checkout's verify.py, loaded as a module beside this one's."""
+    spec = importlib.util.spec_from_file_location(
+        "baseline_verify", checkout / "simfinder" / "core" / "verify.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{checkout}: no simfinder/core/verify.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def camera_cost() -> dict[int, float]:
@@ -234,7 +248,10 @@ def main() -> None:
                         help="keep the measures and verdicts of the labelled pairs")
     parser.add_argument("--compare", type=Path, metavar="FILE",
                         help="check the measures and verdicts against a --save'd run")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also time this checkout's verify.py on the thumbnails")
     args = parser.parse_args()
+    baseline = verify_module_of(args.baseline) if args.baseline else None
     embedder = EmbedderProvider("auto")
     with tempfile.TemporaryDirectory(prefix="simfinder-verify-") as tmp:
         work = Path(tmp)
@@ -283,6 +300,12 @@ def main() -> None:
             r = measure(pairs, source, side, from_thumbnails if side == 256 else None)
             rows.append((label, r))
             print(label, r, file=sys.stderr)
+            if baseline is not None and side == 256:
+                # the same pixels again through the baseline's verify.py, right after
+                r = measure(pairs, source, side, engine=baseline)
+                rows.append((f"thumbnail, 256 px, with the verify.py of {args.baseline.name}",
+                             r))
+                print(rows[-1][0], r, file=sys.stderr)
         for lib, _ in libraries:
             lib.close()
     outcomes = {names[pair]: outcome(v, evidence[pair]) for pair, v in from_thumbnails.items()}
@@ -314,12 +337,20 @@ def main() -> None:
               f"{camera[256]:.0f} / {camera[512]:.0f} / {camera[768]:.0f} ms per photo at "
               "256 / 512 / 768 px, against reading a thumbnail and finding its features "
               f"{rows[0][1]['photo_ms']:.0f} ms."]
+    if baseline is not None:
+        now, then = rows[0][1], rows[1][1]
+        lines += ["", f"Same run, thumbnails, this engine against the verify.py of "
+                  f"{args.baseline.name} (`--baseline`): {now['photo_ms']:.1f} / "
+                  f"{then['photo_ms']:.1f} ms per photo "
+                  f"({now['photo_ms'] / then['photo_ms']:.2f}x), {now['pair_ms']:.1f} / "
+                  f"{then['pair_ms']:.1f} ms per pair ({now['pair_ms'] / then['pair_ms']:.2f}x)."]
     if same:
         lines += ["", same]
     body = "\n".join(lines)
     print(body)
     if args.write:
-        write_section(SECTION, body, "bench/verification.py --write")
+        command = " ".join(["bench/verification.py", *sys.argv[1:]])
+        write_section(SECTION, body, command)
 
 
 if __name__ == "__main__":

@@ -168,8 +168,8 @@ def _sift(grey: U8Image, contrast: float) -> tuple[F32Array, F32Array, U8Image]:
 _Matches = tuple[F32Array, F32Array, F32Array, F32Array]
 # Rows of descriptors multiplied at once: OpenBLAS does a product this small (up to 65,536 x 4
 # multiply-adds) on the calling thread. A whole 500 x 500 x 128 one it spreads over threads of
-# its own, which under pairchecks' two workers on a busy machine took 10-50 times as long
-# (cv2.gemm's OpenBLAS: 2-3 times), more than the product itself.
+# its own, which beside pairchecks' two workers on a busy machine took 10-50 times as long
+# (cv2.gemm, whose OpenBLAS threads too: up to twice as long).
 _PRODUCT_ROWS: Final = 4
 
 
@@ -178,8 +178,8 @@ def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
 
     The same matches, in the same order, as OpenCV's brute-force matcher (`knnMatch`, k=2)
     followed by keeping, for each feature of b, its nearest feature of a (the first of equals),
-    in the order b's features first appear; only computed by a matrix product (a fifth of the
-    time). SIFT's values are whole numbers 0..255, so |x|^2 + |y|^2 - 2 x.y is exact in
+    in the order b's features first appear; only computed by a matrix product (a third of the
+    time or less). SIFT's values are whole numbers 0..255, so |x|^2 + |y|^2 - 2 x.y is exact in
     float32 (every term is a whole number below 2^24): the very squared distances the matcher
     sums descriptor by descriptor, and their square roots are its distances."""
     none = (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32),
