@@ -14,17 +14,29 @@ it verifies every pair from three sources of pixels: the 256-px thumbnails the i
 (what simfinder uses), and the original files decoded at 512 and at 768 px. It reports the cost
 per photo (reading the pixels + SIFT) and per pair (matching, RANSAC, pixel agreement), and the
 share of each kind of pair that the *normal* rule takes for a copy.
+
+`--save FILE` keeps what verification from the thumbnails says of every labelled pair (the
+measures of `verify.Verification`, and the verdicts `is_near_duplicate` at each strictness and
+`clearly_another_shot` with the pair's real cosine and hashes); `--compare FILE` checks a later
+engine against it: a change meant to make verification cheaper must leave both as they were.
+`--baseline DIR` also times another checkout's `simfinder/core/verify.py` (a module of its own:
+it imports no other part of simfinder) on the thumbnails, in the same run, for the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import math
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -37,11 +49,20 @@ from bench.accuracy import DATASETS, Truth, load_truth  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
+from simfinder.core import verify  # noqa: E402
 from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
+from simfinder.core.hashes import hamming  # noqa: E402
 from simfinder.core.indexer import Indexer  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.similarity import RULES, Strictness, is_copy  # noqa: E402
-from simfinder.core.verify import LocalFeatures, local_features, verify_pair  # noqa: E402
+from simfinder.core.similarity import (  # noqa: E402
+    RULES,
+    Evidence,
+    Strictness,
+    clearly_another_shot,
+    is_copy,
+    is_near_duplicate,
+)
+from simfinder.core.verify import LocalFeatures, Verification, local_features  # noqa: E402
 
 SECTION = "## Geometric verification: cost per pair, thumbnails or originals"
 SETS = ("duplicateimages_tests", "imagededup_tests", "ukbench_holidays_mini")
@@ -93,15 +114,74 @@ def labelled_pairs(truth: Truth, lib: Library) -> list[Pair]:
     return out
 
 
+def pair_evidence(lib: Library, pairs: list[Pair]) -> dict[tuple[str, str], Evidence]:
+    """Cosine and hashes of each pair, as grouping sees them (without the verification)."""
+    photos = {p.path: p for p in lib.catalog.photos()}
+    ids = sorted({photos[p].content_id for _, a, b in pairs for p in (a, b)})
+    hashes, turned = lib.catalog.hashes_of(ids), lib.catalog.turned_hashes_of(ids)
+    vectors = dict(zip(ids, lib.vectors.vectors(ids), strict=True))
+    out = {}
+    for _, a, b in pairs:
+        ca, cb = photos[a].content_id, photos[b].content_id
+        best: tuple[int, int] | None = None
+        for one, other in ((ca, cb), (cb, ca)):  # the best flip or turn of either photo
+            for turn, (ph, dh) in enumerate(zip(*turned.get(one, ([], [])), strict=True)):
+                d = hamming(ph, hashes[other][0]) + hamming(dh, hashes[other][1])
+                if best is None or d < best[0]:
+                    best = (d, turn)
+        out[(a, b)] = Evidence(float(vectors[ca] @ vectors[cb]),
+                               hamming(hashes[ca][0], hashes[cb][0]),
+                               hamming(hashes[ca][1], hashes[cb][1]),
+                               best[0] if best else None, best[1] if best else None)
+    return out
+
+
+def outcome(v: Verification, ev: Evidence) -> dict[str, Any]:
+    """What verification says of one pair: its measures, and the verdicts that use them."""
+    ev = ev.with_verification(v)
+    verdicts = {s.value: is_near_duplicate(ev, s) for s in Strictness}
+    verdicts["another shot"] = clearly_another_shot(ev)
+    return {"measures": [None if isinstance(x, float) and not math.isfinite(x) else x
+                         for x in (v.matches, v.inliers, v.residual, v.misfit, v.drift,
+                                   v.agreement, v.overlap, v.mirrored, v.angle, v.scale)],
+            "verdicts": verdicts}
+
+
+def compare(saved: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> str:
+    """One sentence: do the verdicts and the measures of the labelled pairs match a saved run
+    (measures to within 1e-9, relative)?"""
+    common = sorted(saved.keys() & now.keys())
+    verdicts = [k for k in common if saved[k]["verdicts"] != now[k]["verdicts"]]
+
+    def close(x: object, y: object) -> bool:
+        if isinstance(x, float) and isinstance(y, float):
+            return abs(x - y) <= 1e-9 * max(1.0, abs(x))
+        return x == y
+
+    measures = [k for k in common if not all(
+        close(x, y) for x, y in zip(saved[k]["measures"], now[k]["measures"], strict=True))]
+    for k in verdicts[:10]:
+        print(f"verdicts differ: {k}: {saved[k]['verdicts']} -> {now[k]['verdicts']}",
+              file=sys.stderr)
+    return (f"Against the saved run: of {len(common)} labelled pairs ({len(saved)} saved, "
+            f"{len(now)} now), {len(verdicts)} with other verdicts (`is_near_duplicate` at "
+            f"each strictness, `clearly_another_shot`), {len(measures)} with other measures.")
+
+
 def measure(
-    pairs: list[Pair], pixels: Callable[[str], Image.Image | None], side: int
+    pairs: list[Pair],
+    pixels: Callable[[str], Image.Image | None],
+    side: int,
+    kept: dict[tuple[str, str], Verification] | None = None,
+    engine: ModuleType = verify,
 ) -> dict[str, float]:
     features: dict[str, tuple[LocalFeatures, LocalFeatures | None] | None] = {}
     photo_seconds = 0.0
     for path in sorted({p for _, a, b in pairs for p in (a, b)}):
         t0 = time.perf_counter()
         image = pixels(path)
-        features[path] = (local_features(image, side), None) if image is not None else None
+        features[path] = ((engine.local_features(image, side), None) if image is not None
+                          else None)
         photo_seconds += time.perf_counter() - t0
     rule = RULES[Strictness.NORMAL]
     taken: dict[str, list[bool]] = {}
@@ -120,9 +200,11 @@ def measure(
             return mirrored[path]
 
         t0 = time.perf_counter()
-        v = verify_pair(first, fb[0], a_mirrored=mirror)
+        v = engine.verify_pair(first, fb[0], a_mirrored=mirror)
         pair_seconds += time.perf_counter() - t0
         taken.setdefault(kind, []).append(is_copy(v, rule))
+        if kept is not None:
+            kept[(a, b)] = v
     n_photos = sum(1 for f in features.values() if f is not None)
     out = {"photo_ms": 1000 * photo_seconds / max(1, n_photos),
            "pair_ms": 1000 * pair_seconds / max(1, sum(len(v) for v in taken.values()))}
@@ -130,6 +212,18 @@ def measure(
         out[kind] = sum(results) / len(results)
         out[kind + " n"] = len(results)
     return out
+
+
+def verify_module_of(checkout: Path) -> ModuleType:
+    """Another checkout's verify.py, loaded as a module beside this one's."""
+    spec = importlib.util.spec_from_file_location(
+        "baseline_verify", checkout / "simfinder" / "core" / "verify.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{checkout}: no simfinder/core/verify.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def camera_cost() -> dict[int, float]:
@@ -150,7 +244,14 @@ def camera_cost() -> dict[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="keep the measures and verdicts of the labelled pairs")
+    parser.add_argument("--compare", type=Path, metavar="FILE",
+                        help="check the measures and verdicts against a --save'd run")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also time this checkout's verify.py on the thumbnails")
     args = parser.parse_args()
+    baseline = verify_module_of(args.baseline) if args.baseline else None
     embedder = EmbedderProvider("auto")
     with tempfile.TemporaryDirectory(prefix="simfinder-verify-") as tmp:
         work = Path(tmp)
@@ -159,10 +260,17 @@ def main() -> None:
             build_stress_set(work / f"stress_{split}", split)
             truths.append(load_truth(work / f"stress_{split}"))
         libraries: list[tuple[Library, list[Pair]]] = []
+        evidence: dict[tuple[str, str], Evidence] = {}
+        names: dict[tuple[str, str], str] = {}  # the same for every run: set and file names
         for truth in truths:
             lib = Library.open(work / f"lib-{truth.name}")
             Indexer(lib, embedder).run([truth.images])
             libraries.append((lib, labelled_pairs(truth, lib)))
+            evidence.update(pair_evidence(lib, libraries[-1][1]))
+            root = truth.images.resolve()
+            for _, a, b in libraries[-1][1]:
+                names[(a, b)] = (f"{truth.name}: {Path(a).relative_to(root).as_posix()} | "
+                                 f"{Path(b).relative_to(root).as_posix()}")
             print(f"{truth.name}: {len(libraries[-1][1])} pairs", file=sys.stderr)
         pairs = [p for _, ps in libraries for p in ps]
         thumbs: dict[str, Path] = {}
@@ -183,16 +291,27 @@ def main() -> None:
         for path in thumbs:  # the files in the page cache, as for every source below
             Path(path).read_bytes()
         rows = []
+        from_thumbnails: dict[tuple[str, str], Verification] = {}
         for label, source, side in (
             ("thumbnail, 256 px (kept by the index)", thumbnail, 256),
             ("original file, decoded and verified at 512 px", original(512), 512),
             ("original file, decoded and verified at 768 px", original(768), 768),
         ):
-            r = measure(pairs, source, side)
+            r = measure(pairs, source, side, from_thumbnails if side == 256 else None)
             rows.append((label, r))
             print(label, r, file=sys.stderr)
+            if baseline is not None and side == 256:
+                # the same pixels again through the baseline's verify.py, right after
+                r = measure(pairs, source, side, engine=baseline)
+                rows.append((f"thumbnail, 256 px, with the verify.py of {args.baseline.name}",
+                             r))
+                print(rows[-1][0], r, file=sys.stderr)
         for lib, _ in libraries:
             lib.close()
+    outcomes = {names[pair]: outcome(v, evidence[pair]) for pair, v in from_thumbnails.items()}
+    if args.save:
+        args.save.write_text(json.dumps(outcomes, indent=0, sort_keys=True))
+    same = compare(json.loads(args.compare.read_text()), outcomes) if args.compare else None
     camera = camera_cost()
     kinds = ("copy", "other shot", "different photos")
     lines = [
@@ -218,10 +337,20 @@ def main() -> None:
               f"{camera[256]:.0f} / {camera[512]:.0f} / {camera[768]:.0f} ms per photo at "
               "256 / 512 / 768 px, against reading a thumbnail and finding its features "
               f"{rows[0][1]['photo_ms']:.0f} ms."]
+    if baseline is not None:
+        now, then = rows[0][1], rows[1][1]
+        lines += ["", f"Same run, thumbnails, this engine against the verify.py of "
+                  f"{args.baseline.name} (`--baseline`): {now['photo_ms']:.1f} / "
+                  f"{then['photo_ms']:.1f} ms per photo "
+                  f"({now['photo_ms'] / then['photo_ms']:.2f}x), {now['pair_ms']:.1f} / "
+                  f"{then['pair_ms']:.1f} ms per pair ({now['pair_ms'] / then['pair_ms']:.2f}x)."]
+    if same:
+        lines += ["", same]
     body = "\n".join(lines)
     print(body)
     if args.write:
-        write_section(SECTION, body, "bench/verification.py --write")
+        command = " ".join(["bench/verification.py", *sys.argv[1:]])
+        write_section(SECTION, body, command)
 
 
 if __name__ == "__main__":

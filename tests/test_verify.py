@@ -26,6 +26,8 @@ from simfinder.core.verify import (
     FEW_MATCHES,
     LocalFeatures,
     Verification,
+    _match,
+    _nearest,
     local_features,
     verify_pair,
 )
@@ -119,6 +121,61 @@ def test_a_small_crop_of_a_night_photo_lines_up_though_its_few_features_cluster(
     assert math.isinf(v.drift)  # too few inliers apart from each other to measure it
     assert is_copy(v, RULES[Strictness.NORMAL])
     assert not is_copy(v, RULES[Strictness.STRICT])  # most of the photo was cut away
+
+
+def _brute_force_matches(a: LocalFeatures, b: LocalFeatures) -> list[tuple[int, int]]:
+    """(feature of a, feature of b) as OpenCV's brute-force matcher pairs them: the two nearest
+    of b for each feature of a, Lowe's ratio test, then for each feature of b its nearest
+    feature of a (the first of equals), in the order b's features first turn up."""
+    best: dict[int, tuple[float, int]] = {}
+    for m, n in cv2.BFMatcher(cv2.NORM_L2).knnMatch(a.descriptors.astype(np.float32),
+                                                    b.descriptors.astype(np.float32), k=2):
+        if m.distance < 0.8 * n.distance:
+            known = best.get(m.trainIdx)
+            if known is None or m.distance < known[0]:
+                best[m.trainIdx] = (m.distance, m.queryIdx)
+    return [(q, t) for t, (_, q) in best.items()]
+
+
+def _features(descriptors: np.ndarray) -> LocalFeatures:
+    n = len(descriptors)
+    points = np.stack([np.arange(n), np.arange(n)[::-1]], axis=1).astype(np.float32)
+    return LocalFeatures(points, np.arange(1, n + 1, dtype=np.float32),
+                         descriptors.astype(np.uint8), np.zeros((8, 8), np.uint8))
+
+
+def test_features_match_exactly_as_with_opencvs_brute_force_matcher() -> None:
+    # The matches and their order decide what RANSAC fits: verdicts stay as they were
+    # calibrated only if matching them faster finds the very same ones, in the same order.
+    photo = sample("astronaut.png", 300)
+    copy = photo.crop((30, 20, 260, 240)).rotate(20, expand=True)
+    pairs = [(local_features(photo), local_features(copy)),
+             (local_features(photo), local_features(sample("coffee.png", 300)))]
+    # and descriptors made to tie: repeated features of a (equally near one feature of b:
+    # the first is kept) and features of b that are not all matched first in their order
+    rng = np.random.default_rng(7)
+    b = rng.integers(0, 120, (300, 128))
+    a = np.clip(b[rng.permutation(300)[:200]] + rng.integers(-9, 10, (200, 128)), 0, 255)
+    a[50:80] = a[20:50]
+    a[150:160] = a[0:10]
+    pairs.append((_features(a), _features(b)))
+    for fa, fb in pairs:
+        expected = _brute_force_matches(fa, fb)
+        q, t = [m[0] for m in expected], [m[1] for m in expected]
+        found = _match(fa, fb)
+        for got, want in zip(found, (fa.points[q], fb.points[t], fa.sizes[q], fb.sizes[t]),
+                             strict=True):
+            assert len(want) and np.array_equal(got, want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(10, 300), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_the_nearest_neighbours_are_those_a_full_sort_puts_first(
+    n: int, spread: int, seed: int
+) -> None:
+    # small whole-number distances: many ties, which must fall as np.argsort has them
+    d2 = np.random.default_rng(seed).integers(0, spread * 3, (n, n)).astype(np.float32)
+    assert (_nearest(d2, 9) == np.argsort(d2, axis=1)[:, :9]).all()
 
 
 _CAPTION = (("copyright by me", 0.17, 0.15, 0.12), ("all rights reserved", 0.17, 0.75, 0.15))
