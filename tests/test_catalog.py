@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simfinder.core import catalog as catalog_module
 from simfinder.core.catalog import (
     SCHEMA_VERSION,
     Catalog,
@@ -175,9 +176,12 @@ def test_half_precision_keeps_the_cosines(tmp_path: Path) -> None:
     assert np.abs(back @ back.T - vecs @ vecs.T).max() < 1e-3
 
 
-def test_stored_pair_checks_are_found_among_many_or_few_pairs(tmp_path: Path) -> None:
+def test_stored_pair_checks_are_found_among_many_or_few_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Grouping asks for most stored pairs at once, a search for a few: both get exactly the
     stored verifications of the pairs they asked for, of the verifier version asked for."""
+    monkeypatch.setattr(catalog_module, "_SCAN_PAIRS", 50)  # "many" here: one scan
     cat = Catalog(tmp_path / "c.sqlite")
     with cat.transaction():
         ids = [cat.put_content(features(bytes([n]))) for n in range(40)]
