@@ -32,9 +32,8 @@ sys.path.insert(0, str(REPO))
 from bench.grouping_scale import _timed, build, emulate_comparison_stage  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from simfinder.core import candidates  # noqa: E402
-from simfinder.core.catalog import CATALOG_FILE  # noqa: E402
 from simfinder.core.grouping import find_duplicate_groups  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
+from simfinder.core.library import CATALOG_FILE, Library  # noqa: E402
 from simfinder.core.pairchecks import PairChecker  # noqa: E402
 from simfinder.core.similarity import Strictness  # noqa: E402
 
