@@ -120,7 +120,7 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
         cross = ((i < n) != (j < n)) & (owner[i] != owner[j])
         found.append(_keys(ids[owner[i[cross]]], ids[owner[j[cross]]]))
 
-    keys = np.unique(np.concatenate(found))
+    keys = _unique(np.concatenate(found))
     a, b = keys >> 32, keys & 0xFFFFFFFF
     alive = _member(a, live) & _member(b, live)
     keys, a, b = keys[alive], a[alive], b[alive]
@@ -152,6 +152,17 @@ def _keys(a: I64, b: I64) -> I64:
     return (np.minimum(a, b) << 32) | np.maximum(a, b)
 
 
+def _unique(values: I64) -> I64:
+    """The sorted distinct values. Not np.unique: numpy 2's hash-based unique holds the GIL for
+    a long time on a million keys (a stall of ~170 ms in the GUI's event loop while the
+    comparison stage ran beside it); sorting releases it."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    out: I64 = ordered[keep]
+    return out
+
+
 def _member(values: I64, sorted_set: I64) -> npt.NDArray[np.bool_]:
     """values[i] in sorted_set, for a sorted array."""
     if not len(sorted_set):
@@ -164,8 +175,12 @@ def _member(values: I64, sorted_set: I64) -> npt.NDArray[np.bool_]:
 def _unique_keys(
     a: I64, b: I64, cos: npt.NDArray[np.float32]
 ) -> tuple[I64, npt.NDArray[np.float32]]:
-    keys, first = np.unique(_keys(a, b), return_index=True)
-    return keys, cos[first]
+    keys = _keys(a, b)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], cos[order[first]]
 
 
 def _cosines(
@@ -179,7 +194,7 @@ def _cosines(
     cosine[known] = known_cos[np.searchsorted(known_keys, keys[known])]
     missing = np.flatnonzero(~known)
     if len(missing):
-        wanted = np.unique(np.concatenate([a[missing], b[missing]]))
+        wanted = _unique(np.concatenate([a[missing], b[missing]]))
         vecs = library.vectors.vectors(wanted.tolist())
         ra, rb = np.searchsorted(wanted, a[missing]), np.searchsorted(wanted, b[missing])
         cosine[missing] = np.einsum("ij,ij->i", vecs[ra], vecs[rb])
@@ -213,7 +228,7 @@ def _rescue_keys(
     nearest = other & ~first & (rank <= _CLOSE_RANK) & (table_cos >= _CLOSE_RANK_FLOOR)
     take = first | nearest
     rows = np.broadcast_to(indexed[:, None], table.shape)
-    return np.unique(_keys(rows[take], table[take]))
+    return _unique(_keys(rows[take], table[take]))
 
 
 def _components(a: I64, b: I64) -> tuple[I64, I64]:
