@@ -29,6 +29,7 @@ from simfinder.core.hashes import (
 from simfinder.core.library import Library
 from simfinder.core.neighbours import neighbour_table
 from simfinder.core.similarity import RULES, VERIFY_FLOOR, Evidence, Strictness
+from simfinder.core.sorted_ids import member, positions
 from simfinder.core.verdicts import EvidenceArrays, near_duplicates, settled_by_hashes
 from simfinder.core.verify import Verification
 
@@ -91,7 +92,7 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
     turned_ph, turned_dh, has_turns = _turned_hashes(library, ids)
     live = np.fromiter(library.vectors.labels(), dtype=np.int64)
     live.sort()
-    indexed = ids[_member(ids, live)]
+    indexed = ids[member(ids, live)]
 
     # 1. CNN neighbours: the close ones, and each photo's very nearest.
     table, table_cos = neighbour_table(library, indexed)
@@ -122,7 +123,7 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
 
     keys = _unique(np.concatenate(found))
     a, b = keys >> 32, keys & 0xFFFFFFFF
-    alive = _member(a, live) & _member(b, live)
+    alive = member(a, live) & member(b, live)
     keys, a, b = keys[alive], a[alive], b[alive]
     if not len(keys):
         return _empty()
@@ -143,7 +144,7 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
     evidence = EvidenceArrays.unverified(cosine, dp, dd, turned)
     settled = settled_by_hashes(evidence)
     rescue = _rescue_keys(indexed, table, table_cos, a[settled], b[settled])
-    verify = ~settled & (_member(keys, rescue) | near_duplicates(evidence, Strictness.LOOSE))
+    verify = ~settled & (member(keys, rescue) | near_duplicates(evidence, Strictness.LOOSE))
     return CandidatePairs(a, b, evidence, turn, verify)
 
 
@@ -161,15 +162,6 @@ def _unique(values: I64) -> I64:
     keep[1:] = ordered[1:] != ordered[:-1]
     out: I64 = ordered[keep]
     return out
-
-
-def _member(values: I64, sorted_set: I64) -> npt.NDArray[np.bool_]:
-    """values[i] in sorted_set, for a sorted array."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    found: npt.NDArray[np.bool_] = sorted_set[at] == values
-    return found
 
 
 def _unique_keys(
@@ -190,8 +182,9 @@ def _cosines(
     """Cosines of the pairs: as the neighbour search gave them, else from the stored vectors
     (few pairs: those only the hashes found)."""
     cosine = np.full(len(keys), np.nan)
-    known = _member(keys, known_keys)
-    cosine[known] = known_cos[np.searchsorted(known_keys, keys[known])]
+    at = positions(known_keys, keys)
+    known = at >= 0
+    cosine[known] = known_cos[at[known]]
     missing = np.flatnonzero(~known)
     if len(missing):
         wanted = _unique(np.concatenate([a[missing], b[missing]]))
@@ -215,9 +208,10 @@ def _rescue_keys(
     members, roots = _components(same_a, same_b)
 
     def root(x: I64) -> I64:
-        inside = _member(x, members)
+        at = positions(members, x)
+        inside = at >= 0
         out = x.copy()
-        out[inside] = roots[np.searchsorted(members, x[inside])]
+        out[inside] = roots[at[inside]]
         return out
 
     filled = table >= 0
@@ -265,8 +259,9 @@ def _turned_hashes(
     dh = np.zeros((len(ids), k), dtype=np.uint64)
     has = np.zeros(len(ids), dtype=bool)
     if len(t_ids) and t_ph.shape[1] == k:
-        ok = _member(t_ids, ids)
-        rows = np.searchsorted(ids, t_ids[ok])
+        at = positions(ids, t_ids)
+        ok = at >= 0
+        rows = at[ok]
         ph[rows] = t_ph[ok]
         dh[rows] = t_dh[ok]
         has[rows] = True

@@ -251,13 +251,13 @@ class PhotoRecord:
     digest: bytes
 
 
-# The life of a journalled file: "pending" (written before the file is touched), then "done"
-# (moved) or "failed" (not moved: `error` says why); Undo takes a done file through "restoring"
-# to "restored", or to "not-restored" (`error` says why and where the file is).
 # From this many pairs, stored verifications are read in one scan of the table rather than by
 # the pairs' first contents (grouping asks for ~4 pairs a photo; `similar` for a handful).
 _SCAN_PAIRS = 20_000
 
+# The life of a journalled file: "pending" (written before the file is touched), then "done"
+# (moved) or "failed" (not moved: `error` says why); Undo takes a done file through "restoring"
+# to "restored", or to "not-restored" (`error` says why and where the file is).
 JOURNAL_STATES = ("pending", "done", "failed", "restoring", "restored", "not-restored")
 
 

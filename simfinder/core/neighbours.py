@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.library import Library
+from simfinder.core.sorted_ids import positions
 from simfinder.core.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTa
     if len(stored) != n or not np.array_equal(stored, ids):
         # Some contents have no list (or lists of contents not asked for are stored): place
         # the lists by row.
-        row = np.searchsorted(ids, stored)
-        asked = (row < n) & (ids[np.minimum(row, n - 1)] == stored)
+        row = positions(ids, stored)
+        asked = row >= 0
         has[:] = False
         has[row[asked]] = True
         placed = np.full((n, LISTED), -1, dtype=np.int32), np.full((n, LISTED), -np.inf,
@@ -114,8 +115,8 @@ def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTa
     pos = np.empty((n, LISTED), dtype=np.int32)
     for lo in range(0, n, _ROW_CHUNK):
         part = labels[lo : lo + _ROW_CHUNK]
-        pos[lo : lo + _ROW_CHUNK] = _positions(ids, part)
-        alive = pos[lo : lo + _ROW_CHUNK] >= 0 if every else _positions(live, part) >= 0
+        pos[lo : lo + _ROW_CHUNK] = positions(ids, part)
+        alive = pos[lo : lo + _ROW_CHUNK] >= 0 if every else positions(live, part) >= 0
         has[lo : lo + _ROW_CHUNK] &= _usable(part, alive, len(live))
     del labels
     stale = np.flatnonzero(~has)
@@ -123,7 +124,7 @@ def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTa
         log.info("searching the neighbours of %d of %d photos (no usable stored list)",
                  len(stale), n)
         fresh_labels, sims[stale] = _search_and_keep(library, ids[stale])
-        pos[stale] = _positions(ids, fresh_labels)
+        pos[stale] = positions(ids, fresh_labels)
     return _merge(ids, pos, sims)
 
 
@@ -170,23 +171,6 @@ def _search_and_keep(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourT
             table = forward_lists(library.vectors, got, matrix)
         labels[rows], sims[rows] = table
     return labels, sims
-
-
-def _positions(
-    ids: npt.NDArray[np.int64], labels: npt.NDArray[np.int32] | npt.NDArray[np.int64]
-) -> npt.NDArray[np.int32]:
-    """Each label's row in `ids` (int32: half the memory of the labels), -1 where it has none."""
-    if len(ids) and ids[0] >= 0 and ids[-1] < 16 * len(ids) + (1 << 20):
-        # Content ids are dense (counted up as photos are indexed): a lookup table by id is
-        # ~10x faster than a binary search per label, for 4 bytes per id.
-        row_of = np.full(int(ids[-1]) + 2, -1, dtype=np.int32)
-        row_of[ids] = np.arange(len(ids), dtype=np.int32)
-        looked = np.where((labels >= 0) & (labels <= ids[-1]), labels, -1)
-        pos: npt.NDArray[np.int32] = row_of[looked]  # -1 looks up the last entry: -1
-        return pos
-    at = np.searchsorted(ids, labels)
-    found = (labels >= 0) & (ids[np.minimum(at, len(ids) - 1)] == labels)
-    return np.where(found, at, -1).astype(np.int32)
 
 
 def _merge(
