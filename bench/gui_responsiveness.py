@@ -43,7 +43,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from simfinder.config import CACHE_ENV  # noqa: E402
-from simfinder.core.catalog import PhotoRecord  # noqa: E402
+from simfinder.core.catalog import PhotoRow  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
 from simfinder.gui.app import STARTUP_PROBE_ENV  # noqa: E402
 from simfinder.gui.gallery import (  # noqa: E402
@@ -217,10 +217,9 @@ def gallery_at_scale(app: QApplication, thumbs_from: Path, n: int = 50_000) -> d
 
     cache = ThumbnailCache(thumbs_from)
     digests = list(cache.digests()) or [bytes(16)]
-    records = [
-        PhotoRecord(i, f"/photos/{i // 500:03d}/IMG_{i:06d}.jpg", 3_000_000, 1_600_000_000 + i,
-                    i, 4000, 3000, "JPEG", f"2021-{1 + i % 12:02d}-01T10:00:00", None,
-                    digests[i % len(digests)])
+    rows: list[PhotoRow] = [
+        (i, f"/photos/{i // 500:03d}/IMG_{i:06d}.jpg", 3_000_000, 1_600_000_000 + i, i, 4000,
+         3000, "JPEG", f"2021-{1 + i % 12:02d}-01T10:00:00", None, digests[i % len(digests)])
         for i in range(n)
     ]
     store = ThumbnailStore(cache)
@@ -234,7 +233,7 @@ def gallery_at_scale(app: QApplication, thumbs_from: Path, n: int = 50_000) -> d
     view.apply_item_size(delegate.item_size(view.fontMetrics()))
     view.resize(1000, 760)
     view.show()
-    prepared = PreparedPhotos(records, model.order)  # the app does this on the worker thread
+    prepared = PreparedPhotos(rows, model.order)  # the app does this on the worker thread
     t0 = time.perf_counter()
     model.set_photos(prepared)
     view.doItemsLayout()

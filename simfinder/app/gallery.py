@@ -14,7 +14,7 @@ from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.config import model_cache_dir
-from simfinder.core.catalog import ErrorRecord, PhotoRecord
+from simfinder.core.catalog import ErrorRecord, PhotoRecord, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.library import Library
 from simfinder.core.search import SimilarHit
@@ -72,14 +72,14 @@ def photos_at(library: Library, paths: Iterable[str]) -> list[PhotoRecord]:
 class LibrarySnapshot:
     """What a view shows of a library at one moment."""
 
-    photos: list[PhotoRecord]
+    photos: list[PhotoRow]  # rows, not records: a whole library is held (see PhotoRow)
     folders: list[str]
     errors: list[ErrorRecord]
 
 
 def library_snapshot(library: Library) -> LibrarySnapshot:
     cat = library.catalog
-    return LibrarySnapshot(cat.photos(), cat.folders(), cat.errors())
+    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors())
 
 
 def folder_of(path: str, folders: Sequence[str]) -> str | None:
@@ -91,13 +91,14 @@ def folder_of(path: str, folders: Sequence[str]) -> str | None:
     return best
 
 
-def photos_per_folder(photos: Iterable[PhotoRecord], folders: Sequence[str]) -> dict[str, int]:
-    """How many photos each folder holds (a photo counts for its innermost folder)."""
+def photos_per_folder(paths: Iterable[str], folders: Sequence[str]) -> dict[str, int]:
+    """How many of the photos at `paths` each folder holds (a photo counts for its innermost
+    folder)."""
     counts = dict.fromkeys(folders, 0)
     ordered = sorted(folders, key=len, reverse=True)
-    for record in photos:
+    for path in paths:
         for folder in ordered:
-            if _is_under(record.path, folder):
+            if _is_under(path, folder):
                 counts[folder] += 1
                 break
     return counts

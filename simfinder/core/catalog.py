@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -234,6 +234,20 @@ class ErrorRecord:
     mtime_ns: int
 
 
+# A photo as a plain tuple of PhotoRecord's fields, in order. Python's garbage collector stops
+# tracking a tuple of numbers, strings and None, so views that hold a whole library this way
+# (the gallery: 50,000 rows and more) add nothing to its full collections, which hold the GIL:
+# with 50,000 PhotoRecords held twice, each one stalled the GUI's event loop ~140 ms.
+PhotoRow = tuple[int, str, int, int, int, int, int, str, str | None, str | None, bytes]
+# Positions in a PhotoRow (Final, so that type checkers know each field's type).
+ROW_ID: Final = 0
+ROW_PATH: Final = 1
+ROW_MTIME_NS: Final = 3
+ROW_CONTENT_ID: Final = 4
+ROW_TAKEN_AT: Final = 8
+ROW_DIGEST: Final = 10
+
+
 @dataclass(frozen=True, slots=True)
 class PhotoRecord:
     """One indexed file with its content's metadata, as views and reports show it."""
@@ -249,6 +263,15 @@ class PhotoRecord:
     taken_at: str | None
     camera: str | None
     digest: bytes
+
+    @classmethod
+    def of(cls, row: PhotoRow) -> PhotoRecord:
+        return cls(*row)
+
+    @property
+    def row(self) -> PhotoRow:
+        return (self.file_id, self.path, self.size, self.mtime_ns, self.content_id, self.width,
+                self.height, self.format, self.taken_at, self.camera, self.digest)
 
 
 # From this many pairs, stored verifications are read in one scan of the table rather than by
@@ -441,11 +464,15 @@ class Catalog:
         return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def photo(self, path: str) -> PhotoRecord | None:
-        rows = self._photo_rows("WHERE f.path = ?", (_key(path),))
-        return rows[0] if rows else None
+        rows = self._select_photos("WHERE f.path = ?", (_key(path),))
+        return PhotoRecord.of(rows[0]) if rows else None
 
     def photos(self) -> list[PhotoRecord]:
-        return self._photo_rows("", ())
+        return [PhotoRecord.of(row) for row in self.photo_rows()]
+
+    def photo_rows(self) -> list[PhotoRow]:
+        """Every photo, by path, as rows (see PhotoRow: for holding a whole library)."""
+        return self._select_photos("", ())
 
     def photos_of_contents(self, content_ids: Sequence[int]) -> list[PhotoRecord]:
         out: list[PhotoRecord] = []
@@ -453,10 +480,11 @@ class Catalog:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            out.extend(self._photo_rows(f"WHERE f.content_id IN ({marks})", tuple(chunk)))
+            rows = self._select_photos(f"WHERE f.content_id IN ({marks})", tuple(chunk))
+            out.extend(PhotoRecord.of(row) for row in rows)
         return out
 
-    def _photo_rows(self, where: str, params: tuple[object, ...]) -> list[PhotoRecord]:
+    def _select_photos(self, where: str, params: tuple[object, ...]) -> list[PhotoRow]:
         rows = self._db.execute(
             "SELECT f.id, f.path, f.size, f.mtime_ns, f.content_id, c.width, c.height, c.format,"
             " c.taken_at, c.camera, c.digest FROM files f JOIN contents c ON c.id = f.content_id "
@@ -464,10 +492,8 @@ class Catalog:
             + " ORDER BY f.path",
             params,
         ).fetchall()
-        return [
-            PhotoRecord(r[0], _unkey(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-            for r in rows
-        ]
+        return [(r[0], _unkey(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+                for r in rows]
 
     # -- contents ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simfinder.core.candidates import find_candidates
-from simfinder.core.catalog import DecisionRecord, PhotoRecord
+from simfinder.core.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord, PhotoRow
 from simfinder.core.decisions import GROUP, DecisionIndex, cannot_link, group_key
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
@@ -155,22 +155,22 @@ def group_judged(
         apart = cannot_link(decisions, content_of)
     members, weakest = _cluster(judged, apart)
 
-    photos = library.catalog.photos()
-    by_content: dict[int, list[PhotoRecord]] = defaultdict(list)
-    for p in photos:
-        by_content[p.content_id].append(p)
+    # Rows, not records, for the whole library: only the grouped photos become PhotoRecords.
+    by_content: dict[int, list[PhotoRow]] = defaultdict(list)
+    for row in library.catalog.photo_rows():
+        by_content[row[ROW_CONTENT_ID]].append(row)
 
     groups: list[DuplicateGroup] = []
     in_near: set[int] = set()
     for root, contents in members.items():
-        files = [p for c in sorted(contents) for p in by_content.get(c, [])]
-        if len(files) < 2 or len(contents) < 2:
+        rows = [r for c in sorted(contents) for r in by_content.get(c, [])]
+        if len(rows) < 2 or len(contents) < 2:
             continue
         in_near.update(contents)
-        groups.append(_group("near", files, weakest.get(root, 1.0)))
-    for cid, files in by_content.items():
-        if len(files) >= 2 and cid not in in_near:
-            groups.append(_group("exact", files, 1.0))
+        groups.append(_group("near", [PhotoRecord.of(r) for r in rows], weakest.get(root, 1.0)))
+    for cid, rows in by_content.items():
+        if len(rows) >= 2 and cid not in in_near:
+            groups.append(_group("exact", [PhotoRecord.of(r) for r in rows], 1.0))
     groups.sort(
         key=lambda g: (g.kind != "exact", -g.confidence, -g.reclaimable_bytes, g.photos[0].path)
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import html
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -46,7 +47,15 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.units import human_size
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.catalog import (
+    ROW_DIGEST,
+    ROW_ID,
+    ROW_MTIME_NS,
+    ROW_PATH,
+    ROW_TAKEN_AT,
+    PhotoRecord,
+    PhotoRow,
+)
 from simfinder.gui.thumbnails import ThumbnailStore
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
@@ -74,51 +83,61 @@ class SortOrder(str, Enum):
         return {"date": "Date taken", "name": "Name", "folder": "Folder"}[self.value]
 
 
-def photo_date(record: PhotoRecord) -> float:
+def _row_date(row: PhotoRow) -> float:
     """When the photo was taken (EXIF), else when the file was last modified (seconds)."""
-    if record.taken_at:
+    taken = row[ROW_TAKEN_AT]
+    if taken:
         try:
-            return datetime.fromisoformat(record.taken_at).timestamp()
+            return datetime.fromisoformat(taken).timestamp()
         except (ValueError, OverflowError, OSError):
             pass
-    return record.mtime_ns / 1e9
+    return row[ROW_MTIME_NS] / 1e9
 
 
-class _Item:
-    __slots__ = ("date", "folder", "name", "record")
-
-    def __init__(self, record: PhotoRecord) -> None:
-        self.record = record
-        folder, name = os.path.split(record.path)
-        self.name = name
-        self.folder = folder
-        self.date = photo_date(record)
+SortKey = tuple[Any, ...]
 
 
-def _sort_key(order: SortOrder) -> Callable[[_Item], tuple[Any, ...]]:
-    if order is SortOrder.DATE:  # newest first
-        return lambda it: (-it.date, it.record.path)
-    if order is SortOrder.NAME:
-        return lambda it: (it.name.casefold(), it.record.path)
-    return lambda it: (it.folder.casefold(), it.name.casefold(), it.record.path)
+def _by_date(row: PhotoRow) -> SortKey:  # newest first
+    return (-_row_date(row), row[ROW_PATH])
+
+
+def _by_name(row: PhotoRow) -> SortKey:
+    path = row[ROW_PATH]
+    return (os.path.basename(path).casefold(), path)
+
+
+def _by_folder(row: PhotoRow) -> SortKey:
+    path = row[ROW_PATH]
+    folder, name = os.path.split(path)
+    return (folder.casefold(), name.casefold(), path)
+
+
+def _sort_key(order: SortOrder) -> Callable[[PhotoRow], SortKey]:
+    return {SortOrder.DATE: _by_date, SortOrder.NAME: _by_name,
+            SortOrder.FOLDER: _by_folder}[order]
 
 
 class PreparedPhotos:
     """Gallery rows built and sorted off the UI thread (by the worker that read them), so
-    showing a 50,000-photo library costs the UI thread only a model reset."""
+    showing a 50,000-photo library costs the UI thread only a model reset.
 
-    __slots__ = ("by_digest", "by_id", "items", "keys", "order")
+    Everything held per photo is a tuple of numbers and strings (PhotoRow, sort keys, ids by
+    digest), which the garbage collector stops tracking: a large library does not make its
+    full collections, which stall every thread, any longer."""
 
-    def __init__(self, records: Iterable[PhotoRecord], order: SortOrder) -> None:
+    __slots__ = ("by_digest", "by_id", "keys", "order", "rows")
+
+    def __init__(self, rows: Iterable[PhotoRow], order: SortOrder) -> None:
         key = _sort_key(order)
-        keyed = sorted(((key(it), it) for it in map(_Item, records)), key=lambda kv: kv[0])
+        keyed = sorted(((key(row), row) for row in rows), key=itemgetter(0))
         self.order = order
         self.keys = [k for k, _ in keyed]
-        self.items = [it for _, it in keyed]
-        self.by_id = {it.record.file_id: it for it in self.items}
-        self.by_digest: dict[bytes, set[int]] = {}
-        for it in self.items:
-            self.by_digest.setdefault(it.record.digest, set()).add(it.record.file_id)
+        self.rows = [row for _, row in keyed]
+        self.by_id = {row[ROW_ID]: row for row in self.rows}
+        ids: dict[bytes, list[int]] = {}
+        for row in self.rows:
+            ids.setdefault(row[ROW_DIGEST], []).append(row[ROW_ID])
+        self.by_digest = {digest: tuple(same) for digest, same in ids.items()}
 
 
 def describe(record: PhotoRecord) -> str:
@@ -142,32 +161,32 @@ class GalleryModel(QAbstractListModel):
         self.thumbnails = thumbnails
         self._order = SortOrder.DATE
         self._key = _sort_key(self._order)
-        self._items: list[_Item] = []
-        self._keys: list[tuple[Any, ...]] = []
-        self._by_id: dict[int, _Item] = {}
-        self._ids_by_digest: dict[bytes, set[int]] = {}
-        self._rows: dict[int, int] | None = None  # file id -> row, rebuilt lazily
+        self._rows: list[PhotoRow] = []
+        self._keys: list[SortKey] = []
+        self._by_id: dict[int, PhotoRow] = {}
+        self._ids_by_digest: dict[bytes, tuple[int, ...]] = {}
+        self._row_of_id: dict[int, int] | None = None  # file id -> row, rebuilt lazily
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     # -- Qt model API -----------------------------------------------------------------------
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
+        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        item = self._items[index.row()]
+        row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.name
+            return os.path.basename(row[ROW_PATH])
         if role == RecordRole:
-            return item.record
+            return PhotoRecord.of(row)
         if role == PathRole:
-            return item.record.path
+            return row[ROW_PATH]
         if role == FileIdRole:
-            return item.record.file_id
+            return row[ROW_ID]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return describe(item.record)
+            return describe(PhotoRecord.of(row))
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -181,106 +200,104 @@ class GalleryModel(QAbstractListModel):
     def order(self) -> SortOrder:
         return self._order
 
-    def item_at(self, row: int) -> _Item:
-        return self._items[row]
+    def path_at(self, row: int) -> str:
+        return self._rows[row][ROW_PATH]
 
     def record_at(self, row: int) -> PhotoRecord:
-        return self._items[row].record
+        return PhotoRecord.of(self._rows[row])
 
-    def records(self) -> list[PhotoRecord]:
-        return [it.record for it in self._items]
+    def paths(self) -> Iterator[str]:
+        return (row[ROW_PATH] for row in self._rows)
 
     def row_of(self, file_id: int) -> int | None:
-        if self._rows is None:
-            self._rows = {it.record.file_id: row for row, it in enumerate(self._items)}
-        return self._rows.get(file_id)
+        if self._row_of_id is None:
+            self._row_of_id = {row[ROW_ID]: i for i, row in enumerate(self._rows)}
+        return self._row_of_id.get(file_id)
 
     def record_of(self, file_id: int) -> PhotoRecord | None:
-        item = self._by_id.get(file_id)
-        return item.record if item else None
+        row = self._by_id.get(file_id)
+        return PhotoRecord.of(row) if row else None
 
     def record_at_path(self, path: str) -> PhotoRecord | None:
-        for item in self._by_id.values():
-            if item.record.path == path:
-                return item.record
+        for row in self._by_id.values():
+            if row[ROW_PATH] == path:
+                return PhotoRecord.of(row)
         return None
 
     # -- changing ---------------------------------------------------------------------------
 
-    def set_photos(self, photos: Iterable[PhotoRecord] | PreparedPhotos) -> None:
+    def set_photos(self, photos: Iterable[PhotoRow] | PreparedPhotos) -> None:
         """Show these photos (replacing all rows)."""
         self.beginResetModel()
         self._load(photos)
         self.endResetModel()
 
-    def _load(self, photos: Iterable[PhotoRecord] | PreparedPhotos) -> None:
+    def _load(self, photos: Iterable[PhotoRow] | PreparedPhotos) -> None:
         if not isinstance(photos, PreparedPhotos) or photos.order is not self._order:
-            records = [it.record for it in photos.items] \
-                if isinstance(photos, PreparedPhotos) else photos
-            photos = PreparedPhotos(records, self._order)
+            photos = PreparedPhotos(
+                photos.rows if isinstance(photos, PreparedPhotos) else photos, self._order)
         self._keys = photos.keys
-        self._items = photos.items
+        self._rows = photos.rows
         self._by_id = photos.by_id
         self._ids_by_digest = photos.by_digest
-        self._rows = None
+        self._row_of_id = None
 
     def set_order(self, order: SortOrder) -> None:
         if order is self._order:
             return
         self.layoutAboutToBeChanged.emit()
-        old_rows = {it.record.file_id: row for row, it in enumerate(self._items)}
+        old_rows = {row[ROW_ID]: i for i, row in enumerate(self._rows)}
         self._order = order
         self._key = _sort_key(order)
-        self._load([it.record for it in self._items])
-        new_rows = {it.record.file_id: row for row, it in enumerate(self._items)}
-        self._rows = new_rows
-        row_to_id = {row: fid for fid, row in old_rows.items()}
+        self._load(self._rows)
+        new_rows = {row[ROW_ID]: i for i, row in enumerate(self._rows)}
+        self._row_of_id = new_rows
+        row_to_id = {i: fid for fid, i in old_rows.items()}
         old_list = self.persistentIndexList()
         new_list = []
         for idx in old_list:
             fid = row_to_id.get(idx.row())
-            row = new_rows.get(fid) if fid is not None else None
-            new_list.append(self.index(row, 0) if row is not None else QModelIndex())
+            i = new_rows.get(fid) if fid is not None else None
+            new_list.append(self.index(i, 0) if i is not None else QModelIndex())
         self.changePersistentIndexList(old_list, new_list)
         self.layoutChanged.emit()
 
-    def upsert(self, records: Sequence[PhotoRecord]) -> list[PhotoRecord]:
+    def upsert(self, photos: Sequence[PhotoRow]) -> list[PhotoRow]:
         """Add new photos in sort position, refresh changed ones; returns the new ones."""
-        fresh: list[PhotoRecord] = []
-        added: list[PhotoRecord] = []
-        for rec in records:
-            old = self._by_id.get(rec.file_id)
+        fresh: list[PhotoRow] = []
+        added: list[PhotoRow] = []
+        for row in photos:
+            old = self._by_id.get(row[ROW_ID])
             if old is None:
-                fresh.append(rec)
-                added.append(rec)
-            elif old.record != rec:
-                self.remove_ids([rec.file_id])
-                fresh.append(rec)
+                fresh.append(row)
+                added.append(row)
+            elif old != row:
+                self.remove_ids([row[ROW_ID]])
+                fresh.append(row)
         if not fresh:
             return added
         if len(fresh) > _RESET_THRESHOLD:
-            self.set_photos([it.record for it in self._items] + fresh)
+            self.set_photos(self._rows + fresh)
             return added
-        keyed = sorted(((self._key(item), item) for item in map(_Item, fresh)),
-                       key=lambda pair: pair[0])
+        keyed = sorted(((self._key(row), row) for row in fresh), key=itemgetter(0))
         # Photos that land next to each other go in as one run of rows (a batch from one
         # shoot usually does), from the bottom up so earlier positions stay valid.
-        runs: list[tuple[int, list[tuple[tuple[Any, ...], _Item]]]] = []
-        for key, item in keyed:
-            row = bisect.bisect_left(self._keys, key)
-            if runs and runs[-1][0] == row:
-                runs[-1][1].append((key, item))
+        runs: list[tuple[int, list[tuple[SortKey, PhotoRow]]]] = []
+        for key, row in keyed:
+            at = bisect.bisect_left(self._keys, key)
+            if runs and runs[-1][0] == at:
+                runs[-1][1].append((key, row))
             else:
-                runs.append((row, [(key, item)]))
-        for row, run in reversed(runs):
-            self.beginInsertRows(QModelIndex(), row, row + len(run) - 1)
-            self._keys[row:row] = [k for k, _ in run]
-            self._items[row:row] = [it for _, it in run]
-            for _, item in run:
-                rec = item.record
-                self._by_id[rec.file_id] = item
-                self._ids_by_digest.setdefault(rec.digest, set()).add(rec.file_id)
-            self._rows = None
+                runs.append((at, [(key, row)]))
+        for at, run in reversed(runs):
+            self.beginInsertRows(QModelIndex(), at, at + len(run) - 1)
+            self._keys[at:at] = [k for k, _ in run]
+            self._rows[at:at] = [row for _, row in run]
+            for _, row in run:
+                self._by_id[row[ROW_ID]] = row
+                digest = row[ROW_DIGEST]
+                self._ids_by_digest[digest] = (*self._ids_by_digest.get(digest, ()), row[ROW_ID])
+            self._row_of_id = None
             self.endInsertRows()
         return added
 
@@ -292,26 +309,26 @@ class GalleryModel(QAbstractListModel):
         # Remove contiguous runs from the bottom up.
         start = end = rows[0]
         runs: list[tuple[int, int]] = []
-        for row in rows[1:]:
-            if row == start - 1:
-                start = row
+        for i in rows[1:]:
+            if i == start - 1:
+                start = i
             else:
                 runs.append((start, end))
-                start = end = row
+                start = end = i
         runs.append((start, end))
         for first, last in runs:
             self.beginRemoveRows(QModelIndex(), first, last)
-            for item in self._items[first : last + 1]:
-                fid = item.record.file_id
+            for row in self._rows[first : last + 1]:
+                fid, digest = row[ROW_ID], row[ROW_DIGEST]
                 del self._by_id[fid]
-                ids = self._ids_by_digest.get(item.record.digest)
-                if ids is not None:
-                    ids.discard(fid)
-                    if not ids:
-                        del self._ids_by_digest[item.record.digest]
-            del self._items[first : last + 1]
+                rest = tuple(i for i in self._ids_by_digest.get(digest, ()) if i != fid)
+                if rest:
+                    self._ids_by_digest[digest] = rest
+                else:
+                    self._ids_by_digest.pop(digest, None)
+            del self._rows[first : last + 1]
             del self._keys[first : last + 1]
-            self._rows = None
+            self._row_of_id = None
             self.endRemoveRows()
         return len(doomed)
 
@@ -357,12 +374,10 @@ class GalleryFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         if not isinstance(model, GalleryModel):
             return True
-        item = model.item_at(source_row)
-        if self._folder is not None:
-            path = item.record.path
-            if not path.startswith(self._folder + os.sep):
-                return False
-        return not self._text or self._text in item.name.casefold()
+        path = model.path_at(source_row)
+        if self._folder is not None and not path.startswith(self._folder + os.sep):
+            return False
+        return not self._text or self._text in os.path.basename(path).casefold()
 
     def record_at(self, row: int) -> PhotoRecord:
         return self.index(row, 0).data(RecordRole)  # type: ignore[no-any-return]

@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
 from simfinder.app.usecases import EmbedderProvider, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import PhotoRecord, ReviewState
+from simfinder.core.catalog import ROW_PATH, PhotoRecord, ReviewState
 from simfinder.core.library import THUMBS_DIR
 from simfinder.core.progress import Progress
 from simfinder.core.search import SimilarHit
@@ -776,7 +776,7 @@ class MainWindow(QMainWindow):
 
     def _photos_under(self, folder: str) -> int:
         prefix = folder.rstrip(os.sep) + os.sep
-        return sum(1 for r in self.model.records() if r.path.startswith(prefix))
+        return sum(1 for path in self.model.paths() if path.startswith(prefix))
 
     def _fill_folder_list(self) -> None:
         current = self.proxy.folder if hasattr(self, "proxy") else None
@@ -1139,11 +1139,11 @@ class MainWindow(QMainWindow):
                 self.indexer.index()
 
     def _on_photos_indexed(self, records: list[PhotoRecord]) -> None:
-        added = self.model.upsert(records)
+        added = self.model.upsert([r.row for r in records])
         self.query.library_changed()
         if added:
-            for record in added:
-                folder = folder_of(record.path, self._folders)
+            for row in added:
+                folder = folder_of(row[ROW_PATH], self._folders)
                 if folder is not None:
                     self._counts[folder] = self._counts.get(folder, 0) + 1
             self._update_library_label()

@@ -32,7 +32,7 @@ from simfinder.app.review import (
 )
 from simfinder.app.usecases import IndexRun, index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import ErrorRecord, PhotoRecord
+from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import (
     DuplicateGroup,
@@ -80,7 +80,7 @@ class LibraryUpdate:
     errors: list[ErrorRecord]
     counts: dict[str, int]  # photos per folder
     photos: PreparedPhotos | None  # every photo, ready for the gallery: first update only
-    changed: list[PhotoRecord]  # new or changed since the last update
+    changed: list[PhotoRow]  # new or changed since the last update
     removed: list[int]  # file ids gone since the last update
     undoable: BatchSummary | None = None  # what Edit > Undo would take back
 
@@ -107,11 +107,11 @@ class IndexWorker(QObject):
         super().__init__()
         self._root = root
         self._library: Library | None = None
-        self._sent: dict[int, PhotoRecord] | None = None  # what the UI thread was told
+        self._sent: dict[int, PhotoRow] | None = None  # what the UI thread was told
 
     def _update(self, snapshot: LibrarySnapshot, order: SortOrder) -> LibraryUpdate:
-        current = {r.file_id: r for r in snapshot.photos}
-        counts = photos_per_folder(snapshot.photos, snapshot.folders)
+        current = {row[ROW_ID]: row for row in snapshot.photos}
+        counts = photos_per_folder((row[ROW_PATH] for row in snapshot.photos), snapshot.folders)
         undoable = undoable_action(self._lib())
         if self._sent is None:
             self._sent = current
@@ -188,7 +188,7 @@ class IndexWorker(QObject):
                 records = photos_at(lib, paths)
                 if records:
                     if self._sent is not None:
-                        self._sent.update((r.file_id, r) for r in records)
+                        self._sent.update((r.file_id, r.row) for r in records)
                     self.photos_indexed.emit(records)
 
             if job.cancel.cancelled:
