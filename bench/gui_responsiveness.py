@@ -45,7 +45,7 @@ from bench.report import write_section  # noqa: E402
 from simfinder.config import CACHE_ENV  # noqa: E402
 from simfinder.core.catalog import PhotoRow  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
-from simfinder.gui.app import STARTUP_PROBE_ENV  # noqa: E402
+from simfinder.gui.app import STARTUP_PROBE_ENV, freeze_start_up_objects  # noqa: E402
 from simfinder.gui.gallery import (  # noqa: E402
     GalleryFilter,
     GalleryModel,
@@ -120,6 +120,7 @@ def run_for(app: QApplication, seconds: float) -> None:
 def stalls(app: QApplication, folder: Path, library: Path, home: Path) -> dict[str, Any]:
     settings = AppSettings(QSettings(str(home / "bench.ini"), QSettings.Format.IniFormat))
     window = MainWindow(library, settings)
+    freeze_start_up_objects()  # as `simfinder gui` does
     window.show()
     window.start()
     meter = StallMeter()
@@ -179,6 +180,7 @@ def stalls_at_scale(app: QApplication, folder: Path, library: Path,
     meter = StallMeter()
     t0 = time.monotonic()
     window = MainWindow(library, settings)
+    freeze_start_up_objects()  # as `simfinder gui` does
     window.show()
     meter.start()
     window.start()

@@ -139,7 +139,9 @@ def test_pyside_keeps_none_alive() -> None:
 
 
 def test_window_appears_without_loading_the_cnn(tmp_path: Path) -> None:
-    """`simfinder gui` shows its window without importing torch or onnxruntime (and quickly)."""
+    """`simfinder gui` shows its window without importing torch or onnxruntime (and quickly),
+    and with what start-up made out of the garbage collector's full rounds (which stall every
+    thread while they walk the objects it tracks)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_STATE_HOME": str(tmp_path / "st"),
            "SIMFINDER_GUI_STARTUP_PROBE": "1"}
@@ -152,6 +154,8 @@ def test_window_appears_without_loading_the_cnn(tmp_path: Path) -> None:
     shown_at = float(line.split()[1])
     assert line.endswith("heavy=none"), line
     assert shown_at - started < 20
+    tracked = int(line.split("tracked=")[1].split()[0])
+    assert tracked < 5000  # start-up makes ~55,000
 
 
 # -- folders and indexing -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import gc
 import logging
 import os
 import sys
@@ -68,6 +69,16 @@ def show_main_window(
                                                Qt.ConnectionType.SingleShotConnection)
 
 
+def freeze_start_up_objects() -> None:
+    """Take what start-up made (modules, classes, the window's objects: ~55,000 that live as
+    long as the app) out of the garbage collector's rounds. Its full collections hold the GIL
+    while they walk every object it tracks, so all threads wait, the window's included: with
+    these in, each one stalled the window ~25 ms; now a round walks only what came later.
+    Collected first, so no garbage is frozen with them."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(
     library: str | os.PathLike[str] | None = None,
     folders: Sequence[str | os.PathLike[str]] = (),
@@ -114,11 +125,14 @@ def run(
 
     settings = AppSettings(QSettings(APP_NAME, APP_NAME))
     window = MainWindow(library_dir, settings)
+    freeze_start_up_objects()
     show_main_window(window, add, images)
     if os.environ.get(STARTUP_PROBE_ENV):
         def report() -> None:
             heavy = sorted(m for m in ("torch", "onnxruntime") if m in sys.modules)
-            print(f"shown {time.time():.6f} heavy={','.join(heavy) or 'none'}", flush=True)
+            tracked = len(gc.get_objects())  # what the collector's full rounds walk
+            print(f"shown {time.time():.6f} tracked={tracked} heavy={','.join(heavy) or 'none'}",
+                  flush=True)
             window.close()
 
         QTimer.singleShot(0, report)
