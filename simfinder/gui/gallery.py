@@ -83,6 +83,11 @@ class SortOrder(str, Enum):
         return {"date": "Date taken", "name": "Name", "folder": "Folder"}[self.value]
 
 
+def _file_name(path: str) -> str:
+    # os.path.basename's generality costs a third of a 50,000-row filter pass.
+    return path[path.rfind(os.sep) + 1 :]
+
+
 def _row_date(row: PhotoRow) -> float:
     """When the photo was taken (EXIF), else when the file was last modified (seconds)."""
     taken = row[ROW_TAKEN_AT]
@@ -178,7 +183,7 @@ class GalleryModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return os.path.basename(row[ROW_PATH])
+            return _file_name(row[ROW_PATH])
         if role == RecordRole:
             return PhotoRecord.of(row)
         if role == PathRole:
@@ -377,7 +382,7 @@ class GalleryFilter(QSortFilterProxyModel):
         path = model.path_at(source_row)
         if self._folder is not None and not path.startswith(self._folder + os.sep):
             return False
-        return not self._text or self._text in os.path.basename(path).casefold()
+        return not self._text or self._text in _file_name(path).casefold()
 
     def record_at(self, row: int) -> PhotoRecord:
         return self.index(row, 0).data(RecordRole)  # type: ignore[no-any-return]
