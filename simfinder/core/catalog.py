@@ -475,13 +475,15 @@ class Catalog:
         return self._select_photos("", ())
 
     def photos_of_contents(self, content_ids: Sequence[int]) -> list[PhotoRecord]:
-        out: list[PhotoRecord] = []
+        return [PhotoRecord.of(row) for row in self.photo_rows_of_contents(content_ids)]
+
+    def photo_rows_of_contents(self, content_ids: Sequence[int]) -> list[PhotoRow]:
+        out: list[PhotoRow] = []
         ids = list(content_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._select_photos(f"WHERE f.content_id IN ({marks})", tuple(chunk))
-            out.extend(PhotoRecord.of(row) for row in rows)
+            out.extend(self._select_photos(f"WHERE f.content_id IN ({marks})", tuple(chunk)))
         return out
 
     def _select_photos(self, where: str, params: tuple[object, ...]) -> list[PhotoRow]:

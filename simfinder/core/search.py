@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.catalog import ROW_CONTENT_ID, ROW_PATH, PhotoRecord
 from simfinder.core.decode import DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
 from simfinder.core.hashes import compute_hashes, compute_transform_hashes, hamming
@@ -121,7 +121,6 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     if query.content_id is not None and query.content_id not in content_ids:
         content_ids.insert(0, query.content_id)
     sim_of = dict(zip(labels[0].tolist(), sims[0].tolist(), strict=True))
-    records = library.catalog.photos_of_contents(content_ids)
     hashes = library.catalog.hashes_of(content_ids)
     turned = library.catalog.turned_hashes_of(content_ids)
     evidence: dict[int, Evidence] = {}
@@ -138,17 +137,17 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
             turn=turn,
         )
     checks = _verify(library, query, evidence)
-    hits: list[SimilarHit] = []
-    for rec in records:
-        if rec.path == query.path:
-            continue
-        if rec.content_id == query.content_id:
-            hits.append(SimilarHit(rec, 1.0, "exact", None))
-            continue
-        ev = evidence[rec.content_id].with_verification(checks.get(rec.content_id))
-        hits.append(SimilarHit(rec, score(ev), match_kind(ev), ev))
-    hits.sort(key=lambda h: (-h.score, h.photo.path))
-    return hits[:top]
+    # Judged once a content, not once a file: a photo kept in many copies is one judgement.
+    judged: dict[int, tuple[float, str, Evidence | None]] = {}
+    for cid, ev in evidence.items():
+        ev = ev.with_verification(checks.get(cid))
+        judged[cid] = (score(ev), match_kind(ev), ev)
+    if query.content_id is not None:
+        judged[query.content_id] = (1.0, "exact", None)
+    rows = [row for row in library.catalog.photo_rows_of_contents(content_ids)
+            if row[ROW_PATH] != query.path and row[ROW_CONTENT_ID] in judged]
+    rows.sort(key=lambda row: (-judged[row[ROW_CONTENT_ID]][0], row[ROW_PATH]))
+    return [SimilarHit(PhotoRecord.of(row), *judged[row[ROW_CONTENT_ID]]) for row in rows[:top]]
 
 
 def _verify(
