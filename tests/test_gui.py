@@ -510,6 +510,43 @@ def test_a_large_library_adds_nothing_to_the_garbage_collectors_rounds(
     assert len(gc.get_objects()) - before < 1500
 
 
+def test_the_gallery_filter_matches_names_in_any_case_within_a_folder_of_any_name(
+    qtbot: QtBot, tmp_path: Path,
+) -> None:
+    """The filter text looks at file names only (not at the folders above them), in any case;
+    the folder filter takes folders whose names hold characters a pattern would read."""
+    from simfinder.core.thumbs import ThumbnailCache
+    from simfinder.gui.gallery import GalleryFilter, GalleryModel
+    from simfinder.gui.thumbnails import ThumbnailStore
+
+    trip = os.path.join(os.sep, "photos", "Trip (2019) [best]+")
+    paths = [os.path.join(trip, "IMG_0001.jpg"), os.path.join(trip, "beach", "img_0002.JPG"),
+             os.path.join(os.sep, "photos", "Trip (2019) [best]+ more", "IMG_0003.jpg"),
+             os.path.join(os.sep, "photos", "img", "trip.jpg")]
+    model = GalleryModel(ThumbnailStore(ThumbnailCache(tmp_path / "thumbs")))
+    model.set_photos([(i, path, 1000, 10**18 + i, i, 40, 30, "JPEG", None, None, bytes([i]))
+                      for i, path in enumerate(paths)])
+    proxy = GalleryFilter()
+    proxy.setSourceModel(model)
+
+    def shown() -> set[str]:
+        return {proxy.record_at(r).path for r in range(proxy.rowCount())}
+
+    assert shown() == set(paths)
+    proxy.set_text("Img_")
+    assert shown() == set(paths[:3])
+    proxy.set_text("trip")  # in a folder's name for three of them: only the fourth's own name
+    assert shown() == {paths[3]}
+    proxy.set_text("")
+    proxy.set_folder(trip)
+    assert shown() == set(paths[:2])
+    proxy.set_text("0002.jpg")
+    assert shown() == {paths[1]}
+    proxy.set_folder(None)
+    proxy.set_text(" ")
+    assert shown() == set(paths)
+
+
 # -- similar photos -------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRect,
+    QRegularExpression,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -81,11 +82,6 @@ class SortOrder(str, Enum):
     @property
     def label(self) -> str:
         return {"date": "Date taken", "name": "Name", "folder": "Folder"}[self.value]
-
-
-def _file_name(path: str) -> str:
-    # os.path.basename's generality costs a third of a 50,000-row filter pass.
-    return path[path.rfind(os.sep) + 1 :]
 
 
 def _row_date(row: PhotoRow) -> float:
@@ -183,7 +179,7 @@ class GalleryModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _file_name(row[ROW_PATH])
+            return os.path.basename(row[ROW_PATH])
         if role == RecordRole:
             return PhotoRecord.of(row)
         if role == PathRole:
@@ -346,12 +342,17 @@ class GalleryModel(QAbstractListModel):
 
 
 class GalleryFilter(QSortFilterProxyModel):
-    """Narrows the gallery to one folder and/or to names containing a text."""
+    """Narrows the gallery to one folder and/or to names containing a text (ignoring case).
+
+    Both are one regular expression on each photo's path that Qt applies itself: with no
+    filter set it accepts every row without asking Python, so showing or refreshing a
+    50,000-photo gallery does not cost 50,000 calls of a Python filterAcceptsRow (75 ms)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._folder: str | None = None
         self._text = ""
+        self.setFilterRole(PathRole)
 
     @property
     def folder(self) -> str | None:
@@ -364,28 +365,32 @@ class GalleryFilter(QSortFilterProxyModel):
     def set_folder(self, folder: str | None) -> None:
         folder = folder.rstrip(os.sep) if folder else None
         if folder != self._folder:
-            self.beginFilterChange()
             self._folder = folder
-            self.endFilterChange()
+            self._apply()
 
     def set_text(self, text: str) -> None:
-        text = text.strip().casefold()
-        if text != self._text:
-            self.beginFilterChange()
+        text = text.strip()
+        if text.casefold() != self._text.casefold():
             self._text = text
-            self.endFilterChange()
+            self._apply()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
-        model = self.sourceModel()
-        if not isinstance(model, GalleryModel):
-            return True
-        path = model.path_at(source_row)
-        if self._folder is not None and not path.startswith(self._folder + os.sep):
-            return False
-        return not self._text or self._text in _file_name(path).casefold()
+    def _apply(self) -> None:
+        self.setFilterRegularExpression(path_pattern(self._folder, self._text))
 
     def record_at(self, row: int) -> PhotoRecord:
         return self.index(row, 0).data(RecordRole)  # type: ignore[no-any-return]
+
+
+def path_pattern(folder: str | None, text: str) -> QRegularExpression:
+    """Paths under `folder` (if given) whose file name contains `text` in any case (if given);
+    with neither, the empty pattern, which Qt takes for: every row."""
+    sep = QRegularExpression.escape(os.sep)
+    pattern = "^" + QRegularExpression.escape(folder + os.sep) if folder else ""
+    if text:
+        if folder:
+            pattern += f"(?:.*{sep})?"  # any subfolder
+        pattern += f"[^{sep}]*(?i:{QRegularExpression.escape(text)})[^{sep}]*$"
+    return QRegularExpression(pattern)
 
 
 _PAD = 6
