@@ -902,6 +902,24 @@ class Catalog:
                 (version, *chunk),
             ).fetchall()
 
+    def pair_check_table(
+        self, version: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Every stored verification by verifier `version`, as arrays: the pairs' keys
+        (a << 32 | b, ascending) and their values, a row each in pair_checks' order (NULL:
+        inf). For asking about very many pairs at once (grouping a million photos asks about
+        millions) without a Python object for each."""
+        cursor = self._db.execute(
+            "SELECT a, b, matches, inliers, IFNULL(residual, 9e999), IFNULL(misfit, 9e999),"
+            " IFNULL(drift, 9e999), agreement, overlap, mirrored, angle, scale"
+            " FROM pair_checks WHERE version = ? ORDER BY a, b", (version,))
+        parts = [np.zeros((0, 12))]
+        while rows := cursor.fetchmany(1 << 16):  # in parts: the rows as tuples stay few
+            parts.append(np.array(rows, dtype=np.float64))
+        table = np.concatenate(parts)
+        keys = (table[:, 0].astype(np.int64) << 32) | table[:, 1].astype(np.int64)
+        return keys, table[:, 2:]
+
     def put_pair_checks(
         self, rows: Iterable[tuple[int, int, tuple[Any, ...]]], version: int
     ) -> None:

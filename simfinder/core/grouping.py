@@ -23,10 +23,9 @@ from simfinder.core.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord, 
 from simfinder.core.decisions import GROUP, DecisionIndex, cannot_link, group_key
 from simfinder.core.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.library import Library
-from simfinder.core.pairchecks import PairChecker
+from simfinder.core.pairchecks import EVIDENCE_COLUMNS, PairChecker, from_row
 from simfinder.core.similarity import Evidence, Strictness, score
 from simfinder.core.verdicts import near_duplicates, other_shots
-from simfinder.core.verify import Verification
 
 log = logging.getLogger(__name__)
 
@@ -91,23 +90,21 @@ def judge_pairs(
     found = find_candidates(library, strictness)
     checker = checker or PairChecker(library)
     to_verify = np.flatnonzero(found.verify)
-    asked = found.pairs(found.verify)
-    checks = checker.check(asked) if asked else {}
+    have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
     log.info("grouping: %d candidate pairs, %d to verify (%d from earlier runs) in %.2f s",
              len(found), len(to_verify), checker.stats.stored, checker.stats.seconds)
 
-    verified: dict[int, Verification] = {}
-    if checks:
-        for k, pair in zip(to_verify.tolist(), asked, strict=True):
-            v = checks.get(pair)
-            if v is not None:
-                verified[k] = v
-    evidence = found.evidence.with_verifications(verified)
+    verified = to_verify[have]  # candidate positions with a verification
+    values = values[have]
+    evidence = found.evidence.with_measures(verified, values[:, EVIDENCE_COLUMNS])
+    row_of = np.full(len(found), -1, dtype=np.int64)
+    row_of[verified] = np.arange(len(verified))
     accepted = near_duplicates(evidence, strictness)
     another = other_shots(evidence) & ~accepted
     out: dict[tuple[int, int], PairJudgement] = {}
     for k in np.flatnonzero(accepted | another).tolist():
-        ev = found.evidence_of(k, verified.get(k))
+        row = int(row_of[k])
+        ev = found.evidence_of(k, from_row(values[row].tolist()) if row >= 0 else None)
         ok = bool(accepted[k])
         out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
             ev, ok, score(ev) if ok else 0.0, not ok)

@@ -21,10 +21,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from simfinder.core.decode import DecodeFailure, decode_photo
 from simfinder.core.library import Library
+from simfinder.core.sorted_ids import positions
 from simfinder.core.verify import (
     NO_MATCH,
     VERIFY_SIDE,
@@ -48,6 +51,21 @@ class CheckStats:
     verified: int = 0  # verified in this run
     features: int = 0  # photos whose features were computed
     seconds: float = 0.0
+
+
+# The values of a verification as stored (`to_row`, `from_row`, `PairChecker.check_table`), and
+# the columns of them that grouping's evidence holds (verdicts.EvidenceArrays.with_measures).
+_COLUMNS = ("matches", "inliers", "residual", "misfit", "drift", "agreement", "overlap",
+            "mirrored", "angle", "scale")
+EVIDENCE_COLUMNS = [_COLUMNS.index(c)
+                    for c in ("matches", "inliers", "misfit", "drift", "agreement", "overlap")]
+# From this many pairs, check_table reads every stored verification (one scan) instead of
+# looking the pairs up.
+_TABLE_PAIRS = 20_000
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 def to_row(v: Verification) -> tuple[Any, ...]:
@@ -91,25 +109,37 @@ class PairChecker:
         cat = self.library.catalog
         out = {pair: from_row(row) for pair, row in cat.pair_checks(wanted, VERIFY_VERSION).items()}
         self.stats.stored += len(out)
-        todo = [pair for pair in wanted if pair not in out]
-        if todo:
-            self._prepare({c for pair in todo for c in pair})
-            if len(todo) > 8 and self.workers > 1:
-                # Each worker gets a contiguous run of the sorted pairs, so that the features
-                # of a photo are mostly reused while still in the LRU.
-                size = math.ceil(len(todo) / self.workers)
-                chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-                with ThreadPoolExecutor(len(chunks), thread_name_prefix="verify") as pool:
-                    parts = list(pool.map(self._verify_all, chunks))
-            else:
-                parts = [self._verify_all(todo)]
-            fresh = {pair: v for part in parts for pair, v in part.items()}
-            out.update(fresh)
-            self.stats.verified += len(fresh)
-            if fresh:
-                self._store(fresh)
+        out.update(self._verify_new([pair for pair in wanted if pair not in out]))
         self.stats.seconds += time.perf_counter() - started
         return out
+
+    def check_table(self, a: I64, b: I64) -> tuple[Bools, F64]:
+        """`check` of the pairs (a[i], b[i]), a[i] < b[i], as arrays: whether each has a
+        verification, and its values (a row each, as `to_row` gives them, inf for None).
+        The stored ones are read in one scan of the catalog's table, without a Python object
+        for each: grouping asks for ~4 pairs a photo, millions at a million photos."""
+        values = np.full((len(a), len(_COLUMNS)), np.nan)
+        if len(a) < _TABLE_PAIRS:
+            have = np.zeros(len(a), dtype=bool)
+            todo = np.arange(len(a))
+            found = self.check(zip(a.tolist(), b.tolist(), strict=True))
+        else:
+            started = time.perf_counter()
+            self.stats.asked += len(a)
+            keys, stored = self.library.catalog.pair_check_table(VERIFY_VERSION)
+            at = positions(keys, (a << 32) | b)
+            have = at >= 0
+            values[have] = stored[at[have]]
+            self.stats.stored += int(have.sum())
+            todo = np.flatnonzero(~have)
+            found = self._verify_new(list(zip(a[todo].tolist(), b[todo].tolist(), strict=True)))
+            self.stats.seconds += time.perf_counter() - started
+        for k in todo.tolist():
+            v = found.get((int(a[k]), int(b[k])))
+            if v is not None:
+                have[k] = True
+                values[k] = [math.inf if x is None else x for x in to_row(v)]
+        return have, values
 
     def check_image(
         self, query: LocalFeatures, contents: Sequence[int]
@@ -124,6 +154,28 @@ class PairChecker:
         return out
 
     # -- internals --------------------------------------------------------------------------
+
+    def _verify_new(
+        self, todo: list[tuple[int, int]]
+    ) -> dict[tuple[int, int], Verification]:
+        """Verify pairs (a < b, sorted) not stored yet, and store them."""
+        if not todo:
+            return {}
+        self._prepare({c for pair in todo for c in pair})
+        if len(todo) > 8 and self.workers > 1:
+            # Each worker gets a contiguous run of the sorted pairs, so that the features
+            # of a photo are mostly reused while still in the LRU.
+            size = math.ceil(len(todo) / self.workers)
+            chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+            with ThreadPoolExecutor(len(chunks), thread_name_prefix="verify") as pool:
+                parts = list(pool.map(self._verify_all, chunks))
+        else:
+            parts = [self._verify_all(todo)]
+        fresh = {pair: v for part in parts for pair, v in part.items()}
+        self.stats.verified += len(fresh)
+        if fresh:
+            self._store(fresh)
+        return fresh
 
     def _prepare(self, contents: set[int]) -> None:
         """Look up, on the catalog's thread, what the workers need to find the pixels."""

@@ -55,14 +55,17 @@ class EvidenceArrays:
     def with_verifications(self, found: Mapping[int, Verification]) -> EvidenceArrays:
         """A copy with the verifications of the pairs at the given positions."""
         at = np.fromiter(found, dtype=np.int64, count=len(found))
+        table = np.array([[v.matches, v.inliers, v.misfit, v.drift, v.agreement, v.overlap]
+                          for v in found.values()], dtype=np.float64).reshape(-1, 6)
+        return self.with_measures(at, table)
+
+    def with_measures(self, at: Ints, table: Floats) -> EvidenceArrays:
+        """A copy with the verifications of the pairs at positions `at`: a row each of
+        matches, inliers, misfit, drift, agreement and overlap."""
         fields = (self.matches.copy(), self.inliers.copy(), self.misfit.copy(),
                   self.drift.copy(), self.agreement.copy(), self.overlap.copy())
-        values = [[v.matches, v.inliers, v.misfit, v.drift, v.agreement, v.overlap]
-                  for v in found.values()]
-        if values:
-            table = np.array(values, dtype=np.float64)
-            for column, field in enumerate(fields):
-                field[at] = table[:, column]
+        for column, field in enumerate(fields):
+            field[at] = table[:, column]
         return EvidenceArrays(self.cosine, self.phash, self.dhash, self.turned, *fields)
 
     @property
