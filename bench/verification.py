@@ -160,7 +160,7 @@ def compare(saved: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) ->
 
     measures = [k for k in common if not all(
         close(x, y) for x, y in zip(saved[k]["measures"], now[k]["measures"], strict=True))]
-    for k in verdicts[:10]:
+    for k in verdicts:
         print(f"verdicts differ: {k}: {saved[k]['verdicts']} -> {now[k]['verdicts']}",
               file=sys.stderr)
     return (f"Against the saved run: of {len(common)} labelled pairs ({len(saved)} saved, "
