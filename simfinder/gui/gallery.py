@@ -175,15 +175,16 @@ class GalleryModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        at = index.row()  # -1 for an invalid index
+        if not 0 <= at < len(self._rows):
             return None
-        row = self._rows[index.row()]
+        row = self._rows[at]
+        if role == PathRole:  # first: the filter asks it of every row
+            return row[ROW_PATH]
         if role == Qt.ItemDataRole.DisplayRole:
             return os.path.basename(row[ROW_PATH])
         if role == RecordRole:
             return PhotoRecord.of(row)
-        if role == PathRole:
-            return row[ROW_PATH]
         if role == FileIdRole:
             return row[ROW_ID]
         if role == Qt.ItemDataRole.ToolTipRole:
