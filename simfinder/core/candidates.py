@@ -29,7 +29,7 @@ from simfinder.core.hashes import (
 from simfinder.core.library import Library
 from simfinder.core.neighbours import neighbour_table
 from simfinder.core.similarity import RULES, VERIFY_FLOOR, Evidence, Strictness
-from simfinder.core.sorted_ids import member, positions
+from simfinder.core.sorted_ids import first_of_runs, member, positions
 from simfinder.core.verdicts import EvidenceArrays, near_duplicates, settled_by_hashes
 from simfinder.core.verify import Verification
 
@@ -158,9 +158,7 @@ def _unique(values: I64) -> I64:
     a long time on a million keys (a stall of ~170 ms in the GUI's event loop while the
     comparison stage ran beside it); sorting releases it."""
     ordered = np.sort(values)
-    keep = np.ones(len(ordered), dtype=bool)
-    keep[1:] = ordered[1:] != ordered[:-1]
-    out: I64 = ordered[keep]
+    out: I64 = ordered[first_of_runs(ordered)]
     return out
 
 
@@ -170,8 +168,7 @@ def _unique_keys(
     keys = _keys(a, b)
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
+    first = first_of_runs(keys)
     return keys[first], cos[order[first]]
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.library import Library
-from simfinder.core.sorted_ids import positions
+from simfinder.core.sorted_ids import first_of_runs, positions
 from simfinder.core.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def _merge(
         pair = row.astype(np.int64) * n + other
         seen = np.argsort(pair)
         pair = pair[seen]
-        first = seen[np.concatenate([[True], pair[1:] != pair[:-1]])]
+        first = seen[first_of_runs(pair)]
         del pair, seen
         row, other, cos = row[first], other[first], cos[first]
         # Best first within each row; equal cosines stay in the order of their neighbours.

@@ -1,5 +1,5 @@
 """Where values stand in a sorted array of ids: the lookup grouping does over a library's
-content ids (and pair keys) many times, on arrays of up to millions."""
+content ids (and pair keys) many times, on arrays of up to millions; and each value once."""
 
 from __future__ import annotations
 
@@ -30,3 +30,11 @@ def member(values: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDA
     """Which values are in `ids` (sorted, distinct)."""
     found: npt.NDArray[np.bool_] = positions(ids, values) >= 0
     return found
+
+
+def first_of_runs(ordered: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Where each run of equal values starts in a sorted array: the mask that keeps each
+    value once."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
