@@ -181,7 +181,7 @@ def test_stored_pair_checks_are_found_among_many_or_few_pairs(
 ) -> None:
     """Grouping asks for most stored pairs at once, a search for a few: both get exactly the
     stored verifications of the pairs they asked for, of the verifier version asked for."""
-    monkeypatch.setattr(catalog_module, "_SCAN_PAIRS", 50)  # "many" here: one scan
+    monkeypatch.setattr(catalog_module, "SCAN_PAIRS", 50)  # "many" here: one scan
     cat = Catalog(tmp_path / "c.sqlite")
     with cat.transaction():
         ids = [cat.put_content(features(bytes([n]))) for n in range(40)]

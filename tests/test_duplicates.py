@@ -167,7 +167,7 @@ def test_grouping_again_reuses_its_verifications(
     assert group_names(lib, Strictness.NORMAL) == expected
     assert group_names(lib, Strictness.LOOSE) == expected
     # ... also read all at once, as a big library's many pairs are
-    monkeypatch.setattr(pairchecks, "_TABLE_PAIRS", 0)
+    monkeypatch.setattr(pairchecks, "SCAN_PAIRS", 0)
     assert group_names(lib, Strictness.NORMAL) == expected
     monkeypatch.undo()
 
@@ -176,7 +176,7 @@ def test_grouping_again_reuses_its_verifications(
     with lib.catalog.transaction():
         lib.catalog._db.execute("DELETE FROM content_turns")
         lib.catalog._db.execute("DELETE FROM pair_checks")
-    monkeypatch.setattr(pairchecks, "_TABLE_PAIRS", 0)
+    monkeypatch.setattr(pairchecks, "SCAN_PAIRS", 0)
     assert group_names(lib, Strictness.NORMAL) == expected
     monkeypatch.undo()
     assert len(lib.catalog.contents_without_turned_hashes()) == 0

@@ -275,8 +275,9 @@ class PhotoRecord:
 
 
 # From this many pairs, stored verifications are read in one scan of the table rather than by
-# the pairs' first contents (grouping asks for ~4 pairs a photo; `similar` for a handful).
-_SCAN_PAIRS = 20_000
+# the pairs' first contents (grouping asks for ~4 pairs a photo; `similar` for a handful):
+# here, and by PairChecker.check_table (as arrays).
+SCAN_PAIRS = 20_000
 
 # The life of a journalled file: "pending" (written before the file is touched), then "done"
 # (moved) or "failed" (not moved: `error` says why); Undo takes a done file through "restoring"
@@ -888,7 +889,7 @@ class Catalog:
             return
         # Not count(*) to compare with the table's size: that walks the whole table, a few ms
         # at 400,000 rows, on every `similar` (which asks for a handful of pairs).
-        if len(wanted) >= _SCAN_PAIRS:
+        if len(wanted) >= SCAN_PAIRS:
             yield self._db.execute(
                 f"SELECT {columns} FROM pair_checks WHERE version = ?", (version,)
             ).fetchall()

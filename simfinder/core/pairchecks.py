@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
+from simfinder.core.catalog import SCAN_PAIRS
 from simfinder.core.decode import DecodeFailure, decode_photo
 from simfinder.core.library import Library
 from simfinder.core.sorted_ids import positions
@@ -59,9 +60,6 @@ _COLUMNS = ("matches", "inliers", "residual", "misfit", "drift", "agreement", "o
             "mirrored", "angle", "scale")
 EVIDENCE_COLUMNS = [_COLUMNS.index(c)
                     for c in ("matches", "inliers", "misfit", "drift", "agreement", "overlap")]
-# From this many pairs, check_table reads every stored verification (one scan) instead of
-# looking the pairs up.
-_TABLE_PAIRS = 20_000
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -119,7 +117,7 @@ class PairChecker:
         The stored ones are read in one scan of the catalog's table, without a Python object
         for each: grouping asks for ~4 pairs a photo, millions at a million photos."""
         values = np.full((len(a), len(_COLUMNS)), np.nan)
-        if len(a) < _TABLE_PAIRS:
+        if len(a) < SCAN_PAIRS:
             have = np.zeros(len(a), dtype=bool)
             todo = np.arange(len(a))
             found = self.check(zip(a.tolist(), b.tolist(), strict=True))
