@@ -43,8 +43,8 @@ if str(REPO) not in sys.path:
 
 from bench.report import DOC, write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
+from tests.datasets import DATASETS  # noqa: E402
 
-DATASETS = REPO.parent / "shared" / "datasets"
 SECTION = "## Accuracy: duplicates and similar photos"
 THRESHOLDS = ("strict", "normal", "loose")
 PEER_DEFAULT = 10  # imagededup's default max_distance_threshold for PHash

@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 from bench.report import write_section  # noqa: E402
 from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
 from simfinder.core.embed import ensure_onnx, preprocess  # noqa: E402
+from tests.datasets import DATASETS  # noqa: E402
 
-DATASETS = REPO.parent / "shared" / "datasets"
 SECTION = "## CNN int8 quantisation"
 SAMPLES = ("chelsea", "coffee", "astronaut", "rocket", "camera", "cat", "immunohistochemistry",
            "retina", "hubble_deep_field", "coins", "page", "text", "moon", "horse", "grass",

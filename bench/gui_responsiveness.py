@@ -54,10 +54,11 @@ from simfinder.gui.gallery import (  # noqa: E402
 )
 from simfinder.gui.mainwindow import MainWindow  # noqa: E402
 from simfinder.gui.settings import AppSettings  # noqa: E402
+from tests.datasets import DATASETS  # noqa: E402
 
 SECTION = "## GUI"
-DEFAULT_PHOTOS = REPO.parent / "shared" / "datasets" / "camera_photos" / "images"
-MORE_PHOTOS = REPO.parent / "shared" / "datasets" / "ukbench_holidays_mini" / "images"
+DEFAULT_PHOTOS = DATASETS / "camera_photos" / "images"
+MORE_PHOTOS = DATASETS / "ukbench_holidays_mini" / "images"
 SCALE = 50_000
 
 

@@ -34,8 +34,9 @@ from simfinder.core.hashes import compute_hashes  # noqa: E402
 from simfinder.core.indexer import Indexer  # noqa: E402
 from simfinder.core.library import Library  # noqa: E402
 from simfinder.core.scan import scan_folders  # noqa: E402
+from tests.datasets import DATASETS  # noqa: E402
 
-DEFAULT = REPO.parent / "shared" / "datasets" / "camera_photos" / "images"
+DEFAULT = DATASETS / "camera_photos" / "images"
 SECTION = "## Indexing throughput"
 
 

@@ -8,8 +8,6 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from simfinder.app.demo import sample_photo_dir
 
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-
 
 def sample(name: str, max_side: int = 400) -> Image.Image:
     """A real photo, reduced so tests stay fast."""

@@ -94,14 +94,13 @@ def test_the_demo_uses_the_bundled_sample_photos(
 
 
 def _dataset_photos(limit: int = 64) -> list[Path]:
-    from tests.photos import DATASETS
+    from tests.datasets import dataset
 
-    folder = DATASETS / "ukbench_holidays_mini" / "images"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not here")
+    folder = dataset("ukbench_holidays_mini", "images")
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))[:limit]
 
 
+@pytest.mark.slow
 def test_onnx_and_torch_agree_and_rank_the_same_neighbours_on_real_photos(
     exported: Path,
 ) -> None:

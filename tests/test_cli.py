@@ -167,6 +167,7 @@ def test_demo_builds_indexes_and_shows_results(tmp_path: Path, embedder: object)
     assert not any({"motorcycle-left.png", "motorcycle-right.png"} <= g for g in groups)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(
     tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: object,
 ) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_cli import run
 
 
@@ -24,6 +26,7 @@ def names(group: dict[str, Any]) -> set[str]:
     return {Path(f["path"]).name for f in group["files"]}
 
 
+@pytest.mark.slow
 def test_decide_list_undo_export_import(
     tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: object,
 ) -> None:

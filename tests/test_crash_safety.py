@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PIL import ImageOps
 
 from simfinder.app.usecases import EmbedderProvider
@@ -52,6 +53,7 @@ def state(lib: Library) -> dict[str, bytes]:
     return {p.path: p.digest for p in lib.catalog.photos()}
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_then_resume(tmp_path: Path,
                                             embedder: EmbedderProvider) -> None:
     photos = tmp_path / "photos"

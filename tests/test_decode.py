@@ -18,9 +18,7 @@ from PIL import Image, ImageFile, JpegImagePlugin
 from simfinder.core import decode as decode_mod
 from simfinder.core import formats
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
-
-DATASETS = Path(__file__).parents[1].parent / "shared" / "datasets"
-CAMERA = DATASETS / "camera_photos/images/metadata-extractor-images"
+from tests.datasets import dataset
 
 # Pillow reports damaged metadata through warnings.warn; the fixtures here are damaged on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL")
@@ -774,7 +772,7 @@ def test_jpeg_with_raw_extension_and_rawpy(tmp_path: Path) -> None:
 
 
 def dataset_files(*parts: str) -> list[Path]:
-    root = DATASETS.joinpath(*parts)
+    root = dataset(*parts)
     files = sorted(p for p in root.rglob("*") if p.is_file())
     assert files, f"dataset missing: {root}"
     return files
@@ -793,13 +791,13 @@ def test_corrupt_jpeg_suite_never_raises() -> None:
 
 def test_decompression_bomb_png_is_refused() -> None:
     for name in ("huge.png", "huge2.png"):
-        reason = failed(decode_photo(DATASETS / "duplicateimages_tests/images/huge" / name))
+        reason = failed(decode_photo(dataset("duplicateimages_tests/images/huge") / name))
         assert "too large" in reason
         assert reason == "image too large (400 megapixels, limit 178)"
 
 
 def test_dataset_non_images_and_truncated() -> None:
-    base = DATASETS / "duplicateimages_tests"
+    base = dataset("duplicateimages_tests")
     assert failed(decode_photo(base / "nonimages/garbage.txt")) == "not an image file"
     assert failed(decode_photo(base / "nonimages/is_not_image/test.mp3")) == "not an image file"
     assert failed(decode_photo(base / "nonimages/is_not_image/test.ogg")) == "not an image file"
@@ -809,7 +807,7 @@ def test_dataset_non_images_and_truncated() -> None:
 
 
 def test_dataset_format_sniffing_and_must_not_crash() -> None:
-    base = DATASETS / "imagededup_tests/images"
+    base = dataset("imagededup_tests/images")
     for name in ("bmp", "jpeg", "png", "svg"):
         photo = ok(decode_photo(base / f"formats_images/ukbench09380.{name}"))
         assert photo.format == "JPEG"  # same JPEG bytes under other extensions
@@ -820,7 +818,7 @@ def test_dataset_format_sniffing_and_must_not_crash() -> None:
 
 
 def test_dataset_heic_matches_jpeg() -> None:
-    base = DATASETS / "duplicateimages_tests/images/equal_but_binary_different"
+    base = dataset("duplicateimages_tests/images/equal_but_binary_different")
     jpeg = ok(decode_photo(base / "jpeg_vs_heic/20221026_124702.jpg"))
     for heic in ("jpeg_vs_heic/20221026_124702.heic", "heic_bit_depth/20221026_124702_10bit.heic"):
         photo = ok(decode_photo(base / heic))
@@ -845,6 +843,7 @@ def test_camera_photos_all_decode() -> None:
         with_date += photo.taken_at is not None
         with_camera += photo.camera is not None
     assert with_date >= 48 and with_camera >= 50
-    nikon = ok(decode_photo(CAMERA / "Nikon D70.jpg"))
+    nikon = ok(decode_photo(dataset("camera_photos/images/metadata-extractor-images",
+                                     "Nikon D70.jpg")))
     assert nikon.camera == "NIKON D70"
     assert nikon.taken_at == "2004-11-21T21:29:12"

@@ -378,6 +378,7 @@ def test_stale_exports_are_removed(tmp_path: Path) -> None:
     assert unrelated.exists()
 
 
+@pytest.mark.slow
 def test_dynamo_exporter_fallback_matches(
     tmp_path: Path, onnx_embedder: embed.OnnxEmbedder, photos: dict[str, Image.Image]
 ) -> None:

@@ -14,7 +14,7 @@ from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library
 from simfinder.core.search import find_similar
 from simfinder.core.similarity import Strictness
-from tests.photos import DATASETS
+from tests.datasets import dataset
 
 
 def found_groups(lib: Library, root: Path, strictness: Strictness) -> list[set[str]]:
@@ -28,8 +28,8 @@ def suites(tmp_path_factory: pytest.TempPathFactory,
     out = {}
     for name in ("duplicateimages_tests", "imagededup_tests", "camera_photos",
                  "ukbench_holidays_mini"):
-        root = DATASETS / name / "images"
-        truth = json.loads((DATASETS / name / "groundtruth.json").read_text())
+        root = dataset(name, "images")
+        truth = json.loads((dataset(name) / "groundtruth.json").read_text())
         lib = Library.open(tmp_path_factory.mktemp(name))
         Indexer(lib, embedder).run([root])
         out[name] = (lib, root, truth)

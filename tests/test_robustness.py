@@ -22,7 +22,8 @@ from simfinder.core.indexer import Indexer
 from simfinder.core.library import Library, LibraryWriteError
 from simfinder.core.search import find_similar
 from simfinder.core.thumbs import ThumbnailCache
-from tests.photos import DATASETS, sample, save
+from tests.datasets import dataset
+from tests.photos import sample, save
 
 
 @pytest.fixture
@@ -35,10 +36,11 @@ def library(tmp_path: Path) -> Iterator[Library]:
 def test_corrupt_truncated_bomb_and_non_image_files(library: Library, tmp_path: Path,
                                                     embedder: EmbedderProvider) -> None:
     root = tmp_path / "bad"
-    shutil.copytree(DATASETS / "corrupt_jpeg_suite" / "images", root / "corrupt")
-    shutil.copytree(DATASETS / "duplicateimages_tests" / "images" / "broken", root / "broken")
-    shutil.copytree(DATASETS / "duplicateimages_tests" / "images" / "huge", root / "huge")
-    shutil.copytree(DATASETS / "duplicateimages_tests" / "nonimages", root / "nonimages")
+    shutil.copytree(dataset("corrupt_jpeg_suite", "images"), root / "corrupt")
+    suite = dataset("duplicateimages_tests")
+    shutil.copytree(suite / "images" / "broken", root / "broken")
+    shutil.copytree(suite / "images" / "huge", root / "huge")
+    shutil.copytree(suite / "nonimages", root / "nonimages")
     (root / "zero.jpg").write_bytes(b"")
     (root / "letter.jpg").write_text("Dear photo library,")
     save(sample("coffee.png"), root / "good.jpg")
