@@ -14,6 +14,9 @@ if [ "$(uname)" = "Linux" ] && [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}${QT_QPA_PL
     .venv/bin/simfinder index "$@"
     exec .venv/bin/simfinder duplicates
 fi
+# The window's system libraries (X11/Wayland), before anything else is done: one line naming the
+# packages to install when some are missing.
+.venv/bin/python -m simfinder.gui.platform_libraries || exit 1
 if [ "$#" -eq 0 ]; then
     exec .venv/bin/simfinder gui --demo
 fi

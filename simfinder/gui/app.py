@@ -28,6 +28,8 @@ class NoDisplay(RuntimeError):
 
 
 def _check_display() -> None:
+    """Before Qt is started: a screen to show the window on, and the system libraries Qt's
+    platform plugin needs (Qt would abort without them, saying only that it could not load it)."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY")
         or os.environ.get("WAYLAND_DISPLAY")
@@ -35,6 +37,11 @@ def _check_display() -> None:
     ):
         raise NoDisplay("no display to show the window on (DISPLAY and WAYLAND_DISPLAY are "
                         "unset); use the command-line subcommands, or set QT_QPA_PLATFORM")
+    from simfinder.gui.platform_libraries import window_problem
+
+    problem = window_problem()
+    if problem:
+        raise NoDisplay(problem)
 
 
 def split_arguments(
