@@ -13,11 +13,10 @@ repo=$(pwd)
 arch=x86_64
 [ "$(uname -m)" = "$arch" ] || { echo "build-linux.sh: builds on $arch only" >&2; exit 1; }
 
+# The build's tools. The libraries the bundle takes from the host are not listed: build.py
+# reads them from the bundle itself and installs their packages (packaging/host_packages.py).
 need=(squashfs-tools desktop-file-utils appstream dpkg-dev gcc libc6-dev libsquashfuse-dev
-      libfuse3-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev binutils bc
-      libx11-6 libx11-xcb1 libxcb1 libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0
-      libdbus-1-3 libwayland-client0 libwayland-cursor0 libwayland-egl1)  # the last two lines:
-# the libraries the bundle leaves to the host, for dpkg-shlibdeps to name their packages
+      libfuse3-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev binutils bc apt-file)
 scripts/need-debian-packages.sh build-linux.sh "${need[@]}"
 
 times_file=${BUILD_TIMES:-/dev/null}

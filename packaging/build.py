@@ -11,7 +11,9 @@ to ONNX from the project's own weights here (never downloaded). The steps:
    (packaging/requirements-build.txt). No torch, so no CUDA, can end up in the bundle;
 2. a staging folder: the exported ONNX model, the demo's sample photos (instead of all of
    scikit-image), the licence and the third-party notices (packaging/notices.py);
-3. PyInstaller with packaging/simfinder.spec (one folder: ``BUILD/bundle/simfinder``);
+3. PyInstaller with packaging/simfinder.spec (one folder: ``BUILD/bundle/simfinder``); on
+   Linux, the Debian packages of the libraries it leaves to the host installed when they are
+   missing (packaging/host_packages.py), and PyInstaller run again if any were;
 4. on Linux, the debug information of libpython and of extension modules compiled here
    stripped; then checks on the result: no torch, CUDA or unused Qt module in it, and
    ``simfinder --version`` runs and names this version.
@@ -204,6 +206,26 @@ def check_bundle(bundle: Path) -> None:
     log(f"bundle {bundle}: {size / 1e6:.0f} MB, `--version` says {out!r}")
 
 
+def with_host_packages(bundle: Path, python: Path, stage_dir: Path, build_dir: Path) -> Path:
+    """Linux: install the Debian packages of the libraries the bundle leaves to the host
+    (packaging/host_packages.py), and build it again if that installed any: PyInstaller
+    carries the less common of them from this machine, which it could not while they were
+    missing."""
+    sys.path.insert(0, str(PACKAGING))
+    import host_packages
+
+    missing = host_packages.missing_packages(bundle)
+    if not missing:
+        return bundle
+    log(f"the bundle needs {' '.join(missing)} from this machine: installing, then again")
+    host_packages.install(missing)
+    bundle = pyinstaller(python, stage_dir, build_dir)
+    still = host_packages.missing_packages(bundle)
+    if still:
+        raise SystemExit(f"build.py: still not installed: {' '.join(still)}")
+    return bundle
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, default=REPO / "build",
@@ -215,6 +237,8 @@ def main() -> int:
     stage_dir = build_dir / "stage"
     stage(stage_dir, python)
     bundle = pyinstaller(python, stage_dir, build_dir)
+    if sys.platform.startswith("linux"):
+        bundle = with_host_packages(bundle, python, stage_dir, build_dir)
     strip_debug_info(bundle, python)
     check_bundle(bundle)
     log(f"done in {time.perf_counter() - started:.0f} s")

@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from tests.environment import unavailable
+
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = REPO / "resources"
 APP_ID = "io.github.simfinder.simfinder"
 
 
-def _build_module():  # type: ignore[no-untyped-def]
-    path = REPO / "packaging" / "build.py"
-    spec = importlib.util.spec_from_file_location("packaging_build", path)
+def _build_module(name: str = "build"):  # type: ignore[no-untyped-def]
+    path = REPO / "packaging" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"packaging_{name}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -80,7 +82,7 @@ def test_the_metainfo_names_the_launchable_a_screenshot_and_this_release() -> No
 ])
 def test_the_desktop_files_validate(tool: str, args: list[str], name: str) -> None:
     if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed (packaging/build-linux.sh installs it)")
+        unavailable(f"{tool} is not installed (./test.sh installs it as root)")
     r = subprocess.run([tool, *args, str(RESOURCES / name)], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -113,3 +115,34 @@ def test_the_notices_name_qt_the_weights_and_their_licence_texts(tmp_path: Path)
     assert "numpy" in listing and "onnxruntime" in listing
     assert (tmp_path / "LICENSE.txt").read_text() == (REPO / "LICENSE").read_text()
     assert (tmp_path / "NOTICE.txt").exists()
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def test_what_the_build_installs_is_what_the_bundle_leaves_to_the_host(tmp_path: Path) -> None:
+    """build.py installs the packages of what host_packages.left_to_host reads from the bundle's
+    own files: a bundle carrying Qt's xcb platform without the xcb utility libraries needs them
+    from the host; once it carries one, that one is no longer asked for."""
+    from simfinder.gui.platform_libraries import qt_folders
+
+    host_packages = _build_module("host_packages")
+    lib_dir, plugin_dir = qt_folders()
+    bundle = tmp_path / "bundle" / "_internal" / "PySide6" / "Qt"
+    _link(plugin_dir / "platforms" / "libqxcb.so", bundle / "plugins/platforms/libqxcb.so")
+    for name in ("libQt6XcbQpa.so.6", "libQt6Gui.so.6", "libQt6Core.so.6", "libQt6DBus.so.6"):
+        _link(lib_dir / name, bundle / "lib" / name)
+    for icu in lib_dir.glob("libicu*.so.*"):
+        _link(icu, bundle / "lib" / icu.name)
+    needed = host_packages.left_to_host(tmp_path / "bundle")
+    assert {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1",
+            "libX11.so.6", "libfontconfig.so.1"} <= needed
+    assert not any(n.startswith(("libQt6", "libicu", "libc.so")) for n in needed)
+
+    _link(lib_dir / "libQt6Core.so.6", bundle / "lib" / "libxcb-icccm.so.4")  # now carried
+    assert host_packages.left_to_host(tmp_path / "bundle") == needed - {"libxcb-icccm.so.4"}
