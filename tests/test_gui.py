@@ -197,6 +197,30 @@ def test_empty_library_invites_to_add_a_folder(
                     timeout=TIMEOUT)
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (1024, 768), (1920, 1080)])
+def test_the_first_window_fits_the_screen_and_its_layout_allows_it(
+    make_window: Callable[..., MainWindow], width: int, height: int,
+) -> None:
+    """On a 1280x800 or 1024x768 screen the whole window shows (tests/test_real_window.py
+    checks it on real X11 screens); a big screen gets the preferred size."""
+    from PySide6.QtCore import QRect
+
+    from simfinder.gui.mainwindow import FRAME_MARGIN, PREFERRED_SIZE, first_window_geometry
+
+    available = QRect(0, 28, width, height - 28)  # a top panel takes 28 pixels
+    rect = first_window_geometry(available)
+    assert available.contains(rect)
+    assert rect.width() <= width - FRAME_MARGIN.width()
+    assert rect.height() <= available.height() - FRAME_MARGIN.height()
+    if width >= 1920:
+        assert rect.size() == PREFERRED_SIZE
+    window = make_window(start=False)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= rect.width() and hint.height() <= rect.height(), hint
+    window.modes.setCurrentWidget(window.duplicates)  # the widest view
+    assert window.minimumSizeHint().width() <= rect.width()
+
+
 def test_folders_are_remembered_and_rescanned_on_start(
     make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
     tmp_path: Path,

@@ -12,7 +12,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -209,6 +219,21 @@ class EmptyState(QWidget):
         self.button.setVisible(True)
 
 
+# The first window's size where the screen allows; the layout fits down to 1024x768 screens.
+PREFERRED_SIZE = QSize(1320, 840)
+# What window frames and title bars take at most around the window: kept free on the screen.
+FRAME_MARGIN = QSize(16, 48)
+
+
+def first_window_geometry(available: QRect) -> QRect:
+    """The first window's place: PREFERRED_SIZE or as much of the screen's free area as fits
+    with its frame, centred on it."""
+    size = PREFERRED_SIZE.boundedTo(available.size() - FRAME_MARGIN)
+    rect = QRect(QPoint(0, 0), size)
+    rect.moveCenter(available.center())
+    return rect
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -267,10 +292,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self._connect()
 
-        self.resize(1320, 840)
         geometry, state = settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        # The first window fits the screen's free area; later ones come back as the user left
+        # them (Qt shrinks a saved geometry that no longer fits, on a smaller screen say).
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(first_window_geometry(screen.availableGeometry()))
         if state is not None:
             self.restoreState(state)
         self.problems.hide()
@@ -296,7 +324,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.setPlaceholderText("Filter by name (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAcceptDrops(False)
-        self.filter_edit.setMinimumWidth(210)
+        self.filter_edit.setMinimumWidth(150)
         self.filter_edit.setMaximumWidth(300)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -315,7 +343,8 @@ class MainWindow(QMainWindow):
         self.size_slider.setRange(MIN_THUMB, MAX_THUMB)
         self.size_slider.setSingleStep(8)
         self.size_slider.setPageStep(32)
-        self.size_slider.setFixedWidth(140)
+        self.size_slider.setMinimumWidth(80)
+        self.size_slider.setMaximumWidth(140)
         self.size_slider.setToolTip("Thumbnail size (Ctrl+mouse wheel on the gallery)")
         self.size_slider.setValue(self.settings.thumbnail_size)
         self._set_thumbnail_size(self.settings.thumbnail_size, save=False)
@@ -349,7 +378,7 @@ class MainWindow(QMainWindow):
             QStyle.StandardPixmap.SP_DirOpenIcon))
         self.add_folder_button.setToolTip("Add a photo folder to the library (Ctrl+O)")
         layout.addWidget(self.add_folder_button)
-        self.sidebar.setMinimumWidth(170)
+        self.sidebar.setMinimumWidth(150)
         self._fill_folder_list()
 
     def _build_central(self) -> None:

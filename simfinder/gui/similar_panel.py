@@ -229,7 +229,7 @@ class SimilarPanel(QWidget):
         self._external_pixmap: QPixmap | None = None
         self._move_clock = QElapsedTimer()
 
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(240)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
