@@ -86,8 +86,14 @@ def missing_packages(bundle: Path) -> list[str]:
         raise SystemExit(f"host_packages.py: no Debian package installs {' '.join(unknown)}")
     names = sorted(set(packages.values()))
     log(f"the bundle takes {len(sonames)} libraries from the host, in {len(names)} packages")
-    return [p for p in names if subprocess.run(["dpkg", "-s", p], capture_output=True,
-                                               check=False).returncode]
+    return [p for p in names if not installed(p)]
+
+
+def installed(package: str) -> bool:
+    """Installed, not merely known to dpkg (a removed package keeps its configuration)."""
+    status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True,
+                            text=True, check=False).stdout
+    return status.endswith("install ok installed")
 
 
 def install(packages: list[str]) -> None:
