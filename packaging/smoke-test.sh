@@ -205,7 +205,7 @@ check ".deb: installs /usr/bin/simfinder, the menu entry, icons and metainfo" \
 check ".deb: the menu entry is valid and opens image files (Open with simfinder)" \
     bash -c "desktop-file-validate '$droot/usr/share/applications/simfinder.desktop' && grep -q '^MimeType=image/jpeg;' '$droot/usr/share/applications/simfinder.desktop' && grep -q '^Exec=simfinder gui %F' '$droot/usr/share/applications/simfinder.desktop'"
 check ".deb: its dependencies are all installed here" \
-    bash -c "dpkg-deb -f '$deb' Depends | tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' | xargs dpkg -s >/dev/null 2>&1"
+    bash -c "for p in \$(dpkg-deb -f '$deb' Depends | tr ',' '\n' | sed 's/(.*//; s/|.*//'); do dpkg-query -W -f='\${Status}' \$p 2>/dev/null | grep -q 'install ok installed' || exit 1; done"
 check ".deb: installs nothing outside /opt/simfinder and /usr/share, /usr/bin" \
     bash -c "! dpkg-deb -c '$deb' | awk '{print \$6}' | grep -v -E '^\./(\$|opt/(simfinder/.*)?\$|opt/\$|usr/\$|usr/bin/(simfinder)?\$|usr/share/.*)' | grep -q ."
 exercise deb ".deb (dpkg -x)" "$droot/usr/bin/simfinder"
