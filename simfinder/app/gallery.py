@@ -17,7 +17,7 @@ from simfinder.config import model_cache_dir
 from simfinder.core.catalog import ErrorRecord, PhotoRecord, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.library import Library
-from simfinder.core.search import SimilarHit
+from simfinder.core.search import SIMILAR_SHOT, SimilarHit
 from simfinder.core.similarity import Strictness, is_near_duplicate
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,16 @@ def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
 
 
 # The plain words a person reads for how a photo relates to the query.
-MATCH_WORDS = ("duplicate", "near-duplicate", "similar")
+MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
 
 
 def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> str:
-    """"duplicate" (same bytes), "near-duplicate" (by the user's strictness) or "similar"."""
+    """"duplicate" (same bytes), "near-duplicate" (by the user's strictness), "similar shot"
+    (another exposure or moment of the scene) or "similar"."""
     if hit.match == "exact" or hit.evidence is None:
         return "duplicate"
+    if hit.match == SIMILAR_SHOT:
+        return SIMILAR_SHOT
     if is_near_duplicate(hit.evidence, strictness):
         return "near-duplicate"
     return "similar"

@@ -182,6 +182,21 @@ _MIGRATIONS: list[str] = [
         at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # Same capture or another (core.capture), for pairs (a < b) the thumbnails call copies:
+    # `other_capture` 1 for another exposure or moment of the scene, with the reason in words
+    # and the pixel measure (NULL: not measured); `version` is capture.CAPTURE_VERSION.
+    """
+    CREATE TABLE capture_checks (
+        a INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        b INTEGER NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        other_capture INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        clipped_detail REAL,
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    CREATE INDEX capture_checks_by_b ON capture_checks(b);
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -931,6 +946,38 @@ class Catalog:
                 " misfit, drift, agreement, overlap, mirrored, angle, scale)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(a, b, version, *values) for a, b, values in rows],
+            )
+
+    def capture_checks(
+        self, pairs: Iterable[tuple[int, int]], version: int
+    ) -> dict[tuple[int, int], tuple[bool, str, float | None]]:
+        """Stored capture checks of pairs (a < b) by `version`: (other capture, reason,
+        clipped detail or None)."""
+        wanted = set(pairs)
+        out: dict[tuple[int, int], tuple[bool, str, float | None]] = {}
+        firsts = sorted({a for a, _ in wanted})
+        for start in range(0, len(firsts), 500):
+            chunk = firsts[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for a, b, other, reason, detail in self._db.execute(
+                "SELECT a, b, other_capture, reason, clipped_detail FROM capture_checks"
+                f" WHERE version = ? AND a IN ({marks})", (version, *chunk)
+            ):
+                if (a, b) in wanted:
+                    out[(a, b)] = (bool(other), str(reason), detail)
+        return out
+
+    def put_capture_checks(
+        self, rows: Iterable[tuple[int, int, bool, str, float | None]], version: int
+    ) -> None:
+        """Store capture checks (a, b, other capture, reason, clipped detail). Own
+        transaction."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO capture_checks(a, b, version, other_capture, reason,"
+                " clipped_detail) VALUES (?,?,?,?,?,?)",
+                [(a, b, version, int(other), reason, detail)
+                 for a, b, other, reason, detail in rows],
             )
 
     # -- background stages ------------------------------------------------------------------

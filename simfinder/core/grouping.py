@@ -101,6 +101,14 @@ def judge_pairs(
     row_of[verified] = np.arange(len(verified))
     accepted = near_duplicates(evidence, strictness)
     another = other_shots(evidence) & ~accepted
+    if strictness != Strictness.LOOSE:
+        # Another exposure or moment of a still scene is not a copy at strict or normal, and
+        # never joins a group of the other (at loose such shots may group).
+        other = _other_captures(library, found.pairs(accepted))
+        if other:
+            moved = np.flatnonzero(accepted)[[p in other for p in found.pairs(accepted)]]
+            accepted[moved] = False
+            another[moved] = True
     out: dict[tuple[int, int], PairJudgement] = {}
     for k in np.flatnonzero(accepted | another).tolist():
         row = int(row_of[k])
@@ -109,6 +117,14 @@ def judge_pairs(
         out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
             ev, ok, score(ev) if ok else 0.0, not ok)
     return out
+
+
+def _other_captures(library: Library, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The pairs among `pairs` that the originals show to be two captures (capture_checks)."""
+    from simfinder.core.capture_checks import check_captures  # OpenCV: loaded when needed
+
+    return {pair for pair, check in check_captures(library, pairs).items()
+            if check.other_capture}
 
 
 def pairs_to_verify(library: Library) -> list[tuple[int, int]]:

@@ -1,6 +1,7 @@
 """Comparing likely copies ahead of grouping: the pairs grouping verifies geometrically
-(`grouping.pairs_to_verify`) are verified after indexing and kept in the catalog, so that the
-Duplicates view and `duplicates` find them stored instead of verifying them while the user waits.
+(`grouping.pairs_to_verify`) are verified after indexing and kept in the catalog, and so are the
+capture checks of the pairs then accepted as copies (`capture_checks`), so that the Duplicates
+view and `duplicates` find them stored instead of computing them while the user waits.
 
 The stage is cancellable and resumable: pairs are verified in chunks, each stored in its own
 transaction (a kill loses at most the chunk in hand), and a run verifies only the pairs not yet
@@ -53,11 +54,13 @@ class ComparisonReport:
 def library_fingerprint(library: Library) -> bytes:
     """What the pairs to verify depend on: the contents, their models and the versions of the
     verifier and of simfinder (whose grouping rules choose the pairs)."""
+    from simfinder.core.capture import CAPTURE_VERSION
     from simfinder.core.verify import VERIFY_VERSION
 
     cat = library.catalog
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{VERIFY_VERSION}|{__version__}|{sorted(cat.models().items())}|".encode())
+    digest.update(f"{VERIFY_VERSION}|{CAPTURE_VERSION}|{__version__}|"
+                  f"{sorted(cat.models().items())}|".encode())
     digest.update(cat.content_ids().tobytes())
     return digest.digest()
 
@@ -73,8 +76,9 @@ def compare_likely_copies(
     default CHUNK) at a time; stops between chunks when `cancel` is set (the next run carries
     on)."""
     # Imported here: OpenCV (verification) is loaded by the stage, not by its callers.
-    from simfinder.core.grouping import pairs_to_verify
+    from simfinder.core.grouping import judge_pairs, pairs_to_verify
     from simfinder.core.pairchecks import PairChecker
+    from simfinder.core.similarity import Strictness
     from simfinder.core.verify import VERIFY_VERSION
 
     started = time.perf_counter()
@@ -103,6 +107,11 @@ def compare_likely_copies(
         verified += checker.stats.verified - before
         unverifiable += len(part) - len(found)
         meter.advance(len(part))
+    if not cancelled and not (cancel is not None and cancel.cancelled):
+        # The pairs now accepted as copies get their capture checks (another exposure or
+        # moment?) from the originals, stored for grouping: judging at normal asks for them.
+        judge_pairs(library, Strictness.NORMAL, checker)
+    cancelled = cancelled or (cancel is not None and cancel.cancelled)
     if not cancelled:
         library.catalog.put_stage_fingerprint(STAGE, fingerprint)
     report = ComparisonReport(len(pairs), len(stored), verified, unverifiable,

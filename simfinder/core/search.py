@@ -18,10 +18,22 @@ from simfinder.core.hashes import compute_hashes, compute_transform_hashes, hamm
 from simfinder.core.indexer import file_digest
 from simfinder.core.library import Library
 from simfinder.core.pairchecks import PairChecker
-from simfinder.core.similarity import Evidence, explain, match_kind, needs_verification, score
+from simfinder.core.similarity import (
+    Evidence,
+    explain,
+    match_kind,
+    needs_verification,
+    score,
+    shot_score,
+)
 from simfinder.core.verify import LocalFeatures, Verification, local_features
 
 log = logging.getLogger(__name__)
+
+
+# What `similar` calls another exposure or moment of the scene that the thumbnails took for a
+# copy (capture.judge_capture): not a duplicate.
+SIMILAR_SHOT = "similar shot"
 
 
 class QueryError(ValueError):
@@ -40,13 +52,14 @@ _VERIFY_HITS = 20
 class SimilarHit:
     photo: PhotoRecord
     score: float  # 0..1, higher is more alike (see similarity.score for the bands)
-    match: str  # "exact", "near-duplicate" or "similar"
+    match: str  # "exact", "near-duplicate", "similar shot" (another exposure or moment) or
+    # "similar"
     evidence: Evidence | None  # None for byte-identical copies
 
     @property
     def kind(self) -> str:
         """The two-word vocabulary of the CLI contract: duplicate or similar."""
-        return "similar" if self.match == "similar" else "duplicate"
+        return "similar" if self.match in ("similar", SIMILAR_SHOT) else "duplicate"
 
     def explanation(self) -> dict[str, object]:
         """The evidence behind the match in plain data, with a sentence under "why"."""
@@ -62,6 +75,7 @@ class _Query:
     path: str | None  # the query file itself when it is indexed (left out of the results)
     turned: tuple[list[int], list[int]] | None = None  # pHashes, dHashes under TRANSFORMS
     features: LocalFeatures | None = None  # for verifying an image outside the library
+    file: Path | None = None  # the query's file, for looking at its pixels and capture data
 
 
 def find_similar(
@@ -93,7 +107,7 @@ def _query_for(
             if vec is not None and hashes is not None:
                 turned = library.catalog.turned_hashes_of([record.content_id])
                 return _Query(vec, hashes[0], hashes[1], record.content_id, path,
-                              turned.get(record.content_id))
+                              turned.get(record.content_id), file=Path(path))
     try:
         digest = file_digest(path)
     except FileNotFoundError as exc:
@@ -109,7 +123,7 @@ def _query_for(
     known = library.catalog.content_id_of(digest)
     return _Query(vector, hashes_.phash, hashes_.dhash, known, path if record else None,
                   ([h.phash for h in turned_], [h.dhash for h in turned_]),
-                  local_features(decoded.image))
+                  local_features(decoded.image), Path(path))
 
 
 def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
@@ -142,12 +156,41 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     for cid, ev in evidence.items():
         ev = ev.with_verification(checks.get(cid))
         judged[cid] = (score(ev), match_kind(ev), ev)
+    for cid in _other_captures(library, query,
+                               [c for c, (_, match, _) in judged.items() if match != "similar"]):
+        shot = judged[cid][2]
+        assert shot is not None
+        judged[cid] = (shot_score(shot), SIMILAR_SHOT, shot)
     if query.content_id is not None:
         judged[query.content_id] = (1.0, "exact", None)
     rows = [row for row in library.catalog.photo_rows_of_contents(content_ids)
             if row[ROW_PATH] != query.path and row[ROW_CONTENT_ID] in judged]
     rows.sort(key=lambda row: (-judged[row[ROW_CONTENT_ID]][0], row[ROW_PATH]))
     return [SimilarHit(PhotoRecord.of(row), *judged[row[ROW_CONTENT_ID]]) for row in rows[:top]]
+
+
+def _other_captures(library: Library, query: _Query, near: list[int]) -> set[int]:
+    """The near-duplicate hits that the originals show to be other captures of the scene
+    (another exposure or moment): stored for an indexed query, judged now for another."""
+    if not near:
+        return set()
+    from simfinder.core.capture import judge_capture
+    from simfinder.core.capture_checks import check_captures
+
+    if query.content_id is not None:
+        pairs = {c: (min(c, query.content_id), max(c, query.content_id)) for c in near}
+        checks = check_captures(library, pairs.values())
+        return {c for c, pair in pairs.items() if pair in checks and checks[pair].other_capture}
+    if query.file is None:
+        return set()
+    other = set()
+    for row in library.catalog.photo_rows_of_contents(near):
+        cid = row[ROW_CONTENT_ID]
+        if cid not in other:
+            check = judge_capture(query.file, Path(row[ROW_PATH]))
+            if check is not None and check.other_capture:
+                other.add(cid)
+    return other
 
 
 def _verify(

@@ -314,6 +314,13 @@ def score(ev: Evidence, *, same_content: bool = False) -> float:
     return _down(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4)
 
 
+def shot_score(ev: Evidence) -> float:
+    """The score of another exposure or moment of the scene (capture.judge_capture) that the
+    thumbnails call a copy: in the loose band, where such shots may group."""
+    lo, hi = _BANDS[Strictness.LOOSE]
+    return max(lo, _down(lo + (hi - lo) * max(0.0, min(1.0, ev.cosine))))
+
+
 def _down(x: float) -> float:
     """Four decimals, rounded down, and below the top of its band (1.0 means the same bytes)."""
     return max(0.0, math.floor(x * 10_000 - 1e-6) / 10_000)

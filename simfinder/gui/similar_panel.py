@@ -53,11 +53,13 @@ WordRole = Qt.ItemDataRole.UserRole + 11
 WORD_COLORS = {
     "duplicate": QColor("#c0392b"),
     "near-duplicate": QColor("#d35400"),
+    "similar shot": QColor("#7d3c98"),
     "similar": QColor("#2e6fba"),
 }
 WORD_HELP = {
     "duplicate": "An exact copy: the same bytes",
     "near-duplicate": "The same photo, resized, re-encoded, cropped or edited",
+    "similar shot": "Another exposure or moment of the same scene: not a copy",
     "similar": "A different photo that looks alike",
 }
 

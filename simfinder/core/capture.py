@@ -1,0 +1,304 @@
+"""Same capture or another: is one photo the other's pixels, transformed, or another exposure or
+another moment of a still scene?
+
+The hashes and geometric verification (`verify`) look at 256-pixel thumbnails. There, two
+exposures of a bracket on a tripod, or two frames of a still camera, are the same picture on
+the same grid: what tells them apart (sensor noise, detail in the highlights one of them blew,
+a walker) is gone. For the pairs the rules accept as copies this module looks where it shows:
+
+1. The capture data the camera wrote (EXIF): the moment (to the sub-second where the camera
+   records it) and the exposure (time, aperture, sensitivity, bias). A copy keeps them (an
+   export, an edit) or loses them (a conversion, a messenger); it never has other values. Two
+   photos that both carry them and differ are two captures.
+2. The pixels, decoded larger from both originals and aligned: a copy's pixels are a function
+   of the other's (a tone curve, coding noise), so where its source is clipped (blown
+   highlights, crushed shadows) the copy is flat too. Where each of the two shows detail that
+   the other has clipped, neither can be made from the other: two exposures of the scene.
+
+The result is kept with the pair (`capture_checks`), redone when CAPTURE_VERSION changes. A
+photo whose file cannot be read now (offline, gone) is not judged: the pair keeps the verdict
+of the thumbnails.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps
+
+log = logging.getLogger(__name__)
+
+# Bump when a change here changes verdicts: stored checks are redone.
+CAPTURE_VERSION: Final = 1
+CAPTURE_SIDE: Final = 768  # pixels of the larger decode (longest side)
+
+_EXIF_IFD: Final = 0x8769
+# Sub-IFD tags of the capture: exposure time, f-number, ISO, exposure bias, the moment and its
+# sub-second digits.
+_EXPOSURE_TIME: Final = 0x829A
+_F_NUMBER: Final = 0x829D
+_ISO: Final = 0x8827
+_EXPOSURE_BIAS: Final = 0x9204
+_DATETIME_ORIGINAL: Final = 0x9003
+_SUBSEC_ORIGINAL: Final = 0x9291
+
+_FEATURES: Final = 1500
+_RATIO: Final = 0.8
+_MIN_INLIERS: Final = 12
+_CLIP_HIGH: Final = 250.0  # grey levels at or above this: blown
+_CLIP_LOW: Final = 5.0  # at or below: crushed
+_MIN_CLIPPED: Final = 400  # pixels of a clipped area worth looking into (at CAPTURE_SIDE)
+_DETAIL_SIGMA: Final = 1.5  # detail: the image minus its Gaussian blur at this radius
+# Two photos whose fine detail correlates less than this once aligned are not lined up well
+# enough to look inside each other's clipped areas (edges would pass for detail). Copies and
+# brackets that line up: 0.7-1.0.
+_MIN_ALIGNED: Final = 0.5
+# Detail (standard deviation of the fine structure, grey levels) inside what the other photo
+# has clipped, the smaller of the two directions. A copy's clipped areas are flat, so one
+# direction is ~0 for a copy and its source (at most 0.6 on tone-, exposure-, re-encoded,
+# noisy, blurred and cropped copies); two copies edited apart from one source (one darkened,
+# one blown out) reach 3.0; exposures of a bracket that differ by two stops or more reach
+# 3.5-9 (docs/benchmarks.md, other shots). Closer exposures keep most of their detail in
+# both: this measure does not see them.
+OTHER_EXPOSURE_DETAIL: Final = 3.5
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureData:
+    """What the camera wrote about the capture; None where it wrote nothing."""
+
+    moment: str | None = None  # DateTimeOriginal, with its sub-second digits when written
+    exposure_time: Fraction | None = None
+    f_number: Fraction | None = None
+    iso: int | None = None
+    bias: Fraction | None = None
+
+    @property
+    def exposure(self) -> tuple[Fraction | None, Fraction | None, int | None, Fraction | None]:
+        return (self.exposure_time, self.f_number, self.iso, self.bias)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCheck:
+    other_capture: bool  # another exposure or moment: not a copy of the other
+    reason: str  # in plain words, for the user
+    clipped_detail: float  # the smaller of the two directions (nan: not measured)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"other_capture": self.other_capture, "reason": self.reason}
+        if math.isfinite(self.clipped_detail):
+            out["clipped_detail"] = round(self.clipped_detail, 2)
+        return out
+
+
+def _fraction(value: object) -> Fraction | None:
+    try:
+        f = Fraction(str(value)) if not isinstance(value, tuple) else Fraction(*value)
+    except (ValueError, ZeroDivisionError, TypeError):
+        try:
+            f = Fraction(float(value)).limit_denominator(100_000)  # type: ignore[arg-type]
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return f.limit_denominator(100_000)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()
+    return text or None
+
+
+def capture_data(path: Path) -> CaptureData | None:
+    """The capture data in the file's EXIF; None when it has none (or cannot be read)."""
+    try:
+        with Image.open(path) as im:
+            sub = dict(im.getexif().get_ifd(_EXIF_IFD))
+    except Exception:  # an unreadable header is no evidence either way
+        log.debug("no capture data from %s", path, exc_info=True)
+        return None
+    moment = _text(sub.get(_DATETIME_ORIGINAL))
+    subsec = _text(sub.get(_SUBSEC_ORIGINAL))
+    if moment and subsec:
+        moment = f"{moment}.{subsec}"
+    iso = sub.get(_ISO)
+    if isinstance(iso, tuple):
+        iso = iso[0] if iso else None
+    data = CaptureData(
+        moment=moment,
+        exposure_time=_fraction(sub[_EXPOSURE_TIME]) if _EXPOSURE_TIME in sub else None,
+        f_number=_fraction(sub[_F_NUMBER]) if _F_NUMBER in sub else None,
+        iso=int(iso) if isinstance(iso, int) and iso > 0 else None,
+        bias=_fraction(sub[_EXPOSURE_BIAS]) if _EXPOSURE_BIAS in sub else None,
+    )
+    return data if data != CaptureData() else None
+
+
+def _seconds(value: Fraction) -> str:
+    return f"1/{round(1 / value)} s" if 0 < value < 1 else f"{float(value):g} s"
+
+
+def capture_difference(a: CaptureData | None, b: CaptureData | None) -> str | None:
+    """In words, how the capture data says the two are other captures; None if it does not
+    (one has none, or they agree)."""
+    if a is None or b is None:
+        return None
+    if a.exposure_time and b.exposure_time and a.exposure_time != b.exposure_time:
+        return (f"another exposure of the scene ({_seconds(a.exposure_time)} and "
+                f"{_seconds(b.exposure_time)})")
+    if a.bias is not None and b.bias is not None and a.bias != b.bias:
+        return f"another exposure of the scene (bias {float(a.bias):+g} and {float(b.bias):+g} EV)"
+    if a.f_number and b.f_number and a.f_number != b.f_number:
+        return (f"another exposure of the scene (f/{float(a.f_number):g} and "
+                f"f/{float(b.f_number):g})")
+    if a.iso and b.iso and a.iso != b.iso:
+        return f"another exposure of the scene (ISO {a.iso} and {b.iso})"
+    if a.moment and b.moment and a.moment != b.moment:
+        return f"another moment of the scene (taken {a.moment} and {b.moment})"
+    return None
+
+
+# --------------------------------------------------------------------------- pixels
+
+
+def _load(path: Path) -> F32 | None:
+    """Greyscale at CAPTURE_SIDE at most, upright; None if it cannot be decoded."""
+    try:
+        with Image.open(path) as opened:
+            opened.draft("RGB", (CAPTURE_SIDE, CAPTURE_SIDE))
+            grey = ImageOps.exif_transpose(opened).convert("L")
+            if max(grey.size) > CAPTURE_SIDE:
+                grey.thumbnail((CAPTURE_SIDE, CAPTURE_SIDE), Image.Resampling.BOX)
+            return np.asarray(grey, np.float32)
+    except Exception:
+        log.debug("cannot decode %s for the capture check", path, exc_info=True)
+        return None
+
+
+def _align(a: F32, b: F32) -> npt.NDArray[np.float64] | None:
+    """The affine map taking b's pixels onto a's (2x3), from SIFT on equalised images (so
+    that two exposures match), mirror images included; None if nothing fits."""
+    sift = cv2.SIFT.create(nfeatures=_FEATURES)
+    ea = cv2.equalizeHist(np.clip(a, 0, 255).astype(np.uint8))
+    eb = cv2.equalizeHist(np.clip(b, 0, 255).astype(np.uint8))
+    ka, da = sift.detectAndCompute(ea, None)
+    if da is None or len(ka) < _MIN_INLIERS:
+        return None
+    best: tuple[int, npt.NDArray[np.float64]] | None = None
+    for mirrored in (False, True):
+        src = np.ascontiguousarray(eb[:, ::-1]) if mirrored else eb
+        kb, db = sift.detectAndCompute(src, None)
+        if db is None or len(kb) < _MIN_INLIERS:
+            continue
+        pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(db, da, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
+        if len(good) < _MIN_INLIERS:
+            continue
+        pb = np.array([kb[g.queryIdx].pt for g in good], dtype=np.float32)
+        pa = np.array([ka[g.trainIdx].pt for g in good], dtype=np.float32)
+        cv2.setRNGSeed(len(good))  # RANSAC samples at random: the same pair, the same answer
+        m, inliers = cv2.estimateAffine2D(pb, pa, method=cv2.RANSAC, ransacReprojThreshold=2.0,
+                                          maxIters=2000, refineIters=10)
+        if m is None or inliers is None:
+            continue
+        count = int(inliers.sum())
+        if count >= _MIN_INLIERS and (best is None or count > best[0]):
+            if mirrored:  # compose with the mirror: x -> w - 1 - x
+                flip = np.array([[-1.0, 0.0, b.shape[1] - 1.0], [0.0, 1.0, 0.0], [0, 0, 1]])
+                m = (np.vstack([m, [0, 0, 1]]) @ flip)[:2]
+            best = (count, m.astype(np.float64))
+    return None if best is None else best[1]
+
+
+def _detail(image: F32) -> F32:
+    return image - cv2.GaussianBlur(image, (0, 0), _DETAIL_SIGMA)
+
+
+def _detail_where_clipped(clipped_in: F32, other: F32, inside: npt.NDArray[np.bool_]) -> float:
+    """The fine detail `other` holds where `clipped_in` is blown or crushed (inner parts of
+    those areas only: their edges are where the detail of any copy is)."""
+    found = 0.0
+    detail = _detail(other)
+    kernel = np.ones((7, 7), np.uint8)
+    for area in (clipped_in >= _CLIP_HIGH, clipped_in <= _CLIP_LOW):
+        core = cv2.erode((area & inside).astype(np.uint8), kernel).astype(bool)
+        if int(core.sum()) >= _MIN_CLIPPED:
+            found = max(found, float(np.std(detail[core])))
+    return found
+
+
+def _has_clipped_area(image: F32) -> bool:
+    kernel = np.ones((7, 7), np.uint8)
+    return any(int(cv2.erode(area.astype(np.uint8), kernel).sum()) >= _MIN_CLIPPED
+               for area in (image >= _CLIP_HIGH, image <= _CLIP_LOW))
+
+
+def clipped_detail(path_a: Path, path_b: Path) -> float | None:
+    """The smaller of: the detail b shows where a is clipped, and a where b is (see the module
+    docstring); None when the two cannot be decoded or aligned."""
+    a, b = _load(path_a), _load(path_b)
+    if a is None or b is None:
+        return None
+    if not (_has_clipped_area(a) and _has_clipped_area(b)):
+        return 0.0  # detail where both are clipped needs clipped areas in both: no alignment
+    if a.size > b.size:
+        a, b = b, a  # align onto the smaller
+    h, w = a.shape
+    # The map from features, or the same grid (one photo scaled onto the other): whichever
+    # lines up the fine detail better. Features are few on a photo half blown out.
+    grid = np.array([[w / b.shape[1], 0.0, 0.0], [0.0, h / b.shape[0], 0.0]])
+    best: tuple[float, F32, npt.NDArray[np.bool_]] | None = None
+    for m in (_align(a, b), grid):
+        if m is None:
+            continue
+        warped = np.asarray(cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR,
+                                           borderValue=-1.0), np.float32)
+        inside = cv2.erode((warped >= 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        fit = _detail_correlation(a, warped, inside)
+        if best is None or fit > best[0]:
+            best = (fit, warped, inside)
+    if best is None or best[0] < _MIN_ALIGNED:
+        return None  # not lined up well enough to look inside clipped areas
+    _, warped, inside = best
+    return min(_detail_where_clipped(a, warped, inside), _detail_where_clipped(warped, a, inside))
+
+
+def _detail_correlation(a: F32, b: F32, inside: npt.NDArray[np.bool_]) -> float:
+    """How well the two line up: the correlation of their fine detail where both have some
+    (clipped areas have none)."""
+    usable = inside & (a > _CLIP_LOW) & (a < _CLIP_HIGH) & (b > _CLIP_LOW) & (b < _CLIP_HIGH)
+    if int(usable.sum()) < _MIN_CLIPPED:
+        return -1.0
+    da, db = _detail(a)[usable], _detail(b)[usable]
+    spread = float(da.std() * db.std())
+    return float(np.mean((da - da.mean()) * (db - db.mean())) / spread) if spread > 0 else -1.0
+
+
+def judge_capture(path_a: Path, path_b: Path) -> CaptureCheck | None:
+    """Same capture or another, for two photos the thumbnails call copies; None when a file
+    cannot be read now (offline, gone), so nothing can be said."""
+    if not (path_a.is_file() and path_b.is_file()):
+        return None
+    reason = capture_difference(capture_data(path_a), capture_data(path_b))
+    if reason is not None:
+        return CaptureCheck(True, reason, math.nan)
+    detail = clipped_detail(path_a, path_b)
+    if detail is None:
+        return CaptureCheck(False, "not compared: the two do not align at a larger size",
+                            math.nan)
+    if detail >= OTHER_EXPOSURE_DETAIL:
+        return CaptureCheck(True, "another exposure of the scene: each shows detail where the "
+                            "other is blown out or black", detail)
+    return CaptureCheck(False, "the same capture", detail)

@@ -1,0 +1,59 @@
+"""Capture checks of a library's pairs (`capture.judge_capture`), kept in the catalog.
+
+Asked by grouping for the pairs it accepts as copies at strict and normal, and by the
+comparison stage after indexing (so that the Duplicates view finds them stored). A pair
+whose files cannot be read now (a drive not plugged in, files gone) is not judged and not
+stored: it keeps the thumbnails' verdict and is asked about again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from simfinder.core.capture import CAPTURE_VERSION, CaptureCheck, judge_capture
+from simfinder.core.catalog import ROW_CONTENT_ID, ROW_PATH
+from simfinder.core.library import Library
+
+log = logging.getLogger(__name__)
+
+_WORKERS = 2  # decoding and OpenCV release the GIL
+
+
+def check_captures(
+    library: Library, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], CaptureCheck]:
+    """The capture check of each content pair (a < b): stored, or judged now and stored."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    cat = library.catalog
+    out = {pair: CaptureCheck(other, reason, float("nan") if detail is None else detail)
+           for pair, (other, reason, detail)
+           in cat.capture_checks(wanted, CAPTURE_VERSION).items()}
+    todo = [pair for pair in wanted if pair not in out]
+    if not todo:
+        return out
+    paths: dict[int, list[Path]] = {}
+    for row in cat.photo_rows_of_contents(sorted({c for pair in todo for c in pair})):
+        paths.setdefault(row[ROW_CONTENT_ID], []).append(Path(row[ROW_PATH]))
+
+    def judge(pair: tuple[int, int]) -> CaptureCheck | None:
+        a = next((p for p in paths.get(pair[0], []) if p.is_file()), None)
+        b = next((p for p in paths.get(pair[1], []) if p.is_file()), None)
+        return None if a is None or b is None else judge_capture(a, b)
+
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        judged = dict(zip(todo, pool.map(judge, todo), strict=True))
+    new = {pair: check for pair, check in judged.items() if check is not None}
+    cat.put_capture_checks(
+        [(a, b, c.other_capture, c.reason,
+          c.clipped_detail if math.isfinite(c.clipped_detail) else None)
+         for (a, b), c in new.items()], CAPTURE_VERSION)
+    log.info("capture checks: %d stored, %d judged now, %d without readable files",
+             len(out), len(new), len(todo) - len(new))
+    out.update(new)
+    return out

@@ -1,0 +1,148 @@
+"""Another exposure or moment of a scene is not a copy: the capture data and the pixels of the
+originals say so where the thumbnails cannot (issue: other shots are not copies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, TiffImagePlugin
+
+from simfinder.app.usecases import EmbedderProvider
+from simfinder.core.capture import (
+    OTHER_EXPOSURE_DETAIL,
+    capture_data,
+    capture_difference,
+    clipped_detail,
+    judge_capture,
+)
+from simfinder.core.grouping import find_duplicate_groups
+from simfinder.core.indexer import Indexer
+from simfinder.core.library import Library
+from simfinder.core.search import find_similar
+from simfinder.core.similarity import Strictness
+from tests.photos import sample
+
+
+def save_with_capture(im: Image.Image, path: Path, *, moment: str | None = None,
+                      subsec: str | None = None, exposure: tuple[int, int] | None = None,
+                      quality: int = 92) -> Path:
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x0110] = "Canon EOS 550D"
+    ifd = exif.get_ifd(0x8769)
+    if moment is not None:
+        ifd[0x9003] = moment
+    if subsec is not None:
+        ifd[0x9291] = subsec
+    if exposure is not None:
+        ifd[0x829A] = TiffImagePlugin.IFDRational(*exposure)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, quality=quality, exif=exif)
+    return path
+
+
+def frame(seed: int, size: int = 512) -> Image.Image:
+    """A frame of a still camera: the same scene, its own sensor noise."""
+    base = np.asarray(sample("chelsea.png", size), np.float32)
+    noise = np.random.default_rng(seed).normal(0, 3.0, base.shape)
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+
+
+def test_capture_data_tells_another_moment_and_another_exposure(tmp_path: Path) -> None:
+    im = frame(0)
+    first = save_with_capture(im, tmp_path / "IMG_1.jpg", moment="2024:05:01 10:00:00",
+                              subsec="10", exposure=(1, 60))
+    later = save_with_capture(frame(1), tmp_path / "IMG_2.jpg", moment="2024:05:01 10:00:00",
+                              subsec="45", exposure=(1, 60))
+    darker = save_with_capture(im, tmp_path / "IMG_3.jpg", moment="2024:05:01 10:00:00",
+                               subsec="10", exposure=(1, 250))
+    edit = save_with_capture(ImageEnhance.Brightness(im).enhance(1.2), tmp_path / "edit.jpg",
+                             moment="2024:05:01 10:00:00", subsec="10", exposure=(1, 60))
+    stripped = tmp_path / "IMG-20240501-WA0001.jpg"
+    im.save(stripped, quality=70)
+
+    data = capture_data(first)
+    assert data is not None and data.moment == "2024:05:01 10:00:00.10"
+    assert "another moment" in (capture_difference(data, capture_data(later)) or "")
+    assert capture_difference(data, capture_data(darker)) == (
+        "another exposure of the scene (1/60 s and 1/250 s)")
+    assert capture_difference(data, capture_data(edit)) is None  # an edit keeps them
+    assert capture_data(stripped) is None  # a messenger's copy lost them: no evidence
+    assert capture_difference(data, capture_data(stripped)) is None
+
+
+def bracket(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two exposures of one high-contrast scene two stops apart (each with its own noise), and
+    a copy of the bright one with its highlights pushed further."""
+    grey = np.asarray(sample("camera.png", 512).convert("L"), np.float32) / 255.0
+    rng = np.random.default_rng(1)
+    texture = rng.normal(0, 1, grey.shape)  # fine detail everywhere, as foliage or gravel
+    scene = np.exp(9.0 * (grey - 0.5) + 0.5 * texture)  # ~13 stops of light
+
+    def expose(gain: float) -> Image.Image:
+        encoded = np.clip(scene * gain, 0, 1) ** (1 / 2.2) * 255
+        noisy = encoded + rng.normal(0, 1.0, scene.shape)  # each frame's own noise
+        return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+    dark = expose(0.004)
+    bright = expose(0.25)
+    bright_path = tmp_path / "bright.png"
+    bright.save(bright_path)
+    dark_path = tmp_path / "dark.png"
+    dark.save(dark_path)
+    copy = tmp_path / "bright-edit.jpg"
+    ImageEnhance.Brightness(bright).enhance(1.3).save(copy, quality=90)
+    return dark_path, bright_path, copy
+
+
+def test_two_exposures_each_show_detail_where_the_other_is_clipped(tmp_path: Path) -> None:
+    dark, bright, copy = bracket(tmp_path)
+    detail = clipped_detail(dark, bright)
+    assert detail is not None and detail >= OTHER_EXPOSURE_DETAIL
+    check = judge_capture(dark, bright)
+    assert check is not None and check.other_capture
+    assert "blown out or black" in check.reason
+    # A copy brightened further blows more, but never shows detail its source had clipped.
+    edited = clipped_detail(bright, copy)
+    assert edited is not None and edited < OTHER_EXPOSURE_DETAIL / 2
+    same = judge_capture(bright, copy)
+    assert same is not None and not same.other_capture
+
+
+def test_a_photo_that_cannot_be_read_now_is_not_judged(tmp_path: Path) -> None:
+    dark = bracket(tmp_path)[0]
+    assert judge_capture(dark, tmp_path / "offline" / "bright.png") is None
+
+
+@pytest.fixture
+def burst_library(tmp_path: Path, embedder: EmbedderProvider) -> tuple[Library, Path]:
+    photos = tmp_path / "photos"
+    for k in range(3):  # three frames of a burst, a fraction of a second apart
+        save_with_capture(frame(k), photos / f"IMG_{k}.jpg", moment="2024:05:01 10:00:00",
+                          subsec=f"{10 + 20 * k}", exposure=(1, 125))
+    first = Image.open(photos / "IMG_0.jpg")
+    save_with_capture(first.resize((256, 256)), photos / "export" / "IMG_0-small.jpg",
+                      moment="2024:05:01 10:00:00", subsec="10", exposure=(1, 125), quality=80)
+    lib = Library.open(tmp_path / "library")
+    Indexer(lib, embedder).run([photos])
+    return lib, photos
+
+
+def names(groups: list) -> list[set[str]]:  # type: ignore[type-arg]
+    return [{Path(p.path).name for p in g.photos} for g in groups]
+
+
+def test_burst_frames_are_never_copies_at_strict_or_normal_but_the_export_is(
+        burst_library: tuple[Library, Path], embedder: EmbedderProvider) -> None:
+    lib, photos = burst_library
+    for strictness in (Strictness.STRICT, Strictness.NORMAL):
+        assert names(find_duplicate_groups(lib, strictness)) == [{"IMG_0.jpg", "IMG_0-small.jpg"}]
+    # `similar` calls another frame a similar shot, the export a near-duplicate.
+    hits = {Path(h.photo.path).name: h for h in find_similar(lib, photos / "IMG_0.jpg", embedder)}
+    assert hits["IMG_0-small.jpg"].match == "near-duplicate"
+    assert hits["IMG_1.jpg"].match == "similar shot"
+    assert hits["IMG_1.jpg"].kind == "similar"
+    assert hits["IMG_1.jpg"].score < hits["IMG_0-small.jpg"].score
+    lib.close()
