@@ -45,6 +45,8 @@ from bench.report import DOC, write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
 from tests.datasets import DATASETS  # noqa: E402
 
+OTHER_SHOTS = Path(os.environ.get("SIMFINDER_OTHER_SHOTS", "/work/datasets/other_shots"))
+
 SECTION = "## Accuracy: duplicates and similar photos"
 THRESHOLDS = ("strict", "normal", "loose")
 PEER_DEFAULT = 10  # imagededup's default max_distance_threshold for PHash
@@ -133,6 +135,9 @@ def load_truth(folder: Path) -> Truth:
     groups = [set(g) for g in doc.get("groups", [])]
     if doc.get("kind") == "retrieval":
         return Truth(folder.name, folder / "images", [], groups)
+    if doc.get("kind") == "other-shots":  # bench/other_shots_set.py: series are never copies
+        return Truth(folder.name, folder / "images", groups,
+                     [set(g) for g in doc.get("other_shots", [])])
     labels = doc.get("group_labels") or [""] * len(groups)
     series = [g for g, label in zip(groups, labels, strict=True) if "same-scene series" in label]
     plain = [g for g, label in zip(groups, labels, strict=True)
@@ -485,6 +490,8 @@ def from_json(doc: dict[str, dict[str, object]]) -> dict[str, DatasetRun]:
 
 def datasets(work: Path, seeds: Sequence[int] = ()) -> list[Truth]:
     out = [load_truth(p) for p in sorted(DATASETS.iterdir()) if (p / "groundtruth.json").is_file()]
+    if (OTHER_SHOTS / "groundtruth.json").is_file():  # built by bench/other_shots_set.py
+        out.append(load_truth(OTHER_SHOTS))
     for seed in (None, *seeds):
         for split in ("train", "holdout"):
             folder = work / (f"stress_{split}" if seed is None else f"stress_{split}_seed{seed}")
