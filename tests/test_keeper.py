@@ -162,19 +162,22 @@ def test_a_number_after_another_files_name_is_a_copy_mark() -> None:
     assert not has_copy_mark("/p/beach-2.jpg", ["/p/beach-3.jpg"])
 
 
-def test_more_camera_data_wins_over_less(tmp_path: Path) -> None:
-    # Both have date and camera; only the original names its GPS position.
+def test_any_camera_data_counts_gps_too(tmp_path: Path) -> None:
+    # A photo that only says where it was taken (no date, no camera) still has camera data.
     with Image.open(CAMERA_JPEG.with_name("Apple iPhone 6 plus.jpg")) as im:
         exif = im.getexif()
         assert exif.get_ifd(0x8825)  # the iPhone wrote where it was
         rgb = im.convert("RGB")
-    original = save(rgb, tmp_path / "a" / "IMG.jpg", quality=90, exif=exif.tobytes())
-    del exif[0x8825]
-    stripped = save(rgb, tmp_path / "b" / "IMG.jpg", quality=90, exif=exif.tobytes())
-    os.utime(stripped, (1e9, 1e9))  # older: only the camera data can keep the original
-    choice = choose([on_disk(stripped), on_disk(original)])
-    assert choice.photo.path == str(original)
-    assert choice.reason == "original: has the most camera data"
+    for tag in (0x010F, 0x0110, 0x0132, 0x8769):  # make, model, date, the sub-IFD's dates
+        exif.pop(tag, None)
+    located = save(rgb, tmp_path / "a" / "IMG.jpg", quality=90, exif=exif.tobytes())
+    bare = save(rgb, tmp_path / "b" / "IMG.jpg", quality=90)
+    os.utime(bare, (1e9, 1e9))  # older: only the camera data can keep the other
+    photos = [on_disk(bare), on_disk(located)]
+    assert photos[1].taken_at is None and photos[1].camera is None
+    choice = choose(photos)
+    assert choice.photo.path == str(located)
+    assert choice.reason == "original: has camera data"
 
 
 # -- rules the user orders -----------------------------------------------------------------------

@@ -113,7 +113,6 @@ _REASONS = {
     KeepRule.PREFERRED_FORMAT: "your preferred format",
 }
 _RAW_REASON: Final = "original: the camera's RAW file"
-_MORE_CAMERA_DATA: Final = "original: has the most camera data"
 ALIKE_REASON: Final = "the copies are alike: the shortest path is kept"
 
 # The order the CLI and a fresh GUI use (see the module's docstring).
@@ -260,18 +259,18 @@ def _by_detail(left: list[PhotoRecord], group: Sequence[PhotoRecord],
     return [p for p in left if p.width * p.height >= most * SAME_DETAIL]
 
 
-def camera_fields(photo: PhotoRecord, read_file: bool = True) -> int:
-    """How many of capture time, camera, lens and GPS the photo's metadata names."""
-    known = int(photo.taken_at is not None) + int(photo.camera is not None)
-    if known and read_file:  # a file without date and camera has no lens or GPS worth reading
-        known += provenance.extra_camera_fields(photo.digest, photo.path)
-    return known
+def has_camera_data(photo: PhotoRecord, read_file: bool = True) -> bool:
+    """True if the photo's metadata names any of capture time, camera, lens or GPS position
+    (the file is read only for a photo without the first two, if `read_file`)."""
+    if photo.taken_at is not None or photo.camera is not None:
+        return True
+    return read_file and provenance.extra_camera_fields(photo.digest, photo.path) > 0
 
 
 def _by_camera_data(left: list[PhotoRecord], group: Sequence[PhotoRecord],
                     plan: KeepPlan) -> list[PhotoRecord]:
     read = not _alike(left)
-    return _best(left, lambda p: float(camera_fields(p, read)))
+    return _best(left, lambda p: float(has_camera_data(p, read)))
 
 
 def _is_raw(photo: PhotoRecord) -> bool:
@@ -397,8 +396,6 @@ def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> Keep
 def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord]) -> str:
     if rule is KeepRule.ORIGINAL_FORMAT and _is_raw(kept):
         return _RAW_REASON
-    if rule is KeepRule.CAMERA_DATA and any(camera_fields(p) for p in out):
-        return _MORE_CAMERA_DATA
     return _REASONS[rule]
 
 
