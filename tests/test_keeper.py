@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.decode import decode_photo
@@ -93,6 +93,22 @@ def test_a_png_that_kept_the_camera_data_is_still_a_converted_copy(tmp_path: Pat
     assert group[0].camera == group[1].camera and group[0].taken_at == group[1].taken_at
     choice = choose(group)
     assert choice.photo.path == str(original)
+    assert choice.reason == "original: the others are converted copies"
+
+
+def test_a_png_of_turned_pixels_is_recognised_as_a_conversion(tmp_path: Path) -> None:
+    # The camera stored the pixels sideways with "turn right" in its EXIF; the converter turned
+    # the pixels upright but copied the EXIF, turn tag and all.
+    exif = Image.Exif()
+    exif.update({0x0112: 6, 0x010F: "Phone", 0x0110: "P1", 0x0132: "2021:05:01 10:00:00"})
+    jpeg = save(sample("astronaut.png", 640).crop((0, 0, 640, 480)), tmp_path / "P1.jpg",
+                quality=92, exif=exif.tobytes())
+    with Image.open(jpeg) as im:
+        ImageOps.exif_transpose(im).save(tmp_path / "P1.png", exif=exif.tobytes())
+    group = [on_disk(tmp_path / "P1.png"), on_disk(jpeg)]
+    assert group[0].width * group[0].height == group[1].width * group[1].height
+    choice = choose(group)
+    assert choice.photo.path == str(jpeg)
     assert choice.reason == "original: the others are converted copies"
 
 

@@ -161,16 +161,16 @@ def holds_pixels_of(lossless: tuple[bytes, str], lossy: tuple[bytes, str]) -> bo
     saved from them (a lossy file cannot have been made from it without losing something)."""
 
     def compare() -> bool:
-        mine = _pixels(lossless[1], upright=True)
-        if mine is None:
-            return False
-        # Converters do not all apply the JPEG's orientation: try its pixels both ways.
-        for upright in (True, False):
-            theirs = _pixels(lossy[1], upright)
-            if theirs is not None and theirs.shape == mine.shape:
-                diff = np.abs(mine.astype(np.int16) - theirs.astype(np.int16))
-                if float(diff.mean()) < SAME_PIXELS_MEAN_DIFF:
-                    return True
+        # Converters do not all apply the JPEG's orientation, and some copy its EXIF (with the
+        # orientation tag) onto pixels they turned: try each file's pixels both ways.
+        theirs = [_pixels(lossy[1], upright) for upright in (False, True)]
+        for upright in (False, True):
+            mine = _pixels(lossless[1], upright)
+            for other in theirs:
+                if mine is not None and other is not None and other.shape == mine.shape:
+                    diff = np.abs(mine.astype(np.int16) - other.astype(np.int16))
+                    if float(diff.mean()) < SAME_PIXELS_MEAN_DIFF:
+                        return True
         return False
 
     return _converted.get_or((lossless[0], lossy[0]), compare)
