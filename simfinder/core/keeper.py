@@ -269,7 +269,9 @@ def has_camera_data(photo: PhotoRecord, read_file: bool = True) -> bool:
 
 def _by_camera_data(left: list[PhotoRecord], group: Sequence[PhotoRecord],
                     plan: KeepPlan) -> list[PhotoRecord]:
-    read = not _alike(left)
+    # Files are read only when the catalog knows no date or camera of any of them (a photo
+    # with only a GPS position or a lens then stands out): the common case reads no file.
+    read = not any(has_camera_data(p, False) for p in left) and not _alike(left)
     return _best(left, lambda p: float(has_camera_data(p, read)))
 
 
