@@ -108,7 +108,8 @@ def _webp(orig: Original, root: Path) -> tuple[Path, Path]:
 
 def _heic(orig: Original, root: Path) -> tuple[Path, Path]:
     out = orig.path.with_suffix(".heic")
-    _rgb(orig).save(out, format="HEIF", quality=90, exif=_exif(orig))
+    exif = _exif(orig)
+    _rgb(orig).save(out, format="HEIF", quality=90, **({"exif": exif} if exif else {}))
     return out, orig.path
 
 
