@@ -317,8 +317,10 @@ def main() -> int:
         "copy of each kind per library; the figure is the share of groups whose only kept "
         "photo is the ground truth (the camera's original; the DNG for the RAW+JPEG pair), "
         "with `duplicates --json` at the default strictness and keep rules. "
-        + (f"Before: `duplicates --json` of commit {before_rev} on the same libraries. "
-           if before_rev else "")
+        + (f"Before: `duplicates --json` of commit {before_rev} on the same libraries "
+           "(indexed by this checkout). " if before_rev else "")
+        + "A HEIC or WebP conversion that kept the EXIF differs from its original only in "
+        "being the newer file: the 'oldest' rule keeps the original there. "
         + f"Run time {time.perf_counter() - started:.0f} s.",
         "",
         table(rows, args.before is not None),
