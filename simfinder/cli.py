@@ -243,7 +243,7 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
-    from simfinder.app.review import groups_as_csv, review_groups
+    from simfinder.app.review import groups_as_csv, review_groups, why_each_kept
     from simfinder.app.usecases import groups_as_json, open_library
     from simfinder.core.similarity import Strictness
 
@@ -268,9 +268,12 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
         label = "exact copies" if g.kind == "exact" else f"near-duplicates ({g.confidence:.2f})"
         print(f"Group {n}: {len(g.photos)} {label}{_decision_note(g)}")
         new = g.new
+        reasons = why_each_kept(g)
         for p in g.photos:
             mark = "keep " if p.file_id in g.keep else "     "
             tail = "  (new)" if p.file_id in new else ""
+            if p.file_id in reasons:
+                tail += f"  - {reasons[p.file_id]}"
             print(f"  {mark}{p.width}x{p.height} {human_size(p.size):>9}  {p.path}{tail}")
         total += g.reclaimable_bytes
     print(f"{len(groups)} groups; {human_size(total)} can be freed by keeping one photo of each.")

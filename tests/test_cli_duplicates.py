@@ -26,7 +26,8 @@ def test_json_and_csv_carry_the_default_keeper_marks(
     doc = json.loads(as_json.stdout)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(rows[0]) == ["group", "kind", "confidence", "path", "width", "height", "bytes",
-                             "format", "taken_at", "camera", "keep", "decision", "new"]
+                             "format", "taken_at", "camera", "keep", "keep_reason", "decision",
+                             "new"]
 
     # The keep flags are those of the keeper's default rules (what the GUI starts with).
     lib = Library.open(lib_dir)
@@ -51,6 +52,13 @@ def test_json_and_csv_carry_the_default_keeper_marks(
     assert (cat_png["format"], cat_png["keep"], cat_png["kind"]) == ("PNG", "true", "near")
     assert int(cat_png["bytes"]) == photos["cat-png"].stat().st_size
     assert 0 < float(cat_png["confidence"]) <= 1
+    # Why each photo is kept, in plain words, in both; nothing for those marked for removal.
+    rocket = next(r for r in rows if r["path"] == str(photos["rocket"]))
+    assert rocket["keep_reason"] == ("in your photo folders: the others are in backup, download "
+                                     "or export folders")
+    assert {r["keep_reason"] for r in rows if r["keep"] == "false"} == {""}
+    reasons = {f["path"]: f["keep_reason"] for g in doc["groups"] for f in g["files"]}
+    assert reasons == {r["path"]: r["keep_reason"] or None for r in rows}
 
     both = run("--library", str(lib_dir), "duplicates", "--json", "--csv")
     assert both.returncode == 2

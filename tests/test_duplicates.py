@@ -52,12 +52,17 @@ def test_the_keeper_is_the_best_copy(indexed: tuple[Library, dict[str, Path]]) -
     doc = groups_as_json(find_duplicate_groups(lib, Strictness.NORMAL))
     for group in doc["groups"]:
         assert sum(f["keep"] for f in group["files"]) == 1
-        assert set(group["files"][0]) == {"path", "width", "height", "bytes", "keep"}
+        assert set(group["files"][0]) == {"path", "width", "height", "bytes", "keep",
+                                          "keep_reason"}
     cat_group = next(g for g in doc["groups"]
                      if any(f["path"] == str(photos["cat-small"]) for f in g["files"]))
     keeper = next(f for f in cat_group["files"] if f["keep"])
-    # full size beats the half-size copy; between equal sizes the larger (lossless) file wins
+    # full size beats the half-size copy; between equal sizes the lossless file wins (it was
+    # not saved from the JPEG: it holds more)
     assert keeper["path"] == str(photos["cat-png"])
+    assert keeper["keep_reason"] == "the most detail: the others are smaller; " \
+        "the least compressed copy"
+    assert all(f["keep_reason"] is None for f in cat_group["files"] if not f["keep"])
 
 
 def test_strictness_changes_what_counts(tmp_path: Path, embedder: EmbedderProvider) -> None:

@@ -192,14 +192,22 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
 ) -> None:
     panel = open_duplicates(qtbot, window)
     assert is_kept(panel, photos["rocket"]) and not is_kept(panel, photos["backup/rocket"])
+    # The Keep mark says why, in plain words.
+    tip = row_of(panel, photos["rocket"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Kept: in your photo folders: the others are in backup")
+    assert row_of(panel, photos["backup/rocket"]).data(Qt.ItemDataRole.ToolTipRole) \
+        == "Marked for removal. Check to keep it."
     panel.rules_button.click()
     dialog = panel.rules_dialog
     assert dialog is not None and dialog.isVisible()
+    # The dialog lists the rules in the order they apply, the default one to start with.
+    assert [dialog.rules.item(i).text().split("  —  ")[0] for i in range(3)] == \
+        ["In a reference folder", "Most detail", "Camera data"]
     # "Oldest capture date" right after the reference folders: select it, Move Up.
-    dialog.rules.setCurrentRow(dialog.rule_order().index(KeepRule.OLDEST_CAPTURE))
-    while dialog.rule_order().index(KeepRule.OLDEST_CAPTURE) > 1:
+    dialog.rules.setCurrentRow(dialog.rule_order().index(KeepRule.OLDEST))
+    while dialog.rule_order().index(KeepRule.OLDEST) > 1:
         dialog.rule_up.click()
-    assert dialog.rule_order()[:2] == [KeepRule.REFERENCE_FOLDER, KeepRule.OLDEST_CAPTURE]
+    assert dialog.rule_order()[:2] == [KeepRule.REFERENCE_FOLDER, KeepRule.OLDEST]
     dialog.add_reference_folder(str(photos["backup/rocket"].parent))
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
     # The oldest file of the cats is kept now (none has a capture date; chelsea.jpg was
@@ -215,8 +223,22 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     # Kept in the settings for the next start.
     reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     plan = reread.keep_plan
-    assert plan.rules[1] is KeepRule.OLDEST_CAPTURE
+    assert plan.rules[1] is KeepRule.OLDEST
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
+
+
+def test_keep_rules_saved_by_an_earlier_version_still_apply(settings: AppSettings) -> None:
+    # Never changed from that version's default: today's default order.
+    settings.q.setValue("duplicates/rules", ["reference-folder", "highest-resolution",
+                                             "preferred-format", "largest-file",
+                                             "least-compressed", "oldest-capture"])
+    assert settings.keep_plan.rules == KeepPlan().rules
+    # Changed by the user: their order, under today's names.
+    settings.q.setValue("duplicates/rules", ["oldest-capture", "reference-folder",
+                                             "highest-resolution", "preferred-format",
+                                             "largest-file", "least-compressed"])
+    assert settings.keep_plan.rules[:4] == (KeepRule.OLDEST, KeepRule.REFERENCE_FOLDER,
+                                            KeepRule.MOST_DETAIL, KeepRule.CAMERA_DATA)
 
 
 def test_compare_zooms_and_pans_together_and_highlights_differences(

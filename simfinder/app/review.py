@@ -30,7 +30,7 @@ from simfinder.core.grouping import (
     group_judged,
 )
 from simfinder.core.indexer import Indexer
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan
+from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan, keep_reasons
 from simfinder.core.library import Library
 from simfinder.core.progress import ProgressCallback
 from simfinder.core.similarity import Strictness
@@ -39,7 +39,8 @@ from simfinder.core.trash import SystemTrash
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
-               "taken_at", "camera", "keep", "decision", "new")
+               "taken_at", "camera", "keep", "keep_reason", "decision", "new")
+DECIDED_REASON = "you decided to keep it"
 
 
 class NothingKept(ValueError):
@@ -75,18 +76,32 @@ def mark_groups(groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
         g.keep |= g.settled
 
 
-def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO) -> None:
+def why_each_kept(group: DuplicateGroup, plan: KeepPlan = DEFAULT_PLAN) -> dict[int, str]:
+    """Why each kept photo of the group is kept, in plain words, by file id: the keeper rules'
+    reason, a reference folder, or the user's decision."""
+    reasons = keep_reasons(group, plan)
+    for file_id in group.settled & group.keep:
+        if not plan.is_reference(next(p.path for p in group.photos if p.file_id == file_id)):
+            reasons[file_id] = DECIDED_REASON
+    return reasons
+
+
+def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
+                  plan: KeepPlan = DEFAULT_PLAN) -> None:
     """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
-    decision the kind of the user's decision covering the group ("" if none)."""
+    keep_reason why a kept photo is kept (by `plan`'s rules; "" for the others), decision the
+    kind of the user's decision covering the group ("" if none)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):
         decision = g.decision.kind if g.decision is not None else ""
         new = g.new
+        reasons = why_each_kept(g, plan)
         for p in g.photos:
             writer.writerow([n, g.kind, f"{g.confidence:.4f}", p.path, p.width, p.height,
                              p.size, p.format, p.taken_at or "", p.camera or "",
-                             "true" if p.file_id in g.keep else "false", decision,
+                             "true" if p.file_id in g.keep else "false",
+                             reasons.get(p.file_id, ""), decision,
                              "true" if p.file_id in new else "false"])
 
 

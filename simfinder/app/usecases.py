@@ -11,11 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simfinder.app.review import why_each_kept
 from simfinder.config import model_cache_dir, resolve_library_dir
 from simfinder.core.catalog import ErrorRecord
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
+from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan
 from simfinder.core.library import CATALOG_FILE, Library
 from simfinder.core.pending_checks import ComparisonReport, compare_likely_copies
 from simfinder.core.progress import CancelToken, ProgressCallback
@@ -83,11 +85,14 @@ def index_folders(
                                                       cancel=cancel))
 
 
-def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:
+def groups_as_json(groups: Sequence[DuplicateGroup],
+                   plan: KeepPlan = DEFAULT_PLAN) -> dict[str, Any]:
     """The `duplicates --json` document of the CLI contract, plus the user's decisions:
     `decided` (the group is settled by a decision: listed with `--all` only), `decision` (the
     decision covering the group, or null) and `new` (the paths a group that came back has
-    gained since its decision)."""
+    gained since its decision); each file's `keep_reason` says in plain words why it is kept
+    (by `plan`'s rules, a reference folder or a decision; null for a file not kept)."""
+    reasons = [why_each_kept(g, plan) for g in groups]
     return {
         "groups": [
             {
@@ -107,11 +112,12 @@ def groups_as_json(groups: Sequence[DuplicateGroup]) -> dict[str, Any]:
                         "height": p.height,
                         "bytes": p.size,
                         "keep": p.file_id in g.keep,
+                        "keep_reason": why.get(p.file_id),
                     }
                     for p in g.photos
                 ],
             }
-            for g in groups
+            for g, why in zip(groups, reasons, strict=True)
         ]
     }
 

@@ -43,6 +43,7 @@ __all__ = [
     "DecodeFailure",
     "DecodedPhoto",
     "decode_photo",
+    "photo_formats",
 ]
 
 THUMB_SIDE: Final = 256
@@ -148,6 +149,11 @@ def _formats() -> tuple[str, ...]:
                 allowed.append("AVIF")
         _allowed_formats = tuple(allowed)
         return _allowed_formats
+
+
+def photo_formats() -> tuple[str, ...]:
+    """The formats Pillow may open a photo as (HEIF and AVIF when this install reads them)."""
+    return _formats()
 
 
 # --------------------------------------------------------------------------- EXIF

@@ -68,7 +68,7 @@ from simfinder.core.actions import ActionReport, UndoReport
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import KeepPlan, choose_keepers, why_kept
+from simfinder.core.keeper import KeepPlan, choose_keepers, keep_reasons, why_kept
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
 from simfinder.gui import desktop
@@ -226,8 +226,12 @@ class DuplicatesModel(QAbstractItemModel):
                     return "In a reference folder: always kept"
                 if record.file_id in group.settled and keep:
                     return "Kept: you decided about it before. Uncheck to mark it for removal."
-                return ("Kept. Uncheck to mark it for removal." if keep
-                        else "Marked for removal. Check to keep it.")
+                if not keep:
+                    return "Marked for removal. Check to keep it."
+                # Why the rules kept it, in plain words (the files it reads are cached).
+                reason = keep_reasons(group, self.plan).get(record.file_id, "")
+                return f"Kept: {reason}. Uncheck to mark it for removal." if reason \
+                    else "Kept. Uncheck to mark it for removal."
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FOLDER:
@@ -1194,9 +1198,9 @@ class DuplicatesPanel(QWidget):
         try:
             with path.open("w", encoding="utf-8", newline="") as out:
                 if fmt == "csv":
-                    groups_as_csv(groups, out)
+                    groups_as_csv(groups, out, self.model.plan)
                 else:
-                    json.dump(groups_as_json(groups), out, indent=2)
+                    json.dump(groups_as_json(groups, self.model.plan), out, indent=2)
                     out.write("\n")
         except OSError as exc:
             self.show_notice(f"Could not save {path}: {exc.strerror or exc}")

@@ -67,8 +67,9 @@ class KeepRulesDialog(QDialog):
         layout = QVBoxLayout(self)
 
         intro = QLabel("In each group, simfinder keeps the copy the first rule prefers; the next "
-                       "rules only decide between copies the rules above find equal. You can "
-                       "still change any mark in the list.", self)
+                       "rules only decide between copies the rules above find equal. The "
+                       "default order keeps the original a person would keep. You can still "
+                       "change any mark in the list.", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -98,7 +99,7 @@ class KeepRulesDialog(QDialog):
         refs.addLayout(ref_buttons)
         lower.addWidget(refs_box, 0, 0)
 
-        formats_box = QGroupBox("Preferred formats, best first", self)
+        formats_box = QGroupBox("Preferred formats, best first (for that rule)", self)
         fmts = QHBoxLayout(formats_box)
         self.formats = _reorderable(formats_box)
         self.formats.setAccessibleName("Preferred formats")

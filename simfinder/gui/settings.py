@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, DEFAULT_RULES, KeepPlan, KeepRule
+from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
 
@@ -84,15 +84,12 @@ class AppSettings:
     @property
     def keep_plan(self) -> KeepPlan:
         """The keeper rules in the user's order, reference folders and format order."""
-        rules = []
-        for value in _str_list(self.q.value("duplicates/rules", [])):
-            try:
-                rules.append(KeepRule(value))
-            except ValueError:
-                continue  # a rule this version does not know
+        # Names of earlier versions map to today's rules; an order never changed from an
+        # earlier default becomes today's default; unknown names are skipped.
+        rules = rules_from_settings(_str_list(self.q.value("duplicates/rules", [])))
         formats = tuple(f.upper() for f in _str_list(self.q.value("duplicates/formats", [])))
         return KeepPlan(
-            rules=tuple(rules) or DEFAULT_RULES,
+            rules=rules,
             reference_folders=tuple(_str_list(self.q.value("duplicates/referenceFolders", []))),
             format_order=formats or DEFAULT_FORMAT_ORDER,
         )
