@@ -44,9 +44,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
+from tests.datasets import DATASETS  # noqa: E402
 
 SECTION = "## Keep rules: which copy is kept"
-CAMERA = REPO.parent / "shared" / "datasets" / "camera_photos" / "images"
+CAMERA = DATASETS / "camera_photos" / "images"
 # Varied on purpose: GPS and lens (iPhone 6 plus), none at all (Issue 131), blocky JPEGs
 # (FinePix 4900), 2-13 MP.
 PICKS = ["metadata-extractor-images/Apple iPhone 4S.jpg",

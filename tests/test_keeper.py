@@ -31,7 +31,8 @@ from simfinder.core.keeper import (
     rules_from_settings,
     why_kept,
 )
-from tests.photos import DATASETS, sample, save
+from tests.datasets import dataset
+from tests.photos import sample, save
 
 _ids = itertools.count(1)
 
@@ -63,15 +64,16 @@ def only(rule: KeepRule, **kwargs: object) -> KeepPlan:
     return KeepPlan(rules=(rule, *[r for r in DEFAULT_RULES if r is not rule]), **kwargs)
 
 
-CAMERA_JPEG = DATASETS / "camera_photos" / "images" / "metadata-extractor-images" \
-    / "Apple iPhone 4S.jpg"
+def camera_jpeg(name: str = "Apple iPhone 4S.jpg") -> Path:
+    """A real camera JPEG with its EXIF (the test skips without the shared datasets)."""
+    return dataset("camera_photos", "images", "metadata-extractor-images", name)
 
 
 # -- the default order: what a person keeps ------------------------------------------------------
 
 def test_a_png_saved_from_the_camera_jpeg_loses_to_it(tmp_path: Path) -> None:
     original = tmp_path / "Apple iPhone 4S.jpg"
-    shutil.copy2(CAMERA_JPEG, original)
+    shutil.copy2(camera_jpeg(), original)
     png = tmp_path / "Apple iPhone 4S.png"
     with Image.open(original) as im:
         im.save(png)  # what an image viewer's "Save as PNG" does: no date, no camera
@@ -85,7 +87,7 @@ def test_a_png_saved_from_the_camera_jpeg_loses_to_it(tmp_path: Path) -> None:
 def test_a_png_that_kept_the_camera_data_is_still_a_converted_copy(tmp_path: Path) -> None:
     original = tmp_path / "photos" / "IMG_0001.jpg"
     original.parent.mkdir()
-    shutil.copy2(CAMERA_JPEG, original)
+    shutil.copy2(camera_jpeg(), original)
     png = tmp_path / "photos" / "IMG_0001.png"
     with Image.open(original) as im:
         im.save(png, exif=im.getexif())
@@ -180,7 +182,7 @@ def test_a_number_after_another_files_name_is_a_copy_mark() -> None:
 
 def test_any_camera_data_counts_gps_too(tmp_path: Path) -> None:
     # A photo that only says where it was taken (no date, no camera) still has camera data.
-    with Image.open(CAMERA_JPEG.with_name("Apple iPhone 6 plus.jpg")) as im:
+    with Image.open(camera_jpeg("Apple iPhone 6 plus.jpg")) as im:
         exif = im.getexif()
         assert exif.get_ifd(0x8825)  # the iPhone wrote where it was
         rgb = im.convert("RGB")
