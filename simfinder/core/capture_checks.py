@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,10 +50,13 @@ def check_captures(
     with ThreadPoolExecutor(_WORKERS) as pool:
         judged = dict(zip(todo, pool.map(judge, todo), strict=True))
     new = {pair: check for pair, check in judged.items() if check is not None}
-    cat.put_capture_checks(
-        [(a, b, c.other_capture, c.reason,
-          c.clipped_detail if math.isfinite(c.clipped_detail) else None)
-         for (a, b), c in new.items()], CAPTURE_VERSION)
+    try:
+        cat.put_capture_checks(
+            [(a, b, c.other_capture, c.reason,
+              c.clipped_detail if math.isfinite(c.clipped_detail) else None)
+             for (a, b), c in new.items()], CAPTURE_VERSION)
+    except sqlite3.Error as exc:  # read-only or busy library: just not kept
+        log.info("capture checks not stored: %s", exc)
     log.info("capture checks: %d stored, %d judged now, %d without readable files",
              len(out), len(new), len(todo) - len(new))
     out.update(new)
