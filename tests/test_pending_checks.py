@@ -159,6 +159,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_kill_while_comparing_loses_nothing_stored_and_the_next_run_resumes(
     tmp_path: Path, photos: Path, embedder: EmbedderProvider,
 ) -> None:

@@ -61,6 +61,7 @@ _DETAIL_SIGMA: Final = 1.5  # detail: the image minus its Gaussian blur at this 
 # enough to look inside each other's clipped areas (edges would pass for detail). Copies and
 # brackets that line up: 0.7-1.0.
 _MIN_ALIGNED: Final = 0.5
+_ON_THE_GRID: Final = 0.8  # this well lined up on the same grid: no need to look for a map
 # Detail (standard deviation of the fine structure, grey levels) inside what the other photo
 # has clipped, the smaller of the two directions. A copy's clipped areas are flat, so one
 # direction is ~0 for a copy and its source (at most 0.6 on tone-, exposure-, re-encoded,
@@ -198,6 +199,8 @@ def _align(a: F32, b: F32) -> npt.NDArray[np.float64] | None:
         return None
     best: tuple[int, npt.NDArray[np.float64]] | None = None
     for mirrored in (False, True):
+        if mirrored and best is not None:
+            break  # the mirror image only where the photo as it is does not fit
         src = np.ascontiguousarray(eb[:, ::-1]) if mirrored else eb
         kb, db = sift.detectAndCompute(src, None)
         if db is None or len(kb) < _MIN_INLIERS:
@@ -260,9 +263,13 @@ def clipped_detail(path_a: Path, path_b: Path) -> float | None:
     # lines up the fine detail better. Features are few on a photo half blown out.
     grid = np.array([[w / b.shape[1], 0.0, 0.0], [0.0, h / b.shape[0], 0.0]])
     best: tuple[float, F32, npt.NDArray[np.bool_]] | None = None
-    for m in (_align(a, b), grid):
+    for m in (grid, None):
         if m is None:
-            continue
+            if best is not None and best[0] >= _ON_THE_GRID:
+                break  # most copies and every tripod shot: no features needed
+            m = _align(a, b)
+            if m is None:
+                break
         warped = np.asarray(cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR,
                                            borderValue=-1.0), np.float32)
         inside = cv2.erode((warped >= 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0

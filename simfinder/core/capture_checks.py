@@ -61,3 +61,20 @@ def check_captures(
              len(out), len(new), len(todo) - len(new))
     out.update(new)
     return out
+
+
+class CaptureLookup:
+    """Same capture or not, pair by pair, for the clustering: the stored checks read once,
+    the others judged (and stored) when asked."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._known = library.catalog.all_capture_checks(CAPTURE_VERSION)
+
+    def same_capture(self, pair: tuple[int, int]) -> bool:
+        """False when the originals show another exposure or moment; True otherwise
+        (a copy, or files that cannot be read now)."""
+        if pair not in self._known:
+            check = check_captures(self.library, [pair]).get(pair)
+            self._known[pair] = check is not None and check.other_capture
+        return not self._known[pair]

@@ -967,6 +967,11 @@ class Catalog:
                     out[(a, b)] = (bool(other), str(reason), detail)
         return out
 
+    def all_capture_checks(self, version: int) -> dict[tuple[int, int], bool]:
+        """Every stored capture check by `version`: pair (a < b) -> other capture."""
+        return {(a, b): bool(other) for a, b, other in self._db.execute(
+            "SELECT a, b, other_capture FROM capture_checks WHERE version = ?", (version,))}
+
     def put_capture_checks(
         self, rows: Iterable[tuple[int, int, bool, str, float | None]], version: int
     ) -> None:

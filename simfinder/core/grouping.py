@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,9 @@ class PairJudgement:
     accepted: bool
     score: float
     another_shot: bool  # clearly another shot: never in one group with the other photo
+    # Accepted at strict or normal: joins a group only if the originals show one capture
+    # (capture_checks), asked when the pair would join two groups.
+    check_capture: bool = False
 
 
 def judge_pairs(
@@ -101,30 +104,17 @@ def judge_pairs(
     row_of[verified] = np.arange(len(verified))
     accepted = near_duplicates(evidence, strictness)
     another = other_shots(evidence) & ~accepted
-    if strictness != Strictness.LOOSE:
-        # Another exposure or moment of a still scene is not a copy at strict or normal, and
-        # never joins a group of the other (at loose such shots may group).
-        other = _other_captures(library, found.pairs(accepted))
-        if other:
-            moved = np.flatnonzero(accepted)[[p in other for p in found.pairs(accepted)]]
-            accepted[moved] = False
-            another[moved] = True
+    # Another exposure or moment of a still scene is not a copy at strict or normal (at loose
+    # such shots may group): the clustering asks the originals before an accepted pair joins.
+    capture = strictness != Strictness.LOOSE
     out: dict[tuple[int, int], PairJudgement] = {}
     for k in np.flatnonzero(accepted | another).tolist():
         row = int(row_of[k])
         ev = found.evidence_of(k, from_row(values[row].tolist()) if row >= 0 else None)
         ok = bool(accepted[k])
         out[(int(found.a[k]), int(found.b[k]))] = PairJudgement(
-            ev, ok, score(ev) if ok else 0.0, not ok)
+            ev, ok, score(ev) if ok else 0.0, not ok, ok and capture)
     return out
-
-
-def _other_captures(library: Library, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The pairs among `pairs` that the originals show to be two captures (capture_checks)."""
-    from simfinder.core.capture_checks import check_captures  # OpenCV: loaded when needed
-
-    return {pair for pair, check in check_captures(library, pairs).items()
-            if check.other_capture}
 
 
 def pairs_to_verify(library: Library) -> list[tuple[int, int]]:
@@ -166,7 +156,9 @@ def group_judged(
     if len(index):
         content_of = {digest: cid for cid, digest in library.catalog.content_digests().items()}
         apart = cannot_link(decisions, content_of)
-    members, weakest = _cluster(judged, apart)
+    from simfinder.core.capture_checks import CaptureLookup  # OpenCV: loaded when needed
+
+    members, weakest = _cluster(judged, apart, CaptureLookup(library).same_capture)
 
     # Rows, not records, for the whole library: only the grouped photos become PhotoRecords.
     by_content: dict[int, list[PhotoRow]] = defaultdict(list)
@@ -198,10 +190,13 @@ def group_judged(
 def _cluster(
     judged: dict[tuple[int, int], PairJudgement],
     kept_apart: Iterable[tuple[int, int]] = (),
+    same_capture: Callable[[tuple[int, int]], bool] | None = None,
 ) -> tuple[dict[int, set[int]], dict[int, float]]:
     """Join accepted pairs, strongest first, except across a pair that is clearly another
-    shot or that the user said is not a duplicate. Returns the groups' members by root and
-    the weakest score that joined each."""
+    shot or that the user said is not a duplicate, and on a pair that `same_capture` says is
+    two captures (asked only for pairs that would join two groups: a group of n copies costs
+    n - 1 questions, not n * (n - 1) / 2). Returns the groups' members by root and the weakest
+    score that joined each."""
     members: dict[int, set[int]] = {}
     apart: dict[int, set[int]] = defaultdict(set)  # root -> contents it must not meet
     root_of: dict[int, int] = {}
@@ -224,6 +219,10 @@ def _cluster(
             ra, rb, ma, mb = rb, ra, mb, ma
         if apart[ra] & mb or apart[rb] & ma:
             continue  # would put another shot of the scene in the group
+        if same_capture is not None and judged[(a, b)].check_capture and not same_capture((a, b)):
+            apart[ra].add(b)  # another exposure or moment: never in one group with it
+            apart[rb].add(a)
+            continue
         for c in ma:
             root_of[c] = rb
         mb |= ma

@@ -76,7 +76,7 @@ def compare_likely_copies(
     default CHUNK) at a time; stops between chunks when `cancel` is set (the next run carries
     on)."""
     # Imported here: OpenCV (verification) is loaded by the stage, not by its callers.
-    from simfinder.core.grouping import judge_pairs, pairs_to_verify
+    from simfinder.core.grouping import group_judged, judge_pairs, pairs_to_verify
     from simfinder.core.pairchecks import PairChecker
     from simfinder.core.similarity import Strictness
     from simfinder.core.verify import VERIFY_VERSION
@@ -108,9 +108,10 @@ def compare_likely_copies(
         unverifiable += len(part) - len(found)
         meter.advance(len(part))
     if not cancelled and not (cancel is not None and cancel.cancelled):
-        # The pairs now accepted as copies get their capture checks (another exposure or
-        # moment?) from the originals, stored for grouping: judging at normal asks for them.
-        judge_pairs(library, Strictness.NORMAL, checker)
+        # The pairs that join groups of copies get their capture checks (another exposure
+        # or moment?) from the originals, stored for grouping: grouping asks for them.
+        for level in (Strictness.STRICT, Strictness.NORMAL):
+            group_judged(library, judge_pairs(library, level, checker))
     cancelled = cancelled or (cancel is not None and cancel.cancelled)
     if not cancelled:
         library.catalog.put_stage_fingerprint(STAGE, fingerprint)
