@@ -30,15 +30,12 @@ from simfinder.app.review import (
     undo_last_action,
     undoable_action,
 )
+from simfinder.app.review_session import JudgedPairs
 from simfinder.app.usecases import IndexRun, index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, PhotoRow
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import (
-    DuplicateGroup,
-    PairJudgement,
-    judge_pairs,
-)
+from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
@@ -595,12 +592,10 @@ class GroupsRequest:
 class GroupsWorker(_NewestOnlyWorker):
     def __init__(self, root: Path, latest: _Latest) -> None:
         super().__init__(root, latest)
-        # The pairs judged at one strictness for this library state: a decision of the user
-        # only clusters them again.
-        self._judged: tuple[Strictness, dict[tuple[int, int], PairJudgement]] | None = None
+        self._judged = JudgedPairs()  # a decision of the user only clusters them again
 
     def _library_changed(self) -> None:
-        self._judged = None
+        self._judged.library_changed()
 
     @Slot(object)
     def run(self, request: GroupsRequest) -> None:
@@ -608,10 +603,8 @@ class GroupsWorker(_NewestOnlyWorker):
             return  # superseded (the strictness changed again meanwhile)
         try:
             library = self._open(request.generation)
-            if self._judged is None or self._judged[0] is not request.strictness:
-                self._judged = (request.strictness, judge_pairs(library, request.strictness))
             groups = review_groups(library, request.strictness, request.plan,
-                                   judged=self._judged[1])
+                                   judged=self._judged.at(library, request.strictness))
         except Exception as exc:
             log.exception("finding duplicate groups failed")
             self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
