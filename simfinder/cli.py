@@ -101,6 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("value", nargs="?", metavar="VALUE", help="its new value")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser(
+        "trash", help="move the photos the review marks for removal to the trash",
+        description="Move the photos marked for removal to the trash: your marks from the "
+        "app's Duplicates view (saved in the library), else the keep rules' marks. Journalled: "
+        "`simfinder undo` puts them back.")
+    p.add_argument("--marked", action="store_true", required=True,
+                   help="the photos marked for removal (required: nothing else is trashed)")
+    p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+
+    p = sub.add_parser(
+        "move", help="move the photos the review marks for removal into a folder",
+        description="Move the photos marked for removal into DIR, each below it at its path "
+        "in its library folder. Journalled: `simfinder undo` moves them back.")
+    p.add_argument("--marked", action="store_true", required=True,
+                   help="the photos marked for removal (required)")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder to move them into")
+    p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+
+    sub.add_parser("undo", help="put back the photos of the last trash or move")
+
     p = sub.add_parser("similar", help="list the photos most similar to an image")
     p.add_argument("image", metavar="IMAGE", help="an indexed photo or any image file")
     p.add_argument("--top", type=_positive_int, default=20, metavar="N",
@@ -452,6 +472,77 @@ def _cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_remove_marked(args: argparse.Namespace) -> int:
+    """`trash --marked` and `move --marked --to DIR`: the review's marks, journalled."""
+    from simfinder.app.review import (
+        planned_destinations,
+        remove_marked,
+        settle_interrupted_actions,
+    )
+    from simfinder.app.review_session import saved_session
+    from simfinder.app.usecases import open_library
+    from simfinder.core.trash import trash_name
+
+    target = Path(args.to).expanduser().resolve() if args.command == "move" else None
+    if target is not None and target.exists() and not target.is_dir():
+        raise UsageError(f"not a folder: {args.to}")
+    where = trash_name() if target is None else str(target)
+    library = open_library(args.library)
+    try:
+        settle_interrupted_actions(library)  # a move an earlier run was killed in
+        session = saved_session(library)
+        photos = session.marked()
+        if not photos:
+            raise UsageError("no photo is marked for removal (see `simfinder duplicates`)")
+        size = human_size(sum(p.size for p in photos))
+        if args.dry_run:
+            dests = (planned_destinations(library, photos, target) if target is not None
+                     else [None] * len(photos))
+            for p, dest in zip(photos, dests, strict=True):
+                print(p.path if dest is None else f"{p.path} -> {dest}")
+            print(f"Would move {_count(len(photos), 'photo')} ({size}) to {where}.")
+            return 0
+        report = remove_marked(library, session.groups, destination=target, plan=session.plan)
+        session.photos_moved([src for src, _ in report.moved])
+    finally:
+        library.close()
+    moved = len(report.moved)
+    into = "to" if target is None else "into"
+    print(f"Moved {_count(moved, 'photo')} ({human_size(report.bytes_moved)}) {into} "
+          f"{where}. `simfinder undo` puts them back.")
+    for failure in report.failed:
+        print(f"simfinder: not moved: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    from simfinder.app.review import undo_last_action, undoable_action
+    from simfinder.app.usecases import EmbedderProvider, open_library
+    from simfinder.core.actions import TRASH
+    from simfinder.core.trash import trash_name
+
+    library = open_library(args.library)
+    try:
+        summary = undoable_action(library)
+        if summary is None:
+            raise UsageError("nothing to undo")
+        report = undo_last_action(library, EmbedderProvider())
+    finally:
+        library.close()
+    if report is None:
+        raise UsageError("nothing to undo")
+    size = human_size(sum(os.path.getsize(p) for p in report.restored if os.path.isfile(p)))
+    source = trash_name() if summary.kind == TRASH else summary.target
+    print(f"Put back {_count(len(report.restored), 'photo')} ({size}) from {source}.")
+    for failure in report.failed:
+        print(f"simfinder: not put back: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _cmd_similar(args: argparse.Namespace) -> int:
     from simfinder.app.usecases import (
         EmbedderProvider,
@@ -571,6 +662,9 @@ _COMMANDS = {
     "decide": _cmd_decide,
     "decisions": _cmd_decisions,
     "settings": _cmd_settings,
+    "trash": _cmd_remove_marked,
+    "move": _cmd_remove_marked,
+    "undo": _cmd_undo,
     "similar": _cmd_similar,
     "status": _cmd_status,
     "check": _cmd_check,
