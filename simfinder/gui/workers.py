@@ -36,7 +36,6 @@ from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.indexer import IndexReport
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
@@ -173,14 +172,6 @@ class IndexWorker(QObject):
             return JobOutcome("undo", update, undo=undo)
         if job.kind == "index":
             assert job.embedder is not None
-            wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
-            folders = list(dict.fromkeys(str(Path(f).expanduser().resolve()) for f in wanted))
-            for folder in job.folders:
-                # Remembered at once, even if this run can't go on (the library is busy).
-                resolved = Path(folder).expanduser().resolve()
-                if resolved.is_dir():
-                    lib.catalog.add_folder(str(resolved))
-
             def on_indexed(paths: list[str]) -> None:
                 records = photos_at(lib, paths)
                 if records:
@@ -188,19 +179,17 @@ class IndexWorker(QObject):
                         self._sent.update((r.file_id, r.row) for r in records)
                     self.photos_indexed.emit(records)
 
-            if job.cancel.cancelled:
-                run = IndexRun(IndexReport(cancelled=True))
-            else:
-                # Indexing, then comparing the likely copies (phase "comparing"): Stop and
-                # Pause cancel either, and the next run resumes it.
-                run = index_folders(
-                    lib,
-                    [Path(f) for f in folders],
-                    job.embedder,
-                    progress=self.progress.emit,
-                    cancel=job.cancel,
-                    on_indexed=on_indexed,
-                )
+            # Indexing, then comparing the likely copies (phase "comparing"): Stop and Pause
+            # cancel either, and the next run resumes it.
+            run = index_folders(
+                lib,
+                job.folders,
+                job.embedder,
+                remembered=job.remembered,
+                progress=self.progress.emit,
+                cancel=job.cancel,
+                on_indexed=on_indexed,
+            )
             update = self._update(library_snapshot(lib), job.order)
             return JobOutcome("index", update, run=run)
         raise ValueError(f"unknown job {job.kind!r}")
