@@ -59,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--csv", action="store_true",
                       help="print CSV: one row per photo (group, kind, confidence, path, "
                       "width, height, bytes, format, taken_at, camera, keep)")
-    p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
-                   help="how alike photos must be to count as duplicates (default: normal)")
+    p.add_argument("--threshold", choices=_THRESHOLDS,
+                   help="how alike photos must be to count as duplicates (default: the "
+                   "library's strictness setting, normal unless changed)")
     p.add_argument("--all", action="store_true",
                    help="also list the groups you decided about (marked as decided)")
 
@@ -75,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="two photos or more (a pair, or some photos of a group)")
     p.add_argument("--group", type=_positive_int, metavar="N",
                    help="the whole group N, as `duplicates` numbers it")
-    p.add_argument("--threshold", default="normal", choices=_THRESHOLDS,
-                   help="the threshold the group numbers are from (default: normal)")
+    p.add_argument("--threshold", choices=_THRESHOLDS,
+                   help="the threshold the group numbers are from (default: the library's "
+                   "strictness setting)")
 
     p = sub.add_parser(
         "decisions", help="list your decisions; undo, export or import them",
@@ -89,6 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", metavar="FILE", help="the file to write ('-': standard output)")
     q = actions.add_parser("import", help="add the decisions of an exported file")
     q.add_argument("file", metavar="FILE", help="a file `decisions export` wrote")
+
+    p = sub.add_parser(
+        "settings", help="show or change the library's settings (shared with the app)",
+        description="Settings that change results, kept in the library: the app and the "
+        "command line use the same. Without KEY: list them; with KEY: show one; with KEY "
+        "VALUE: change it (lists: comma-separated, \"\" for none).")
+    p.add_argument("key", nargs="?", metavar="KEY", help="the setting")
+    p.add_argument("value", nargs="?", metavar="VALUE", help="its new value")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "trash", help="move the photos the review marks for removal to the trash",
+        description="Move the photos marked for removal to the trash: your marks from the "
+        "app's Duplicates view (saved in the library), else the keep rules' marks. Journalled: "
+        "`simfinder undo` puts them back.")
+    p.add_argument("--marked", action="store_true", required=True,
+                   help="the photos marked for removal (required: nothing else is trashed)")
+    p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+
+    p = sub.add_parser(
+        "move", help="move the photos the review marks for removal into a folder",
+        description="Move the photos marked for removal into DIR, each below it at its path "
+        "in its library folder. Journalled: `simfinder undo` moves them back.")
+    p.add_argument("--marked", action="store_true", required=True,
+                   help="the photos marked for removal (required)")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder to move them into")
+    p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+
+    sub.add_parser("undo", help="put back the photos of the last trash or move")
 
     p = sub.add_parser("similar", help="list the photos most similar to an image")
     p.add_argument("image", metavar="IMAGE", help="an indexed photo or any image file")
@@ -243,22 +274,27 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
+    from simfinder.app.library_settings import result_settings
     from simfinder.app.review import groups_as_csv, review_groups, why_each_kept
     from simfinder.app.usecases import groups_as_json, open_library
     from simfinder.core.similarity import Strictness
 
     library = open_library(args.library)
     try:
-        # The keeper rules' defaults: the marks a fresh Duplicates view shows.
-        groups = review_groups(library, Strictness(args.threshold), include_decided=args.all)
+        # The library's keep rules and reference folders: the marks a fresh Duplicates view
+        # shows (the user's own marks are the review's: `trash --marked` acts on those).
+        chosen = result_settings(library.catalog)
+        strictness = Strictness(args.threshold) if args.threshold else chosen.strictness
+        plan = chosen.plan
+        groups = review_groups(library, strictness, plan, include_decided=args.all)
     finally:
         library.close()
     if args.json:
-        json.dump(groups_as_json(groups), sys.stdout, indent=2)
+        json.dump(groups_as_json(groups, plan), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     if args.csv:
-        groups_as_csv(groups, sys.stdout)
+        groups_as_csv(groups, sys.stdout, plan)
         return 0
     if not groups:
         print("No duplicates found.")
@@ -268,7 +304,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
         label = "exact copies" if g.kind == "exact" else f"near-duplicates ({g.confidence:.2f})"
         print(f"Group {n}: {len(g.photos)} {label}{_decision_note(g)}")
         new = g.new
-        reasons = why_each_kept(g)
+        reasons = why_each_kept(g, plan)
         for p in g.photos:
             mark = "keep " if p.file_id in g.keep else "     "
             tail = "  (new)" if p.file_id in new else ""
@@ -298,6 +334,7 @@ def _decision_note(group: object) -> str:
 
 def _cmd_decide(args: argparse.Namespace) -> int:
     from simfinder.app.decisions import KIND_WORDS, decide_group, decide_paths
+    from simfinder.app.library_settings import result_settings
     from simfinder.app.review import review_groups
     from simfinder.app.usecases import open_library
     from simfinder.core.decisions import DecisionError
@@ -308,9 +345,11 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     library = open_library(args.library)
     try:
         if args.group is not None:
-            groups = review_groups(library, Strictness(args.threshold))
+            strictness = (Strictness(args.threshold) if args.threshold
+                          else result_settings(library.catalog).strictness)
+            groups = review_groups(library, strictness)
             if args.group > len(groups):
-                raise UsageError(f"there are {len(groups)} groups at {args.threshold}; "
+                raise UsageError(f"there are {len(groups)} groups at {strictness.value}; "
                                  f"no group {args.group}")
             group = groups[args.group - 1]
             decision_id = decide_group(library.catalog, args.kind, group)
@@ -386,6 +425,122 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
         for name in v.names():
             print(f"        {name}")
     return 0
+
+
+def _cmd_settings(args: argparse.Namespace) -> int:
+    from simfinder.app.library_settings import (
+        SETTINGS,
+        SettingError,
+        change_setting,
+        describe_value,
+        saved_keys,
+        setting_value,
+        setting_values,
+    )
+    from simfinder.app.usecases import open_library
+
+    library = open_library(args.library)
+    try:
+        cat = library.catalog
+        try:
+            if args.key is not None and args.value is not None:
+                value = change_setting(cat, args.key, args.value)
+                print(f"{args.key} = {describe_value(value)}")
+                return 0
+            if args.key is not None:
+                value = setting_value(cat, args.key)
+                if args.json:
+                    json.dump(value, sys.stdout)
+                    sys.stdout.write("\n")
+                else:
+                    print(describe_value(value))
+                return 0
+        except SettingError as exc:
+            raise UsageError(str(exc)) from None
+        values = setting_values(cat)
+        changed = saved_keys(cat)
+    finally:
+        library.close()
+    if args.json:
+        json.dump(values, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for key, spec in SETTINGS.items():
+        note = "" if key in changed else "  (default)"
+        print(f"{key} = {describe_value(values[key])}{note}")
+        print(f"    {spec.description}")
+    return 0
+
+
+def _cmd_remove_marked(args: argparse.Namespace) -> int:
+    """`trash --marked` and `move --marked --to DIR`: the review's marks, journalled."""
+    from simfinder.app.review import (
+        planned_destinations,
+        remove_marked,
+        settle_interrupted_actions,
+    )
+    from simfinder.app.review_session import saved_session
+    from simfinder.app.usecases import open_library
+    from simfinder.core.trash import trash_name
+
+    target = Path(args.to).expanduser().resolve() if args.command == "move" else None
+    if target is not None and target.exists() and not target.is_dir():
+        raise UsageError(f"not a folder: {args.to}")
+    where = trash_name() if target is None else str(target)
+    library = open_library(args.library)
+    try:
+        settle_interrupted_actions(library)  # a move an earlier run was killed in
+        session = saved_session(library)
+        photos = session.marked()
+        if not photos:
+            raise UsageError("no photo is marked for removal (see `simfinder duplicates`)")
+        size = human_size(sum(p.size for p in photos))
+        if args.dry_run:
+            dests = (planned_destinations(library, photos, target) if target is not None
+                     else [None] * len(photos))
+            for p, dest in zip(photos, dests, strict=True):
+                print(p.path if dest is None else f"{p.path} -> {dest}")
+            print(f"Would move {_count(len(photos), 'photo')} ({size}) to {where}.")
+            return 0
+        report = remove_marked(library, session.groups, destination=target, plan=session.plan)
+        session.photos_moved([src for src, _ in report.moved])
+    finally:
+        library.close()
+    moved = len(report.moved)
+    into = "to" if target is None else "into"
+    print(f"Moved {_count(moved, 'photo')} ({human_size(report.bytes_moved)}) {into} "
+          f"{where}. `simfinder undo` puts them back.")
+    for failure in report.failed:
+        print(f"simfinder: not moved: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    from simfinder.app.review import undo_last_action, undoable_action
+    from simfinder.app.usecases import EmbedderProvider, open_library
+    from simfinder.core.actions import TRASH
+    from simfinder.core.trash import trash_name
+
+    library = open_library(args.library)
+    try:
+        summary = undoable_action(library)
+        if summary is None:
+            raise UsageError("nothing to undo")
+        report = undo_last_action(library, EmbedderProvider())
+    finally:
+        library.close()
+    if report is None:
+        raise UsageError("nothing to undo")
+    size = human_size(sum(os.path.getsize(p) for p in report.restored if os.path.isfile(p)))
+    source = trash_name() if summary.kind == TRASH else summary.target
+    print(f"Put back {_count(len(report.restored), 'photo')} ({size}) from {source}.")
+    for failure in report.failed:
+        print(f"simfinder: not put back: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
@@ -506,6 +661,10 @@ _COMMANDS = {
     "duplicates": _cmd_duplicates,
     "decide": _cmd_decide,
     "decisions": _cmd_decisions,
+    "settings": _cmd_settings,
+    "trash": _cmd_remove_marked,
+    "move": _cmd_remove_marked,
+    "undo": _cmd_undo,
     "similar": _cmd_similar,
     "status": _cmd_status,
     "check": _cmd_check,

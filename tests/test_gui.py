@@ -752,6 +752,7 @@ def test_settings_are_applied_and_kept(
     assert window.size_slider.value() == 200
     assert window.panel.model.strictness.value == "loose"
     reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    reread.use_library(window.library_root)  # the strictness is the library's
     assert (reread.strictness.value, reread.device, reread.thumbnail_size) == \
         ("loose", "cpu", 200)
 

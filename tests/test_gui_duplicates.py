@@ -220,8 +220,9 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     press_space_on(qtbot, panel, photos["backup/rocket"])
     assert is_kept(panel, photos["backup/rocket"])
     assert "reference folder" in panel.notice.text()
-    # Kept in the settings for the next start.
+    # Kept in the settings for the next start (the library's: the command line uses them).
     reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    reread.use_library(window.library_root)
     plan = reread.keep_plan
     assert plan.rules[1] is KeepRule.OLDEST
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)

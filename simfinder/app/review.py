@@ -15,6 +15,7 @@ from simfinder.core.actions import (
     BatchSummary,
     FileFailure,
     UndoReport,
+    destination_for,
     last_undoable,
     move_photos,
     recover_interrupted,
@@ -151,6 +152,15 @@ def remove_marked(
                                  protected=plan.reference_folders, progress=progress)
     report.failed.extend(skipped)
     return report
+
+
+def planned_destinations(library: Library, photos: Sequence[PhotoRecord],
+                         destination: Path) -> list[str]:
+    """Where moving `photos` into `destination` would put each (before a number is added to
+    a name already taken there)."""
+    target = Path(destination).expanduser().resolve()
+    folders = library.catalog.folders()
+    return [destination_for(p.path, folders, target) for p in photos]
 
 
 def settle_interrupted_actions(library: Library) -> int:

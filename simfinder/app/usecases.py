@@ -63,21 +63,39 @@ class IndexRun:
                                         and self.comparison.cancelled)
 
 
+def folders_to_index(library: Library, folders: Sequence[str | os.PathLike[str]], *,
+                     remembered: bool = False) -> list[Path]:
+    """The folders a run indexes: those given (resolved, each once) and, with `remembered`,
+    every folder the library has. The given folders are remembered at once, even if the run
+    cannot go on (another process is writing the library, say)."""
+    given = [Path(f).expanduser().resolve() for f in folders]
+    for folder in given:
+        if folder.is_dir():
+            library.catalog.add_folder(str(folder))
+    wanted = [*given, *(Path(f) for f in library.catalog.folders() if remembered)]
+    return list(dict.fromkeys(wanted))
+
+
 def index_folders(
     library: Library,
-    folders: Sequence[Path],
+    folders: Sequence[str | os.PathLike[str]],
     embedder: Callable[[], Embedder],
     *,
+    remembered: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_indexed: IndexedCallback | None = None,
 ) -> IndexRun:
-    """Index (or re-index) folders, then compare the likely copies among the photos (what
-    finding duplicates would otherwise do while the user waits; phase "comparing"); holds the
-    library's writer lock while it runs. `cancel` stops either, and the next run resumes."""
+    """Index (or re-index) folders (with `remembered`, every folder of the library too), then
+    compare the likely copies among the photos (what finding duplicates would otherwise do
+    while the user waits; phase "comparing"); holds the library's writer lock while it runs.
+    `cancel` stops either, and the next run resumes."""
+    roots = folders_to_index(library, folders, remembered=remembered)
+    if cancel is not None and cancel.cancelled:
+        return IndexRun(IndexReport(cancelled=True))
     with library.writing():
         report = Indexer(library, embedder).run(
-            folders, progress=progress, cancel=cancel, on_indexed=on_indexed
+            roots, progress=progress, cancel=cancel, on_indexed=on_indexed
         )
         if report.cancelled:
             return IndexRun(report)

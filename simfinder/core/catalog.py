@@ -197,6 +197,15 @@ _MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX capture_checks_by_b ON capture_checks(b);
     """,
+    # Settings that change results, kept with the library so that the app and the command
+    # line agree (app.library_settings): key -> JSON value.
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -1048,6 +1057,22 @@ class Catalog:
                 cur = self._db.execute("DELETE FROM decisions WHERE id = ?", (int(decision_id),))
                 removed += cur.rowcount
         return removed
+
+    # -- settings that change results ---------------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """Every setting saved in the library: key -> its JSON text."""
+        return {str(r[0]): str(r[1])
+                for r in self._db.execute("SELECT key, value FROM settings")}
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Save a setting's JSON text (None forgets it: its default applies again)."""
+        with self.transaction():
+            if value is None:
+                self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO settings(key, value, at)"
+                                 " VALUES (?, ?, ?)", (key, value, time.time()))
 
     # -- the review in progress ---------------------------------------------------------------
 

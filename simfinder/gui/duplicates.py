@@ -8,7 +8,6 @@ reference folder is never marked for removal: the view refuses those, and says w
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -62,13 +61,14 @@ from PySide6.QtWidgets import (
 
 from simfinder.app.decisions import KIND_WORDS
 from simfinder.app.review import groups_as_csv, mark_groups, marked_for_removal
+from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
 from simfinder.core.actions import ActionReport, UndoReport
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import KeepPlan, choose_keepers, keep_reasons, why_kept
+from simfinder.core.keeper import KeepPlan, keep_reasons, why_kept
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
 from simfinder.gui import desktop
@@ -128,25 +128,36 @@ def group_title(group: DuplicateGroup, done: bool = False) -> str:
 
 
 class DuplicatesModel(QAbstractItemModel):
-    """Groups (top-level rows) and their photos (children), with keep marks."""
+    """Groups (top-level rows) and their photos (children), with keep marks: a view of a
+    ReviewSession, which holds the review's rules."""
 
     marks_changed = Signal()
     refused = Signal(str)  # a mark change that was refused, and why
-    mark_set = Signal(str, object)  # path, keep (True/False) or None: the user's own marks
-    marks_cleared = Signal()  # every mark of the user forgotten
-    done_set = Signal(bytes, bool)  # a group's key, done or not
 
     def __init__(self, thumbnails: ThumbnailStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thumbnails = thumbnails
-        self.plan = KeepPlan()
+        self.session = ReviewSession(KeepPlan())
         self.folder_text: Callable[[str], str] = os.path.dirname
-        self._groups: list[DuplicateGroup] = []
-        self._source: list[DuplicateGroup] = []  # the groups as found, marked by the rules
-        self._overrides: dict[str, bool] = {}  # path -> keep, as the user set it
-        self.done: set[bytes] = set()  # keys of the groups the user is done with
         self._rows_by_digest: dict[bytes, list[tuple[int, int]]] = {}
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
+
+    @property
+    def plan(self) -> KeepPlan:
+        return self.session.plan
+
+    @plan.setter
+    def plan(self, plan: KeepPlan) -> None:
+        self.session.plan = plan
+
+    @property
+    def done(self) -> set[bytes]:
+        """Keys of the groups the user is done with."""
+        return self.session.done
+
+    @property
+    def _groups(self) -> list[DuplicateGroup]:
+        return self.session.groups
 
     # -- Qt model API -----------------------------------------------------------------------
 
@@ -292,8 +303,7 @@ class DuplicatesModel(QAbstractItemModel):
 
     def groups(self) -> list[DuplicateGroup]:
         """The groups with their current marks (copies: safe to hand to another thread)."""
-        return [dataclasses.replace(g, photos=list(g.photos), keep=set(g.keep))
-                for g in self._groups]
+        return self.session.copies()
 
     def group_at(self, row: int) -> DuplicateGroup:
         return self._groups[row]
@@ -313,165 +323,96 @@ class DuplicatesModel(QAbstractItemModel):
 
     def totals(self) -> tuple[int, int, int, int]:
         """(groups, photos, photos marked for removal, bytes they take)."""
-        photos = sum(len(g.photos) for g in self._groups)
-        removed = sum(1 for g in self._groups for p in g.photos if p.file_id not in g.keep)
-        return len(self._groups), photos, removed, sum(g.reclaimable_bytes for g in self._groups)
+        return self.session.totals()
 
-    # -- changing ---------------------------------------------------------------------------
+    # -- changing (the session decides; the model tells the view) ----------------------------
+
+    def _reset(self, change: Callable[[], object]) -> None:
+        self.beginResetModel()
+        change()
+        self._index_digests()
+        self.endResetModel()
+        self.marks_changed.emit()
 
     def set_groups(self, groups: Sequence[DuplicateGroup], plan: KeepPlan) -> None:
         """Show these groups, marked by `plan`, with the user's own marks laid over them where
         they still leave every group a photo to keep."""
-        self.beginResetModel()
-        self.plan = plan
-        self._source = list(groups)
-        self._groups = [dataclasses.replace(g, keep=set(g.keep)) for g in groups]
-        for group in self._groups:
-            ids = {p.file_id for p in group.photos}
-            marked = set(group.keep)
-            for p in group.photos:
-                wish = self._overrides.get(p.path)
-                if wish is None or plan.is_reference(p.path):
-                    continue
-                if wish:
-                    marked.add(p.file_id)
-                else:
-                    marked.discard(p.file_id)
-            if marked & ids:
-                group.keep = marked
-            # The kept photos first: the eye finds the one that stays, then what goes.
-            group.photos = sorted(group.photos,
-                                  key=lambda p, keep=group.keep: (p.file_id not in keep, p.path))
-        self._index_digests()
-        self.endResetModel()
-        self.marks_changed.emit()
+        self._reset(lambda: self.session.set_groups(groups, plan))
 
     def clear_overrides(self) -> None:
         """Forget the user's own marks (the groups show the rules' marks when next set)."""
-        had = bool(self._overrides)
-        self._overrides.clear()
-        if had:
-            self.marks_cleared.emit()
+        self.session.clear_overrides()
 
     def restore(self, marks: dict[str, bool], done: set[bytes]) -> None:
         """Lay marks and done groups saved from an earlier review over the groups."""
-        self._overrides.update(marks)
-        self.done |= done
-        self.set_groups(self._source, self.plan)
+        self._reset(lambda: self.session.restore(marks, done))
 
     def forget_review(self) -> None:
         """Forget the user's marks and done groups (their record is cleared by the caller)."""
-        self._overrides.clear()
-        self.done.clear()
-        mark_groups(self._source, self.plan)
-        self.set_groups(self._source, self.plan)
+        self._reset(self.session.forget_review)
 
     def reapply(self, plan: KeepPlan) -> None:
         """Mark every group by `plan`, forgetting the user's own marks."""
-        self.clear_overrides()
-        mark_groups(self._source, plan)
-        self.set_groups(self._source, plan)
+        self._reset(lambda: self.session.reapply(plan))
 
     def overrides(self) -> dict[str, bool]:
-        return dict(self._overrides)
+        return self.session.overrides()
 
     def set_done(self, row: int, done: bool) -> None:
         """The user is done with the group at `row` (or not after all)."""
-        if not 0 <= row < len(self._groups):
-            return
-        key = self._groups[row].key
-        if (key in self.done) == done:
-            return
-        if done:
-            self.done.add(key)
-        else:
-            self.done.discard(key)
-        index = self.index(row, 0)
-        self.dataChanged.emit(index, index)
-        self.done_set.emit(key, done)
-        self.marks_changed.emit()
+        if self.session.set_done(row, done):
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+            self.marks_changed.emit()
 
     def is_done(self, row: int) -> bool:
-        return 0 <= row < len(self._groups) and self._groups[row].key in self.done
+        return self.session.is_done(row)
 
     def group_row(self, key: bytes) -> int:
-        return next((r for r, g in enumerate(self._groups) if g.key == key), -1)
+        return self.session.group_row(key)
 
     def drop_groups(self, keys: set[bytes]) -> None:
         """Groups the user just decided about leave the list at once (the groups are found
         again in the background meanwhile)."""
-        kept = [g for g in self._groups if g.key not in keys]
-        if len(kept) == len(self._groups):
-            return
-        self.beginResetModel()
-        self._groups = kept
-        self._source = [g for g in self._source if g.key not in keys]
-        self._index_digests()
-        self.endResetModel()
-        self.marks_changed.emit()
+        if keys & {g.key for g in self._groups}:
+            self._reset(lambda: self.session.drop_groups(keys))
 
     def set_keep(self, file_id: int, keep: bool) -> bool:
         """Mark a photo to keep or to remove. Refused (with `refused`) if it would leave its
         group without a photo to keep, or would remove a photo in a reference folder."""
-        for g, group in enumerate(self._groups):
-            record = next((p for p in group.photos if p.file_id == file_id), None)
-            if record is None:
-                continue
-            if keep == (file_id in group.keep):
-                return True
-            if not keep and self.plan.is_reference(record.path):
-                self.refused.emit(f"{os.path.basename(record.path)} is in a reference folder: "
-                                  "it is always kept.")
-                return False
-            if not keep and group.keep <= {file_id}:
-                self.refused.emit("Every group keeps at least one photo: mark another photo "
-                                  "of this group to keep first.")
-                return False
-            if keep:
-                group.keep.add(file_id)
-            else:
-                group.keep.discard(file_id)
-            self._overrides[record.path] = keep
-            self.mark_set.emit(record.path, keep)
-            parent = self.index(g, 0)
-            self.dataChanged.emit(parent, parent)
-            row = group.photos.index(record)
-            self.dataChanged.emit(self.index(row, 0, parent),
-                                  self.index(row, len(COLUMNS) - 1, parent))
-            self.marks_changed.emit()
-            return True
-        return False
+        try:
+            change = self.session.set_keep(file_id, keep)
+        except MarkRefused as exc:
+            self.refused.emit(str(exc))
+            return False
+        if change is None:
+            return any(p.file_id == file_id for g in self._groups for p in g.photos)
+        self._show_change(change)
+        return True
+
+    def _show_change(self, change: MarkChange) -> None:
+        parent = self.index(change.group_row, 0)
+        self.dataChanged.emit(parent, parent)
+        self.dataChanged.emit(self.index(change.photo_row, 0, parent),
+                              self.index(change.photo_row, len(COLUMNS) - 1, parent))
+        self.marks_changed.emit()
 
     def keep_only(self, file_id: int) -> None:
         """Keep this photo and mark the others of its group for removal (reference photos
         stay kept)."""
-        for group in self._groups:
-            if any(p.file_id == file_id for p in group.photos):
-                self.set_keep(file_id, True)
-                for p in group.photos:
-                    if p.file_id != file_id and not self.plan.is_reference(p.path):
-                        self.set_keep(p.file_id, False)
-                return
+        for change in self.session.keep_only(file_id):
+            self._show_change(change)
 
     def remove_paths(self, paths: Iterable[str]) -> None:
         """Photos no longer in the library leave their groups (groups of one go)."""
         gone = set(paths)
-        if not gone:
-            return
-        kept: list[DuplicateGroup] = []
-        for group in self._groups:
-            photos = [p for p in group.photos if p.path not in gone]
-            if len(photos) < 2:
-                continue
-            ids = {p.file_id for p in photos}
-            keep = group.keep & ids or choose_keepers(photos, self.plan)
-            kept.append(dataclasses.replace(group, photos=photos, keep=keep))
-        self.beginResetModel()
-        self._groups = kept
-        self._source = kept
-        self._index_digests()
-        self.endResetModel()
-        self.marks_changed.emit()
+        if gone:
+            self._reset(lambda: self.session.remove_paths(gone))
+
+    def photos_moved(self, paths: Sequence[str]) -> None:
+        """Photos moved away: they leave, with their marks and their groups' done flags."""
+        if paths:
+            self._reset(lambda: self.session.photos_moved(paths))
 
     def _index_digests(self) -> None:
         self._rows_by_digest = {}
@@ -748,9 +689,7 @@ class DuplicatesPanel(QWidget):
         self.tree.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.marks_changed.connect(self._update_totals)
         self.model.refused.connect(self.show_notice)
-        self.model.mark_set.connect(self.review.recorder.mark)
-        self.model.marks_cleared.connect(lambda: self.review.recorder.forget_marks())
-        self.model.done_set.connect(self.review.recorder.done)
+        self.model.session.store = self.review.recorder  # the review saved as it changes
         self.review.decisions_changed.connect(self._on_decisions_changed)
         self._position_timer = QTimer(self)
         self._position_timer.setSingleShot(True)
@@ -1275,15 +1214,8 @@ class DuplicatesPanel(QWidget):
 
     def _on_action_finished(self, report: ActionReport) -> None:
         self._waiting_action = False
-        moved = [src for src, _ in report.moved]
         # The groups cleaned up are over: their marks and done flags are forgotten.
-        gone = set(moved)
-        for group in self.model.groups():
-            if group.key in self.model.done and any(p.path in gone for p in group.photos):
-                self.model.done.discard(group.key)
-                self.review.recorder.done(group.key, False)
-        self.model.remove_paths(moved)
-        self.review.recorder.forget_marks(moved)
+        self.model.photos_moved([src for src, _ in report.moved])
         n = len(report.moved)
         if not n:
             done = "No photo was moved."

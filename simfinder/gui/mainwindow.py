@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("simfinder-main")
         self.library_root = Path(library_root)
         self.settings = settings
+        settings.use_library(self.library_root)  # what changes results is the library's
         self.embedder: EmbedderFactory = embedder or BackgroundEmbedderProvider(settings.device)
         self.setWindowTitle("simfinder")
         self.setAcceptDrops(True)

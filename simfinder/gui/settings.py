@@ -1,7 +1,14 @@
-"""Preferences, kept with QSettings: duplicate strictness, the keeper rules and reference folders,
-where the CNN runs, thumbnail size, sort order and window layout."""
+"""Preferences. The settings that change results (strictness, the keep rules and reference
+folders) are the library's (app.library_settings), so that the command line uses the same;
+earlier versions kept them in QSettings, from where they are moved into the library once. The
+others (where the CNN runs, thumbnail size, sort order, window layout) stay in QSettings."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import (
@@ -16,9 +23,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from simfinder.app.library_settings import (
+    KEEP_RULES,
+    STRICTNESS,
+    result_settings,
+    save_keep_plan,
+    save_strictness,
+    saved_keys,
+)
+from simfinder.core.catalog import Catalog
 from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
+from simfinder.core.library import CATALOG_FILE
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
+
+log = logging.getLogger(__name__)
+
+# Set once the settings of earlier versions were moved into a library: never moved again.
+_MOVED_KEY = "library/settingsMoved"
+_LEGACY_PLAN_KEYS = ("duplicates/rules", "duplicates/referenceFolders", "duplicates/formats")
+_LEGACY_STRICTNESS_KEY = "matching/strictness"
 
 DEVICES = {
     "auto": "Automatic (a GPU if there is one, else the CPU)",
@@ -33,24 +57,64 @@ STRICTNESS_LABELS = {
 
 
 class AppSettings:
-    """Typed access to the app's QSettings (tests pass an INI file of their own)."""
+    """Typed access to the app's settings: QSettings (tests pass an INI file of their own) and,
+    once `use_library` named it, the library's settings for what changes results."""
 
     def __init__(self, qsettings: QSettings) -> None:
         self.q = qsettings
+        self._catalog_path: Path | None = None
 
     def _str(self, key: str, default: str) -> str:
         return str(self.q.value(key, default, type=str))
 
+    # -- the library's settings ---------------------------------------------------------------
+
+    def use_library(self, root: Path) -> None:
+        """Read and write strictness, keep rules and reference folders in this library; the
+        values earlier versions kept in QSettings are moved into it, once."""
+        Path(root).mkdir(parents=True, exist_ok=True)
+        self._catalog_path = Path(root) / CATALOG_FILE
+        if self.q.value(_MOVED_KEY, False, type=bool):
+            return
+        keys = set(self.q.allKeys())
+        with self._catalog() as cat:
+            saved = saved_keys(cat)
+            if keys & set(_LEGACY_PLAN_KEYS) and KEEP_RULES not in saved:
+                save_keep_plan(cat, self._legacy_keep_plan())
+                log.info("keep rules moved from the app's settings into %s", root)
+            if _LEGACY_STRICTNESS_KEY in keys and STRICTNESS not in saved:
+                save_strictness(cat, self._legacy_strictness())
+        self.q.setValue(_MOVED_KEY, True)
+
+    @contextmanager
+    def _catalog(self) -> Iterator[Catalog]:
+        assert self._catalog_path is not None
+        cat = Catalog(self._catalog_path)
+        try:
+            yield cat
+        finally:
+            cat.close()
+
     @property
     def strictness(self) -> Strictness:
-        try:
-            return Strictness(self._str("matching/strictness", Strictness.NORMAL.value))
-        except ValueError:
-            return Strictness.NORMAL
+        if self._catalog_path is None:
+            return self._legacy_strictness()
+        with self._catalog() as cat:
+            return result_settings(cat).strictness
 
     @strictness.setter
     def strictness(self, value: Strictness) -> None:
-        self.q.setValue("matching/strictness", value.value)
+        if self._catalog_path is None:
+            self.q.setValue(_LEGACY_STRICTNESS_KEY, value.value)
+            return
+        with self._catalog() as cat:
+            save_strictness(cat, value)
+
+    def _legacy_strictness(self) -> Strictness:
+        try:
+            return Strictness(self._str(_LEGACY_STRICTNESS_KEY, Strictness.NORMAL.value))
+        except ValueError:
+            return Strictness.NORMAL
 
     @property
     def device(self) -> str:
@@ -84,6 +148,23 @@ class AppSettings:
     @property
     def keep_plan(self) -> KeepPlan:
         """The keeper rules in the user's order, reference folders and format order."""
+        if self._catalog_path is None:
+            return self._legacy_keep_plan()
+        with self._catalog() as cat:
+            return result_settings(cat).plan
+
+    @keep_plan.setter
+    def keep_plan(self, plan: KeepPlan) -> None:
+        if self._catalog_path is None:
+            self.q.setValue("duplicates/rules", [r.value for r in plan.rules])
+            self.q.setValue("duplicates/referenceFolders", list(plan.reference_folders))
+            self.q.setValue("duplicates/formats", list(plan.format_order))
+            return
+        with self._catalog() as cat:
+            save_keep_plan(cat, plan)
+
+    def _legacy_keep_plan(self) -> KeepPlan:
+        """The keep plan as earlier versions saved it in QSettings."""
         # Names of earlier versions map to today's rules; an order never changed from an
         # earlier default becomes today's default; unknown names are skipped.
         rules = rules_from_settings(_str_list(self.q.value("duplicates/rules", [])))
@@ -93,12 +174,6 @@ class AppSettings:
             reference_folders=tuple(_str_list(self.q.value("duplicates/referenceFolders", []))),
             format_order=formats or DEFAULT_FORMAT_ORDER,
         )
-
-    @keep_plan.setter
-    def keep_plan(self, plan: KeepPlan) -> None:
-        self.q.setValue("duplicates/rules", [r.value for r in plan.rules])
-        self.q.setValue("duplicates/referenceFolders", list(plan.reference_folders))
-        self.q.setValue("duplicates/formats", list(plan.format_order))
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.q.value("window/geometry", QByteArray(), type=QByteArray)

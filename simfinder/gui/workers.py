@@ -30,16 +30,12 @@ from simfinder.app.review import (
     undo_last_action,
     undoable_action,
 )
+from simfinder.app.review_session import JudgedPairs
 from simfinder.app.usecases import IndexRun, index_folders, similar_photos
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, PhotoRow
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import (
-    DuplicateGroup,
-    PairJudgement,
-    judge_pairs,
-)
-from simfinder.core.indexer import IndexReport
+from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
 from simfinder.core.progress import CancelToken, Progress
@@ -176,14 +172,6 @@ class IndexWorker(QObject):
             return JobOutcome("undo", update, undo=undo)
         if job.kind == "index":
             assert job.embedder is not None
-            wanted = list(job.folders) + (lib.catalog.folders() if job.remembered else [])
-            folders = list(dict.fromkeys(str(Path(f).expanduser().resolve()) for f in wanted))
-            for folder in job.folders:
-                # Remembered at once, even if this run can't go on (the library is busy).
-                resolved = Path(folder).expanduser().resolve()
-                if resolved.is_dir():
-                    lib.catalog.add_folder(str(resolved))
-
             def on_indexed(paths: list[str]) -> None:
                 records = photos_at(lib, paths)
                 if records:
@@ -191,19 +179,17 @@ class IndexWorker(QObject):
                         self._sent.update((r.file_id, r.row) for r in records)
                     self.photos_indexed.emit(records)
 
-            if job.cancel.cancelled:
-                run = IndexRun(IndexReport(cancelled=True))
-            else:
-                # Indexing, then comparing the likely copies (phase "comparing"): Stop and
-                # Pause cancel either, and the next run resumes it.
-                run = index_folders(
-                    lib,
-                    [Path(f) for f in folders],
-                    job.embedder,
-                    progress=self.progress.emit,
-                    cancel=job.cancel,
-                    on_indexed=on_indexed,
-                )
+            # Indexing, then comparing the likely copies (phase "comparing"): Stop and Pause
+            # cancel either, and the next run resumes it.
+            run = index_folders(
+                lib,
+                job.folders,
+                job.embedder,
+                remembered=job.remembered,
+                progress=self.progress.emit,
+                cancel=job.cancel,
+                on_indexed=on_indexed,
+            )
             update = self._update(library_snapshot(lib), job.order)
             return JobOutcome("index", update, run=run)
         raise ValueError(f"unknown job {job.kind!r}")
@@ -595,12 +581,10 @@ class GroupsRequest:
 class GroupsWorker(_NewestOnlyWorker):
     def __init__(self, root: Path, latest: _Latest) -> None:
         super().__init__(root, latest)
-        # The pairs judged at one strictness for this library state: a decision of the user
-        # only clusters them again.
-        self._judged: tuple[Strictness, dict[tuple[int, int], PairJudgement]] | None = None
+        self._judged = JudgedPairs()  # a decision of the user only clusters them again
 
     def _library_changed(self) -> None:
-        self._judged = None
+        self._judged.library_changed()
 
     @Slot(object)
     def run(self, request: GroupsRequest) -> None:
@@ -608,10 +592,8 @@ class GroupsWorker(_NewestOnlyWorker):
             return  # superseded (the strictness changed again meanwhile)
         try:
             library = self._open(request.generation)
-            if self._judged is None or self._judged[0] is not request.strictness:
-                self._judged = (request.strictness, judge_pairs(library, request.strictness))
             groups = review_groups(library, request.strictness, request.plan,
-                                   judged=self._judged[1])
+                                   judged=self._judged.at(library, request.strictness))
         except Exception as exc:
             log.exception("finding duplicate groups failed")
             self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
