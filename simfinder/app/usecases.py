@@ -71,18 +71,50 @@ def index_folders(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_indexed: IndexedCallback | None = None,
+    forget_missing: bool = False,
 ) -> IndexRun:
     """Index (or re-index) folders, then compare the likely copies among the photos (what
     finding duplicates would otherwise do while the user waits; phase "comparing"); holds the
-    library's writer lock while it runs. `cancel` stops either, and the next run resumes."""
+    library's writer lock while it runs. `cancel` stops either, and the next run resumes.
+    `forget_missing`: photos gone from a folder leave even if it looks offline."""
     with library.writing():
         report = Indexer(library, embedder).run(
-            folders, progress=progress, cancel=cancel, on_indexed=on_indexed
+            folders, progress=progress, cancel=cancel, on_indexed=on_indexed,
+            forget_missing=forget_missing,
         )
         if report.cancelled:
             return IndexRun(report)
         return IndexRun(report, compare_likely_copies(library, progress=progress,
                                                       cancel=cancel))
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenPhotos:
+    """What `forget_missing_photos` took out of the library."""
+
+    path: str
+    photos: int  # files forgotten
+    contents: int  # distinct contents no longer in the library (vectors, thumbnails dropped)
+
+
+def forget_missing_photos(library: Library, path: str | os.PathLike[str]) -> ForgottenPhotos:
+    """The user says the photos at or below `path` that cannot be found are really gone (an
+    offline folder's, say): they leave the library, with their thumbnails and vectors, and the
+    folders there are no longer offline. Photos that are on disk stay; the photos themselves
+    are never touched. Holds the library's writer lock."""
+    root = os.path.abspath(os.path.expanduser(os.fspath(path))).rstrip(os.sep) or os.sep
+    with library.writing():
+        cat = library.catalog
+        files = set(cat.file_states_under(root))
+        if cat.file_state(root) is not None:
+            files.add(root)
+        gone = [p for p in [*files, *cat.errors_under(root)] if not os.path.lexists(p)]
+        orphans = library.forget_files(gone)
+        cat.clear_offline(root)
+        library.save_vectors()
+    photos = sum(1 for p in gone if p in files)
+    log.info("forgot %d missing photos at %s", len(gone), root)
+    return ForgottenPhotos(root, photos, len(orphans))
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup],
