@@ -13,7 +13,7 @@ from typing import Any
 
 from simfinder.app.review import why_each_kept
 from simfinder.config import model_cache_dir, resolve_library_dir
-from simfinder.core.catalog import ErrorRecord
+from simfinder.core.catalog import ErrorRecord, OfflineFolder
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
@@ -181,6 +181,7 @@ class LibraryStatus:
     distinct: int  # distinct contents
     vectors: int
     errors: list[ErrorRecord]
+    offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
     models: dict[str, int]
     catalog_bytes: int
     thumbnail_bytes: int
@@ -193,6 +194,11 @@ class LibraryStatus:
             "distinct_photos": self.distinct,
             "vectors": self.vectors,
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "offline": [
+                {"path": o.path, "reason": o.reason, "photos": o.photos,
+                 "since": datetime.fromtimestamp(o.since).isoformat(timespec="seconds")}
+                for o in self.offline
+            ],
             "models": self.models,
             "catalog_bytes": self.catalog_bytes,
             "thumbnail_bytes": self.thumbnail_bytes,
@@ -213,6 +219,7 @@ def library_status(library: Library) -> LibraryStatus:
         distinct=cat.content_count(),
         vectors=len(library.vectors),
         errors=cat.errors(),
+        offline=cat.offline_folders(),
         models=cat.models(),
         catalog_bytes=catalog_bytes,
         thumbnail_bytes=library.thumbs.size_bytes(),
