@@ -508,7 +508,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"Building the demo photo folder {photos} ...", file=sys.stderr)
     build_demo_folder(photos)
     common = argparse.Namespace(library=str(library_dir), verbose=args.verbose)
-    _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto"))
+    _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto",
+                                  forget_missing=False))
     print(f"\nDuplicates in the demo folder ({photos}):\n")
     _cmd_duplicates(argparse.Namespace(**vars(common), json=False, csv=False,
                                        threshold="normal", all=False))
