@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo folders (or photos)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                    help="where the CNN runs (default: auto)")
+    p.add_argument("--forget-missing", action="store_true",
+                   help="photos gone from a folder leave the library even when the folder "
+                   "looks offline (an empty mount point, most of its photos gone at once)")
+
+    p = sub.add_parser(
+        "forget", help="the photos of an offline folder are really gone: forget them",
+        description="Take the photos at or below PATH that cannot be found out of the library "
+        "(an offline folder's, whose drive is gone for good). Photos still on disk stay; no "
+        "file is touched.")
+    p.add_argument("path", metavar="PATH", help="a folder (or photo) the library knows")
 
     p = sub.add_parser("duplicates", help="list groups of duplicate photos")
     form = p.add_mutually_exclusive_group()
@@ -195,7 +205,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     with _first_interrupt_cancels(cancel):
         try:
             run = index_folders(library, paths, EmbedderProvider(args.device),
-                                progress=bar, cancel=cancel)
+                                progress=bar, cancel=cancel,
+                                forget_missing=args.forget_missing)
         finally:
             bar.close()
             library.close()
@@ -255,6 +266,9 @@ def _print_index_summary(report: object, out: TextIO) -> None:
             print(f"    ... and {len(report.failed) - 10} more (see `simfinder status`)", file=out)
     for folder, reason in report.unreadable_folders:
         print(f"Could not read folder {folder}: {reason}", file=out)
+    for o in report.offline:
+        print(f"Offline: {o.path} ({o.reason}): its {o.photos} photos are kept; "
+              f"`simfinder forget {o.path}` if they are really gone.", file=out)
 
 
 def _print_comparison_summary(report: object, out: TextIO) -> None:
@@ -271,6 +285,19 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
         line += (f"; stopped with {report.left} pairs left (the next `simfinder index` "
                  "carries on)")
     print(line + ".", file=out)
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from simfinder.app.usecases import forget_missing_photos, open_library
+
+    library = open_library(args.library)
+    try:
+        report = forget_missing_photos(library, Path(args.path))
+    finally:
+        library.close()
+    print(f"Forgot {report.photos} photos at {report.path} that cannot be found"
+          f" ({report.contents} no longer in the library at all).")
+    return 0
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
@@ -588,10 +615,15 @@ def _cmd_status(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(f"Library: {st.library}")
-    print(f"Folders: {', '.join(st.folders) if st.folders else '(none yet)'}")
+    offline = {o.path for o in st.offline}
+    shown = [f"{f} (offline)" if f in offline else f for f in st.folders]
+    print(f"Folders: {', '.join(shown) if shown else '(none yet)'}")
     print(f"Photos: {st.photos} indexed ({st.distinct} distinct), {st.vectors} in the vector index")
     print(f"On disk: catalog {human_size(st.catalog_bytes)},"
           f" thumbnails {human_size(st.thumbnail_bytes)}")
+    for o in st.offline:
+        print(f"Offline: {o.path} ({o.reason}), {o.photos} photos kept since "
+              f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(o.since))}")
     if st.errors:
         print(f"Could not index {len(st.errors)} files:")
         for e in st.errors:
@@ -631,7 +663,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"Building the demo photo folder {photos} ...", file=sys.stderr)
     build_demo_folder(photos)
     common = argparse.Namespace(library=str(library_dir), verbose=args.verbose)
-    _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto"))
+    _cmd_index(argparse.Namespace(**vars(common), paths=[str(photos)], device="auto",
+                                  forget_missing=False))
     print(f"\nDuplicates in the demo folder ({photos}):\n")
     _cmd_duplicates(argparse.Namespace(**vars(common), json=False, csv=False,
                                        threshold="normal", all=False))
@@ -658,6 +691,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "index": _cmd_index,
+    "forget": _cmd_forget,
     "duplicates": _cmd_duplicates,
     "decide": _cmd_decide,
     "decisions": _cmd_decisions,

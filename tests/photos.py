@@ -41,3 +41,16 @@ def edited_copies(root: Path) -> Path:
         save(ImageEnhance.Contrast(im.rotate(7)).enhance(1.3), edits / f"{stem}-turned.jpg",
              quality=85)
     return root
+
+
+def photo_series(root: Path, count: int, *, prefix: str = "photo") -> list[Path]:
+    """`count` distinct small photos (crops of the samples at shifting places) in `root`."""
+    names = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
+             "coins.png", "hubble_deep_field.jpg", "motorcycle_left.png"]
+    out = []
+    for i in range(count):
+        im = sample(names[i % len(names)], max_side=160)
+        shift = 3 * (i // len(names))
+        im = im.crop((shift, shift, im.width - 20 + shift, im.height - 20 + shift))
+        out.append(save(im, root / f"{prefix}-{i:03d}.jpg", quality=85))
+    return out

@@ -398,3 +398,26 @@ def test_nothing_lands_in_the_real_trash(temp_trash: Path, tmp_path: Path) -> No
     entry = SystemTrash().send(str(victim))
     assert entry is not None and Path(entry.location).parent == temp_trash / "files"
     shutil.rmtree(temp_trash)
+
+
+def test_photos_of_an_offline_folder_are_skipped_and_say_so(
+    indexed: tuple[Library, Photos], embedder: EmbedderProvider, tmp_path: Path,
+    temp_trash: Path,
+) -> None:
+    lib, photos = indexed
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    shutil.copy2(photos["rocket"], drive / "rocket.jpg")
+    Indexer(lib, embedder).run([drive])
+    (drive / "rocket.jpg").unlink()  # the drive is unplugged: its empty mount point stays
+    assert Indexer(lib, embedder).run([drive]).offline[0].path == str(drive)
+
+    groups = review_groups(lib)
+    rocket = next(g for g in groups if any(p.path == str(drive / "rocket.jpg")
+                                           for p in g.photos))
+    rocket.keep = {p.file_id for p in rocket.photos if p.path == str(photos["rocket"])}
+    for destination in (None, tmp_path / "moved"):
+        report = remove_marked(lib, [rocket], destination=destination)
+        offline = [f for f in report.failed if f.path == str(drive / "rocket.jpg")]
+        assert offline == [FileFailure(str(drive / "rocket.jpg"), actions.OFFLINE_REASON)]
+        assert lib.catalog.photo(str(drive / "rocket.jpg")) is not None  # still in the library

@@ -215,3 +215,43 @@ def test_a_second_writer_is_told_the_library_is_busy_and_readers_go_on(
         assert run("--library", str(lib_dir), "duplicates", "--json").returncode == 0
     other.close()
     assert run("--library", str(lib_dir), "index", str(tmp_path / "photos")).returncode == 0
+
+
+def test_an_emptied_mount_point_is_offline_until_forgotten(
+    indexed_library: tuple[Path, dict[str, Path]], tmp_path: Path,
+) -> None:
+    lib, photos = indexed_library
+    folder = tmp_path / "photos"
+    for child in folder.iterdir():  # what an unmounted drive leaves: its empty mount point
+        subprocess.run(["rm", "-r", str(child)], check=True)
+    again = run("--library", str(lib), "index", str(folder))
+    assert again.returncode == 0, again.stderr
+    assert "0 removed" in again.stderr
+    assert f"Offline: {folder} (empty): its {len(photos)} photos are kept" in again.stderr
+
+    status = run("--library", str(lib), "status")
+    assert f"Photos: {len(photos)} indexed" in status.stdout
+    assert f"Folders: {folder} (offline)" in status.stdout
+    assert f"Offline: {folder} (empty), {len(photos)} photos kept since" in status.stdout
+    doc = json.loads(run("--library", str(lib), "status", "--json").stdout)
+    assert [(o["path"], o["reason"], o["photos"]) for o in doc["offline"]] == [
+        (str(folder), "empty", len(photos))]
+
+    forget = run("--library", str(lib), "forget", str(folder))
+    assert forget.returncode == 0, forget.stderr
+    assert f"Forgot {len(photos)} photos at {folder}" in forget.stdout
+    doc = json.loads(run("--library", str(lib), "status", "--json").stdout)
+    assert (doc["photos"], doc["offline"], doc["errors"]) == (0, [], [])
+
+
+def test_index_forget_missing_removes_an_emptied_folders_photos(
+    indexed_library: tuple[Path, dict[str, Path]], tmp_path: Path,
+) -> None:
+    lib, photos = indexed_library
+    folder = tmp_path / "photos"
+    for child in folder.iterdir():
+        subprocess.run(["rm", "-r", str(child)], check=True)
+    again = run("--library", str(lib), "index", "--forget-missing", str(folder))
+    assert again.returncode == 0, again.stderr
+    assert f"{len(photos)} removed" in again.stderr and "Offline" not in again.stderr
+    assert json.loads(run("--library", str(lib), "status", "--json").stdout)["photos"] == 0

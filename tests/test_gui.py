@@ -800,3 +800,36 @@ def test_the_model_is_exported_out_of_process_only_when_missing(
     assert not gallery.export_model_out_of_process("cuda")  # torch runs it: nothing to export
     provider = gallery.BackgroundEmbedderProvider("cpu")
     assert provider().dim == EMBED_DIM
+
+
+def test_the_start_up_rescan_keeps_an_offline_folders_photos(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    folder = tmp_path / "photos"
+    window = indexed_window(make_window, qtbot, folder)
+    window.close()
+    # The drive is unplugged while the app is closed: its empty mount point stays.
+    for child in list(folder.iterdir()):
+        subprocess.run(["rm", "-r", str(child)], check=True)
+
+    again = make_window()  # loads the library, then rescans its folders
+    qtbot.waitUntil(lambda: again.folder_list.count() == 2
+                    and "offline" in again.folder_list.item(1).text(), timeout=TIMEOUT)
+    wait_idle(qtbot, again)
+    assert again.model.rowCount() == len(photos)
+    assert catalog_count(tmp_path / "library") == len(photos)
+    item = again.folder_list.item(1)
+    assert item.text().endswith("— offline")
+    assert "Offline: " in item.toolTip() and "(empty)" in item.toolTip()
+    assert again.delegate.is_offline(str(photos["chelsea"].resolve()))
+    # still searchable by similarity, from what the library stored
+    click_photo(qtbot, again, photos["chelsea"])
+    wait_results(qtbot, again)
+    assert "cat.png" in result_names(again)
+
+    again.forget_offline_photos(str(folder.resolve()), confirm=False)
+    qtbot.waitUntil(lambda: again.model.rowCount() == 0, timeout=TIMEOUT)
+    assert "offline" not in again.folder_list.item(1).text()
+    assert "could not be found" in again.statusBar().currentMessage()

@@ -196,7 +196,10 @@ def test_a_library_from_before_kept_lists_groups_right_and_gains_them(
     library.close()
     db = sqlite3.connect(path)
     db.executescript("BEGIN; DROP TABLE content_neighbours; DROP TABLE stages_done;"
-                     " DROP TABLE capture_checks; PRAGMA user_version = 4; COMMIT;")
+                     " DROP TABLE capture_checks; DROP TABLE settings; DROP TABLE offline_folders;"
+                     " ALTER TABLE folders DROP COLUMN device;"
+                     " ALTER TABLE folders DROP COLUMN mounted;"
+                     " PRAGMA user_version = 4; COMMIT;")
     db.close()
 
     Library.open(library.root).close()  # migrated

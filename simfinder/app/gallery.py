@@ -14,7 +14,7 @@ from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.config import model_cache_dir
-from simfinder.core.catalog import ErrorRecord, PhotoRecord, PhotoRow
+from simfinder.core.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.library import Library
 from simfinder.core.search import SIMILAR_SHOT, SimilarHit
@@ -53,6 +53,8 @@ def forget_folder(library: Library, folder: str | os.PathLike[str]) -> ForgetRep
         errors = [p for p in cat.errors_under(root) if not still_covered(p)]
         orphans = library.forget_files(files + errors)
         cat.remove_folder(root)
+        if not any(_is_under(root, other) for other in others):
+            cat.clear_offline(root)
         library.save_vectors()
     log.info("forgot folder %s: %d photos, %d contents", root, len(files), len(orphans))
     return ForgetReport(root, len(files), len(orphans))
@@ -75,11 +77,17 @@ class LibrarySnapshot:
     photos: list[PhotoRow]  # rows, not records: a whole library is held (see PhotoRow)
     folders: list[str]
     errors: list[ErrorRecord]
+    offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
 
 
 def library_snapshot(library: Library) -> LibrarySnapshot:
     cat = library.catalog
-    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors())
+    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors(), cat.offline_folders())
+
+
+def is_offline_photo(path: str, offline: Sequence[str]) -> bool:
+    """Whether the photo at `path` is in one of the `offline` folders."""
+    return any(_is_under(path, folder) for folder in offline)
 
 
 def folder_of(path: str, folders: Sequence[str]) -> str | None:

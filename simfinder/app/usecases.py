@@ -13,7 +13,7 @@ from typing import Any
 
 from simfinder.app.review import why_each_kept
 from simfinder.config import model_cache_dir, resolve_library_dir
-from simfinder.core.catalog import ErrorRecord
+from simfinder.core.catalog import ErrorRecord, OfflineFolder
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
@@ -85,22 +85,54 @@ def index_folders(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_indexed: IndexedCallback | None = None,
+    forget_missing: bool = False,
 ) -> IndexRun:
     """Index (or re-index) folders (with `remembered`, every folder of the library too), then
     compare the likely copies among the photos (what finding duplicates would otherwise do
     while the user waits; phase "comparing"); holds the library's writer lock while it runs.
-    `cancel` stops either, and the next run resumes."""
+    `cancel` stops either, and the next run resumes. `forget_missing`: photos gone from a
+    folder leave even if it looks offline."""
     roots = folders_to_index(library, folders, remembered=remembered)
     if cancel is not None and cancel.cancelled:
         return IndexRun(IndexReport(cancelled=True))
     with library.writing():
         report = Indexer(library, embedder).run(
-            roots, progress=progress, cancel=cancel, on_indexed=on_indexed
+            roots, progress=progress, cancel=cancel, on_indexed=on_indexed,
+            forget_missing=forget_missing,
         )
         if report.cancelled:
             return IndexRun(report)
         return IndexRun(report, compare_likely_copies(library, progress=progress,
                                                       cancel=cancel))
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenPhotos:
+    """What `forget_missing_photos` took out of the library."""
+
+    path: str
+    photos: int  # files forgotten
+    contents: int  # distinct contents no longer in the library (vectors, thumbnails dropped)
+
+
+def forget_missing_photos(library: Library, path: str | os.PathLike[str]) -> ForgottenPhotos:
+    """The user says the photos at or below `path` that cannot be found are really gone (an
+    offline folder's, say): they leave the library, with their thumbnails and vectors, and the
+    folders there are no longer offline. Photos that are on disk stay; the photos themselves
+    are never touched. Holds the library's writer lock."""
+    root = os.path.abspath(os.path.expanduser(os.fspath(path))).rstrip(os.sep) or os.sep
+    with library.writing():
+        cat = library.catalog
+        files = set(cat.file_states_under(root))
+        if cat.file_state(root) is not None:
+            files.add(root)
+        gone = [p for p in [*files, *cat.errors_under(root)] if not os.path.lexists(p)]
+        orphans = library.forget_files(gone)
+        cat.clear_offline(root)
+        library.save_vectors()
+    photos = sum(1 for p in gone if p in files)
+    log.info("forgot %d missing photos at %s", len(gone), root)
+    return ForgottenPhotos(root, photos, len(orphans))
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup],
@@ -167,6 +199,7 @@ class LibraryStatus:
     distinct: int  # distinct contents
     vectors: int
     errors: list[ErrorRecord]
+    offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
     models: dict[str, int]
     catalog_bytes: int
     thumbnail_bytes: int
@@ -179,6 +212,11 @@ class LibraryStatus:
             "distinct_photos": self.distinct,
             "vectors": self.vectors,
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
+            "offline": [
+                {"path": o.path, "reason": o.reason, "photos": o.photos,
+                 "since": datetime.fromtimestamp(o.since).isoformat(timespec="seconds")}
+                for o in self.offline
+            ],
             "models": self.models,
             "catalog_bytes": self.catalog_bytes,
             "thumbnail_bytes": self.thumbnail_bytes,
@@ -199,6 +237,7 @@ def library_status(library: Library) -> LibraryStatus:
         distinct=cat.content_count(),
         vectors=len(library.vectors),
         errors=cat.errors(),
+        offline=cat.offline_folders(),
         models=cat.models(),
         catalog_bytes=catalog_bytes,
         thumbnail_bytes=library.thumbs.size_bytes(),

@@ -81,6 +81,11 @@ class BatchSummary:
         return f"Move to Folder ({self.files} {noun})"
 
 
+# Why a photo of an offline folder (core.offline) is left alone: its file cannot be reached,
+# and it must not be taken for gone either.
+OFFLINE_REASON = "in an offline folder: not moved until the folder is back"
+
+
 def _is_under(path: str, folder: str) -> bool:
     folder = folder.rstrip(os.sep) or os.sep
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
@@ -238,6 +243,8 @@ def _journal(
     item = cat.journal_add(report.batch_id, photo.path, photo.size, photo.digest, dest=dest)
     if any(_is_under(photo.path, folder) for folder in protected):
         reason: str | None = "in a reference folder: never removed"
+    elif any(_is_under(photo.path, o.path) for o in cat.offline_folders()):
+        reason = OFFLINE_REASON
     else:
         reason = _unchanged_reason(photo)
     if reason is not None:

@@ -206,6 +206,21 @@ _MIGRATIONS: list[str] = [
         at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # Offline folders (core.offline): a folder root, or a subfolder, whose photos vanished all
+    # at once (an unmounted drive, a NAS that is down, an empty mount point). Its files stay in
+    # `files` until the folder is back or the user forgets them. `device` and `mounted`: the
+    # folder root's st_dev and whether it was a mount point when last scanned online (NULL:
+    # not known yet), to tell an empty mount point from the drive it stands for.
+    """
+    ALTER TABLE folders ADD COLUMN device INTEGER;
+    ALTER TABLE folders ADD COLUMN mounted INTEGER;
+    CREATE TABLE offline_folders (
+        path BLOB PRIMARY KEY,
+        reason TEXT NOT NULL,  -- in plain words: "not mounted", "empty", ...
+        photos INTEGER NOT NULL,  -- indexed photos kept below it
+        since REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -365,6 +380,25 @@ class ReviewState:
         return not self.marks and not self.done
 
 
+@dataclass(frozen=True, slots=True)
+class FolderDevice:
+    """A folder root's filesystem as last seen online: st_dev, and whether it was a mount
+    point."""
+
+    device: int
+    mounted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineFolder:
+    """A folder whose photos are kept while it cannot be seen (see core.offline)."""
+
+    path: str
+    reason: str
+    photos: int
+    since: float
+
+
 class CatalogError(RuntimeError):
     """The catalog file cannot be used (corrupt, newer schema, unwritable)."""
 
@@ -444,6 +478,52 @@ class Catalog:
     def folders(self) -> list[str]:
         rows = self._db.execute("SELECT path FROM folders ORDER BY path").fetchall()
         return [_unkey(r[0]) for r in rows]
+
+    def folder_device(self, path: str) -> FolderDevice | None:
+        """Where a folder root was when last scanned online (None: not known)."""
+        row = self._db.execute(
+            "SELECT device, mounted FROM folders WHERE path = ?", (_key(path),)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return FolderDevice(int(row[0]), bool(row[1]))
+
+    def set_folder_device(self, path: str, device: FolderDevice) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE folders SET device = ?, mounted = ? WHERE path = ?",
+                (device.device, int(device.mounted), _key(path)),
+            )
+
+    # -- offline folders --------------------------------------------------------------------
+
+    def offline_folders(self) -> list[OfflineFolder]:
+        rows = self._db.execute(
+            "SELECT path, reason, photos, since FROM offline_folders ORDER BY path"
+        ).fetchall()
+        return [OfflineFolder(_unkey(r[0]), r[1], int(r[2]), float(r[3])) for r in rows]
+
+    def set_offline_folders(self, under: str, folders: Iterable[OfflineFolder]) -> None:
+        """Replace the offline folders at or below `under` (a folder root) with `folders`;
+        one that stays offline keeps its `since`."""
+        before = {f.path: f for f in self.offline_folders() if _is_at_or_under(f.path, under)}
+        with self.transaction():
+            self._db.executemany(
+                "DELETE FROM offline_folders WHERE path = ?", [(_key(p),) for p in before]
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO offline_folders(path, reason, photos, since)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (_key(f.path), f.reason, f.photos,
+                     before[f.path].since if f.path in before else f.since)
+                    for f in folders
+                ],
+            )
+
+    def clear_offline(self, under: str) -> None:
+        """The folders at or below `under` are no longer offline."""
+        self.set_offline_folders(under, [])
 
     # -- files ------------------------------------------------------------------------------
 
@@ -1156,3 +1236,8 @@ def _u64(signed: int) -> int:
 def _under_params(root: str) -> tuple[int, bytes]:
     prefix = _key(root.rstrip(os.sep) + os.sep)
     return (len(prefix), prefix)
+
+
+def _is_at_or_under(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep)
+    return path == folder or path.startswith(folder + os.sep)

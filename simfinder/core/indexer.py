@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from simfinder.core.catalog import ContentFeatures, ErrorRecord, as_stored
+from simfinder.core.catalog import ContentFeatures, ErrorRecord, OfflineFolder, as_stored
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
 from simfinder.core.hashes import (
@@ -36,6 +36,7 @@ from simfinder.core.hashes import (
 )
 from simfinder.core.library import Library, LibraryWriteError
 from simfinder.core.neighbours import keep_forward_lists
+from simfinder.core.offline import find_offline, is_offline, probe_root
 from simfinder.core.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from simfinder.core.scan import ScannedFile, scan_folders
 from simfinder.core.thumbs import encode_thumbnail
@@ -74,6 +75,8 @@ class IndexReport:
     linked: int = 0  # known content under a new path (moved, renamed, byte copy): no decode
     unchanged: int = 0
     removed: int = 0  # gone from disk since the last run
+    # Folders whose photos vanished because they cannot be seen (core.offline): kept.
+    offline: list[OfflineFolder] = field(default_factory=list)
     failed: list[ErrorRecord] = field(default_factory=list)  # new failures in this run
     failed_before: int = 0  # unchanged files that failed in an earlier run
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
@@ -122,6 +125,7 @@ class Indexer:
         self.library = library
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
+        self._arrived: set[int] = set()  # contents stored under a new path in this run
         self.workers = max(1, workers)
         self.batch_size = batch_size
 
@@ -132,12 +136,16 @@ class Indexer:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         on_indexed: IndexedCallback | None = None,
+        forget_missing: bool = False,
     ) -> IndexReport:
-        """Bring the catalog in step with the photos under `roots`."""
+        """Bring the catalog in step with the photos under `roots`. Photos of a folder that is
+        offline (core.offline) are kept, unless `forget_missing`: the user says they are gone
+        (a folder that cannot be read at all still never counts as deleted)."""
         started = time.monotonic()
         cancel = cancel or CancelToken()
         report = IndexReport()
         lib = self.library
+        self._arrived = set()
         roots = [Path(r).expanduser().resolve() for r in roots]
         if lib.remove_stale_temp_files():
             log.info("removed temp files left by an interrupted run")
@@ -157,6 +165,7 @@ class Indexer:
         report.unreadable_folders = scan.unreadable
 
         known_files: dict[str, tuple[int, int]] = {}
+        known_contents: dict[str, dict[str, int]] = {}  # per folder root: path -> content
         known_errors: dict[str, tuple[int, int]] = {}
         # Photos whose features came from another model are redone even if unchanged.
         stale_contents = lib.catalog.content_ids_not_of(lib.model_name)
@@ -169,8 +178,10 @@ class Indexer:
                 if single is not None:
                     known_files[str(root)] = (single.size, single.mtime_ns)
                 continue
+            under = known_contents.setdefault(str(root), {})
             for path, state in lib.catalog.file_states_under(str(root)).items():
                 known_files[path] = (state.size, state.mtime_ns)
+                under[path] = state.content_id
                 if state.content_id in stale_contents:
                     stale_files.add(path)
             for path, err in lib.catalog.errors_under(str(root)).items():
@@ -195,7 +206,8 @@ class Indexer:
                 report.cancelled = True
             if not report.cancelled:
                 self._forget_vanished(roots, scan.files, scan.unreadable, known_files,
-                                      known_errors, report)
+                                      known_errors, known_contents, report,
+                                      forget_missing=forget_missing)
             lib.save_vectors()
         except (OSError, sqlite3.Error) as exc:
             # Photo files are only read in the workers, whose errors become per-file records:
@@ -279,6 +291,7 @@ class Indexer:
                 f = item.file
                 if isinstance(item, _Known):
                     cat.put_file(f.path, f.size, f.mtime_ns, item.content_id)
+                    self._arrived.add(item.content_id)
                     linked.append(f.path)
                 else:
                     cat.put_error(f.path, f.size, f.mtime_ns, item.reason)
@@ -361,6 +374,7 @@ class Indexer:
             for item in batch:
                 f = item.file
                 lib.catalog.put_file(f.path, f.size, f.mtime_ns, known[item.digest])
+                self._arrived.add(known[item.digest])
             labels = np.asarray(new_ids, dtype=np.int64)
             lib.vectors.add(labels, vectors)
             keep_forward_lists(lib, labels, vectors)
@@ -380,20 +394,78 @@ class Indexer:
         unreadable: list[tuple[str, str]],
         known_files: dict[str, tuple[int, int]],
         known_errors: dict[str, tuple[int, int]],
+        known_contents: dict[str, dict[str, int]],
         report: IndexReport,
+        *,
+        forget_missing: bool,
     ) -> None:
         lib = self.library
         seen_paths = {f.path for f in seen}
+        report.offline = self._find_offline(roots, seen_paths, unreadable, known_contents,
+                                            forget_missing=forget_missing)
+        kept = [o.path for o in report.offline]
         # A folder we could not list may still hold its photos (unmounted drive, permissions):
-        # never take its files as deleted.
+        # never take its files as deleted; nor those of an offline folder.
         blind = tuple(p.rstrip(os.sep) + os.sep for p, _ in unreadable)
         gone = [
             p
             for p in list(known_files) + list(known_errors)
             if p not in seen_paths and not (p + os.sep).startswith(blind)
+            and not is_offline(p, kept)
         ]
         lib.forget_files(gone)
         report.removed = sum(1 for p in gone if p in known_files)
+
+    def _find_offline(
+        self,
+        roots: Sequence[Path],
+        seen_paths: set[str],
+        unreadable: list[tuple[str, str]],
+        known_contents: dict[str, dict[str, int]],
+        *,
+        forget_missing: bool,
+    ) -> list[OfflineFolder]:
+        """Decide, and record in the catalog, which folders below `roots` are offline; record
+        the device of each root seen online."""
+        cat = self.library.catalog
+        remembered = set(cat.folders())
+        before = [o.path for o in cat.offline_folders()]
+        cannot_read = dict(unreadable)
+        found: list[OfflineFolder] = []
+        for root_path in roots:
+            root = str(root_path)
+            if root not in remembered:
+                continue  # a single photo given as a root
+            if root in cannot_read:
+                # Missing or unreadable: nothing below it is touched (see _forget_vanished);
+                # say why it is offline.
+                count = len(cat.file_states_under(root))
+                now: list[OfflineFolder] = (
+                    [OfflineFolder(root, cannot_read[root], count, time.time())] if count else []
+                )
+                cat.set_offline_folders(root, now)
+                found.extend(now)
+                continue
+            state = probe_root(root)
+            if state is None:
+                continue
+            offline: list[OfflineFolder] = []
+            if not forget_missing:
+                prefix = root.rstrip(os.sep) + os.sep
+                offline = find_offline(
+                    root, known_contents.get(root, {}),
+                    (p for p in seen_paths if p.startswith(prefix)), self._arrived, state,
+                    cat.folder_device(root),
+                    was_offline=[p for p in before if p == root or p.startswith(prefix)],
+                )
+            for o in offline:
+                log.warning("folder %s is offline (%s): its %d photos are kept", o.path,
+                            o.reason, o.photos)
+            if not any(o.path == root for o in offline):
+                cat.set_folder_device(root, state.device)
+            cat.set_offline_folders(root, offline)
+            found.extend(offline)
+        return found
 
 
 def _wait_some(

@@ -101,7 +101,8 @@ def _query_for(
             st = os.stat(path)
         except OSError:
             st = None
-        if st is not None and (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns):
+        # A file that cannot be reached (its folder offline) is searched with what is stored.
+        if st is None or (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns):
             vec = library.vector_of(record.content_id)
             hashes = library.catalog.content_hashes(record.content_id)
             if vec is not None and hashes is not None:

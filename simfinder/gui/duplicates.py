@@ -64,7 +64,7 @@ from simfinder.app.review import groups_as_csv, mark_groups, marked_for_removal
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.actions import ActionReport, UndoReport
+from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
@@ -1226,8 +1226,12 @@ class DuplicatesPanel(QWidget):
             target = os.path.commonpath([d for _, d in report.moved if d])
             done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) into " \
                    f"{target}. Edit > Undo moves them back."
+        offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
+        if offline:
+            done += f" {_plural(offline, 'photo')} in offline folders skipped."
+        if len(report.failed) > offline:
+            done += f" {_plural(len(report.failed) - offline, 'photo')} could not be moved."
         if report.failed:
-            done += f" {_plural(len(report.failed), 'photo')} could not be moved."
             self._show_report("Some photos were not moved", done, report.failed)
         self.message.emit(done)
         self._update_buttons()

@@ -405,6 +405,8 @@ class GalleryDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbnails = thumbnails
         self.side = DEFAULT_THUMB
+        # Folders that are offline: their photos are drawn greyed (still there to search with).
+        self.offline: tuple[str, ...] = ()
 
     def item_size(self, fm: QFontMetrics) -> QSize:
         return QSize(self.side + 2 * _PAD, self.side + 2 * _PAD + _TEXT_GAP + fm.height())
@@ -435,16 +437,27 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setBrush(color)
             painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 6, 6)
         box = QRect(rect.left() + _PAD, rect.top() + _PAD, self.side, self.side)
+        offline = self.is_offline(record.path)
+        if offline:
+            painter.setOpacity(0.35)
         draw_thumbnail(painter, box, self.thumbnails, record, palette)
         fm: QFontMetrics = option.fontMetrics  # type: ignore[attr-defined]
         text_rect = QRect(rect.left() + 2, box.bottom() + _TEXT_GAP, rect.width() - 4,
                           fm.height())
-        name = fm.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
-                             Qt.TextElideMode.ElideMiddle, text_rect.width())
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        if offline:
+            painter.setOpacity(1.0)
+            text = f"{text} (offline)"
+        name = fm.elidedText(text, Qt.TextElideMode.ElideMiddle, text_rect.width())
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText if offline
+                                     else QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                          name)
         painter.restore()
+
+
+    def is_offline(self, path: str) -> bool:
+        return any(path == f or path.startswith(f + os.sep) for f in self.offline)
 
 
 def draw_thumbnail(

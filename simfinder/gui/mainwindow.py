@@ -67,9 +67,9 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
-from simfinder.app.usecases import EmbedderProvider, IndexRun
+from simfinder.app.usecases import EmbedderProvider, ForgottenPhotos, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import ROW_PATH, PhotoRecord, ReviewState
+from simfinder.core.catalog import ROW_PATH, OfflineFolder, PhotoRecord, ReviewState
 from simfinder.core.library import THUMBS_DIR
 from simfinder.core.progress import Progress
 from simfinder.core.search import SimilarHit
@@ -255,6 +255,7 @@ class MainWindow(QMainWindow):
         self._paste_serial = 0
         self._folders: list[str] = []
         self._counts: dict[str, int] = {}  # photos per folder
+        self._offline: dict[str, OfflineFolder] = {}  # folders kept while they cannot be seen
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
 
@@ -673,6 +674,7 @@ class MainWindow(QMainWindow):
         self.indexer.library_updated.connect(self._on_library_updated)
         self.indexer.index_finished.connect(self._on_index_finished)
         self.indexer.folder_forgotten.connect(self._on_folder_forgotten)
+        self.indexer.missing_forgotten.connect(self._on_missing_forgotten)
         self.indexer.action_finished.connect(self._on_action_finished)
         self.indexer.undo_finished.connect(self._on_action_finished)
         self.indexer.failed.connect(self._on_job_failed)
@@ -821,10 +823,11 @@ class MainWindow(QMainWindow):
         self.folder_list.addItem(all_item)
         selected = all_item
         for folder in self._folders:
-            name = os.path.basename(folder) or folder
-            item = QListWidgetItem(icon, f"{name} ({counts.get(folder, 0):,})")
+            item = QListWidgetItem(icon, self._folder_label(folder, counts))
             item.setData(Qt.ItemDataRole.UserRole, folder)
-            item.setToolTip(folder)
+            item.setToolTip(self._folder_tooltip(folder))
+            if folder in self._offline:
+                item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
             self.folder_list.addItem(item)
             if folder == current:
                 selected = item
@@ -838,9 +841,54 @@ class MainWindow(QMainWindow):
         counts = self._folder_counts()
         for i in range(1, self.folder_list.count()):
             item = self.folder_list.item(i)
-            folder = item.data(Qt.ItemDataRole.UserRole)
-            name = os.path.basename(folder) or folder
-            item.setText(f"{name} ({counts.get(folder, 0):,})")
+            item.setText(self._folder_label(item.data(Qt.ItemDataRole.UserRole), counts))
+
+    def _folder_label(self, folder: str, counts: dict[str, int]) -> str:
+        name = os.path.basename(folder) or folder
+        label = f"{name} ({counts.get(folder, 0):,})"
+        if folder in self._offline:
+            return f"{label} — offline"
+        if self._offline_below(folder):
+            return f"{label} — partly offline"
+        return label
+
+    def _folder_tooltip(self, folder: str) -> str:
+        lines = [folder]
+        for o in self._offline_below(folder, itself=True):
+            lines.append(f"Offline: {o.path} ({o.reason}). Its {_plural(o.photos, 'photo')} "
+                         "stay in the library until it is back; right-click > Forget Offline "
+                         "Photos if they are really gone.")
+        return "\n".join(lines)
+
+    def _offline_below(self, folder: str, *, itself: bool = False) -> list[OfflineFolder]:
+        prefix = folder.rstrip(os.sep) + os.sep
+        return [o for o in self._offline.values()
+                if o.path.startswith(prefix) or (itself and o.path == folder)]
+
+    def _set_offline(self, offline: Sequence[OfflineFolder]) -> None:
+        self._offline = {o.path: o for o in offline}
+        self.delegate.offline = tuple(self._offline)
+        self.view.viewport().update()
+
+    def forget_offline_photos(self, folder: str, *, confirm: bool = True) -> None:
+        count = sum(o.photos for o in self._offline_below(folder, itself=True))
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Forget Offline Photos",
+                f"Forget the {_plural(count, 'photo')} of “{os.path.basename(folder) or folder}” "
+                "that cannot be found?\n\nDo this when they are really gone (the drive is "
+                "not coming back). If the folder comes back later, its photos are indexed "
+                "again. Nothing is deleted from disk.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.indexer.forget_missing(folder)
+
+    def _on_missing_forgotten(self, report: ForgottenPhotos) -> None:
+        self.statusBar().showMessage(
+            f"Forgot {_plural(report.photos, 'photo')} of {report.path} that could not be "
+            "found.", 12000)
 
     def _folder_counts(self) -> dict[str, int]:
         return self._counts
@@ -862,6 +910,9 @@ class MainWindow(QMainWindow):
         else:
             menu.addAction("Rescan This Folder", lambda: self.rescan_folder(folder))
             menu.addAction("Open in File Manager", lambda: desktop.open_folder(folder))
+            if self._offline_below(folder, itself=True):
+                menu.addAction("Forget Offline Photos…",
+                               lambda: self.forget_offline_photos(folder))
             menu.addSeparator()
             menu.addAction(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
                            "Remove from Library…", lambda: self.remove_folder(folder))
@@ -1145,6 +1196,7 @@ class MainWindow(QMainWindow):
             self.model.upsert(update.changed)
         self._folders = list(update.folders)
         self._counts = dict(update.counts)
+        self._set_offline(update.offline)
         self._fill_folder_list()
         self.problems.set_problems(update.errors, self._unreadable)
         self._update_problems_button()

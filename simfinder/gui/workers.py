@@ -31,9 +31,15 @@ from simfinder.app.review import (
     undoable_action,
 )
 from simfinder.app.review_session import JudgedPairs
-from simfinder.app.usecases import IndexRun, index_folders, similar_photos
+from simfinder.app.usecases import (
+    ForgottenPhotos,
+    IndexRun,
+    forget_missing_photos,
+    index_folders,
+    similar_photos,
+)
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, PhotoRow
+from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineFolder, PhotoRow
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.keeper import KeepPlan
@@ -79,6 +85,7 @@ class LibraryUpdate:
     changed: list[PhotoRow]  # new or changed since the last update
     removed: list[int]  # file ids gone since the last update
     undoable: BatchSummary | None = None  # what Edit > Undo would take back
+    offline: list[OfflineFolder] = field(default_factory=list)  # folders kept while unseen
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,7 @@ class JobOutcome:
     update: LibraryUpdate
     run: IndexRun | None = None  # for "index": the indexing and the likely copies compared
     forgot: ForgetReport | None = None  # for "forget"
+    forgot_missing: ForgottenPhotos | None = None  # for "forget-missing"
     action: ActionReport | None = None  # for "trash" and "move"
     undo: UndoReport | None = None  # for "undo" (None: there was nothing to undo)
 
@@ -112,13 +120,14 @@ class IndexWorker(QObject):
         if self._sent is None:
             self._sent = current
             return LibraryUpdate(snapshot.folders, snapshot.errors, counts,
-                                 PreparedPhotos(snapshot.photos, order), [], [], undoable)
+                                 PreparedPhotos(snapshot.photos, order), [], [], undoable,
+                                 snapshot.offline)
         sent = self._sent
         removed = [fid for fid in sent if fid not in current]
         changed = [r for fid, r in current.items() if sent.get(fid) != r]
         self._sent = current
         return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed,
-                             undoable)
+                             undoable, snapshot.offline)
 
     def _lib(self) -> Library:
         if self._library is None:
@@ -158,6 +167,10 @@ class IndexWorker(QObject):
             forgot = forget_folder(lib, job.folders[0])
             update = self._update(library_snapshot(lib), job.order)
             return JobOutcome("forget", update, forgot=forgot)
+        if job.kind == "forget-missing":
+            gone = forget_missing_photos(lib, job.folders[0])
+            update = self._update(library_snapshot(lib), job.order)
+            return JobOutcome("forget-missing", update, forgot_missing=gone)
         if job.kind in ("trash", "move"):
             assert job.plan is not None
             action = remove_marked(
@@ -215,6 +228,7 @@ class IndexController(QObject):
     index_finished = Signal(object)  # IndexRun
     folder_forgotten = Signal(object)  # ForgetReport
     action_finished = Signal(object)  # ActionReport (trash or move)
+    missing_forgotten = Signal(object)  # ForgottenPhotos
     undo_finished = Signal(object)  # UndoReport, or None when there was nothing to undo
     failed = Signal(str)  # one line for the user
 
@@ -305,6 +319,10 @@ class IndexController(QObject):
         self._between_runs(_Job("forget", (folder,)),
                            keep=lambda f: not _is_within(f, folder))
 
+    def forget_missing(self, folder: str) -> None:
+        """The photos of an offline folder are really gone: take them out of the library."""
+        self._between_runs(_Job("forget-missing", (folder,)))
+
     def remove_marked(self, groups: Sequence[DuplicateGroup], plan: KeepPlan,
                       target: str | None = None) -> None:
         """Move the photos the groups do not keep to the trash, or into `target`. Indexing
@@ -365,6 +383,8 @@ class IndexController(QObject):
         self.library_updated.emit(outcome.update)
         if outcome.kind == "forget" and outcome.forgot is not None:
             self.folder_forgotten.emit(outcome.forgot)
+        if outcome.kind == "forget-missing" and outcome.forgot_missing is not None:
+            self.missing_forgotten.emit(outcome.forgot_missing)
         if outcome.kind in ("trash", "move") and outcome.action is not None:
             self.action_finished.emit(outcome.action)
         if outcome.kind == "undo":
