@@ -18,15 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-
-def elf_files(root: Path) -> list[Path]:
-    out = []
-    for p in root.rglob("*"):
-        if p.is_file() and not p.is_symlink():
-            with p.open("rb") as f:
-                if f.read(4) == b"\x7fELF":
-                    out.append(p)
-    return out
+from host_packages import elf_files  # beside this file: the bundle's ELF files, one way
 
 
 def needed(path: Path) -> list[str]:

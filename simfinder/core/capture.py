@@ -34,20 +34,20 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from simfinder.core.decode import EXIF_IFD, TAG_DATETIME_ORIGINAL, exif_text
+
 log = logging.getLogger(__name__)
 
 # Bump when a change here changes verdicts: stored checks are redone.
 CAPTURE_VERSION: Final = 1
 CAPTURE_SIDE: Final = 768  # pixels of the larger decode (longest side)
 
-_EXIF_IFD: Final = 0x8769
-# Sub-IFD tags of the capture: exposure time, f-number, ISO, exposure bias, the moment and its
-# sub-second digits.
+# Sub-IFD tags of the capture: exposure time, f-number, ISO, exposure bias and the moment's
+# sub-second digits (the moment itself: decode.TAG_DATETIME_ORIGINAL).
 _EXPOSURE_TIME: Final = 0x829A
 _F_NUMBER: Final = 0x829D
 _ISO: Final = 0x8827
 _EXPOSURE_BIAS: Final = 0x9204
-_DATETIME_ORIGINAL: Final = 0x9003
 _SUBSEC_ORIGINAL: Final = 0x9291
 
 _FEATURES: Final = 1500
@@ -113,25 +113,16 @@ def _fraction(value: object) -> Fraction | None:
     return f.limit_denominator(100_000)
 
 
-def _text(value: object) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    if not isinstance(value, str):
-        return None
-    text = value.replace("\x00", "").strip()
-    return text or None
-
-
 def capture_data(path: Path) -> CaptureData | None:
     """The capture data in the file's EXIF; None when it has none (or cannot be read)."""
     try:
         with Image.open(path) as im:
-            sub = dict(im.getexif().get_ifd(_EXIF_IFD))
+            sub = dict(im.getexif().get_ifd(EXIF_IFD))
     except Exception:  # an unreadable header is no evidence either way
         log.debug("no capture data from %s", path, exc_info=True)
         return None
-    moment = _text(sub.get(_DATETIME_ORIGINAL))
-    subsec = _text(sub.get(_SUBSEC_ORIGINAL))
+    moment = exif_text(sub.get(TAG_DATETIME_ORIGINAL))
+    subsec = exif_text(sub.get(_SUBSEC_ORIGINAL))
     if moment and subsec:
         moment = f"{moment}.{subsec}"
     iso = sub.get(_ISO)

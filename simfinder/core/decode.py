@@ -52,12 +52,12 @@ THUMB_SIDE: Final = 256
 # Raster formats we let Pillow sniff. PPM covers the netpbm family, harmless and sometimes misnamed.
 _BASE_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "GIF", "BMP", "DIB", "PPM")
 
-_EXIF_IFD: Final = 0x8769
+EXIF_IFD: Final = 0x8769
 _TAG_ORIENTATION: Final = 0x0112
 _TAG_MAKE: Final = 0x010F
 _TAG_MODEL: Final = 0x0110
 _TAG_DATETIME: Final = 0x0132
-_TAG_DATETIME_ORIGINAL: Final = 0x9003
+TAG_DATETIME_ORIGINAL: Final = 0x9003
 _TAG_DATETIME_DIGITIZED: Final = 0x9004
 
 # EXIF orientation -> the transpose that makes the image upright.
@@ -164,7 +164,7 @@ _EXIF_DATE_RE: Final = re.compile(
 )
 
 
-def _text(value: object) -> str | None:
+def exif_text(value: object) -> str | None:
     """An EXIF ASCII value as clean text (NULs and surrounding blanks removed), or None."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
@@ -175,7 +175,7 @@ def _text(value: object) -> str | None:
 
 
 def _parse_exif_datetime(value: object) -> str | None:
-    text = _text(value)
+    text = exif_text(value)
     if text is None:
         return None
     match = _EXIF_DATE_RE.match(text)
@@ -193,7 +193,7 @@ def _parse_exif_datetime(value: object) -> str | None:
 
 
 def _camera_name(make_value: object, model_value: object) -> str | None:
-    make, model = _text(make_value), _text(model_value)
+    make, model = exif_text(make_value), exif_text(model_value)
     if make is None:
         return model
     if model is None:
@@ -241,12 +241,12 @@ def _meta_from_exif(exif: Image.Exif) -> _Meta:
     orientation = _valid_orientation(exif.get(_TAG_ORIENTATION, 1))
     sub: dict[int, Any] = {}
     try:
-        sub = dict(exif.get_ifd(_EXIF_IFD))
+        sub = dict(exif.get_ifd(EXIF_IFD))
     except Exception:
         log.debug("unreadable EXIF sub-IFD", exc_info=True)
     taken_at = None
     for value in (
-        sub.get(_TAG_DATETIME_ORIGINAL),
+        sub.get(TAG_DATETIME_ORIGINAL),
         sub.get(_TAG_DATETIME_DIGITIZED),
         exif.get(_TAG_DATETIME),
     ):

@@ -19,12 +19,11 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from simfinder.core.decode import photo_formats
+from simfinder.core.decode import EXIF_IFD, photo_formats
 from simfinder.core.formats import is_raw_path
 
 log = logging.getLogger(__name__)
 
-_EXIF_IFD: Final = 0x8769
 _GPS_IFD: Final = 0x8825
 _TAG_LENS_MAKE: Final = 0xA433
 _TAG_LENS_MODEL: Final = 0xA434
@@ -100,7 +99,7 @@ def extra_camera_fields(digest: bytes, path: str) -> int:
             exif = _open_exif(path)
             if exif is None:
                 return 0
-            sub = exif.get_ifd(_EXIF_IFD)
+            sub = exif.get_ifd(EXIF_IFD)
             lens = bool(sub.get(_TAG_LENS_MODEL) or sub.get(_TAG_LENS_MAKE))
             gps = bool(exif.get_ifd(_GPS_IFD).get(_TAG_GPS_LATITUDE))
             return int(lens) + int(gps)
