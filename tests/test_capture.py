@@ -146,3 +146,40 @@ def test_burst_frames_are_never_copies_at_strict_or_normal_but_the_export_is(
     assert hits["IMG_1.jpg"].kind == "similar"
     assert hits["IMG_1.jpg"].score < hits["IMG_0-small.jpg"].score
     lib.close()
+
+
+def test_frames_of_a_numbered_sequence_are_other_captures(tmp_path: Path) -> None:
+    from simfinder.core.capture import other_frame
+
+    frames = [tmp_path / f"frame_{k:04d}.png" for k in range(2)]
+    for k, path in enumerate(frames):
+        frame(k).save(path)
+    assert other_frame(*frames)
+    check = judge_capture(*frames)
+    assert check is not None and check.other_capture
+    assert "frame_0000 and frame_0001" in check.reason
+    # Copies keep their source's name or add to it; a number of one or two digits is a name.
+    for copy_name in ("frame_0000 (1).png", "frame_0000-edited.png", "Copy of frame_0000.png"):
+        frame(0).save(tmp_path / copy_name)
+        assert not other_frame(frames[0], tmp_path / copy_name)
+    frame(0).save(tmp_path / "photo1.png")
+    frame(1).save(tmp_path / "photo2.png")
+    assert not other_frame(tmp_path / "photo1.png", tmp_path / "photo2.png")
+    frame(1, size=256).save(tmp_path / "frame_0002.png")  # another size: not one sequence
+    assert not other_frame(frames[0], tmp_path / "frame_0002.png")
+
+
+def test_still_camera_frames_without_capture_data_do_not_group_at_normal(
+        tmp_path: Path, embedder: EmbedderProvider) -> None:
+    photos = tmp_path / "photos"
+    (photos / "backup").mkdir(parents=True)
+    for k in range(3):  # frames of a fixed camera: the same picture but for sensor noise
+        frame(k).save(photos / f"in{1400 + k:06d}.jpg", quality=90)
+    frame(0).save(photos / "backup" / "in001400.jpg", quality=70)  # a re-saved copy
+    lib = Library.open(tmp_path / "library")
+    Indexer(lib, embedder).run([photos])
+    for strictness in (Strictness.STRICT, Strictness.NORMAL):
+        groups = [{Path(p.path).relative_to(photos).as_posix() for p in g.photos}
+                  for g in find_duplicate_groups(lib, strictness)]
+        assert groups == [{"in001400.jpg", "backup/in001400.jpg"}]
+    lib.close()

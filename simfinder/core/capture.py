@@ -15,6 +15,10 @@ a walker) is gone. For the pairs the rules accept as copies this module looks wh
    highlights, crushed shadows) the copy is flat too. Where each of the two shows detail that
    the other has clipped, neither can be made from the other: two exposures of the scene.
 
+3. Their names, where a camera or a frame grabber numbered them: two files named alike but for
+   the counter (IMG_0017 and IMG_0020, frame_0001 and frame_0002), of one kind and size, are
+   two frames of a sequence (unless their capture data says they are one moment).
+
 The result is kept with the pair (`capture_checks`), redone when CAPTURE_VERSION changes. A
 photo whose file cannot be read now (offline, gone) is not judged: the pair keeps the verdict
 of the thumbnails.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -39,7 +44,7 @@ from simfinder.core.decode import EXIF_IFD, TAG_DATETIME_ORIGINAL, exif_text
 log = logging.getLogger(__name__)
 
 # Bump when a change here changes verdicts: stored checks are redone.
-CAPTURE_VERSION: Final = 1
+CAPTURE_VERSION: Final = 2
 CAPTURE_SIDE: Final = 768  # pixels of the larger decode (longest side)
 
 # Sub-IFD tags of the capture: exposure time, f-number, ISO, exposure bias and the moment's
@@ -160,6 +165,29 @@ def capture_difference(a: CaptureData | None, b: CaptureData | None) -> str | No
     if a.moment and b.moment and a.moment != b.moment:
         return f"another moment of the scene (taken {a.moment} and {b.moment})"
     return None
+
+
+# A camera's or a frame grabber's numbered name: a prefix and a counter of three digits or more
+# (IMG_1234, DSC01234, SAM_0017, frame_0001, in001400).
+_NUMBERED: Final = re.compile(r"^(.*?)(\d{3,})$")
+
+
+def other_frame(path_a: Path, path_b: Path) -> bool:
+    """Two frames of one numbered sequence: the same name but for the counter, which differs,
+    the same kind of file and the same size in pixels. Copies keep their source's name or add
+    to it (IMG_1234 (1), IMG_1234-edited); a camera or a video's frame export counts on."""
+    a, b = _NUMBERED.match(path_a.stem), _NUMBERED.match(path_b.stem)
+    if a is None or b is None or a.group(1).lower() != b.group(1).lower():
+        return False
+    if len(a.group(2)) != len(b.group(2)) or a.group(2) == b.group(2):
+        return False
+    if path_a.suffix.lower() != path_b.suffix.lower():
+        return False
+    try:
+        with Image.open(path_a) as im_a, Image.open(path_b) as im_b:
+            return bool(im_a.size == im_b.size)
+    except Exception:  # unreadable now: no evidence
+        return False
 
 
 # --------------------------------------------------------------------------- pixels
@@ -289,9 +317,14 @@ def judge_capture(path_a: Path, path_b: Path) -> CaptureCheck | None:
     cannot be read now (offline, gone), so nothing can be said."""
     if not (path_a.is_file() and path_b.is_file()):
         return None
-    reason = capture_difference(capture_data(path_a), capture_data(path_b))
+    data_a, data_b = capture_data(path_a), capture_data(path_b)
+    reason = capture_difference(data_a, data_b)
     if reason is not None:
         return CaptureCheck(True, reason, math.nan)
+    same_moment = bool(data_a and data_b and data_a.moment and data_a.moment == data_b.moment)
+    if not same_moment and other_frame(path_a, path_b):
+        return CaptureCheck(True, "another frame of the same sequence (the camera numbered "
+                            f"them {path_a.stem} and {path_b.stem})", math.nan)
     detail = clipped_detail(path_a, path_b)
     if detail is None:
         return CaptureCheck(False, "not compared: the two do not align at a larger size",
