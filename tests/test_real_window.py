@@ -95,9 +95,10 @@ def colours(region: np.ndarray) -> int:
     return len(np.unique(region.reshape(-1, 3) // 8, axis=0))
 
 
-def gallery_columns(shot: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[int, int]:
+def gallery_columns(shot: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[int, int] | None:
     """The x range of the gallery: the widest run of columns whose lower window half is mostly
-    the white of the list's background (the sidebar and the Similar panel are window grey)."""
+    the white of the list's background (the sidebar and the Similar panel are window grey);
+    None while the window is not drawn yet."""
     x, y, w, h = rect
     band = shot[y + h // 2: y + h - 40, x: x + w]
     white = (band == WHITE).all(axis=2).mean(axis=0) > 0.25
@@ -108,16 +109,22 @@ def gallery_columns(shot: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[
         elif not on and start is not None:
             best = max(best, (start, i), key=lambda r: r[1] - r[0])
             start = None
-    assert best[1] - best[0] > 200, "no gallery in the window"
+    if best[1] - best[0] <= 200:
+        return None
     return x + best[0], x + best[1]
 
 
 def thumbnails_drawn(shot: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[int, int] | None:
     """A point inside the first thumbnail the gallery shows, or None while none is drawn."""
-    left, right = gallery_columns(shot, rect)
+    columns_x = gallery_columns(shot, rect)
+    if columns_x is None:
+        return None
+    left, right = columns_x
     _, y, _, h = rect
     columns = shot[y: y + h - 40, left + 4: right - 24]  # no frame, no scroll bar
     white_rows = np.flatnonzero((columns == WHITE).all(axis=2).mean(axis=1) > 0.9)
+    if len(white_rows) == 0:
+        return None
     top = white_rows[0]  # the list's first row of background, below its tool bar
     area = columns[top:]
     inked = ~(area == WHITE).all(axis=2)
@@ -184,7 +191,9 @@ def test_the_window_is_drawn_shows_thumbnails_fits_the_screen_and_a_click_finds_
             shot = np.asarray(Image.open(first))
             window = shot[y: y + h, x: x + w]
             assert colours(window) > 1000  # drawn, not a blank or one-colour window
-            _, right = gallery_columns(shot, rect)
+            found = gallery_columns(shot, rect)
+            assert found is not None, "no gallery in the window"
+            _, right = found
             panel = shot[y + 60: y + h - 40, right + 10: x + w - 10]
             before = colours(panel)
 
