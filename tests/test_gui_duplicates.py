@@ -288,6 +288,14 @@ def test_export_saves_the_marks_shown(
     from_csv = {r["path"]: r["keep"] == "true" for r in rows}
     from_json = {f["path"]: f["keep"] for g in doc["groups"] for f in g["files"]}
     assert from_csv == from_json
+    # The JSON says as much as the CSV: how alike, each file's format and capture date.
+    files = {f["path"]: f for g in doc["groups"] for f in g["files"]}
+    for r in rows:
+        assert files[r["path"]]["format"] == r["format"]
+        assert (files[r["path"]]["taken_at"] or "") == r["taken_at"]
+    by_group = {r["group"]: float(r["confidence"]) for r in rows}
+    assert [g["confidence"] for g in doc["groups"]] == \
+        [by_group[str(n)] for n in range(1, len(doc["groups"]) + 1)]
     assert from_json[str(photos["edits/cat-small"])] is True
     assert from_json[str(photos["chelsea"])] is False
     assert len(doc["groups"]) == 3
