@@ -395,6 +395,49 @@ def test_move_to_a_folder_and_back_through_the_ui(
     assert panel.model.rowCount() == 3
 
 
+def group_row_with(panel: DuplicatesPanel, path: Path) -> int:
+    return next(r for r, g in enumerate(panel.model.groups())
+                if any(p.path == str(path) for p in g.photos))
+
+
+@pytest.mark.parametrize("how", ["trash", "folder"])
+def test_undo_brings_back_the_review_as_it_was(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path, temp_trash: Path,
+    monkeypatch: pytest.MonkeyPatch, how: str,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    # The cats: chelsea.jpg marked to keep by hand too, and the group marked Done.
+    assert not is_kept(panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["chelsea"])
+    cats = group_row_with(panel, photos["chelsea"])
+    panel.tree.setCurrentIndex(panel.model.index(cats, 0))
+    panel.done_button.click()
+    assert panel.model.is_done(cats)
+    target = tmp_path / "set aside"
+    target.mkdir()
+    monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(target))
+    monkeypatch.setattr(duplicates_module.QMessageBox, "question",
+                        lambda *a: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        (panel.trash_button if how == "trash" else panel.move_button).click()
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["edits/cat-small"].exists()
+    with qtbot.waitSignal(window.indexer.undo_finished, timeout=TIMEOUT):
+        window.act_undo.trigger()
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching
+                    and panel.model.rowCount() == 3, timeout=TIMEOUT)
+    # The cats come back Done, with chelsea.jpg kept as the user had marked it.
+    cats = group_row_with(panel, photos["chelsea"])
+    assert panel.model.is_done(cats)
+    assert panel.model.index(cats, 0).data().startswith("\u2713 Done")
+    assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat-small"])
+    # ... and so does the review saved in the library (for the next start).
+    state = window.duplicates.review.recorder.state().result(10)
+    assert panel.model.group_at(cats).key in state.done
+    assert state.marks.get(str(photos["chelsea"])) is True
+
+
 def test_a_move_killed_half_way_is_settled_when_the_app_starts(
     qtbot: QtBot, window: MainWindow, photos: Photos, temp_trash: Path, tmp_path: Path,
     settings: AppSettings, embedder: EmbedderProvider,

@@ -414,6 +414,11 @@ class DuplicatesModel(QAbstractItemModel):
         if paths:
             self._reset(lambda: self.session.photos_moved(paths))
 
+    def photos_back(self, paths: Sequence[str]) -> None:
+        """Undo put photos back: their groups' done flags and their marks come back too."""
+        if paths:
+            self._reset(lambda: self.session.photos_back(paths))
+
     def _index_digests(self) -> None:
         self._rows_by_digest = {}
         for g, group in enumerate(self._groups):
@@ -1240,6 +1245,7 @@ class DuplicatesPanel(QWidget):
         if report is None:
             self.message.emit("Nothing to undo.")
             return
+        self.model.photos_back(report.restored)
         n = len(report.restored)
         done = f"Put back {_plural(n, 'photo')}."
         if report.failed:
