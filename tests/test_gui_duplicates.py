@@ -18,7 +18,7 @@ import pytest
 import send2trash
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.review import review_groups as real_review_groups
@@ -327,11 +327,11 @@ def test_trash_and_undo_through_the_ui(
     monkeypatch.setattr(send2trash, "send2trash", send)
     asked: list[str] = []
 
-    def question(parent: object, title: str, text: str, *args: object) -> object:
+    def question(parent: object, title: str, text: str, choices: list[str]) -> str:
         asked.append(text)
-        return QMessageBox.StandardButton.Yes
+        return choices[0]
 
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question", question)
+    monkeypatch.setattr(duplicates_module, "ask", question)
     with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT) as finished:
         panel.trash_button.click()
     # The confirmation said how many photos and how many bytes.
@@ -375,9 +375,8 @@ def test_move_to_a_folder_and_back_through_the_ui(
     monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
                         lambda *a, **k: str(target))
     asked: list[str] = []
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question",
-                        lambda parent, title, text, *a: asked.append(text)
-                        or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(duplicates_module, "ask",
+                        lambda parent, title, text, choices: asked.append(text) or choices[0])
     with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
         panel.move_button.click()
     assert asked[0].startswith("Move 5 photos (") and str(target.resolve()) in asked[0]
@@ -417,8 +416,7 @@ def test_undo_brings_back_the_review_as_it_was(
     target.mkdir()
     monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
                         lambda *a, **k: str(target))
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question",
-                        lambda *a: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(duplicates_module, "ask", lambda *a: a[3][0])
     with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
         (panel.trash_button if how == "trash" else panel.move_button).click()
     qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
@@ -436,6 +434,57 @@ def test_undo_brings_back_the_review_as_it_was(
     state = window.duplicates.review.recorder.state().result(10)
     assert panel.model.group_at(cats).key in state.done
     assert state.marks.get(str(photos["chelsea"])) is True
+
+
+def test_trash_acts_on_one_group_or_only_the_reviewed_ones(
+    qtbot: QtBot, window: MainWindow, photos: Photos, temp_trash: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    asked: list[tuple[str, list[str]]] = []
+    answer: list[str] = []
+
+    def question(parent: object, title: str, text: str, choices: list[str]) -> str:
+        asked.append((text, list(choices)))
+        return answer.pop(0)
+
+    monkeypatch.setattr(duplicates_module, "ask", question)
+    # The rocket group's own menu: its marked copy only, nothing of the other groups.
+    rockets = group_row_with(panel, photos["rocket"])
+    menu = panel.context_menu(panel.model.index(rockets, 0))
+    assert menu is not None
+    texts = [a.text() for a in menu.actions()]
+    assert "Move Marked Photos of This Group to Trash…" in texts
+    assert "Move Marked Photos of This Group to Folder…" in texts
+    answer.append("Move to Trash")
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        next(a for a in menu.actions() if a.text().endswith("This Group to Trash…")).trigger()
+    assert asked[-1][0].startswith("Move 1 photo (")
+    assert "Only this group" in asked[-1][0]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["backup/rocket"].exists()
+    assert os.listdir(temp_trash / "files") == ["rocket.jpg"]
+    assert sorted(map(sorted, group_names(panel))) == [
+        ["cat-small.jpg", "cat.png", "chelsea.jpg"],
+        ["coffee-bright.jpg", "coffee-q30.jpg", "coffee.jpg"]]
+
+    # All groups, one of them Done: the confirmation says so, and offers just that one.
+    cats = group_row_with(panel, photos["chelsea"])
+    panel.tree.setCurrentIndex(panel.model.index(cats, 0))
+    panel.done_button.click()
+    answer.append("Only the Reviewed Groups")
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        panel.trash_button.click()
+    text, choices = asked[-1]
+    assert text.startswith("Move 4 photos (")
+    assert "You marked 1 of the 2 groups Done; 1 is not reviewed yet." in text
+    assert "Only the Reviewed Groups: 2 photos (" in text
+    assert choices == ["Move to Trash", "Only the Reviewed Groups"]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["chelsea"].exists() and not photos["edits/cat-small"].exists()
+    # The coffee group nobody reviewed is untouched.
+    assert photos["edits/coffee-q30"].exists() and photos["edits/coffee-bright"].exists()
+    assert group_names(panel) == [{"coffee.jpg", "coffee-q30.jpg", "coffee-bright.jpg"}]
 
 
 def test_a_move_killed_half_way_is_settled_when_the_app_starts(
