@@ -228,6 +228,52 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
 
 
+def test_new_keep_rules_leave_the_users_own_marks_unless_asked(
+    qtbot: QtBot, window: MainWindow, photos: Photos, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    # Two groups marked by hand the other way round from the rules.
+    assert is_kept(panel, photos["edits/cat"]) and not is_kept(panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["edits/cat"])
+    assert not is_kept(panel, photos["edits/coffee-q30"])
+    q30 = row_of(panel, photos["edits/coffee-q30"]).data(duplicates_module.RecordRole)
+    panel.model.keep_only(q30.file_id)
+    coffee_kept = {p.path for g in panel.model.groups() for p in g.photos
+                   if p.file_id in g.keep and "coffee" in p.path}
+    assert coffee_kept == {str(photos["edits/coffee-q30"])}
+    asked: list[tuple[str, list[str]]] = []
+    answer: list[str] = []
+    monkeypatch.setattr(duplicates_module, "ask",
+                        lambda parent, title, text, choices:
+                        asked.append((text, list(choices))) or answer.pop(0))
+
+    def add_reference_folder() -> None:
+        panel.rules_button.click()
+        dialog = panel.rules_dialog
+        assert dialog is not None
+        dialog.add_reference_folder(str(photos["backup/rocket"].parent))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    answer.append("Keep My Marks")
+    add_reference_folder()
+    text, choices = asked[-1]
+    assert text.startswith("The new rules would change 4 marks you set by hand (in 2 groups)")
+    assert choices == ["Keep My Marks", "Re-apply the Rules to Them"]
+    # The reference folder applies; the user's marks stand.
+    assert is_kept(panel, photos["backup/rocket"]) and not is_kept(panel, photos["rocket"])
+    assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat"])
+    assert is_kept(panel, photos["edits/coffee-q30"])
+
+    answer.append("Re-apply the Rules to Them")
+    add_reference_folder()
+    assert len(asked) == 2
+    assert is_kept(panel, photos["edits/cat"]) and not is_kept(panel, photos["chelsea"])
+    assert not is_kept(panel, photos["edits/coffee-q30"])
+    assert is_kept(panel, photos["backup/rocket"])
+    assert panel.model.overrides() == {}
+
+
 def test_keep_rules_saved_by_an_earlier_version_still_apply(settings: AppSettings) -> None:
     # Never changed from that version's default: today's default order.
     settings.q.setValue("duplicates/rules", ["reference-folder", "highest-resolution",

@@ -153,11 +153,32 @@ class ReviewSession:
             self.store.forget_marks()
         return had
 
-    def reapply(self, plan: KeepPlan) -> None:
-        """Mark every group by `plan`, forgetting the user's own marks."""
-        self.clear_overrides()
+    def marks_the_rules_change(self, plan: KeepPlan) -> tuple[int, int]:
+        """(marks, groups): how many of the user's own marks, in how many groups, `plan`'s
+        rules would set otherwise (a photo of a reference folder is kept either way: not
+        counted)."""
+        fresh = [dataclasses.replace(g, keep=set(g.keep)) for g in self._source]
+        mark_groups(fresh, plan)
+        marks = groups = 0
+        for g in fresh:
+            n = sum(1 for p in g.photos
+                    if (wish := self._overrides.get(p.path)) is not None
+                    and not plan.is_reference(p.path) and wish != (p.file_id in g.keep))
+            marks += n
+            groups += n > 0
+        return marks, groups
+
+    def apply_rules(self, plan: KeepPlan, keep_marks: bool) -> None:
+        """Mark every group by `plan`, with the user's own marks laid over them if
+        `keep_marks` (else they are forgotten: the rules' marks everywhere)."""
+        if not keep_marks:
+            self.clear_overrides()
         mark_groups(self._source, plan)
         self.set_groups(self._source, plan)
+
+    def reapply(self, plan: KeepPlan) -> None:
+        """Mark every group by `plan`, forgetting the user's own marks."""
+        self.apply_rules(plan, keep_marks=False)
 
     # -- reading ----------------------------------------------------------------------------
 

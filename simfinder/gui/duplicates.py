@@ -142,6 +142,8 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
 
 
 REVIEWED_ONLY = "Only the Reviewed Groups"
+KEEP_MINE = "Keep My Marks"
+REAPPLY = "Re-apply the Rules to Them"
 
 
 class DuplicatesModel(QAbstractItemModel):
@@ -368,9 +370,9 @@ class DuplicatesModel(QAbstractItemModel):
         """Forget the user's marks and done groups (their record is cleared by the caller)."""
         self._reset(self.session.forget_review)
 
-    def reapply(self, plan: KeepPlan) -> None:
-        """Mark every group by `plan`, forgetting the user's own marks."""
-        self._reset(lambda: self.session.reapply(plan))
+    def apply_rules(self, plan: KeepPlan, keep_marks: bool) -> None:
+        """Mark every group by `plan`, the user's own marks over them if `keep_marks`."""
+        self._reset(lambda: self.session.apply_rules(plan, keep_marks))
 
     def overrides(self) -> dict[str, bool]:
         return self.session.overrides()
@@ -908,13 +910,26 @@ class DuplicatesPanel(QWidget):
         self.model.set_keep(record.file_id, record.file_id not in group.keep)
 
     def apply_plan(self, plan: KeepPlan) -> None:
-        """New keeper rules: saved, and every group marked by them again."""
+        """New keeper rules: saved, and every group marked by them again, except the photos
+        the user marked by hand: if the rules would mark any otherwise, the user chooses."""
+        keep_marks = True
+        marks, groups = self.model.session.marks_the_rules_change(plan)
+        if marks:
+            mine = f"{_plural(marks, 'mark')} you set by hand"
+            answer = ask(
+                self, "Keep Rules",
+                f"The new rules would change {mine} (in {_plural(groups, 'group')}).\n\n"
+                f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
+                f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
+            if answer is None:
+                return  # the rules stay as they were
+            keep_marks = answer == KEEP_MINE
         self.plan = plan
         self.settings.keep_plan = plan
         self.settings.sync()
         for found in self._found.values():
             mark_groups(found, plan)
-        self.model.reapply(plan)
+        self.model.apply_rules(plan, keep_marks)
 
     # -- decisions and the review saved as the user goes -------------------------------------
 
