@@ -495,6 +495,16 @@ def test_trash_acts_on_one_group_or_only_the_reviewed_ones(
         return answer.pop(0)
 
     monkeypatch.setattr(duplicates_module, "ask", question)
+    # Photos of two groups selected: a photo's menu offers those two groups.
+    selection = panel.tree.selectionModel()
+    for path in (photos["rocket"], photos["chelsea"]):
+        selection.select(row_of(panel, path), selection.SelectionFlag.Select
+                         | selection.SelectionFlag.Rows)
+    menu = panel.context_menu(row_of(panel, photos["chelsea"]))
+    assert menu is not None
+    assert "Move Marked Photos of the 2 Selected Groups to Trash…" in \
+        [a.text() for a in menu.actions()]
+    selection.clearSelection()
     # The rocket group's own menu: its marked copy only, nothing of the other groups.
     rockets = group_row_with(panel, photos["rocket"])
     menu = panel.context_menu(panel.model.index(rockets, 0))
