@@ -258,6 +258,10 @@ def test_move_to_a_folder_keeps_relative_paths_and_undo_brings_them_back(
     assert {p: fingerprint(p) for p in doomed} == before
     assert not (target / "photos" / "edits" / "cat-small.jpg").exists()
     assert clash.read_bytes() == b"not mine"
+    # The folders the move made and left empty go; the chosen one and the others stay.
+    assert not (target / "photos" / "edits").exists()
+    assert sorted(os.listdir(target)) == ["photos"]
+    assert os.listdir(target / "photos") == ["backup"]
     assert lib.catalog.file_count() == len(photos)
     consistent(lib)
 

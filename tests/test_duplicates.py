@@ -52,8 +52,9 @@ def test_the_keeper_is_the_best_copy(indexed: tuple[Library, dict[str, Path]]) -
     doc = groups_as_json(find_duplicate_groups(lib, Strictness.NORMAL))
     for group in doc["groups"]:
         assert sum(f["keep"] for f in group["files"]) == 1
-        assert set(group["files"][0]) == {"path", "width", "height", "bytes", "keep",
-                                          "keep_reason"}
+        assert set(group["files"][0]) == {"path", "width", "height", "bytes", "format",
+                                          "taken_at", "keep", "keep_reason"}
+        assert 0 < group["confidence"] <= 1
     cat_group = next(g for g in doc["groups"]
                      if any(f["path"] == str(photos["cat-small"]) for f in g["files"]))
     keeper = next(f for f in cat_group["files"] if f["keep"])

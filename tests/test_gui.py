@@ -318,6 +318,33 @@ def test_stop_keeps_the_window_responsive_and_resume_finishes(
     assert catalog_count(tmp_path / "library") == total
 
 
+def test_stop_stops_a_paused_run(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(60):
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(
+            folder / f"{i:03d}.png")
+    model = GatedEmbedder()
+    window = make_window(model=model)
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.indexer.photos_indexed, timeout=TIMEOUT):
+        window.add_folder(folder)
+    window.act_pause.trigger()
+    model.gate.set()
+    qtbot.waitUntil(lambda: window.indexer.state == "paused", timeout=TIMEOUT)
+    assert "Paused" in window.progress_label.text()
+    # Paused, the run can still be stopped (it is no longer waiting to resume).
+    assert window.act_stop.isEnabled()
+    window.act_stop.trigger()
+    assert window.indexer.state == "stopped"
+    assert "Stopped" in window.progress_label.text()
+    assert not window.act_stop.isEnabled()
+    assert window.act_pause.text() == "&Resume" and window.act_pause.isEnabled()
+
+
 def stored_checks(library: Path) -> int:
     lib = Library.open(library)
     try:

@@ -249,12 +249,15 @@ def test_the_group_menu_decides_and_the_keys_act_on_the_list_only(
                          "Mark &Done"]
     assert "Keep Only This One" in texts
 
-    # The menu of a group row: the decisions about the whole group, with their keys.
+    # The menu of a group row: the decisions about the whole group, with their keys, and the
+    # moves of its marked photos.
     row = row_with(panel, "coffee.jpg")
     menu = panel.context_menu(panel.model.index(row, 0))
     assert menu is not None
     actions = {a.text(): a for a in menu.actions() if a.text()}
-    assert list(actions) == ["&Keep All", "&Not Duplicates", "Mark &Done"]
+    assert list(actions) == ["&Keep All", "&Not Duplicates", "Mark &Done",
+                             "Move Marked Photos of This Group to Trash…",
+                             "Move Marked Photos of This Group to Folder…"]
     assert actions["&Keep All"].shortcut().toString() == "K"
     actions["&Not Duplicates"].trigger()
     assert not any("coffee.jpg" in names for names in group_names(panel))

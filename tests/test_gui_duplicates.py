@@ -18,7 +18,7 @@ import pytest
 import send2trash
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.review import review_groups as real_review_groups
@@ -228,6 +228,52 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
 
 
+def test_new_keep_rules_leave_the_users_own_marks_unless_asked(
+    qtbot: QtBot, window: MainWindow, photos: Photos, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    # Two groups marked by hand the other way round from the rules.
+    assert is_kept(panel, photos["edits/cat"]) and not is_kept(panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["edits/cat"])
+    assert not is_kept(panel, photos["edits/coffee-q30"])
+    q30 = row_of(panel, photos["edits/coffee-q30"]).data(duplicates_module.RecordRole)
+    panel.model.keep_only(q30.file_id)
+    coffee_kept = {p.path for g in panel.model.groups() for p in g.photos
+                   if p.file_id in g.keep and "coffee" in p.path}
+    assert coffee_kept == {str(photos["edits/coffee-q30"])}
+    asked: list[tuple[str, list[str]]] = []
+    answer: list[str] = []
+    monkeypatch.setattr(duplicates_module, "ask",
+                        lambda parent, title, text, choices:
+                        asked.append((text, list(choices))) or answer.pop(0))
+
+    def add_reference_folder() -> None:
+        panel.rules_button.click()
+        dialog = panel.rules_dialog
+        assert dialog is not None
+        dialog.add_reference_folder(str(photos["backup/rocket"].parent))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    answer.append("Keep My Marks")
+    add_reference_folder()
+    text, choices = asked[-1]
+    assert text.startswith("The new rules would change 4 marks you set by hand (in 2 groups)")
+    assert choices == ["Keep My Marks", "Re-apply the Rules to Them"]
+    # The reference folder applies; the user's marks stand.
+    assert is_kept(panel, photos["backup/rocket"]) and not is_kept(panel, photos["rocket"])
+    assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat"])
+    assert is_kept(panel, photos["edits/coffee-q30"])
+
+    answer.append("Re-apply the Rules to Them")
+    add_reference_folder()
+    assert len(asked) == 2
+    assert is_kept(panel, photos["edits/cat"]) and not is_kept(panel, photos["chelsea"])
+    assert not is_kept(panel, photos["edits/coffee-q30"])
+    assert is_kept(panel, photos["backup/rocket"])
+    assert panel.model.overrides() == {}
+
+
 def test_keep_rules_saved_by_an_earlier_version_still_apply(settings: AppSettings) -> None:
     # Never changed from that version's default: today's default order.
     settings.q.setValue("duplicates/rules", ["reference-folder", "highest-resolution",
@@ -288,6 +334,14 @@ def test_export_saves_the_marks_shown(
     from_csv = {r["path"]: r["keep"] == "true" for r in rows}
     from_json = {f["path"]: f["keep"] for g in doc["groups"] for f in g["files"]}
     assert from_csv == from_json
+    # The JSON says as much as the CSV: how alike, each file's format and capture date.
+    files = {f["path"]: f for g in doc["groups"] for f in g["files"]}
+    for r in rows:
+        assert files[r["path"]]["format"] == r["format"]
+        assert (files[r["path"]]["taken_at"] or "") == r["taken_at"]
+    by_group = {r["group"]: float(r["confidence"]) for r in rows}
+    assert [g["confidence"] for g in doc["groups"]] == \
+        [by_group[str(n)] for n in range(1, len(doc["groups"]) + 1)]
     assert from_json[str(photos["edits/cat-small"])] is True
     assert from_json[str(photos["chelsea"])] is False
     assert len(doc["groups"]) == 3
@@ -319,11 +373,11 @@ def test_trash_and_undo_through_the_ui(
     monkeypatch.setattr(send2trash, "send2trash", send)
     asked: list[str] = []
 
-    def question(parent: object, title: str, text: str, *args: object) -> object:
+    def question(parent: object, title: str, text: str, choices: list[str]) -> str:
         asked.append(text)
-        return QMessageBox.StandardButton.Yes
+        return choices[0]
 
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question", question)
+    monkeypatch.setattr(duplicates_module, "ask", question)
     with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT) as finished:
         panel.trash_button.click()
     # The confirmation said how many photos and how many bytes.
@@ -367,9 +421,8 @@ def test_move_to_a_folder_and_back_through_the_ui(
     monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
                         lambda *a, **k: str(target))
     asked: list[str] = []
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question",
-                        lambda parent, title, text, *a: asked.append(text)
-                        or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(duplicates_module, "ask",
+                        lambda parent, title, text, choices: asked.append(text) or choices[0])
     with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
         panel.move_button.click()
     assert asked[0].startswith("Move 5 photos (") and str(target.resolve()) in asked[0]
@@ -385,6 +438,109 @@ def test_move_to_a_folder_and_back_through_the_ui(
     qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
     assert photos["edits/cat-small"].is_file() and not moved.exists()
     assert panel.model.rowCount() == 3
+
+
+def group_row_with(panel: DuplicatesPanel, path: Path) -> int:
+    return next(r for r, g in enumerate(panel.model.groups())
+                if any(p.path == str(path) for p in g.photos))
+
+
+@pytest.mark.parametrize("how", ["trash", "folder"])
+def test_undo_brings_back_the_review_as_it_was(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path, temp_trash: Path,
+    monkeypatch: pytest.MonkeyPatch, how: str,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    # The cats: chelsea.jpg marked to keep by hand too, and the group marked Done.
+    assert not is_kept(panel, photos["chelsea"])
+    press_space_on(qtbot, panel, photos["chelsea"])
+    cats = group_row_with(panel, photos["chelsea"])
+    panel.tree.setCurrentIndex(panel.model.index(cats, 0))
+    panel.done_button.click()
+    assert panel.model.is_done(cats)
+    target = tmp_path / "set aside"
+    target.mkdir()
+    monkeypatch.setattr(duplicates_module.QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(target))
+    monkeypatch.setattr(duplicates_module, "ask", lambda *a: a[3][0])
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        (panel.trash_button if how == "trash" else panel.move_button).click()
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["edits/cat-small"].exists()
+    with qtbot.waitSignal(window.indexer.undo_finished, timeout=TIMEOUT):
+        window.act_undo.trigger()
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching
+                    and panel.model.rowCount() == 3, timeout=TIMEOUT)
+    # The cats come back Done, with chelsea.jpg kept as the user had marked it.
+    cats = group_row_with(panel, photos["chelsea"])
+    assert panel.model.is_done(cats)
+    assert panel.model.index(cats, 0).data().startswith("\u2713 Done")
+    assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat-small"])
+    # ... and so does the review saved in the library (for the next start).
+    state = window.duplicates.review.recorder.state().result(10)
+    assert panel.model.group_at(cats).key in state.done
+    assert state.marks.get(str(photos["chelsea"])) is True
+
+
+def test_trash_acts_on_one_group_or_only_the_reviewed_ones(
+    qtbot: QtBot, window: MainWindow, photos: Photos, temp_trash: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = open_duplicates(qtbot, window)
+    asked: list[tuple[str, list[str]]] = []
+    answer: list[str] = []
+
+    def question(parent: object, title: str, text: str, choices: list[str]) -> str:
+        asked.append((text, list(choices)))
+        return answer.pop(0)
+
+    monkeypatch.setattr(duplicates_module, "ask", question)
+    # Photos of two groups selected: a photo's menu offers those two groups.
+    selection = panel.tree.selectionModel()
+    for path in (photos["rocket"], photos["chelsea"]):
+        selection.select(row_of(panel, path), selection.SelectionFlag.Select
+                         | selection.SelectionFlag.Rows)
+    menu = panel.context_menu(row_of(panel, photos["chelsea"]))
+    assert menu is not None
+    assert "Move Marked Photos of the 2 Selected Groups to Trash…" in \
+        [a.text() for a in menu.actions()]
+    selection.clearSelection()
+    # The rocket group's own menu: its marked copy only, nothing of the other groups.
+    rockets = group_row_with(panel, photos["rocket"])
+    menu = panel.context_menu(panel.model.index(rockets, 0))
+    assert menu is not None
+    texts = [a.text() for a in menu.actions()]
+    assert "Move Marked Photos of This Group to Trash…" in texts
+    assert "Move Marked Photos of This Group to Folder…" in texts
+    answer.append("Move to Trash")
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        next(a for a in menu.actions() if a.text().endswith("This Group to Trash…")).trigger()
+    assert asked[-1][0].startswith("Move 1 photo (")
+    assert "Only this group" in asked[-1][0]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["backup/rocket"].exists()
+    assert os.listdir(temp_trash / "files") == ["rocket.jpg"]
+    assert sorted(map(sorted, group_names(panel))) == [
+        ["cat-small.jpg", "cat.png", "chelsea.jpg"],
+        ["coffee-bright.jpg", "coffee-q30.jpg", "coffee.jpg"]]
+
+    # All groups, one of them Done: the confirmation says so, and offers just that one.
+    cats = group_row_with(panel, photos["chelsea"])
+    panel.tree.setCurrentIndex(panel.model.index(cats, 0))
+    panel.done_button.click()
+    answer.append("Only the Reviewed Groups")
+    with qtbot.waitSignal(window.indexer.action_finished, timeout=TIMEOUT):
+        panel.trash_button.click()
+    text, choices = asked[-1]
+    assert text.startswith("Move 4 photos (")
+    assert "You marked 1 of the 2 groups Done; 1 is not reviewed yet." in text
+    assert "Only the Reviewed Groups: 2 photos (" in text
+    assert choices == ["Move to Trash", "Only the Reviewed Groups"]
+    qtbot.waitUntil(lambda: not window.indexer.busy and not panel.searching, timeout=TIMEOUT)
+    assert not photos["chelsea"].exists() and not photos["edits/cat-small"].exists()
+    # The coffee group nobody reviewed is untouched.
+    assert photos["edits/coffee-q30"].exists() and photos["edits/coffee-bright"].exists()
+    assert group_names(panel) == [{"coffee.jpg", "coffee-q30.jpg", "coffee-bright.jpg"}]
 
 
 def test_a_move_killed_half_way_is_settled_when_the_app_starts(

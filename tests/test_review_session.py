@@ -148,3 +148,37 @@ def test_marks_and_done_groups_are_saved_in_the_catalog(tmp_path: Path) -> None:
         assert "/p/cat-small.jpg" in kept(again) and again.is_done(1)
     finally:
         catalog.close()
+
+
+def test_new_rules_count_the_users_marks_they_would_change_and_keep_them_if_asked() -> None:
+    session = ReviewSession()
+    session.set_groups(groups())
+    session.set_keep(file_id(session, "/p/b/sea.jpg"), True)
+    session.set_keep(file_id(session, "/p/sea.jpg"), False)
+    session.set_keep(file_id(session, "/p/cat-small.jpg"), True)
+    # With b/ a reference folder the rules agree with the sea marks (b/sea.jpg kept, being a
+    # reference, sea.jpg not): only the kept cat-small.jpg would change.
+    plan = KeepPlan(reference_folders=("/p/b",))
+    assert session.marks_the_rules_change(plan) == (1, 1)
+    session.apply_rules(plan, keep_marks=True)
+    assert kept(session) == {"/p/b/sea.jpg", "/p/cat.jpg", "/p/cat-small.jpg"}
+    session.apply_rules(plan, keep_marks=False)
+    assert kept(session) == {"/p/b/sea.jpg", "/p/cat.jpg"}
+    assert session.overrides() == {}
+
+
+def test_undo_of_a_move_gives_back_the_done_groups_and_the_marks() -> None:
+    store = FakeStore()
+    session = ReviewSession(store=store)
+    session.set_groups(groups())
+    session.set_keep(file_id(session, "/p/cat-small.jpg"), True)
+    cat_key = session.groups[0].key
+    session.set_done(0, True)
+    session.photos_moved(["/p/cat-small.jpg", "/ref/cat.jpg"])
+    assert cat_key not in session.done
+    session.set_groups(groups())  # the photos are back, found again
+    assert session.photos_back(["/p/cat-small.jpg"])
+    assert session.is_done(session.group_row(cat_key))
+    assert "/p/cat-small.jpg" in kept(session)
+    assert store.calls[-2:] == [("done", cat_key, True), ("mark", "/p/cat-small.jpg", True)]
+    assert not session.photos_back(["/p/cat-small.jpg"])  # given back once

@@ -74,6 +74,15 @@ class _NoStore:
 
 
 @dataclass(frozen=True, slots=True)
+class MovedReview:
+    """What the review held about photos moved away: given back if Undo puts them back."""
+
+    paths: frozenset[str]
+    done: frozenset[bytes]  # the groups they were in that the user was done with
+    marks: dict[str, bool]  # their own marks, as the user set them
+
+
+@dataclass(frozen=True, slots=True)
 class MarkChange:
     """A mark the user changed: the group's row and the photo's row in it."""
 
@@ -93,6 +102,7 @@ class ReviewSession:
         self._source: list[DuplicateGroup] = []  # the groups as found, marked by the rules
         self._overrides: dict[str, bool] = {}  # path -> keep, as the user set it
         self.done: set[bytes] = set()  # keys of the groups the user is done with
+        self._moved: list[MovedReview] = []  # oldest first, for Undo
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -143,11 +153,32 @@ class ReviewSession:
             self.store.forget_marks()
         return had
 
-    def reapply(self, plan: KeepPlan) -> None:
-        """Mark every group by `plan`, forgetting the user's own marks."""
-        self.clear_overrides()
+    def marks_the_rules_change(self, plan: KeepPlan) -> tuple[int, int]:
+        """(marks, groups): how many of the user's own marks, in how many groups, `plan`'s
+        rules would set otherwise (a photo of a reference folder is kept either way: not
+        counted)."""
+        fresh = [dataclasses.replace(g, keep=set(g.keep)) for g in self._source]
+        mark_groups(fresh, plan)
+        marks = groups = 0
+        for g in fresh:
+            n = sum(1 for p in g.photos
+                    if (wish := self._overrides.get(p.path)) is not None
+                    and not plan.is_reference(p.path) and wish != (p.file_id in g.keep))
+            marks += n
+            groups += n > 0
+        return marks, groups
+
+    def apply_rules(self, plan: KeepPlan, keep_marks: bool) -> None:
+        """Mark every group by `plan`, with the user's own marks laid over them if
+        `keep_marks` (else they are forgotten: the rules' marks everywhere)."""
+        if not keep_marks:
+            self.clear_overrides()
         mark_groups(self._source, plan)
         self.set_groups(self._source, plan)
+
+    def reapply(self, plan: KeepPlan) -> None:
+        """Mark every group by `plan`, forgetting the user's own marks."""
+        self.apply_rules(plan, keep_marks=False)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -261,14 +292,36 @@ class ReviewSession:
         """Photos were moved away (to the trash or a folder): the groups cleaned up are over,
         so their done flags and the photos' marks are forgotten, and the photos leave."""
         gone = set(paths)
-        for group in self.groups:
-            if group.key in self.done and any(p.path in gone for p in group.photos):
-                self.done.discard(group.key)
-                self.store.done(group.key, False)
+        done = {g.key for g in self.groups
+                if g.key in self.done and any(p.path in gone for p in g.photos)}
+        marks = {path: self._overrides[path] for path in gone if path in self._overrides}
+        self._moved.append(MovedReview(frozenset(gone), frozenset(done), marks))
+        for key in done:
+            self.done.discard(key)
+            self.store.done(key, False)
         self.remove_paths(gone)
         for path in gone:
             self._overrides.pop(path, None)
         self.store.forget_marks(list(paths))
+
+    def photos_back(self, paths: Iterable[str]) -> bool:
+        """Undo put moved photos back: the review comes back as it was before the move (the
+        groups marked done, the photos' own marks), for the groups found again. True if
+        there was anything to give back."""
+        back = set(paths)
+        memo = next((m for m in reversed(self._moved) if m.paths & back), None)
+        if memo is None:
+            return False
+        self._moved.remove(memo)
+        for key in memo.done:
+            self.done.add(key)
+            self.store.done(key, True)
+        for path, keep in memo.marks.items():
+            if path in back:
+                self._overrides[path] = keep
+                self.store.mark(path, keep)
+        self.set_groups(self._source)
+        return bool(memo.done or memo.marks)
 
 
 class JudgedPairs:

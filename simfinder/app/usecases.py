@@ -140,13 +140,15 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
     """The `duplicates --json` document of the CLI contract, plus the user's decisions:
     `decided` (the group is settled by a decision: listed with `--all` only), `decision` (the
     decision covering the group, or null) and `new` (the paths a group that came back has
-    gained since its decision); each file's `keep_reason` says in plain words why it is kept
-    (by `plan`'s rules, a reference folder or a decision; null for a file not kept)."""
+    gained since its decision), the group's `confidence` (0..1, as the CSV has it); each file's
+    `format`, `taken_at` (capture date, or null) and `keep_reason`, in plain words why it is
+    kept (by `plan`'s rules, a reference folder or a decision; null for a file not kept)."""
     reasons = [why_each_kept(g, plan) for g in groups]
     return {
         "groups": [
             {
                 "kind": g.kind,
+                "confidence": round(g.confidence, 4),
                 "decided": g.decided,
                 "decision": None if g.decision is None else {
                     "id": g.decision.id,
@@ -161,6 +163,8 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
                         "width": p.width,
                         "height": p.height,
                         "bytes": p.size,
+                        "format": p.format,
+                        "taken_at": p.taken_at or None,
                         "keep": p.file_id in g.keep,
                         "keep_reason": why.get(p.file_id),
                     }

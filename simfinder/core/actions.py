@@ -334,8 +334,23 @@ def undo_last(
             _catalog_back(library, item, report)
         meter.advance(current=item.source)
     cat.journal_mark_undone(batch.id)
+    if batch.kind == MOVE and batch.target is not None:
+        _remove_empty_folders(batch.target, [i.dest for i in items if i.dest is not None])
     report.restored.reverse()
     return report
+
+
+def _remove_empty_folders(target: str, dests: Sequence[str]) -> None:
+    """The folders a move made below `target` (the one the user chose, which stays) go when
+    the undo left them empty: the move leaves no trace behind."""
+    folders = {os.path.dirname(d) for d in dests}
+    for folder in sorted(folders, key=len, reverse=True):
+        while _is_under(folder, target) and os.path.normpath(folder) != os.path.normpath(target):
+            try:
+                os.rmdir(folder)  # only ever an empty folder
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
 
 
 def _move_back(item: JournalItem) -> None:

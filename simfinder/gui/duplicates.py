@@ -127,6 +127,25 @@ def group_title(group: DuplicateGroup, done: bool = False) -> str:
     return f"\u2713 Done · {what}" if done else what
 
 
+def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str | None:
+    """A confirmation with the choices as buttons (the first the default) and Cancel; the
+    choice made, or None."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    buttons = [box.addButton(choice, QMessageBox.ButtonRole.AcceptRole) for choice in choices]
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(buttons[0] if buttons else cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return next((c for c, b in zip(choices, buttons, strict=True) if b is clicked), None)
+
+
+REVIEWED_ONLY = "Only the Reviewed Groups"
+KEEP_MINE = "Keep My Marks"
+REAPPLY = "Re-apply the Rules to Them"
+
+
 class DuplicatesModel(QAbstractItemModel):
     """Groups (top-level rows) and their photos (children), with keep marks: a view of a
     ReviewSession, which holds the review's rules."""
@@ -351,9 +370,9 @@ class DuplicatesModel(QAbstractItemModel):
         """Forget the user's marks and done groups (their record is cleared by the caller)."""
         self._reset(self.session.forget_review)
 
-    def reapply(self, plan: KeepPlan) -> None:
-        """Mark every group by `plan`, forgetting the user's own marks."""
-        self._reset(lambda: self.session.reapply(plan))
+    def apply_rules(self, plan: KeepPlan, keep_marks: bool) -> None:
+        """Mark every group by `plan`, the user's own marks over them if `keep_marks`."""
+        self._reset(lambda: self.session.apply_rules(plan, keep_marks))
 
     def overrides(self) -> dict[str, bool]:
         return self.session.overrides()
@@ -413,6 +432,11 @@ class DuplicatesModel(QAbstractItemModel):
         """Photos moved away: they leave, with their marks and their groups' done flags."""
         if paths:
             self._reset(lambda: self.session.photos_moved(paths))
+
+    def photos_back(self, paths: Sequence[str]) -> None:
+        """Undo put photos back: their groups' done flags and their marks come back too."""
+        if paths:
+            self._reset(lambda: self.session.photos_back(paths))
 
     def _index_digests(self) -> None:
         self._rows_by_digest = {}
@@ -681,8 +705,8 @@ class DuplicatesPanel(QWidget):
         self.strictness_combo.currentIndexChanged.connect(self._on_strictness_changed)
         self.rules_button.clicked.connect(self.edit_rules)
         self.compare_button.clicked.connect(self.compare_selection)
-        self.trash_button.clicked.connect(self.trash_marked)
-        self.move_button.clicked.connect(self.move_marked)
+        self.trash_button.clicked.connect(lambda: self.trash_marked())
+        self.move_button.clicked.connect(lambda: self.move_marked())
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.doubleClicked.connect(self._on_double_click)
         self.tree.toggle_requested.connect(self._toggle)
@@ -886,13 +910,26 @@ class DuplicatesPanel(QWidget):
         self.model.set_keep(record.file_id, record.file_id not in group.keep)
 
     def apply_plan(self, plan: KeepPlan) -> None:
-        """New keeper rules: saved, and every group marked by them again."""
+        """New keeper rules: saved, and every group marked by them again, except the photos
+        the user marked by hand: if the rules would mark any otherwise, the user chooses."""
+        keep_marks = True
+        marks, groups = self.model.session.marks_the_rules_change(plan)
+        if marks:
+            mine = f"{_plural(marks, 'mark')} you set by hand"
+            answer = ask(
+                self, "Keep Rules",
+                f"The new rules would change {mine} (in {_plural(groups, 'group')}).\n\n"
+                f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
+                f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
+            if answer is None:
+                return  # the rules stay as they were
+            keep_marks = answer == KEEP_MINE
         self.plan = plan
         self.settings.keep_plan = plan
         self.settings.sync()
         for found in self._found.values():
             mark_groups(found, plan)
-        self.model.reapply(plan)
+        self.model.apply_rules(plan, keep_marks)
 
     # -- decisions and the review saved as the user goes -------------------------------------
 
@@ -1100,6 +1137,17 @@ class DuplicatesPanel(QWidget):
             menu.addAction(self.act_keep_all)
             menu.addAction(self.act_not_duplicates)
         menu.addAction(self.act_done)
+        rows = self.selected_group_rows()
+        which = "This Group" if len(rows) == 1 else f"the {len(rows)} Selected Groups"
+        marked = any(p.file_id not in g.keep for g in map(self.model.group_at, rows)
+                     for p in g.photos)
+        menu.addSeparator()
+        where = trash_name().removeprefix("the ")
+        for item in (menu.addAction(f"Move Marked Photos of {which} to {where}…",
+                                    lambda: self.trash_marked(rows)),
+                     menu.addAction(f"Move Marked Photos of {which} to Folder…",
+                                    lambda: self.move_marked(rows))):
+            item.setEnabled(marked and not self._waiting_action)
         if record is None:
             return menu
         group: DuplicateGroup = index.data(GroupRole)
@@ -1149,62 +1197,106 @@ class DuplicatesPanel(QWidget):
 
     # -- actions ----------------------------------------------------------------------------
 
-    def _marked(self) -> tuple[list[DuplicateGroup], list[PhotoRecord]] | None:
+    def selected_group_rows(self) -> list[int]:
+        """The groups selected (or a selected photo's), else the current group."""
+        rows: set[int] = set()
+        for index in self.tree.selectionModel().selectedRows(COL_KEEP):
+            rows.add(index.row() if index.internalId() == _NO_GROUP else index.parent().row())
+        if not rows and self.current_group_row() >= 0:
+            rows.add(self.current_group_row())
+        return sorted(rows)
+
+    def _marked(self, rows: Sequence[int] | None
+                ) -> tuple[list[DuplicateGroup], list[PhotoRecord]] | None:
+        """The groups at `rows` (None: all) that have photos marked for removal, and those."""
         groups = self.model.groups()
+        if rows is not None:
+            groups = [groups[r] for r in rows if 0 <= r < len(groups)]
         try:
             photos = marked_for_removal(groups)
         except ValueError as exc:  # NothingKept: the model never allows it
             self.show_notice(str(exc))
             return None
         if not photos:
-            self.show_notice("No photo is marked for removal.")
+            self.show_notice("No photo is marked for removal" + (
+                " in this group." if rows is not None and len(rows) == 1 else "."))
             return None
-        return groups, photos
+        return [g for g in groups if any(p.file_id not in g.keep for p in g.photos)], photos
 
-    def trash_marked(self) -> None:
-        marked = self._marked()
+    def _confirm(self, rows: Sequence[int] | None, title: str, verb: str,
+                 question: Callable[[list[PhotoRecord]], str],
+                 after: str) -> list[DuplicateGroup] | None:
+        """Ask before moving the marked photos of the groups at `rows` (None: all of them,
+        saying how many of those the user marked Done, with the choice to act on just those);
+        the groups to act on, or None."""
+        marked = self._marked(rows)
         if marked is None:
-            return
+            return None
         groups, photos = marked
-        size = human_size(sum(p.size for p in photos))
+
+        def summary(chosen: list[PhotoRecord]) -> str:
+            return f"{_plural(len(chosen), 'photo')} ({human_size(sum(p.size for p in chosen))})"
+
+        reviewed = [g for g in groups if g.key in self.model.done]
+        choices = [verb]
+        if rows is not None:
+            scope = ("Only this group: the others are left as they are." if len(groups) == 1
+                     else f"Only the {_plural(len(groups), 'selected group')}.")
+        elif len(reviewed) == len(groups):
+            scope = f"You marked all {_plural(len(groups), 'group')} Done."
+        elif not reviewed:
+            scope = (f"You have marked none of the {_plural(len(groups), 'group')} Done: the "
+                     "photos marked by the keep rules in groups you have not looked at go too.")
+        else:
+            left = len(groups) - len(reviewed)
+            only = [p for g in reviewed for p in g.photos if p.file_id not in g.keep]
+            scope = (f"You marked {len(reviewed)} of the {_plural(len(groups), 'group')} Done; "
+                     f"{left} {'is' if left == 1 else 'are'} not reviewed yet. "
+                     f"{REVIEWED_ONLY}: {summary(only)}.")
+            choices.append(REVIEWED_ONLY)
+        answer = ask(self, title, f"{question(photos)}\n\n{scope} {after}", choices)
+        if answer is None:
+            return None
+        return reviewed if answer == REVIEWED_ONLY else groups
+
+    def trash_marked(self, rows: Sequence[int] | None = None) -> None:
+        """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
         where = trash_name()
-        answer = QMessageBox.question(
-            self, f"Move to {where.removeprefix('the ')}",
-            f"Move {_plural(len(photos), 'photo')} ({size}) to {where}?\n\n"
-            f"Each of the {_plural(len(groups), 'group')} keeps its photos marked Keep. The "
-            f"photos stay in {where} until you empty it, and Edit > Undo puts them back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
+        groups = self._confirm(
+            rows, f"Move to {where.removeprefix('the ')}",
+            f"Move to {where.removeprefix('the ')}",
+            lambda photos: f"Move {_plural(len(photos), 'photo')} "
+                           f"({human_size(sum(p.size for p in photos))}) to {where}?",
+            f"Each group keeps its photos marked Keep. The photos stay in {where} until you "
+            "empty it, and Edit > Undo puts them back.")
+        if groups is None:
             return
-        self._start_action(groups, None, f"Moving {_plural(len(photos), 'photo')} to {where}…")
+        n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
+        self._start_action(groups, None, f"Moving {_plural(n, 'photo')} to {where}…")
 
-    def move_marked(self) -> None:
-        marked = self._marked()
-        if marked is None:
+    def move_marked(self, rows: Sequence[int] | None = None) -> None:
+        """Move the marked photos of the groups at `rows` (None: all groups) into a folder."""
+        if self._marked(rows) is None:
             return
-        groups, photos = marked
         folder = QFileDialog.getExistingDirectory(
             self, "Move the Photos Marked for Removal Into", str(Path.home()))
         if not folder:
             return
         target = Path(folder).resolve()
-        size = human_size(sum(p.size for p in photos))
         inside = [f for f in self.library_folders()
                   if str(target) == f or str(target).startswith(f.rstrip(os.sep) + os.sep)]
-        note = ("\n\nThis folder is inside your library: the moved photos will still be "
+        note = (" This folder is inside your library: the moved photos will still be "
                 "listed as duplicates." if inside else "")
-        answer = QMessageBox.question(
-            self, "Move to Folder",
-            f"Move {_plural(len(photos), 'photo')} ({size}) into {target}?\n\n"
+        groups = self._confirm(
+            rows, "Move to Folder", "Move to Folder",
+            lambda photos: f"Move {_plural(len(photos), 'photo')} "
+                           f"({human_size(sum(p.size for p in photos))}) into {target}?",
             "Each photo goes to the same place below it as in its library folder. "
-            f"Edit > Undo moves them back.{note}",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
+            f"Edit > Undo moves them back.{note}")
+        if groups is None:
             return
-        self._start_action(groups, str(target),
-                           f"Moving {_plural(len(photos), 'photo')} to {target}…")
+        n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
+        self._start_action(groups, str(target), f"Moving {_plural(n, 'photo')} to {target}…")
 
     def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
         self._waiting_action = True
@@ -1240,6 +1332,7 @@ class DuplicatesPanel(QWidget):
         if report is None:
             self.message.emit("Nothing to undo.")
             return
+        self.model.photos_back(report.restored)
         n = len(report.restored)
         done = f"Put back {_plural(n, 'photo')}."
         if report.failed:

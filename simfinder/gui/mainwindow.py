@@ -788,7 +788,7 @@ class MainWindow(QMainWindow):
             self.indexer.resume()
 
     def stop_indexing(self) -> None:
-        if self.indexer.indexing:
+        if self.indexer.indexing or self.indexer.state in ("pausing", "paused"):
             self.indexer.stop()
 
     def folder_text(self, path: str) -> str:
@@ -1390,7 +1390,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         state = self.indexer.state
         indexing = state == "indexing"
-        self.act_stop.setEnabled(indexing)
+        self.act_stop.setEnabled(state in ("indexing", "pausing", "paused"))
         if state in ("paused", "stopped"):
             self.act_pause.setText("&Resume")
             self.act_pause.setIcon(_icon(self, "media-playback-start",

@@ -308,6 +308,11 @@ class IndexController(QObject):
         self._cancel_runs("paused")
 
     def stop(self) -> None:
+        if self._state == "paused":
+            self._set_state("stopped")  # nothing runs: only the word (and what Stop offers)
+            return
+        if self._state == "pausing":
+            self._after_cancel = "stopped"
         self._cancel_runs("stopped")
 
     def resume(self) -> None:
