@@ -40,7 +40,7 @@ from simfinder.core.trash import SystemTrash
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
-               "taken_at", "camera", "keep", "keep_reason", "decision", "new")
+               "taken_at", "camera", "keep", "keep_reason", "decision", "new", "companions")
 DECIDED_REASON = "you decided to keep it"
 
 
@@ -66,6 +66,9 @@ def review_groups(
     if not include_decided:
         groups = [g for g in groups if not g.decided]
     mark_groups(groups, plan)
+    known = library.catalog.companions_of(p.path for g in groups for p in g.photos)
+    for g in groups:
+        g.companions = {p.path: known[p.path] for p in g.photos if p.path in known}
     return groups
 
 
@@ -91,7 +94,8 @@ def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
                   plan: KeepPlan = DEFAULT_PLAN) -> None:
     """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
     keep_reason why a kept photo is kept (by `plan`'s rules; "" for the others), decision the
-    kind of the user's decision covering the group ("" if none)."""
+    kind of the user's decision covering the group ("" if none), companions the photo's
+    companion files (core.companions) joined by ";"."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):
@@ -103,7 +107,8 @@ def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
                              p.size, p.format, p.taken_at or "", p.camera or "",
                              "true" if p.file_id in g.keep else "false",
                              reasons.get(p.file_id, ""), decision,
-                             "true" if p.file_id in new else "false"])
+                             "true" if p.file_id in new else "false",
+                             ";".join(g.companions.get(p.path, []))])
 
 
 def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:

@@ -141,7 +141,8 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
     `decided` (the group is settled by a decision: listed with `--all` only), `decision` (the
     decision covering the group, or null) and `new` (the paths a group that came back has
     gained since its decision); each file's `keep_reason` says in plain words why it is kept
-    (by `plan`'s rules, a reference folder or a decision; null for a file not kept)."""
+    (by `plan`'s rules, a reference folder or a decision; null for a file not kept), its
+    `companions` the paths of its companion files (core.companions), which go where it goes."""
     reasons = [why_each_kept(g, plan) for g in groups]
     return {
         "groups": [
@@ -163,6 +164,7 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
                         "bytes": p.size,
                         "keep": p.file_id in g.keep,
                         "keep_reason": why.get(p.file_id),
+                        "companions": g.companions.get(p.path, []),
                     }
                     for p in g.photos
                 ],
