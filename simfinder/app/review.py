@@ -15,6 +15,7 @@ from simfinder.core.actions import (
     BatchSummary,
     FileFailure,
     UndoReport,
+    count_files,
     destination_for,
     last_undoable,
     move_photos,
@@ -120,6 +121,17 @@ def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
             raise NothingKept(f"group {n} would keep no photo: keep at least one")
         out.extend(p for p in g.photos if p.file_id not in g.keep)
     return out
+
+
+def marked_companions(groups: Sequence[DuplicateGroup]) -> list[str]:
+    """The companion files that go with the photos not kept."""
+    return [c for g in groups for p in g.photos if p.file_id not in g.keep
+            for c in g.companions.get(p.path, [])]
+
+
+def describe_marked(groups: Sequence[DuplicateGroup], photos: Sequence[PhotoRecord]) -> str:
+    """What removing the marked photos moves: "12 photos and 5 companion files"."""
+    return count_files(len(photos), len(marked_companions(groups)))
 
 
 def remove_marked(

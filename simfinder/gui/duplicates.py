@@ -60,11 +60,16 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.decisions import KIND_WORDS
-from simfinder.app.review import groups_as_csv, mark_groups, marked_for_removal
+from simfinder.app.review import (
+    describe_marked,
+    groups_as_csv,
+    mark_groups,
+    marked_for_removal,
+)
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport
+from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport, count_files
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
@@ -1170,7 +1175,7 @@ class DuplicatesPanel(QWidget):
         where = trash_name()
         answer = QMessageBox.question(
             self, f"Move to {where.removeprefix('the ')}",
-            f"Move {_plural(len(photos), 'photo')} ({size}) to {where}?\n\n"
+            f"Move {describe_marked(groups, photos)} ({size}) to {where}?\n\n"
             f"Each of the {_plural(len(groups), 'group')} keeps its photos marked Keep. The "
             f"photos stay in {where} until you empty it, and Edit > Undo puts them back.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
@@ -1196,7 +1201,7 @@ class DuplicatesPanel(QWidget):
                 "listed as duplicates." if inside else "")
         answer = QMessageBox.question(
             self, "Move to Folder",
-            f"Move {_plural(len(photos), 'photo')} ({size}) into {target}?\n\n"
+            f"Move {describe_marked(groups, photos)} ({size}) into {target}?\n\n"
             "Each photo goes to the same place below it as in its library folder. "
             f"Edit > Undo moves them back.{note}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
@@ -1220,19 +1225,25 @@ class DuplicatesPanel(QWidget):
         if not n:
             done = "No photo was moved."
         elif report.kind == "trash":
-            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
+            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+                   f"({human_size(report.bytes_moved)}) to " \
                    f"{trash_name()}. Edit > Undo puts them back."
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
-            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) into " \
+            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+                   f"({human_size(report.bytes_moved)}) into " \
                    f"{target}. Edit > Undo moves them back."
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
             done += f" {_plural(offline, 'photo')} in offline folders skipped."
         if len(report.failed) > offline:
             done += f" {_plural(len(report.failed) - offline, 'photo')} could not be moved."
-        if report.failed:
-            self._show_report("Some photos were not moved", done, report.failed)
+        if report.companions_failed:
+            done += f" {_plural(len(report.companions_failed), 'companion file')} could not " \
+                    "be moved with their photos."
+        if report.failed or report.companions_failed:
+            self._show_report("Some photos were not moved", done,
+                              [*report.failed, *report.companions_failed])
         self.message.emit(done)
         self._update_buttons()
 
@@ -1241,10 +1252,11 @@ class DuplicatesPanel(QWidget):
             self.message.emit("Nothing to undo.")
             return
         n = len(report.restored)
-        done = f"Put back {_plural(n, 'photo')}."
-        if report.failed:
-            done += f" {_plural(len(report.failed), 'photo')} could not be put back."
-            self._show_report("Some photos were not put back", done, report.failed)
+        done = f"Put back {count_files(n, len(report.companions_restored))}."
+        failed = [*report.failed, *report.companions_failed]
+        if failed:
+            done += f" {_plural(len(failed), 'file')} could not be put back."
+            self._show_report("Some photos were not put back", done, failed)
         self.message.emit(done)
 
     def _on_job_failed(self, _message: str) -> None:
