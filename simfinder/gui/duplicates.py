@@ -93,6 +93,7 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 GroupRole = Qt.ItemDataRole.UserRole + 20  # on group rows: the DuplicateGroup
 NewRole = Qt.ItemDataRole.UserRole + 21  # on photo rows: new since a decision about the group
+CompanionsRole = Qt.ItemDataRole.UserRole + 22  # on photo rows: its companion files' paths
 
 COL_KEEP, COL_PHOTO, COL_RES, COL_SIZE, COL_FORMAT, COL_TAKEN, COL_CAMERA, COL_FOLDER = range(8)
 COLUMNS = ("Keep", "Photo", "Resolution", "File size", "Format", "Taken", "Camera", "Folder")
@@ -106,6 +107,7 @@ STRICTNESS_WORDS = {
 
 KEEP_COLOR = QColor("#2e7d32")
 NEW_COLOR = QColor("#1f6fc5")
+COMPANION_COLOR = QColor("#6d6d6d")
 REMOVE_COLOR = QColor("#c0392b")
 
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
@@ -225,6 +227,8 @@ class DuplicatesModel(QAbstractItemModel):
             return group
         if role == NewRole:
             return record.file_id in group.new
+        if role == CompanionsRole:
+            return group.companions.get(record.path, [])
         if col == COL_KEEP:
             reference = self.plan.is_reference(record.path)
             if role == Qt.ItemDataRole.CheckStateRole:
@@ -252,6 +256,10 @@ class DuplicatesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FOLDER:
                 return os.path.dirname(record.path)
+            companions = group.companions.get(record.path, [])
+            if col == COL_PHOTO and companions:
+                return describe(record) + "\n\nGoes with:\n" + "\n".join(
+                    os.path.basename(c) for c in companions)
             return describe(record)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_RES, COL_SIZE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -472,22 +480,34 @@ class PhotoCellDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
                                      else QPalette.ColorRole.Text))
-        badge = "new" if index.data(NewRole) else ""
-        badge_w = fm.horizontalAdvance(badge) + 12 if badge else 0
+        badges = photo_badges(index)
+        widths = [fm.horizontalAdvance(text) + 12 for text, _ in badges]
         name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
-                             text_rect.width() - badge_w - (6 if badge else 0))
+                             text_rect.width() - sum(w + 6 for w in widths))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          name)
-        if badge:
-            # A group that came back: the photos it gained since the user's decision.
-            x = text_rect.left() + fm.horizontalAdvance(name) + 6
-            pill = QRect(x, rect.center().y() - fm.height() // 2, badge_w, fm.height())
+        x = text_rect.left() + fm.horizontalAdvance(name) + 6
+        for (text, color), width in zip(badges, widths, strict=True):
+            pill = QRect(x, rect.center().y() - fm.height() // 2, width, fm.height())
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(NEW_COLOR)
+            painter.setBrush(color)
             painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
             painter.setPen(QColor("white"))
-            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, badge)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+            x += width + 6
         painter.restore()
+
+
+def photo_badges(index: ModelIndex) -> list[tuple[str, QColor]]:
+    """The pills after a photo's name: "new" (a group that came back: the photos it gained
+    since the user's decision), "+N" (its companion files, listed in the tooltip)."""
+    badges: list[tuple[str, QColor]] = []
+    if index.data(NewRole):
+        badges.append(("new", NEW_COLOR))
+    companions = index.data(CompanionsRole) or []
+    if companions:
+        badges.append((f"+{len(companions)}", COMPANION_COLOR))
+    return badges
 
 
 class DuplicatesTree(QTreeView):
