@@ -84,3 +84,13 @@ def test_json_and_csv_list_each_photos_companion_files(
     by_path = {r["path"]: r["companions"] for r in rows}
     assert by_path[str(rocket)] == ";".join(sorted(str(p) for p in sidecars))
     assert by_path[str(copy)] == ""
+
+    # A sidecar deleted, another one added: the next scan says so.
+    sidecars[0].unlink()
+    added = copy.with_name("rocket.jpg.xmp")
+    added.write_text("<x:xmpmeta/>")
+    assert run("--library", str(lib_dir), "index", str(tmp_path / "photos")).returncode == 0
+    doc = json.loads(run("--library", str(lib_dir), "duplicates", "--json").stdout)
+    files = {f["path"]: f for g in doc["groups"] for f in g["files"]}
+    assert files[str(rocket)]["companions"] == [str(sidecars[1])]
+    assert files[str(copy)]["companions"] == [str(added)]

@@ -173,3 +173,21 @@ def test_a_crash_between_a_photo_and_its_companions_is_settled_from_the_journal(
     assert undone is not None and undone.restored == [photo.path]
     assert undone.companions_restored == [str(mov)]
     assert copy.is_file() and mov.is_file() and json_file.is_file()
+
+
+def test_moved_into_the_library_the_companions_stay_known_with_their_photo(
+    indexed: tuple[Library, Photos], tmp_path: Path,
+) -> None:
+    lib, photos = indexed
+    copy = photos["rocket-copy"]
+    target = tmp_path / "photos" / "sorted"  # inside the library's folder
+    with lib.writing():
+        report = move_photos(lib, [record(lib, copy)], target)
+    new = Path(report.moved[0][1] or "")
+    assert lib.catalog.photo(str(new)) is not None
+    assert lib.catalog.companions_of([str(new)]) == {
+        str(new): [str(new.parent / n) for n in ("rocket.MOV", "rocket.jpg.json", "rocket.xmp")]}
+    with lib.writing():
+        undo_last(lib)
+    assert lib.catalog.companions_of([str(copy)]) == {
+        str(copy): [str(p) for p in companions_of(copy)]}
