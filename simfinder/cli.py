@@ -502,12 +502,15 @@ def _cmd_settings(args: argparse.Namespace) -> int:
 def _cmd_remove_marked(args: argparse.Namespace) -> int:
     """`trash --marked` and `move --marked --to DIR`: the review's marks, journalled."""
     from simfinder.app.review import (
+        describe_marked,
+        marked_companions,
         planned_destinations,
         remove_marked,
         settle_interrupted_actions,
     )
     from simfinder.app.review_session import saved_session
     from simfinder.app.usecases import open_library
+    from simfinder.core.actions import count_files
     from simfinder.core.trash import trash_name
 
     target = Path(args.to).expanduser().resolve() if args.command == "move" else None
@@ -527,25 +530,27 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
                      else [None] * len(photos))
             for p, dest in zip(photos, dests, strict=True):
                 print(p.path if dest is None else f"{p.path} -> {dest}")
-            print(f"Would move {_count(len(photos), 'photo')} ({size}) to {where}.")
+            for companion in marked_companions(session.groups):
+                print(f"{companion} (with its photo)")
+            print(f"Would move {describe_marked(session.groups, photos)} ({size}) to {where}.")
             return 0
         report = remove_marked(library, session.groups, destination=target, plan=session.plan)
         session.photos_moved([src for src, _ in report.moved])
     finally:
         library.close()
-    moved = len(report.moved)
+    moved = count_files(len(report.moved), len(report.companions_moved))
     into = "to" if target is None else "into"
-    print(f"Moved {_count(moved, 'photo')} ({human_size(report.bytes_moved)}) {into} "
+    print(f"Moved {moved} ({human_size(report.bytes_moved)}) {into} "
           f"{where}. `simfinder undo` puts them back.")
-    for failure in report.failed:
+    for failure in [*report.failed, *report.companions_failed]:
         print(f"simfinder: not moved: {failure.path}: {failure.reason}", file=sys.stderr)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.companions_failed else 0
 
 
 def _cmd_undo(args: argparse.Namespace) -> int:
     from simfinder.app.review import undo_last_action, undoable_action
     from simfinder.app.usecases import EmbedderProvider, open_library
-    from simfinder.core.actions import TRASH
+    from simfinder.core.actions import TRASH, count_files
     from simfinder.core.trash import trash_name
 
     library = open_library(args.library)
@@ -560,10 +565,11 @@ def _cmd_undo(args: argparse.Namespace) -> int:
         raise UsageError("nothing to undo")
     size = human_size(sum(os.path.getsize(p) for p in report.restored if os.path.isfile(p)))
     source = trash_name() if summary.kind == TRASH else summary.target
-    print(f"Put back {_count(len(report.restored), 'photo')} ({size}) from {source}.")
-    for failure in report.failed:
+    back = count_files(len(report.restored), len(report.companions_restored))
+    print(f"Put back {back} ({size}) from {source}.")
+    for failure in [*report.failed, *report.companions_failed]:
         print(f"simfinder: not put back: {failure.path}: {failure.reason}", file=sys.stderr)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.companions_failed else 0
 
 
 def _count(n: int, word: str) -> str:

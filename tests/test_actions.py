@@ -365,7 +365,7 @@ def test_exports_carry_the_keep_marks(indexed: tuple[Library, Photos]) -> None:
     groups_as_csv(groups, out)
     lines = out.getvalue().splitlines()
     assert lines[0] == ("group,kind,confidence,path,width,height,bytes,format,taken_at,camera,"
-                        "keep,keep_reason,decision,new")
+                        "keep,keep_reason,decision,new,companions")
     assert len(lines) - 1 == sum(len(g["files"]) for g in doc["groups"])
     json_keep = {f["path"]: f["keep"] for g in doc["groups"] for f in g["files"]}
     csv_keep = {row.split(",")[3]: row.split(",")[10] == "true" for row in lines[1:]}

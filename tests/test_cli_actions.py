@@ -4,6 +4,7 @@ from the command line, journalled as in the app."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from simfinder.core.catalog import Catalog
@@ -100,3 +101,33 @@ def test_nothing_marked_is_refused_in_one_line(tmp_path: Path) -> None:
         assert result.stderr == ("simfinder: no photo is marked for removal "
                                  "(see `simfinder duplicates`)\n")
     assert run("--library", str(lib), "trash").returncode == 2  # --marked is required
+
+
+def test_trash_and_undo_take_the_companion_files_along(
+    tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: object,
+    temp_trash: Path,
+) -> None:
+    photos = photo_folder()
+    copy = photos["rocket-copy"]  # in a backup folder: marked for removal by the keep rules
+    sidecars = [copy.with_name("rocket.MOV"), copy.with_name("rocket.jpg.xmp")]
+    for n, path in enumerate(sidecars):
+        path.write_bytes(bytes([n]) * 1000)
+    lib = tmp_path / "lib"
+    assert run("--library", str(lib), "index", str(tmp_path / "photos")).returncode == 0
+    marked = marked_by_rules(lib)
+    assert str(copy) in marked
+
+    dry = run("--library", str(lib), "trash", "--marked", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert {f"{p} (with its photo)" for p in sidecars} <= set(dry.stdout.splitlines())
+    assert f"Would move {len(marked)} photos and 2 companion files (" in dry.stdout
+
+    done = run("--library", str(lib), "trash", "--marked")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Moved {len(marked)} photos and 2 companion files (")
+    assert not any(p.exists() for p in [copy, *sidecars])
+
+    back = run("--library", str(lib), "undo")
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.startswith(f"Put back {len(marked)} photos and 2 companion files (")
+    assert [p.read_bytes() for p in sidecars] == [b"\x00" * 1000, b"\x01" * 1000]

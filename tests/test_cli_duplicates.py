@@ -27,7 +27,7 @@ def test_json_and_csv_carry_the_default_keeper_marks(
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(rows[0]) == ["group", "kind", "confidence", "path", "width", "height", "bytes",
                              "format", "taken_at", "camera", "keep", "keep_reason", "decision",
-                             "new"]
+                             "new", "companions"]
 
     # The keep flags are those of the keeper's default rules (what the GUI starts with).
     lib = Library.open(lib_dir)
@@ -62,3 +62,35 @@ def test_json_and_csv_carry_the_default_keeper_marks(
 
     both = run("--library", str(lib_dir), "duplicates", "--json", "--csv")
     assert both.returncode == 2
+
+
+def test_json_and_csv_list_each_photos_companion_files(
+    tmp_path: Path, photo_folder: Callable[..., dict[str, Path]], embedder: object,
+) -> None:
+    photos = photo_folder()
+    rocket, copy = photos["rocket"], photos["rocket-copy"]
+    sidecars = [rocket.with_name("rocket.jpg.xmp"), rocket.with_name("rocket.jpg.json")]
+    for path in [*sidecars, copy.with_name("orphan.xmp")]:
+        path.write_text("<x:xmpmeta/>")
+    lib_dir = tmp_path / "lib"
+    assert run("--library", str(lib_dir), "index", str(tmp_path / "photos")).returncode == 0
+
+    doc = json.loads(run("--library", str(lib_dir), "duplicates", "--json").stdout)
+    files = {f["path"]: f for g in doc["groups"] for f in g["files"]}
+    assert files[str(rocket)]["companions"] == sorted(str(p) for p in sidecars)
+    assert files[str(copy)]["companions"] == []
+    rows = list(csv.DictReader(io.StringIO(
+        run("--library", str(lib_dir), "duplicates", "--csv").stdout)))
+    by_path = {r["path"]: r["companions"] for r in rows}
+    assert by_path[str(rocket)] == ";".join(sorted(str(p) for p in sidecars))
+    assert by_path[str(copy)] == ""
+
+    # A sidecar deleted, another one added: the next scan says so.
+    sidecars[0].unlink()
+    added = copy.with_name("rocket.jpg.xmp")
+    added.write_text("<x:xmpmeta/>")
+    assert run("--library", str(lib_dir), "index", str(tmp_path / "photos")).returncode == 0
+    doc = json.loads(run("--library", str(lib_dir), "duplicates", "--json").stdout)
+    files = {f["path"]: f for g in doc["groups"] for f in g["files"]}
+    assert files[str(rocket)]["companions"] == [str(sidecars[1])]
+    assert files[str(copy)]["companions"] == [str(added)]

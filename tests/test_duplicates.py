@@ -53,7 +53,7 @@ def test_the_keeper_is_the_best_copy(indexed: tuple[Library, dict[str, Path]]) -
     for group in doc["groups"]:
         assert sum(f["keep"] for f in group["files"]) == 1
         assert set(group["files"][0]) == {"path", "width", "height", "bytes", "format",
-                                          "taken_at", "keep", "keep_reason"}
+                                          "taken_at", "keep", "keep_reason", "companions"}
         assert 0 < group["confidence"] <= 1
     cat_group = next(g for g in doc["groups"]
                      if any(f["path"] == str(photos["cat-small"]) for f in g["files"]))

@@ -29,7 +29,16 @@ from simfinder.core.library import Library
 from simfinder.core.similarity import Strictness
 from simfinder.gui import duplicates as duplicates_module
 from simfinder.gui import workers
-from simfinder.gui.duplicates import COL_FOLDER, COL_FORMAT, COL_KEEP, COL_RES, DuplicatesPanel
+from simfinder.gui.duplicates import (
+    COL_FOLDER,
+    COL_FORMAT,
+    COL_KEEP,
+    COL_PHOTO,
+    COL_RES,
+    COMPANION_COLOR,
+    DuplicatesPanel,
+    photo_badges,
+)
 from simfinder.gui.mainwindow import MainWindow
 from simfinder.gui.settings import AppSettings
 
@@ -348,6 +357,41 @@ def test_export_saves_the_marks_shown(
 
 
 # -- clean-up -------------------------------------------------------------------------------
+
+
+def test_a_photos_companion_files_show_on_it_and_count_in_the_confirmation(
+    qtbot: QtBot, tmp_path: Path, settings: AppSettings, embedder: EmbedderProvider,
+    photo_folder: Callable[..., Photos], temp_trash: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = photo_folder()
+    copy = made["rocket-copy"]  # in a backup folder: marked for removal
+    for name in ("rocket.MOV", "rocket.jpg.xmp"):
+        copy.with_name(name).write_text("a companion")
+    win = MainWindow(tmp_path / "library", settings, embedder=embedder)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.start(add_folders=[tmp_path / "photos"])
+    qtbot.waitUntil(lambda: win.model.rowCount() > 0 and not win.indexer.busy, timeout=TIMEOUT)
+    panel = open_duplicates(qtbot, win)
+
+    index = row_of(panel, copy, COL_PHOTO)
+    assert photo_badges(index) == [("+2", COMPANION_COLOR)]
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.endswith("Goes with:\nrocket.MOV\nrocket.jpg.xmp")
+    assert photo_badges(row_of(panel, made["rocket"], COL_PHOTO)) == []
+
+    asked: list[str] = []
+
+    def question(parent: object, title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(duplicates_module.QMessageBox, "question", question)
+    panel.trash_button.click()
+    assert len(asked) == 1 and asked[0].startswith("Move 5 photos and 2 companion files (")
+    assert copy.exists() and copy.with_name("rocket.MOV").exists()  # cancelled: nothing moved
+
 
 
 def test_trash_and_undo_through_the_ui(

@@ -199,6 +199,7 @@ def test_a_library_from_before_kept_lists_groups_right_and_gains_them(
                      " DROP TABLE capture_checks; DROP TABLE settings; DROP TABLE offline_folders;"
                      " ALTER TABLE folders DROP COLUMN device;"
                      " ALTER TABLE folders DROP COLUMN mounted;"
+                     " DROP TABLE companions; ALTER TABLE action_items DROP COLUMN photo_item;"
                      " PRAGMA user_version = 4; COMMIT;")
     db.close()
 

@@ -15,6 +15,7 @@ from simfinder.core.actions import (
     BatchSummary,
     FileFailure,
     UndoReport,
+    count_files,
     destination_for,
     last_undoable,
     move_photos,
@@ -40,7 +41,7 @@ from simfinder.core.trash import SystemTrash
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
-               "taken_at", "camera", "keep", "keep_reason", "decision", "new")
+               "taken_at", "camera", "keep", "keep_reason", "decision", "new", "companions")
 DECIDED_REASON = "you decided to keep it"
 
 
@@ -66,6 +67,9 @@ def review_groups(
     if not include_decided:
         groups = [g for g in groups if not g.decided]
     mark_groups(groups, plan)
+    known = library.catalog.companions_of(p.path for g in groups for p in g.photos)
+    for g in groups:
+        g.companions = {p.path: known[p.path] for p in g.photos if p.path in known}
     return groups
 
 
@@ -91,7 +95,8 @@ def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
                   plan: KeepPlan = DEFAULT_PLAN) -> None:
     """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
     keep_reason why a kept photo is kept (by `plan`'s rules; "" for the others), decision the
-    kind of the user's decision covering the group ("" if none)."""
+    kind of the user's decision covering the group ("" if none), companions the photo's
+    companion files (core.companions) joined by ";"."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):
@@ -103,7 +108,8 @@ def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
                              p.size, p.format, p.taken_at or "", p.camera or "",
                              "true" if p.file_id in g.keep else "false",
                              reasons.get(p.file_id, ""), decision,
-                             "true" if p.file_id in new else "false"])
+                             "true" if p.file_id in new else "false",
+                             ";".join(g.companions.get(p.path, []))])
 
 
 def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
@@ -115,6 +121,17 @@ def marked_for_removal(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
             raise NothingKept(f"group {n} would keep no photo: keep at least one")
         out.extend(p for p in g.photos if p.file_id not in g.keep)
     return out
+
+
+def marked_companions(groups: Sequence[DuplicateGroup]) -> list[str]:
+    """The companion files that go with the photos not kept."""
+    return [c for g in groups for p in g.photos if p.file_id not in g.keep
+            for c in g.companions.get(p.path, [])]
+
+
+def describe_marked(groups: Sequence[DuplicateGroup], photos: Sequence[PhotoRecord]) -> str:
+    """What removing the marked photos moves: "12 photos and 5 companion files"."""
+    return count_files(len(photos), len(marked_companions(groups)))
 
 
 def remove_marked(

@@ -142,7 +142,9 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
     decision covering the group, or null) and `new` (the paths a group that came back has
     gained since its decision), the group's `confidence` (0..1, as the CSV has it); each file's
     `format`, `taken_at` (capture date, or null) and `keep_reason`, in plain words why it is
-    kept (by `plan`'s rules, a reference folder or a decision; null for a file not kept)."""
+    kept (by `plan`'s rules, a reference folder or a decision; null for a file not kept), and
+    its `companions`, the paths of its companion files (core.companions), which go where it
+    goes."""
     reasons = [why_each_kept(g, plan) for g in groups]
     return {
         "groups": [
@@ -167,6 +169,7 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
                         "taken_at": p.taken_at or None,
                         "keep": p.file_id in g.keep,
                         "keep_reason": why.get(p.file_id),
+                        "companions": g.companions.get(p.path, []),
                     }
                     for p in g.photos
                 ],

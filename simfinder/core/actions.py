@@ -9,6 +9,11 @@ moved to a place the library covers, keep their content under the new path), and
 file points at leave the vector index and the thumbnail cache. `undo_last` puts the files of the
 newest batch back where they were.
 
+A photo's companion files (core.companions: sidecars, Takeout metadata, a Live Photo's video)
+go with it as one unit: journalled with it before anything is touched, moved right after it
+(beside it, renamed with it if its name had to change), left where they are when it is not
+moved, and put back with it by Undo.
+
 A photo is not touched when it is in a protected (reference) folder, when it is no longer where
 the catalog says, or when it changed since it was indexed: it is reported, with the reason.
 
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simfinder.core.catalog import JournalBatch, JournalItem, PhotoRecord
+from simfinder.core.indexer import file_digest
 from simfinder.core.library import Library
 from simfinder.core.progress import ProgressCallback, ProgressMeter
 from simfinder.core.trash import RestoreError, SystemTrash, trash_name
@@ -52,6 +58,9 @@ class ActionReport:
     moved: list[tuple[str, str | None]] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
     bytes_moved: int = 0
+    # The moved photos' companion files, moved with them (from, to), and those that were not.
+    companions_moved: list[tuple[str, str | None]] = field(default_factory=list)
+    companions_failed: list[FileFailure] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -60,6 +69,8 @@ class UndoReport:
     batch_id: int
     restored: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    companions_restored: list[str] = field(default_factory=list)
+    companions_failed: list[FileFailure] = field(default_factory=list)
     # Restored files the catalog no longer knows: index them to bring them back in the views.
     to_index: list[str] = field(default_factory=list)
 
@@ -70,15 +81,24 @@ class BatchSummary:
 
     batch_id: int
     kind: str
-    files: int
-    bytes: int
+    files: int  # photos
+    bytes: int  # of the photos and their companion files
     target: str | None
+    companions: int = 0
 
     def describe(self) -> str:
-        noun = "photo" if self.files == 1 else "photos"
+        what = count_files(self.files, self.companions)
         if self.kind == TRASH:
-            return f"Move to {trash_name().removeprefix('the ')} ({self.files} {noun})"
-        return f"Move to Folder ({self.files} {noun})"
+            return f"Move to {trash_name().removeprefix('the ')} ({what})"
+        return f"Move to Folder ({what})"
+
+
+def count_files(photos: int, companions: int) -> str:
+    """"12 photos", or "12 photos and 5 companion files"."""
+    text = f"{photos:,} photo{'' if photos == 1 else 's'}"
+    if companions:
+        text += f" and {companions:,} companion file{'' if companions == 1 else 's'}"
+    return text
 
 
 # Why a photo of an offline folder (core.offline) is left alone: its file cannot be reached,
@@ -133,19 +153,24 @@ def trash_photos(
     cat = library.catalog
     report = ActionReport(TRASH, cat.journal_begin(TRASH))
     meter = ProgressMeter(progress, "trash", len(photos))
+    known = cat.companions_of(p.path for p in photos)
     for photo in photos:
         item = _journal(library, report, photo, protected)
         if item is not None:
+            unit = _journal_companions(library, report, item, known.get(photo.path, []))
             try:
                 entry = trash.send(photo.path, digest=photo.digest, size=photo.size)
             except OSError as exc:
                 _failed(library, report, item, photo.path, _reason(exc))
+                _stay(library, report, unit, photo.path)
             else:
                 where = entry.location if entry is not None else None
                 cat.journal_set(item, "done", dest=where,
                                 record=entry.record if entry is not None else None)
                 report.moved.append((photo.path, where))
                 report.bytes_moved += photo.size
+                for companion in unit:
+                    _trash_companion(library, report, trash, companion)
         meter.advance(current=photo.path)
     _follow(library, report.batch_id)
     return report
@@ -167,18 +192,24 @@ def move_photos(
     folders = cat.folders()
     report = ActionReport(MOVE, cat.journal_begin(MOVE, str(target)))
     meter = ProgressMeter(progress, "move", len(photos))
+    known = cat.companions_of(p.path for p in photos)
     for photo in photos:
         dest = _free_name(destination_for(photo.path, folders, target))
         item = _journal(library, report, photo, protected, dest=dest)
         if item is not None:
+            unit = _journal_companions(library, report, item, known.get(photo.path, []),
+                                       photo=photo.path, photo_dest=dest)
             try:
                 _move_file(photo.path, dest)
             except OSError as exc:
                 _failed(library, report, item, photo.path, _reason(exc))
+                _stay(library, report, unit, photo.path)
             else:
                 cat.journal_set(item, "done")
                 report.moved.append((photo.path, dest))
                 report.bytes_moved += photo.size
+                for companion in unit:
+                    _move_companion(library, report, companion)
         meter.advance(current=photo.path)
     _follow(library, report.batch_id)
     return report
@@ -192,6 +223,95 @@ def destination_for(path: str, folders: Sequence[str], target: Path) -> str:
         return str(target / os.path.basename(path))
     name = os.path.basename(holder.rstrip(os.sep)) or "photos"
     return str(target / name / os.path.relpath(path, holder))
+
+
+def companion_destination(companion: str, photo: str, photo_dest: str) -> str:
+    """Where a companion goes when its photo goes to `photo_dest`: beside it, its name changed
+    as the photo's was (IMG_1.jpg.xmp goes with IMG_1 (2).jpg as IMG_1 (2).jpg.xmp)."""
+    name = os.path.basename(companion)
+    old, new = os.path.basename(photo), os.path.basename(photo_dest)
+    if old != new:
+        for before, after in ((old, new), (os.path.splitext(old)[0], os.path.splitext(new)[0])):
+            if name.lower().startswith(before.lower()):
+                name = after + name[len(before):]
+                break
+    return os.path.join(os.path.dirname(photo_dest), name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Companion:
+    item: int
+    path: str
+    size: int
+    digest: bytes
+    dest: str | None
+
+
+def _journal_companions(
+    library: Library,
+    report: ActionReport,
+    photo_item: int,
+    companions: Sequence[str],
+    *,
+    photo: str | None = None,
+    photo_dest: str | None = None,
+) -> list[_Companion]:
+    """Journal a photo's companion files (those still on disk) with it, before either is
+    touched."""
+    unit: list[_Companion] = []
+    for path in companions:
+        try:
+            size = os.stat(path).st_size
+            digest = file_digest(path)
+        except OSError as exc:
+            log.info("companion %s not taken along: %s", path, _reason(exc))
+            continue
+        dest = None
+        if photo is not None and photo_dest is not None:
+            dest = _free_name(companion_destination(path, photo, photo_dest))
+        item = library.catalog.journal_add(report.batch_id, path, size, digest, dest=dest,
+                                           photo_item=photo_item)
+        unit.append(_Companion(item, path, size, digest, dest))
+    return unit
+
+
+def _stay(library: Library, report: ActionReport, unit: Sequence[_Companion],
+          photo: str) -> None:
+    """The photo was not moved: its companions stay with it."""
+    for companion in unit:
+        reason = f"stays with its photo {os.path.basename(photo)}, which was not moved"
+        library.catalog.journal_set(companion.item, "failed", error=reason)
+
+
+def _trash_companion(library: Library, report: ActionReport, trash: SystemTrash,
+                     companion: _Companion) -> None:
+    try:
+        entry = trash.send(companion.path, digest=companion.digest, size=companion.size)
+    except OSError as exc:
+        _companion_failed(library, report, companion, _reason(exc))
+        return
+    where = entry.location if entry is not None else None
+    library.catalog.journal_set(companion.item, "done", dest=where,
+                                record=entry.record if entry is not None else None)
+    report.companions_moved.append((companion.path, where))
+
+
+def _move_companion(library: Library, report: ActionReport, companion: _Companion) -> None:
+    assert companion.dest is not None
+    try:
+        _move_file(companion.path, companion.dest)
+    except OSError as exc:
+        _companion_failed(library, report, companion, _reason(exc))
+        return
+    library.catalog.journal_set(companion.item, "done")
+    report.companions_moved.append((companion.path, companion.dest))
+
+
+def _companion_failed(library: Library, report: ActionReport, companion: _Companion,
+                      reason: str) -> None:
+    library.catalog.journal_set(companion.item, "failed", error=reason)
+    report.companions_failed.append(FileFailure(companion.path, reason))
+    log.warning("companion file not moved with its photo: %s: %s", companion.path, reason)
 
 
 def _free_name(path: str) -> str:
@@ -265,7 +385,10 @@ def _follow(library: Library, batch_id: int) -> None:
     batch = cat.journal_batch(batch_id)
     folders = cat.folders() if batch is not None and batch.kind == MOVE else []
     gone: list[str] = []
-    for item in cat.journal_items(batch_id):
+    items = cat.journal_items(batch_id)
+    for item in items:
+        if item.is_companion:
+            continue
         if item.state != "done" or cat.file_state(item.source) is None:
             continue
         if os.path.lexists(item.source):
@@ -279,8 +402,24 @@ def _follow(library: Library, batch_id: int) -> None:
             gone.append(item.source)
     if gone:
         library.forget_files(gone)
+    _follow_companions(library, items)
     library.save_vectors()
     cat.journal_finish(batch_id)
+
+
+def _follow_companions(library: Library, items: Sequence[JournalItem]) -> None:
+    """Moved companions leave the catalog, or follow their photo if it is still in it."""
+    cat = library.catalog
+    photos = {i.id: i for i in items if not i.is_companion}
+    with cat.transaction():
+        for item in items:
+            if not item.is_companion or item.state != "done":
+                continue
+            cat.remove_companion(item.source)
+            photo = photos.get(item.photo_item or 0)
+            if photo is not None and photo.dest is not None and item.dest is not None \
+                    and cat.file_state(photo.dest) is not None:
+                cat.put_companion(item.dest, photo.dest)
 
 
 # -- undoing --------------------------------------------------------------------------------
@@ -296,8 +435,9 @@ def last_undoable(library: Library) -> BatchSummary | None:
 
 def _summary(batch: JournalBatch, items: Sequence[JournalItem]) -> BatchSummary:
     done = [i for i in items if i.state in ("done", "restoring")]
-    return BatchSummary(batch.id, batch.kind, len(done), sum(i.size for i in done),
-                        batch.target)
+    companions = sum(1 for i in done if i.is_companion)
+    return BatchSummary(batch.id, batch.kind, len(done) - companions,
+                        sum(i.size for i in done), batch.target, companions)
 
 
 def undo_last(
@@ -316,23 +456,33 @@ def undo_last(
         return None
     report = UndoReport(batch.kind, batch.id)
     items = [i for i in cat.journal_items(batch.id) if i.state == "done"]
-    meter = ProgressMeter(progress, "undo", len(items))
-    for item in reversed(items):
-        cat.journal_set(item.id, "restoring")
-        try:
-            if batch.kind == TRASH:
-                trash.restore(item.source, item.dest, digest=item.digest, size=item.size)
-            else:
-                _move_back(item)
-        except RestoreError as exc:
-            cat.journal_set(item.id, "not-restored", error=str(exc))
-            report.failed.append(FileFailure(item.source, str(exc)))
-            log.warning("could not restore %s: %s", item.source, exc)
-        else:
-            cat.journal_set(item.id, "restored")
+    photos = [i for i in items if not i.is_companion]
+    photo_ids = {i.id for i in photos}
+    units: dict[int, list[JournalItem]] = {}
+    for item in items:
+        if item.is_companion:
+            # A companion whose photo is not back to put back goes back on its own.
+            units.setdefault(item.photo_item if item.photo_item in photo_ids else -item.id,
+                             []).append(item)
+    meter = ProgressMeter(progress, "undo", len(photos))
+    for item in reversed(photos):
+        error = _restore(library, batch, trash, item)
+        if error is None:
             report.restored.append(item.source)
             _catalog_back(library, item, report)
+            for companion in units.pop(item.id, []):
+                _restore_companion(library, batch, trash, companion, item.source, report)
+        else:
+            report.failed.append(FileFailure(item.source, error))
+            for companion in units.pop(item.id, []):
+                reason = (f"stays with its photo {os.path.basename(item.source)}, which could "
+                          f"not be put back; it is at {companion.dest}")
+                cat.journal_set(companion.id, "not-restored", error=reason)
+                report.companions_failed.append(FileFailure(companion.source, reason))
         meter.advance(current=item.source)
+    for rest in units.values():
+        for companion in rest:
+            _restore_companion(library, batch, trash, companion, None, report)
     cat.journal_mark_undone(batch.id)
     if batch.kind == MOVE and batch.target is not None:
         _remove_empty_folders(batch.target, [i.dest for i in items if i.dest is not None])
@@ -351,6 +501,37 @@ def _remove_empty_folders(target: str, dests: Sequence[str]) -> None:
             except OSError:
                 break
             folder = os.path.dirname(folder)
+
+
+def _restore(library: Library, batch: JournalBatch, trash: SystemTrash,
+             item: JournalItem) -> str | None:
+    """Put one journalled file back; if it cannot be: why (journalled "not-restored")."""
+    cat = library.catalog
+    cat.journal_set(item.id, "restoring")
+    try:
+        if batch.kind == TRASH:
+            trash.restore(item.source, item.dest, digest=item.digest, size=item.size)
+        else:
+            _move_back(item)
+    except RestoreError as exc:
+        cat.journal_set(item.id, "not-restored", error=str(exc))
+        log.warning("could not restore %s: %s", item.source, exc)
+        return str(exc)
+    cat.journal_set(item.id, "restored")
+    return None
+
+
+def _restore_companion(library: Library, batch: JournalBatch, trash: SystemTrash,
+                       item: JournalItem, photo: str | None, report: UndoReport) -> None:
+    error = _restore(library, batch, trash, item)
+    if error is not None:
+        report.companions_failed.append(FileFailure(item.source, error))
+        return
+    report.companions_restored.append(item.source)
+    if photo is not None:
+        with library.catalog.transaction():
+            library.catalog.remove_companion(item.dest or item.source)
+            library.catalog.put_companion(item.source, photo)
 
 
 def _move_back(item: JournalItem) -> None:

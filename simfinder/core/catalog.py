@@ -221,6 +221,20 @@ _MIGRATIONS: list[str] = [
         since REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # Companion files (core.companions): sidecars, Takeout metadata, a Live Photo's video,
+    # found by the scan beside their photo in `folder`, the folder they were listed in.
+    # `photo_item`: in the journal, the item of the photo a companion went with (NULL for a
+    # photo), so that a photo and its companions are one unit for Undo and its summary.
+    """
+    CREATE TABLE companions (
+        path BLOB PRIMARY KEY,
+        photo BLOB NOT NULL,
+        folder BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX companions_by_photo ON companions(photo);
+    CREATE INDEX companions_by_folder ON companions(folder);
+    ALTER TABLE action_items ADD COLUMN photo_item INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -345,6 +359,11 @@ class JournalItem:
     digest: bytes | None
     state: str
     error: str | None
+    photo_item: int | None = None  # a companion's: the item of its photo
+
+    @property
+    def is_companion(self) -> bool:
+        return self.photo_item is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +583,46 @@ class Catalog:
         keys = [(_key(p),) for p in paths]
         self._db.executemany("DELETE FROM files WHERE path = ?", keys)
         self._db.executemany("DELETE FROM errors WHERE path = ?", keys)
+        self._db.executemany("DELETE FROM companions WHERE photo = ?", keys)
+
+    # -- companion files ---------------------------------------------------------------------
+
+    def set_companions(self, folders: Iterable[str], companions: dict[str, list[str]]) -> None:
+        """The companions found in a scan of `folders` (photo path -> companion paths) replace
+        those known there."""
+        with self.transaction():
+            self._db.executemany("DELETE FROM companions WHERE folder = ?",
+                                 [(_key(f),) for f in folders])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO companions(path, photo, folder) VALUES (?, ?, ?)",
+                [(_key(c), _key(photo), _key(os.path.dirname(c)))
+                 for photo, paths in companions.items() for c in paths],
+            )
+
+    def put_companion(self, path: str, photo: str) -> None:
+        """A companion file is now at `path`, beside `photo`. Call inside a transaction."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO companions(path, photo, folder) VALUES (?, ?, ?)",
+            (_key(path), _key(photo), _key(os.path.dirname(path))),
+        )
+
+    def remove_companion(self, path: str) -> None:
+        """Call inside a transaction."""
+        self._db.execute("DELETE FROM companions WHERE path = ?", (_key(path),))
+
+    def companions_of(self, photos: Iterable[str]) -> dict[str, list[str]]:
+        """The known companion files of `photos` (sorted), for those that have any."""
+        out: dict[str, list[str]] = {}
+        keys = [_key(p) for p in photos]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for path, photo in self._db.execute(
+                f"SELECT path, photo FROM companions WHERE photo IN ({marks}) ORDER BY path",
+                chunk,
+            ):
+                out.setdefault(_unkey(photo), []).append(_unkey(path))
+        return out
 
     def file_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
@@ -766,14 +825,17 @@ class Catalog:
         size: int,
         digest: bytes | None,
         dest: str | None = None,
+        *,
+        photo_item: int | None = None,
     ) -> int:
-        """Record, before touching it, that a file is about to be moved ("pending")."""
+        """Record, before touching it, that a file is about to be moved ("pending");
+        `photo_item`: for a companion file, the item of its photo."""
         with self.transaction():
             row = self._db.execute(
-                "INSERT INTO action_items(batch_id, source, dest, size, digest, state, at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
+                "INSERT INTO action_items(batch_id, source, dest, size, digest, state, at,"
+                " photo_item) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
                 (batch_id, _key(source), _key(dest) if dest is not None else None, size,
-                 digest, time.time()),
+                 digest, time.time(), photo_item),
             ).fetchone()
         return int(row[0])
 
@@ -851,7 +913,7 @@ class Catalog:
 
     def _item_rows(self, where: str, params: tuple[object, ...]) -> list[JournalItem]:
         rows = self._db.execute(
-            "SELECT id, batch_id, source, dest, record, size, digest, state, error"
+            "SELECT id, batch_id, source, dest, record, size, digest, state, error, photo_item"
             " FROM action_items " + where + " ORDER BY id",
             params,
         ).fetchall()
@@ -859,7 +921,8 @@ class Catalog:
             JournalItem(int(r[0]), int(r[1]), _unkey(r[2]),
                         _unkey(r[3]) if r[3] is not None else None,
                         _unkey(r[4]) if r[4] is not None else None,
-                        int(r[5]), bytes(r[6]) if r[6] is not None else None, str(r[7]), r[8])
+                        int(r[5]), bytes(r[6]) if r[6] is not None else None, str(r[7]), r[8],
+                        int(r[9]) if r[9] is not None else None)
             for r in rows
         ]
 
@@ -1218,6 +1281,8 @@ class Catalog:
         Call inside a transaction."""
         self._db.execute("DELETE FROM files WHERE path = ?", (_key(new),))
         self._db.execute("UPDATE files SET path = ? WHERE path = ?", (_key(new), _key(old)))
+        # Its companions are put back beside it by whoever moved them (core.actions).
+        self._db.execute("DELETE FROM companions WHERE photo IN (?, ?)", (_key(old), _key(new)))
 
     def integrity_problems(self) -> list[str]:
         rows = self._db.execute("PRAGMA integrity_check").fetchall()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class DuplicateGroup:
     confidence: float  # lowest score of the pairs that joined the group (1.0 for exact)
     decision: DecisionRecord | None = None  # the user's decision about (most of) the group
     settled: frozenset[int] = frozenset()  # file ids that decision covers
+    # Photo path -> its companion files (core.companions), for the photos that have any.
+    companions: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def reclaimable_bytes(self) -> int:

@@ -163,6 +163,7 @@ class Indexer:
         scanning.advance(len(scan.files), force=True)
         report.scanned = len(scan.files)
         report.unreadable_folders = scan.unreadable
+        lib.catalog.set_companions(scan.listed, scan.companions)
 
         known_files: dict[str, tuple[int, int]] = {}
         known_contents: dict[str, dict[str, int]] = {}  # per folder root: path -> content

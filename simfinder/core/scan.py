@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simfinder.core.companions import find_companions, is_companion_name
 from simfinder.core.formats import is_photo_path
 from simfinder.core.progress import CancelToken
 
@@ -65,6 +66,10 @@ class ScanResult:
     # Folders (or roots) that could not be listed, with a reason. Files below them that the
     # catalog knows must not be taken as deleted.
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # Photo path -> its companion files (core.companions), for the photos that have any.
+    companions: dict[str, list[str]] = field(default_factory=dict)
+    # The folders listed: their companions are all in `companions`.
+    listed: list[str] = field(default_factory=list)
 
 
 def scan_folders(
@@ -110,6 +115,9 @@ def scan_folders(
             except OSError as exc:
                 result.unreadable.append((folder, _reason(exc)))
                 continue
+            result.listed.append(folder)
+            photos_here: list[str] = []
+            others_here: list[str] = []
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
@@ -121,6 +129,8 @@ def scan_folders(
                     if not entry.is_file():
                         continue
                     if not _is_candidate(entry.path):
+                        if is_companion_name(entry.name):
+                            others_here.append(entry.path)
                         continue
                     fst = entry.stat()
                 except OSError as exc:
@@ -129,7 +139,10 @@ def scan_folders(
                 if entry.path in seen_files:
                     continue
                 seen_files.add(entry.path)
+                photos_here.append(entry.path)
                 result.files.append(ScannedFile(entry.path, fst.st_size, fst.st_mtime_ns))
+            if others_here:
+                result.companions.update(find_companions(photos_here, others_here))
     return result
 
 

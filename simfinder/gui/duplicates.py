@@ -60,11 +60,16 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.decisions import KIND_WORDS
-from simfinder.app.review import groups_as_csv, mark_groups, marked_for_removal
+from simfinder.app.review import (
+    describe_marked,
+    groups_as_csv,
+    mark_groups,
+    marked_for_removal,
+)
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport
+from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport, count_files
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
@@ -88,6 +93,7 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 GroupRole = Qt.ItemDataRole.UserRole + 20  # on group rows: the DuplicateGroup
 NewRole = Qt.ItemDataRole.UserRole + 21  # on photo rows: new since a decision about the group
+CompanionsRole = Qt.ItemDataRole.UserRole + 22  # on photo rows: its companion files' paths
 
 COL_KEEP, COL_PHOTO, COL_RES, COL_SIZE, COL_FORMAT, COL_TAKEN, COL_CAMERA, COL_FOLDER = range(8)
 COLUMNS = ("Keep", "Photo", "Resolution", "File size", "Format", "Taken", "Camera", "Folder")
@@ -101,6 +107,7 @@ STRICTNESS_WORDS = {
 
 KEEP_COLOR = QColor("#2e7d32")
 NEW_COLOR = QColor("#1f6fc5")
+COMPANION_COLOR = QColor("#6d6d6d")
 REMOVE_COLOR = QColor("#c0392b")
 
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
@@ -239,6 +246,8 @@ class DuplicatesModel(QAbstractItemModel):
             return group
         if role == NewRole:
             return record.file_id in group.new
+        if role == CompanionsRole:
+            return group.companions.get(record.path, [])
         if col == COL_KEEP:
             reference = self.plan.is_reference(record.path)
             if role == Qt.ItemDataRole.CheckStateRole:
@@ -266,6 +275,10 @@ class DuplicatesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FOLDER:
                 return os.path.dirname(record.path)
+            companions = group.companions.get(record.path, [])
+            if col == COL_PHOTO and companions:
+                return describe(record) + "\n\nGoes with:\n" + "\n".join(
+                    os.path.basename(c) for c in companions)
             return describe(record)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_RES, COL_SIZE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -491,22 +504,34 @@ class PhotoCellDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
                                      else QPalette.ColorRole.Text))
-        badge = "new" if index.data(NewRole) else ""
-        badge_w = fm.horizontalAdvance(badge) + 12 if badge else 0
+        badges = photo_badges(index)
+        widths = [fm.horizontalAdvance(text) + 12 for text, _ in badges]
         name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
-                             text_rect.width() - badge_w - (6 if badge else 0))
+                             text_rect.width() - sum(w + 6 for w in widths))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          name)
-        if badge:
-            # A group that came back: the photos it gained since the user's decision.
-            x = text_rect.left() + fm.horizontalAdvance(name) + 6
-            pill = QRect(x, rect.center().y() - fm.height() // 2, badge_w, fm.height())
+        x = text_rect.left() + fm.horizontalAdvance(name) + 6
+        for (text, color), width in zip(badges, widths, strict=True):
+            pill = QRect(x, rect.center().y() - fm.height() // 2, width, fm.height())
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(NEW_COLOR)
+            painter.setBrush(color)
             painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
             painter.setPen(QColor("white"))
-            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, badge)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+            x += width + 6
         painter.restore()
+
+
+def photo_badges(index: ModelIndex) -> list[tuple[str, QColor]]:
+    """The pills after a photo's name: "new" (a group that came back: the photos it gained
+    since the user's decision), "+N" (its companion files, listed in the tooltip)."""
+    badges: list[tuple[str, QColor]] = []
+    if index.data(NewRole):
+        badges.append(("new", NEW_COLOR))
+    companions = index.data(CompanionsRole) or []
+    if companions:
+        badges.append((f"+{len(companions)}", COMPANION_COLOR))
+    return badges
 
 
 class DuplicatesTree(QTreeView):
@@ -1224,7 +1249,7 @@ class DuplicatesPanel(QWidget):
         return [g for g in groups if any(p.file_id not in g.keep for p in g.photos)], photos
 
     def _confirm(self, rows: Sequence[int] | None, title: str, verb: str,
-                 question: Callable[[list[PhotoRecord]], str],
+                 question: Callable[[list[DuplicateGroup], list[PhotoRecord]], str],
                  after: str) -> list[DuplicateGroup] | None:
         """Ask before moving the marked photos of the groups at `rows` (None: all of them,
         saying how many of those the user marked Done, with the choice to act on just those);
@@ -1254,7 +1279,7 @@ class DuplicatesPanel(QWidget):
                      f"{left} {'is' if left == 1 else 'are'} not reviewed yet. "
                      f"{REVIEWED_ONLY}: {summary(only)}.")
             choices.append(REVIEWED_ONLY)
-        answer = ask(self, title, f"{question(photos)}\n\n{scope} {after}", choices)
+        answer = ask(self, title, f"{question(groups, photos)}\n\n{scope} {after}", choices)
         if answer is None:
             return None
         return reviewed if answer == REVIEWED_ONLY else groups
@@ -1265,8 +1290,8 @@ class DuplicatesPanel(QWidget):
         groups = self._confirm(
             rows, f"Move to {where.removeprefix('the ')}",
             f"Move to {where.removeprefix('the ')}",
-            lambda photos: f"Move {_plural(len(photos), 'photo')} "
-                           f"({human_size(sum(p.size for p in photos))}) to {where}?",
+            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
+                                   f"({human_size(sum(p.size for p in photos))}) to {where}?",
             f"Each group keeps its photos marked Keep. The photos stay in {where} until you "
             "empty it, and Edit > Undo puts them back.")
         if groups is None:
@@ -1289,8 +1314,8 @@ class DuplicatesPanel(QWidget):
                 "listed as duplicates." if inside else "")
         groups = self._confirm(
             rows, "Move to Folder", "Move to Folder",
-            lambda photos: f"Move {_plural(len(photos), 'photo')} "
-                           f"({human_size(sum(p.size for p in photos))}) into {target}?",
+            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
+                                   f"({human_size(sum(p.size for p in photos))}) into {target}?",
             "Each photo goes to the same place below it as in its library folder. "
             f"Edit > Undo moves them back.{note}")
         if groups is None:
@@ -1312,19 +1337,25 @@ class DuplicatesPanel(QWidget):
         if not n:
             done = "No photo was moved."
         elif report.kind == "trash":
-            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) to " \
+            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+                   f"({human_size(report.bytes_moved)}) to " \
                    f"{trash_name()}. Edit > Undo puts them back."
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
-            done = f"Moved {_plural(n, 'photo')} ({human_size(report.bytes_moved)}) into " \
+            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+                   f"({human_size(report.bytes_moved)}) into " \
                    f"{target}. Edit > Undo moves them back."
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
             done += f" {_plural(offline, 'photo')} in offline folders skipped."
         if len(report.failed) > offline:
             done += f" {_plural(len(report.failed) - offline, 'photo')} could not be moved."
-        if report.failed:
-            self._show_report("Some photos were not moved", done, report.failed)
+        if report.companions_failed:
+            done += f" {_plural(len(report.companions_failed), 'companion file')} could not " \
+                    "be moved with their photos."
+        if report.failed or report.companions_failed:
+            self._show_report("Some photos were not moved", done,
+                              [*report.failed, *report.companions_failed])
         self.message.emit(done)
         self._update_buttons()
 
@@ -1334,10 +1365,11 @@ class DuplicatesPanel(QWidget):
             return
         self.model.photos_back(report.restored)
         n = len(report.restored)
-        done = f"Put back {_plural(n, 'photo')}."
-        if report.failed:
-            done += f" {_plural(len(report.failed), 'photo')} could not be put back."
-            self._show_report("Some photos were not put back", done, report.failed)
+        done = f"Put back {count_files(n, len(report.companions_restored))}."
+        failed = [*report.failed, *report.companions_failed]
+        if failed:
+            done += f" {_plural(len(failed), 'file')} could not be put back."
+            self._show_report("Some photos were not put back", done, failed)
         self.message.emit(done)
 
     def _on_job_failed(self, _message: str) -> None:
