@@ -383,15 +383,14 @@ def test_a_photos_companion_files_show_on_it_and_count_in_the_confirmation(
 
     asked: list[str] = []
 
-    def question(parent: object, title: str, text: str, *args: object) -> object:
+    def question(parent: object, title: str, text: str, choices: object) -> None:
         asked.append(text)
-        return QMessageBox.StandardButton.Cancel
+        return None  # Cancel
 
-    monkeypatch.setattr(duplicates_module.QMessageBox, "question", question)
+    monkeypatch.setattr(duplicates_module, "ask", question)
     panel.trash_button.click()
     assert len(asked) == 1 and asked[0].startswith("Move 5 photos and 2 companion files (")
     assert copy.exists() and copy.with_name("rocket.MOV").exists()  # cancelled: nothing moved
-
 
 
 def test_trash_and_undo_through_the_ui(
