@@ -282,16 +282,21 @@ class GatedEmbedder:
         return out
 
 
+def noise_photos(folder: Path, count: int, shape: tuple[int, int]) -> Path:
+    """A folder of `count` small random PNGs: many photos that index quickly."""
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (*shape, 3), dtype=np.uint8)).save(
+            folder / f"{i:03d}.png")
+    return folder
+
+
 def test_stop_keeps_the_window_responsive_and_resume_finishes(
     make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "many"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
     total = 150
-    for i in range(total):
-        pixels = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(folder / f"{i:03d}.png")
+    folder = noise_photos(tmp_path / "many", total, (48, 64))
     model = GatedEmbedder()
     window = make_window(model=model)
     wait_idle(qtbot, window)
@@ -321,12 +326,7 @@ def test_stop_keeps_the_window_responsive_and_resume_finishes(
 def test_stop_stops_a_paused_run(
     make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "many"
-    folder.mkdir()
-    rng = np.random.default_rng(2)
-    for i in range(60):
-        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(
-            folder / f"{i:03d}.png")
+    folder = noise_photos(tmp_path / "many", 60, (48, 64))
     model = GatedEmbedder()
     window = make_window(model=model)
     wait_idle(qtbot, window)
@@ -414,12 +414,7 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
 def test_removing_a_folder_while_it_is_indexed(
     make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "many"
-    folder.mkdir()
-    rng = np.random.default_rng(2)
-    for i in range(80):
-        Image.fromarray(rng.integers(0, 255, (32, 40, 3), dtype=np.uint8)).save(
-            folder / f"{i:03d}.png")
+    folder = noise_photos(tmp_path / "many", 80, (32, 40))
     model = GatedEmbedder()
     window = make_window(model=model)
     wait_idle(qtbot, window)
