@@ -69,6 +69,9 @@ def test_capture_data_tells_another_moment_and_another_exposure(tmp_path: Path) 
     assert capture_difference(data, capture_data(darker)) == (
         "another exposure of the scene (1/60 s and 1/250 s)")
     assert capture_difference(data, capture_data(edit)) is None  # an edit keeps them
+    no_subsec = save_with_capture(im, tmp_path / "export.jpg", moment="2024:05:01 10:00:00",
+                                  exposure=(1, 60))
+    assert capture_difference(data, capture_data(no_subsec)) is None  # fewer digits, one moment
     assert capture_data(stripped) is None  # a messenger's copy lost them: no evidence
     assert capture_difference(data, capture_data(stripped)) is None
 

@@ -44,7 +44,7 @@ from simfinder.core.decode import EXIF_IFD, TAG_DATETIME_ORIGINAL, exif_text
 log = logging.getLogger(__name__)
 
 # Bump when a change here changes verdicts: stored checks are redone.
-CAPTURE_VERSION: Final = 2
+CAPTURE_VERSION: Final = 3
 CAPTURE_SIDE: Final = 768  # pixels of the larger decode (longest side)
 
 # Sub-IFD tags of the capture: exposure time, f-number, ISO, exposure bias and the moment's
@@ -162,9 +162,19 @@ def capture_difference(a: CaptureData | None, b: CaptureData | None) -> str | No
                 f"f/{float(b.f_number):g})")
     if a.iso and b.iso and a.iso != b.iso:
         return f"another exposure of the scene (ISO {a.iso} and {b.iso})"
-    if a.moment and b.moment and a.moment != b.moment:
+    if a.moment and b.moment and not _same_moment(a.moment, b.moment):
         return f"another moment of the scene (taken {a.moment} and {b.moment})"
     return None
+
+
+def _same_moment(a: str, b: str) -> bool:
+    """The same moment to the precision both give: an editor that keeps the capture time may
+    drop its sub-second digits (or write fewer of them)."""
+    (sa, _, fa), (sb, _, fb) = a.partition("."), b.partition(".")
+    if sa != sb:
+        return False
+    digits = min(len(fa), len(fb))
+    return fa[:digits] == fb[:digits]
 
 
 # A camera's or a frame grabber's numbered name: a prefix and a counter of three digits or more
@@ -321,7 +331,8 @@ def judge_capture(path_a: Path, path_b: Path) -> CaptureCheck | None:
     reason = capture_difference(data_a, data_b)
     if reason is not None:
         return CaptureCheck(True, reason, math.nan)
-    same_moment = bool(data_a and data_b and data_a.moment and data_a.moment == data_b.moment)
+    same_moment = bool(data_a and data_b and data_a.moment and data_b.moment
+                       and _same_moment(data_a.moment, data_b.moment))
     if not same_moment and other_frame(path_a, path_b):
         return CaptureCheck(True, "another frame of the same sequence (the camera numbered "
                             f"them {path_a.stem} and {path_b.stem})", math.nan)
