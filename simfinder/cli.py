@@ -295,7 +295,7 @@ def _cmd_forget(args: argparse.Namespace) -> int:
         report = forget_missing_photos(library, Path(args.path))
     finally:
         library.close()
-    print(f"Forgot {report.photos} photos at {report.path} that cannot be found"
+    print(f"Forgot {report.photos} photos at {report.folder} that cannot be found"
           f" ({report.contents} no longer in the library at all).")
     return 0
 

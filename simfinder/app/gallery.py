@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simfinder.app.usecases import EmbedderProvider
+from simfinder.app.usecases import EmbedderProvider, ForgetReport
 from simfinder.config import model_cache_dir
 from simfinder.core.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
 from simfinder.core.embed import Embedder
@@ -26,13 +26,6 @@ log = logging.getLogger(__name__)
 def _is_under(path: str, folder: str) -> bool:
     folder = folder.rstrip(os.sep)
     return path == folder or path.startswith(folder + os.sep)
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetReport:
-    folder: str
-    photos: int  # files forgotten
-    contents: int  # distinct contents no longer in the library (vectors, thumbnails dropped)
 
 
 def forget_folder(library: Library, folder: str | os.PathLike[str]) -> ForgetReport:

@@ -107,15 +107,15 @@ def index_folders(
 
 
 @dataclass(frozen=True, slots=True)
-class ForgottenPhotos:
-    """What `forget_missing_photos` took out of the library."""
+class ForgetReport:
+    """What forgetting a folder, or the missing photos below a path, took out of the library."""
 
-    path: str
+    folder: str
     photos: int  # files forgotten
     contents: int  # distinct contents no longer in the library (vectors, thumbnails dropped)
 
 
-def forget_missing_photos(library: Library, path: str | os.PathLike[str]) -> ForgottenPhotos:
+def forget_missing_photos(library: Library, path: str | os.PathLike[str]) -> ForgetReport:
     """The user says the photos at or below `path` that cannot be found are really gone (an
     offline folder's, say): they leave the library, with their thumbnails and vectors, and the
     folders there are no longer offline. Photos that are on disk stay; the photos themselves
@@ -132,7 +132,7 @@ def forget_missing_photos(library: Library, path: str | os.PathLike[str]) -> For
         library.save_vectors()
     photos = sum(1 for p in gone if p in files)
     log.info("forgot %d missing photos at %s", len(gone), root)
-    return ForgottenPhotos(root, photos, len(orphans))
+    return ForgetReport(root, photos, len(orphans))
 
 
 def groups_as_json(groups: Sequence[DuplicateGroup],

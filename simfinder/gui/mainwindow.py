@@ -66,8 +66,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.gallery import BackgroundEmbedderProvider, ForgetReport, folder_of
-from simfinder.app.usecases import EmbedderProvider, ForgottenPhotos, IndexRun
+from simfinder.app.gallery import BackgroundEmbedderProvider, folder_of
+from simfinder.app.usecases import EmbedderProvider, ForgetReport, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_PATH, OfflineFolder, PhotoRecord, ReviewState
 from simfinder.core.library import THUMBS_DIR
@@ -885,9 +885,9 @@ class MainWindow(QMainWindow):
                 return
         self.indexer.forget_missing(folder)
 
-    def _on_missing_forgotten(self, report: ForgottenPhotos) -> None:
+    def _on_missing_forgotten(self, report: ForgetReport) -> None:
         self.statusBar().showMessage(
-            f"Forgot {_plural(report.photos, 'photo')} of {report.path} that could not be "
+            f"Forgot {_plural(report.photos, 'photo')} of {report.folder} that could not be "
             "found.", 12000)
 
     def _folder_counts(self) -> dict[str, int]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from simfinder.app.gallery import (
-    ForgetReport,
     LibrarySnapshot,
     forget_folder,
     library_snapshot,
@@ -32,7 +31,7 @@ from simfinder.app.review import (
 )
 from simfinder.app.review_session import JudgedPairs
 from simfinder.app.usecases import (
-    ForgottenPhotos,
+    ForgetReport,
     IndexRun,
     forget_missing_photos,
     index_folders,
@@ -94,7 +93,7 @@ class JobOutcome:
     update: LibraryUpdate
     run: IndexRun | None = None  # for "index": the indexing and the likely copies compared
     forgot: ForgetReport | None = None  # for "forget"
-    forgot_missing: ForgottenPhotos | None = None  # for "forget-missing"
+    forgot_missing: ForgetReport | None = None  # for "forget-missing"
     action: ActionReport | None = None  # for "trash" and "move"
     undo: UndoReport | None = None  # for "undo" (None: there was nothing to undo)
 
@@ -228,7 +227,7 @@ class IndexController(QObject):
     index_finished = Signal(object)  # IndexRun
     folder_forgotten = Signal(object)  # ForgetReport
     action_finished = Signal(object)  # ActionReport (trash or move)
-    missing_forgotten = Signal(object)  # ForgottenPhotos
+    missing_forgotten = Signal(object)  # ForgetReport
     undo_finished = Signal(object)  # UndoReport, or None when there was nothing to undo
     failed = Signal(str)  # one line for the user
 
