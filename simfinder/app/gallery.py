@@ -105,15 +105,24 @@ def photos_per_folder(paths: Iterable[str], folders: Sequence[str]) -> dict[str,
     return counts
 
 
-# Below this score a neighbour is not shown as "similar": on UKBench (4 views of each object),
-# 95% of the pairs of views of one object reach an embedding cosine of 0.64, while 95% of the
-# pairs of different objects stay under 0.45 (99% under 0.53).
+# From this score on a neighbour is "much alike": the Similar panel draws its divider where the
+# hits fall below it (it lists the most alike photos either way). Calibrated on the retrieval
+# development set (bench/retrieval.py): see SIMILAR_SCORE_FLOOR's figures in docs/benchmarks.md.
 SIMILAR_SCORE_FLOOR = 0.5
 
 
-def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
-    """The hits worth showing as similar (duplicates always are)."""
-    return [h for h in hits if h.match != "similar" or h.score >= SIMILAR_SCORE_FLOOR]
+def much_alike(hit: SimilarHit) -> bool:
+    """A duplicate, another shot of the scene, or a similar photo scoring at least the floor."""
+    return hit.match != "similar" or hit.score >= SIMILAR_SCORE_FLOOR
+
+
+def much_alike_count(hits: Sequence[SimilarHit]) -> int:
+    """How many of `hits` (best first) come before the first that is not much alike: where the
+    Similar panel draws its divider."""
+    for i, hit in enumerate(hits):
+        if not much_alike(hit):
+            return i
+    return len(hits)
 
 
 # The plain words a person reads for how a photo relates to the query.

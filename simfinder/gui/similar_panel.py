@@ -1,6 +1,7 @@
 """The side panel: the photo being looked at and the library's most similar photos, best first,
-each with a score and a plain word (duplicate / near-duplicate / similar). Clicking a result
-moves the query there; Back returns to the previous one."""
+each with a score and a plain word (duplicate / near-duplicate / similar). The most alike photos
+are listed even when none is much like the query, with a divider where they stop being much
+alike. Clicking a result moves the query there; Back returns to the previous one."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.gallery import alike_enough, match_word
+from simfinder.app.gallery import match_word, much_alike_count
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.search import SimilarHit
 from simfinder.core.similarity import Strictness
@@ -49,6 +50,9 @@ from simfinder.gui.thumbnails import ThumbnailStore
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
+DividerRole = Qt.ItemDataRole.UserRole + 12  # True for the first row below the divider
+
+DIVIDER_TEXT = "Less alike"
 
 WORD_COLORS = {
     "duplicate": QColor("#c0392b"),
@@ -86,6 +90,8 @@ class SimilarModel(QAbstractListModel):
         self._hits: list[SimilarHit] = []
         self._words: list[str] = []
         self.strictness = Strictness.NORMAL
+        # The row the divider is drawn above (None: every hit is much alike, or no hits).
+        self.divider: int | None = None
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._hits)
@@ -102,6 +108,8 @@ class SimilarModel(QAbstractListModel):
             return hit.score
         if role == WordRole:
             return self._words[index.row()]
+        if role == DividerRole:
+            return index.row() == self.divider
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
             why = html.escape(str(hit.explanation().get("why", "")))
@@ -112,6 +120,8 @@ class SimilarModel(QAbstractListModel):
         self.beginResetModel()
         self._hits = list(hits)
         self._words = [match_word(h, self.strictness) for h in self._hits]
+        alike = much_alike_count(self._hits)
+        self.divider = alike if alike < len(self._hits) else None
         self.endResetModel()
 
     def set_strictness(self, strictness: Strictness) -> None:
@@ -133,6 +143,7 @@ class SimilarModel(QAbstractListModel):
 
 _ROW_THUMB = 72
 _ROW_PAD = 6
+_DIVIDER_HEIGHT = 26
 
 
 class SimilarDelegate(QStyledItemDelegate):
@@ -142,7 +153,8 @@ class SimilarDelegate(QStyledItemDelegate):
         self.folder_text: Callable[[str], str] = os.path.dirname
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        return QSize(200, _ROW_THUMB + 2 * _ROW_PAD)
+        extra = _DIVIDER_HEIGHT if index.data(DividerRole) else 0
+        return QSize(200, _ROW_THUMB + 2 * _ROW_PAD + extra)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         record: PhotoRecord | None = index.data(RecordRole)
@@ -152,6 +164,10 @@ class SimilarDelegate(QStyledItemDelegate):
         palette: QPalette = option.palette  # type: ignore[attr-defined]
         state = option.state  # type: ignore[attr-defined]
         painter.save()
+        if index.data(DividerRole):
+            self._paint_divider(painter, QRect(rect.left(), rect.top(), rect.width(),
+                                               _DIVIDER_HEIGHT), palette, option.font)  # type: ignore[attr-defined]
+            rect = rect.adjusted(0, _DIVIDER_HEIGHT, 0, 0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
             color = palette.color(QPalette.ColorRole.Highlight)
@@ -204,6 +220,24 @@ class SimilarDelegate(QStyledItemDelegate):
         painter.drawText(QRect(left, y, width, fm.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, folder)
         painter.restore()
+
+    @staticmethod
+    def _paint_divider(painter: QPainter, strip: QRect, palette: QPalette, font: QFont) -> None:
+        """A rule with "Less alike" on it: the photos below it are not much like the query."""
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        fm = QFontMetrics(small)
+        text_w = fm.horizontalAdvance(DIVIDER_TEXT)
+        mid = strip.center().y()
+        left, right = strip.left() + _ROW_PAD, strip.right() - _ROW_PAD
+        text_left = left + (right - left - text_w) // 2
+        color = palette.color(QPalette.ColorRole.PlaceholderText)
+        painter.setPen(color)
+        painter.drawLine(left, mid, text_left - 8, mid)
+        painter.drawLine(text_left + text_w + 8, mid, right, mid)
+        painter.setFont(small)
+        painter.drawText(QRect(text_left, strip.top(), text_w, strip.height()),
+                         Qt.AlignmentFlag.AlignCenter, DIVIDER_TEXT)
 
 
 class _QueryThumb(QLabel):
@@ -284,7 +318,7 @@ class SimilarPanel(QWidget):
         self.results.setModel(self.model)
         self.delegate = SimilarDelegate(thumbnails, self.results)
         self.results.setItemDelegate(self.delegate)
-        self.results.setUniformItemSizes(True)
+        self.results.setUniformItemSizes(False)  # the row under the divider is taller
         self.results.setMouseTracking(True)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -341,14 +375,22 @@ class SimilarPanel(QWidget):
             self._update_query_header()
 
     def show_results(self, hits: Sequence[SimilarHit]) -> None:
-        shown = alike_enough(hits)
-        self.model.set_hits(shown)
-        if not shown:
-            self.status.setText("No photo in the library looks like this one.")
+        self.model.set_hits(hits)
+        if not hits:
+            self.status.setText("The library has no other photos to compare with.")
             return
-        counts = {w: self.model.words().count(w) for w in WORD_COLORS}
+        alike = much_alike_count(hits)
+        words = self.model.words()[:alike]
+        counts = {w: words.count(w) for w in WORD_COLORS}
         parts = [f"{n} {w}{'s' if n > 1 else ''}" for w, n in counts.items() if n]
-        self.status.setText(f"Most alike first: {', '.join(parts)}.")
+        if not alike:
+            self.status.setText("No photo in the library is much like this one; "
+                                "the closest are listed.")
+        elif alike < len(hits):
+            self.status.setText(f"Most alike first: {', '.join(parts)}, then less alike "
+                                "photos below the line.")
+        else:
+            self.status.setText(f"Most alike first: {', '.join(parts)}.")
         self.results.scrollToTop()
 
     def show_error(self, message: str) -> None:
