@@ -256,8 +256,10 @@ def test_the_projection_keeps_the_cosines_duplicates_are_judged_by(
     import torch
 
     images = _variants(photos, originals)
+    from simfinder.core.cnn_model import gem
+
     with torch.inference_mode():
-        pooled = torch_embedder._model.features(torch.from_numpy(embed.preprocess(images)))
+        pooled = gem(torch_embedder._model.feature_map(torch.from_numpy(embed.preprocess(images))))
     full = pooled.numpy()
     full /= np.linalg.norm(full, axis=1, keepdims=True)
     reduced = torch_embedder.embed(images)

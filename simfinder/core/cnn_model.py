@@ -16,7 +16,9 @@ Details that must match the TF training setup (verified, see ``tests/test_embed.
 * Input normalisation is ``(x - 127) / 128`` on 0..255 RGB (the Lite models' MEAN_RGB=127,
   STDDEV_RGB=128), *not* the ImageNet mean/std; see ``simfinder.core.embed.preprocess``.
 
-The embedding is the pooled 1280-d head activation projected onto ``EMBED_DIM`` = 256
+The embedding is the 1280-d head activation map pooled by a generalised mean (GeM, p = 3: strong
+local activations weigh more than with an average, which ranks photos of the same place or
+thing higher, see docs/benchmarks.md), L2-normalised and projected onto ``EMBED_DIM`` = 256
 dimensions by a fixed random orthogonal matrix (``embedding_projection``): data-free (fitted on no
 photos), so it generalises to any library, and it keeps cosines as they were on average (a
 Johnson-Lindenstrauss projection: the error shrinks as the cosine nears 1, +-0.01 around the
@@ -46,6 +48,7 @@ __all__ = [
     "FeatureModel",
     "build_model",
     "embedding_projection",
+    "gem",
     "weights_path",
 ]
 
@@ -53,6 +56,7 @@ BN_EPS = 1e-3
 BN_MOMENTUM = 0.01  # TF's 0.99 decay; only matters for training
 FEATURE_DIM = 1280
 EMBED_DIM = 256
+GEM_P = 3.0
 PROJECTION_SEED = 9_2026
 NUM_CLASSES = 1000
 STEM_CHANNELS = 32
@@ -204,16 +208,28 @@ class EfficientNetLite0(nn.Module):
         self._bn1 = _bn(FEATURE_DIM)
         self._fc = nn.Linear(FEATURE_DIM, NUM_CLASSES)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The head activations before pooling: (n, FEATURE_DIM, h/32, w/32)."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return x.mean(dim=(2, 3))
+        out: torch.Tensor = F.relu6(self._bn1(self._conv_head(x)))
+        return out
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The classifier's input: the head activations averaged over the image."""
+        return self.feature_map(x).mean(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits: torch.Tensor = self._fc(self.features(x))
         return logits
+
+
+def gem(fmap: torch.Tensor, p: float = GEM_P) -> torch.Tensor:
+    """Generalised-mean pooling over the spatial axes, (n, c, h, w) -> (n, c): p = 1 is the
+    average, a large p the maximum; in between, strong local activations (a facade's windows,
+    a label's print) weigh more than the background they sit in."""
+    return fmap.clamp(min=1e-6).pow(p).mean(dim=(2, 3)).pow(1.0 / p)
 
 
 def embedding_projection() -> npt.NDArray[np.float32]:
@@ -231,8 +247,9 @@ def embedding_projection() -> npt.NDArray[np.float32]:
 
 
 class FeatureModel(nn.Module):
-    """``forward`` = the embedding before L2 normalisation: pooled 1280-d features projected
-    to EMBED_DIM by ``embedding_projection``. The module that gets exported to ONNX."""
+    """``forward`` = the embedding before L2 normalisation: the GeM-pooled 1280-d head
+    activations, L2-normalised, projected to EMBED_DIM by ``embedding_projection``. The module
+    that gets exported to ONNX."""
 
     projection: torch.Tensor
 
@@ -242,7 +259,7 @@ class FeatureModel(nn.Module):
         self.register_buffer("projection", torch.from_numpy(embedding_projection()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.features(x) @ self.projection
+        return F.normalize(gem(self.model.feature_map(x)), dim=1) @ self.projection
 
 
 def build_model(path: Path | None = None, tf_same: bool = True) -> EfficientNetLite0:

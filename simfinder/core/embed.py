@@ -1,7 +1,7 @@
 """Image embeddings for similarity search: EfficientNet-Lite0 (ImageNet) pooled features.
 
-An embedding is the 1280-d global-average-pooled head activation of EfficientNet-Lite0 (the
-input of its ImageNet classifier) projected onto 256 dimensions by a fixed random orthogonal
+An embedding is the 1280-d head activation map of EfficientNet-Lite0 pooled by a generalised
+mean (GeM, p = 3) projected onto 256 dimensions by a fixed random orthogonal
 matrix (``cnn_model.embedding_projection``, part of the exported graph), L2-normalised, so the
 cosine similarity of two photos is the dot product of their embeddings. 256 dimensions keep the
 index at ~1.2 KB a photo and the nearest-neighbour search 5x cheaper than 1280, with the same
@@ -74,9 +74,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Stored with every embedding: a library indexed with another model (v1: the 1280-d features)
-# embeds its photos again on the next index run.
-MODEL_NAME = "efficientnet-lite0-imagenet:gap-rp256-l2:v2"
+# Stored with every embedding: a library indexed with another model (v1: the 1280-d average-
+# pooled features, v2: their random projection to 256-d) embeds its photos again (the app's
+# start-up rescan does it in the background, with its progress shown) and until then searches
+# only the photos already embedded with this one: vectors of two models are never mixed.
+MODEL_NAME = "efficientnet-lite0-imagenet:gem3-rp256-l2:v3"
 EMBED_DIM = 256
 INPUT_SIZE = 224
 NUM_CLASSES = 1000
@@ -86,7 +88,7 @@ NORM_MEAN = 127.0 / 255.0
 NORM_STD = 128.0 / 255.0
 
 # Bump when the exported graph changes in a way that must invalidate cached ONNX files.
-_ONNX_FORMAT = 2
+_ONNX_FORMAT = 3
 _ONNX_OPSET = 17
 _INPUT_NAME = "input"
 _OUTPUT_NAME = "features"
@@ -380,10 +382,13 @@ def export_onnx(path: Path, *, exporter: Literal["auto", "legacy", "dynamo"] = "
 
 
 def _remove_stale(cache_dir: Path, keep: Path) -> None:
-    """Delete ONNX files of this model made from other weights/formats, and old temp files."""
+    """Delete ONNX files of this MODEL_NAME made from other weights or export formats, and old
+    temp files. Files of other model names stay: another simfinder version may share the
+    cache folder (one installed beside a newer one) and would export its model again."""
     now = time.time()
+    prefix = MODEL_NAME.replace(":", "_").replace("/", "_") + "-"
     for p in cache_dir.glob("*.onnx"):
-        if p != keep and p.name.startswith(MODEL_NAME.split(":")[0]):
+        if p != keep and p.name.startswith(prefix):
             with contextlib.suppress(OSError):
                 p.unlink()
     for p in cache_dir.glob(f".{keep.name}.*.tmp"):

@@ -18,6 +18,7 @@ from simfinder.core.hashes import compute_hashes, compute_transform_hashes, hamm
 from simfinder.core.indexer import file_digest
 from simfinder.core.library import Library
 from simfinder.core.pairchecks import PairChecker
+from simfinder.core.query_expansion import EXPANSION, expand
 from simfinder.core.similarity import (
     Evidence,
     explain,
@@ -25,6 +26,7 @@ from simfinder.core.similarity import (
     needs_verification,
     score,
     shot_score,
+    similar_score,
 )
 from simfinder.core.verify import LocalFeatures, Verification, local_features
 
@@ -127,15 +129,31 @@ def _query_for(
                   local_features(decoded.image), Path(path))
 
 
+def _expanded_query(library: Library, query: _Query) -> npt.NDArray[np.float32]:
+    """The query vector expanded with its nearest other contents (query_expansion)."""
+    vectors = library.vectors
+    labels, sims = vectors.query(query.vector[np.newaxis, :], EXPANSION + 1)
+    keep = [i for i, c in enumerate(labels[0].tolist()) if c != query.content_id][:EXPANSION]
+    if not keep:
+        return query.vector
+    near = vectors.vectors([int(labels[0][i]) for i in keep])
+    return expand(query.vector, near, sims[0][keep])
+
+
 def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     vectors = library.vectors
-    # Ask for extra neighbours: one content may be several files, the query's own among them,
-    # and verified copies may move up.
-    labels, sims = vectors.query(query.vector[np.newaxis, :], max(top + 1, _CANDIDATES))
+    # The candidates are the nearest to the expanded query; each is judged by its own cosine
+    # to the query (the evidence), and similar photos rank by their likeness to the expanded
+    # query. Ask for extra neighbours: one content may be several files, the query's own among
+    # them, and verified copies may move up.
+    expanded = _expanded_query(library, query)
+    labels, _ = vectors.query(expanded[np.newaxis, :], max(top + 1, _CANDIDATES))
     content_ids = [int(c) for c in labels[0].tolist()]
     if query.content_id is not None and query.content_id not in content_ids:
         content_ids.insert(0, query.content_id)
-    sim_of = dict(zip(labels[0].tolist(), sims[0].tolist(), strict=True))
+    found = vectors.vectors(labels[0].tolist())
+    sim_of = dict(zip(labels[0].tolist(), (found @ query.vector).tolist(), strict=True))
+    likeness = dict(zip(labels[0].tolist(), (found @ expanded).tolist(), strict=True))
     hashes = library.catalog.hashes_of(content_ids)
     turned = library.catalog.turned_hashes_of(content_ids)
     evidence: dict[int, Evidence] = {}
@@ -156,7 +174,9 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     judged: dict[int, tuple[float, str, Evidence | None]] = {}
     for cid, ev in evidence.items():
         ev = ev.with_verification(checks.get(cid))
-        judged[cid] = (score(ev), match_kind(ev), ev)
+        kind = match_kind(ev)
+        value = score(ev) if kind != "similar" else similar_score(likeness.get(cid, ev.cosine))
+        judged[cid] = (value, kind, ev)
     for cid in _other_captures(library, query,
                                [c for c, (_, match, _) in judged.items() if match != "similar"]):
         shot = judged[cid][2]

@@ -309,6 +309,13 @@ def score(ev: Evidence, *, same_content: bool = False) -> float:
     if level is not None:
         lo, hi = _BANDS[level]
         return max(lo, _down(lo + (hi - lo) * c))  # rounding down stays inside the band
+    return similar_score(c)
+
+
+def similar_score(likeness: float) -> float:
+    """The score of a photo that is not a duplicate: its cosine (or its likeness to the
+    expanded query, see search), compressed above 0.6 so that it stays under 0.8."""
+    c = max(0.0, min(1.0, likeness))
     if c < 0.6:
         return _down(c)
     return _down(0.6 + (SIMILAR_BAND_TOP - 0.6) * (c - 0.6) / 0.4)
