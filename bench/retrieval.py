@@ -186,13 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         rows[name] = scores(cosine_rankings(x), labels, kinds)
     groups = len(set(labels.tolist()))
     counts = ", ".join(f"{k} {int((kinds == k).sum())}" for k in KINDS)
-    body = (f"Command: `.venv/bin/python bench/retrieval.py --base ../wt-base --write`\n\n"
-            f"{len(paths)} photos in {groups} groups ({counts} photos) from {args.set} "
+    body = (f"{len(paths)} photos in {groups} groups ({counts} photos) from {args.set} "
             f"(bench/retrieval_set.py, docs/retrieval-set.md); each photo queries all the "
             f"others, mAP over the whole ranking (`similar`: its top {TOP}).\n\n{table(rows)}")
     print(body)
     if args.write:
-        write_section(SECTION, body)
+        write_section(SECTION, body, "bench/retrieval.py --base DIR --write  # DIR: main's "
+                      "worktree")
     return 0
 
 

@@ -7,14 +7,12 @@ one of them (each photo queries all the others; bench/retrieval.py scores mAP pe
 
 - `landmark`: one building or site photographed by many people (web photos of 13 historic
   landmarks; PhotoTourism photos of the Sacre Coeur, London Bridge and Piazza San Marco).
-- `object`: the same object or product shot again (UKBench objects from the shared
-  `ukbench_holidays_mini`; products of the Freiburg groceries photos that recur across shots,
-  grouped by eye, `PRODUCTS`).
+- `object`: the same object shot again (the UKBench objects of the shared
+  `ukbench_holidays_mini`: 4 views each).
 - `variety`: fine-grained varieties of one fruit (Fruits-360: apples, pears, grapes, peaches,
   grapefruit, lemons, bananas; frames spread over the fruit's turn).
 
-None of these comes from a repository of /work/shared/datasets/RESERVED.md. The photos that fit
-the learned whitening (scripts/fit_whitening.py: BSDS500) are in no group here.
+None of these comes from a repository of /work/shared/datasets/RESERVED.md.
 
 Rebuild: bring each repository of `REPOS` here with the `fetch` tool (a bare git directory under
 /work/.mirror/OWNER+NAME/), then run this script. Files are read with `git show COMMIT:PATH` and
@@ -59,10 +57,7 @@ SUPERGLUE = Repo("magicleap/SuperGluePretrainedNetwork",
                  "repository code: non-commercial research licence")
 HLOC = Repo("cvg/Hierarchical-Localization", "c13273bd0ecc2917a35910fd843712a1c6243193",
             "Apache-2.0 (repository); Sacre Coeur photos from PhotoTourism (Flickr)")
-GROCERIES = Repo("aleksandar-aleksandrov/groceries-object-detection-dataset",
-                 "456a9cbbdfdb1695d0050a0d9431a6298604bc15",
-                 "Freiburg Groceries Dataset (Jund et al. 2016), research use; 224x224 copies")
-REPOS = (LANDMARKS, FRUITS, SUPERGLUE, HLOC, GROCERIES)
+REPOS = (LANDMARKS, FRUITS, SUPERGLUE, HLOC)
 
 LANDMARK_CLASSES = (
     "alhambra palace", "angkor wat", "chichen itza", "cologne cathedral", "colosseum rome",
@@ -115,10 +110,6 @@ FRUIT_PHOTOS = 8
 
 # PhotoTourism photos by scene (file-name prefix) in the SuperGlue assets.
 PHOTOTOURISM = ("london_bridge", "piazza_san_marco")
-
-# Products of the Freiburg groceries photos seen in several shots: (group name, files under
-# dataset/images/), grouped by eye from contact sheets. Filled by `freiburg_products`.
-PRODUCTS: dict[str, tuple[str, ...]] = {}
 
 
 def mirror(mirrors: Path, repo: Repo) -> Path:
@@ -222,9 +213,6 @@ class Builder:
             self.groups.append(files)
             self.labels.append(name)
             self.kinds.append("object")
-        for name, paths in PRODUCTS.items():
-            self.add_group(f"object-{name}", "object", GROCERIES,
-                           [f"dataset/images/{p}" for p in paths])
 
     def write(self) -> None:
         gt = {
