@@ -382,13 +382,10 @@ def export_onnx(path: Path, *, exporter: Literal["auto", "legacy", "dynamo"] = "
 
 
 def _remove_stale(cache_dir: Path, keep: Path) -> None:
-    """Delete ONNX files of this MODEL_NAME made from other weights or export formats, and old
-    temp files. Files of other model names stay: another simfinder version may share the
-    cache folder (one installed beside a newer one) and would export its model again."""
+    """Delete ONNX files of this model made from other weights/formats, and old temp files."""
     now = time.time()
-    prefix = MODEL_NAME.replace(":", "_").replace("/", "_") + "-"
     for p in cache_dir.glob("*.onnx"):
-        if p != keep and p.name.startswith(prefix):
+        if p != keep and p.name.startswith(MODEL_NAME.split(":")[0]):
             with contextlib.suppress(OSError):
                 p.unlink()
     for p in cache_dir.glob(f".{keep.name}.*.tmp"):
