@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, default=DEFAULT_SET)
     ap.add_argument("--base", type=Path, help="a checkout of today's engine (git worktree)")
+    ap.add_argument("--descriptors-only", action="store_true",
+                    help="skip the end-to-end `similar` rows (indexing the set twice)")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     if not (args.set / "groundtruth.json").is_file():
@@ -176,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     paths, labels, kinds = load_set(args.set)
     rows: dict[str, dict[str, float]] = {}
-    if args.base is not None:
+    if args.base is not None and not args.descriptors_only:
         base = args.base.resolve()
         rows[f"`similar` today ({_commit(base)})"] = scores(
             similar_rankings(base, args.set, paths), labels, kinds)
-    rows[f"`similar` now ({_commit(REPO)})"] = scores(
-        similar_rankings(REPO, args.set, paths), labels, kinds)
+    if not args.descriptors_only:
+        rows[f"`similar` now ({_commit(REPO)})"] = scores(
+            similar_rankings(REPO, args.set, paths), labels, kinds)
     for name, x in descriptor_rows(args.set, paths).items():
         rows[name] = scores(cosine_rankings(x), labels, kinds)
     groups = len(set(labels.tolist()))
