@@ -360,13 +360,35 @@ def build(mirrors: Path, out: Path) -> dict[str, object]:
     return truth
 
 
+TEST_PAIR = ("images/an_0.JPG", "images/an_1.JPG")  # MIT: may go into tests/data
+TEST_SIDE = 1024
+
+
+def write_test_pair(mirrors: Path, out: Path) -> None:
+    """The two hand-held shots of tests/data/handheld: SPRING's an_0/an_1, reduced."""
+    git_dir = mirror_dir(mirrors, SPRING)
+    if git_dir is None:
+        raise SystemExit(f"{SPRING.name} is not under {mirrors}: fetch it first")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in TEST_PAIR:
+        with Image.open(io.BytesIO(git_bytes(git_dir, SPRING.commit, path))) as im:
+            im.thumbnail((TEST_SIDE, TEST_SIDE), Image.Resampling.LANCZOS)
+            im.save(out / Path(path).name, quality=88)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS,
                         help=f"folder of fetched repositories (default {DEFAULT_MIRRORS})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--test-data", type=Path,
+                        help="write only the MIT-licensed hand-held pair of tests/data/handheld "
+                             "to this folder")
     args = parser.parse_args(argv)
+    if args.test_data:
+        write_test_pair(args.mirrors, args.test_data)
+        return 0
     truth = build(args.mirrors, args.out)
     n_series = len(truth["other_shots"])  # type: ignore[arg-type]
     n_groups = len(truth["groups"])  # type: ignore[arg-type]
