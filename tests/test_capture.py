@@ -199,6 +199,7 @@ def test_shots_from_the_hand_moments_apart_are_other_captures_but_edits_are_copi
     check = judge_capture(first, second)
     assert check is not None and check.other_capture
     assert "moved" in check.reason
+    assert judge_capture(second, first) == check  # one answer in either order
     # The same photo turned a little, cropped, reduced and re-encoded is one map of its
     # pixels: a copy, however far it is off the first one's grid.
     with Image.open(first) as im:
