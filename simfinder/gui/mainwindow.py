@@ -1195,6 +1195,7 @@ class MainWindow(QMainWindow):
         else:
             self.model.remove_ids(update.removed)
             self.model.upsert(update.changed)
+        self.model.set_companions(update.companions)
         self._folders = list(update.folders)
         self._counts = dict(update.counts)
         self._set_offline(update.offline)
