@@ -32,7 +32,7 @@ import logging
 import os
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from simfinder.core.formats import RAW_EXTENSIONS
@@ -102,22 +102,25 @@ def find_companions(photos: Iterable[str], others: Iterable[str], *,
 
 def folder_companions(photos: Iterable[str], others: Iterable[str], *,
                       pair_raw: bool = True) -> FolderCompanions:
-    """Who owns what in one folder: see FolderCompanions and the module's docstring."""
+    """Who owns what in one folder: see FolderCompanions and the module's docstring. Names
+    are looked up, never compared pairwise: a folder of thousands of photos and sidecars
+    costs a few dictionary lookups per file."""
     photo_list = list(photos)
     out = FolderCompanions()
     found: dict[str, list[str]] = {}
     # Photos that are another photo's companion first: their names then count as the
     # photo's for the sidecars (DSC_0001.NEF.xmp goes where DSC_0001.NEF goes).
+    alone = _Names((p, [os.path.basename(p).lower()]) for p in photo_list)
     names: dict[str, list[str]] = {p: [os.path.basename(p).lower()] for p in photo_list}
     taken: set[str] = set()
     for photo in photo_list:
-        claims = _photo_claimants(os.path.basename(photo).lower(), photo_list, pair_raw)
+        claims = _photo_claimants(os.path.basename(photo).lower(), alone, pair_raw)
         if len(claims) == 1:
             found.setdefault(claims[0], []).append(photo)
             names[claims[0]].append(os.path.basename(photo).lower())
             taken.add(photo)
     out.photos = [p for p in photo_list if p not in taken]
-    owners = [(p, names[p]) for p in out.photos]
+    owners = _Names((p, names[p]) for p in out.photos)
     for other in others:
         name = os.path.basename(other)
         if not is_companion_name(name):
@@ -133,48 +136,82 @@ def folder_companions(photos: Iterable[str], others: Iterable[str], *,
     return out
 
 
-def _photo_claimants(lower: str, photos: list[str], pair_raw: bool) -> list[str]:
+class _Names:
+    """The photos of a folder by their lower-case names (each photo may answer to several:
+    its own and its paired files'), their stems, and the first characters of long stems."""
+
+    def __init__(self, owners: Iterable[tuple[str, list[str]]]) -> None:
+        self.by_name: dict[str, list[tuple[str, str]]] = {}
+        self.by_stem: dict[str, list[tuple[str, str]]] = {}
+        self.by_long_stem: dict[str, list[tuple[str, str]]] = {}
+        for photo, names in owners:
+            for name in names:
+                self.by_name.setdefault(name, []).append((photo, name))
+                stem = _stem(name)
+                self.by_stem.setdefault(stem, []).append((photo, name))
+                numbered = _NUMBERED.match(stem)
+                if numbered is not None:  # IMG_1234(1).jpg: Takeout's IMG_1234.jpg(1).json
+                    self.by_stem.setdefault(numbered.group("base"), []).append((photo, name))
+                if len(stem) > _TAKEOUT_NAME_LIMIT:
+                    key = stem[:_TAKEOUT_NAME_LIMIT]
+                    self.by_long_stem.setdefault(key, []).append((photo, name))
+
+    def named(self, name: str, test: Callable[[str], bool] = lambda n: True) -> list[str]:
+        return _photos(self.by_name.get(name, ()), test)
+
+    def stemmed(self, stem: str, test: Callable[[str], bool] = lambda n: True) -> list[str]:
+        """The photos with a name of this stem (passing `test`)."""
+        return _photos(self.by_stem.get(stem, ()), lambda n: _stem(n) == stem and test(n))
+
+    def takeout(self, json_base: str) -> list[str]:
+        """The photos whose Takeout metadata file is `json_base` (its name before ".json"):
+        those whose stem begins it, or begins with it when Takeout cut it short."""
+        candidates: list[tuple[str, str]] = []
+        bare = _NUMBERED.match(json_base)
+        for base in {json_base, bare.group("base") if bare is not None else json_base}:
+            for end in range(1, len(base) + 1):
+                candidates.extend(self.by_stem.get(base[:end], ()))
+            if len(base) >= _TAKEOUT_NAME_LIMIT:
+                candidates.extend(self.by_long_stem.get(base[:_TAKEOUT_NAME_LIMIT], ()))
+        return _photos(candidates, lambda n: _takeout_match(json_base, n))
+
+
+def _photos(entries: Iterable[tuple[str, str]], test: Callable[[str], bool]) -> list[str]:
+    """The photos of (photo, name) entries whose name passes `test`, each once, in order."""
+    return list(dict.fromkeys(photo for photo, name in entries if test(name)))
+
+
+def _photo_claimants(lower: str, photos: _Names, pair_raw: bool) -> list[str]:
     """The photos a photo named `lower` is the companion of (none: it is a photo of its own)."""
     base, ext = os.path.splitext(lower)
     if pair_raw and ext in RAW_EXTENSIONS:
-        return _matching(photos, lambda n: _stem(n) == base
-                         and os.path.splitext(n)[1] in RAW_PARTNER_EXTENSIONS
-                         and not _APPLE_EDIT.match(_stem(n)))
+        return photos.stemmed(base, lambda n: os.path.splitext(n)[1] in RAW_PARTNER_EXTENSIONS
+                              and not _APPLE_EDIT.match(_stem(n)))
     edit = _APPLE_EDIT.match(base)
     if edit is not None:
-        original = f"img_{edit.group(1)}"
-        return _matching(photos, lambda n: _stem(n) == original
-                         and os.path.splitext(n)[1] not in RAW_EXTENSIONS)
+        return photos.stemmed(f"img_{edit.group(1)}",
+                              lambda n: os.path.splitext(n)[1] not in RAW_EXTENSIONS)
     return []
 
 
-def _claimants(name: str, owners: Sequence[tuple[str, list[str]]]) -> list[str]:
+def _claimants(name: str, owners: _Names) -> list[str]:
     lower = name.lower()
     base, ext = os.path.splitext(lower)
     if ext == ".xmp":
         # A photo's full name first (IMG_1234.CR2.xmp), then its stem (IMG_1234.xmp).
-        return (_owning(owners, lambda n: n == base)
-                or _owning(owners, lambda n: _stem(n) == base))
+        return owners.named(base) or owners.stemmed(base)
     if ext == ".aae":
         original = _APPLE_ORIGINAL_AAE.match(base)
         if original is not None:
             base = f"img_{original.group(1)}"
-        return _owning(owners, lambda n: _stem(n) == base and not _APPLE_EDIT.match(_stem(n)))
+        if _APPLE_EDIT.match(base):
+            return []
+        return owners.stemmed(base)
     if ext in _VIDEO_EXTENSIONS:
-        return _owning(owners, lambda n: _stem(n) == base
-                       and os.path.splitext(n)[1] in _LIVE_PHOTO_EXTENSIONS)
+        return owners.stemmed(base, lambda n: os.path.splitext(n)[1] in _LIVE_PHOTO_EXTENSIONS)
     if ext == ".json":
-        return _owning(owners, lambda n: _takeout_match(base, n))
+        return owners.takeout(base)
     return []
-
-
-def _owning(owners: Sequence[tuple[str, list[str]]], test: Callable[[str], bool]) -> list[str]:
-    """The photos one of whose names (its own, its paired files') passes `test`."""
-    return [p for p, names in owners if any(test(n) for n in names)]
-
-
-def _matching(photos: list[str], test: Callable[[str], bool]) -> list[str]:
-    return [p for p in photos if test(os.path.basename(p).lower())]
 
 
 def _stem(name: str) -> str:
