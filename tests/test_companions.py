@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -68,10 +69,14 @@ def test_each_photo_gets_its_own_companions_in_a_mixed_folder(tmp_path: Path) ->
     }
 
 
-def test_a_sidecar_without_its_photo_is_left_alone(tmp_path: Path) -> None:
+def test_a_sidecar_without_its_photo_is_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     tree(tmp_path, "IMG_1.jpg", "IMG_2.xmp", "IMG_2.MOV", "IMG_2.jpg.json", "IMG_12.json",
-         "sub/IMG_1.xmp")
-    assert companions(tmp_path) == {}
+         "sub/IMG_1.xmp", "IMG_3.AAE", "IMG_E4.AAE", "DSC_5.NEF.xmp", "IMG_6.mp4")
+    with caplog.at_level(logging.INFO):
+        assert companions(tmp_path) == {}
+    assert caplog.records == []  # not an error, nothing to say
 
 
 def test_a_sidecar_two_photos_claim_goes_with_neither(tmp_path: Path) -> None:

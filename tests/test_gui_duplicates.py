@@ -237,6 +237,27 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
 
 
+def test_removing_the_jpegs_of_raw_pairs_is_a_keep_rules_option_that_rescans(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path,
+) -> None:
+    raw = photos["rocket"].with_name("rocket.NEF")
+    raw.write_bytes(photos["rocket"].read_bytes())  # what the scan sees: a RAW beside its JPEG
+    window.rescan()
+    qtbot.waitUntil(lambda: not window.indexer.busy, timeout=TIMEOUT)
+    assert window.model.record_at_path(str(raw)) is None  # one photo: the JPEG
+    panel = open_duplicates(qtbot, window)
+    panel.rules_button.click()
+    dialog = panel.rules_dialog
+    assert dialog is not None and not dialog.remove_raw_jpegs.isChecked()
+    dialog.remove_raw_jpegs.setChecked(True)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    # The folders are scanned again: the RAW is a photo of its own now.
+    qtbot.waitUntil(lambda: window.model.record_at_path(str(raw)) is not None, timeout=TIMEOUT)
+    reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    reread.use_library(window.library_root)
+    assert reread.keep_plan.remove_raw_jpegs
+
+
 def test_new_keep_rules_leave_the_users_own_marks_unless_asked(
     qtbot: QtBot, window: MainWindow, photos: Photos, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
