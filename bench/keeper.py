@@ -1,7 +1,7 @@
 """Which copy the default keep rules keep: groups of copies of the kinds people have, made from
 real camera photos, run through the real CLI.
 
-    .venv/bin/python bench/keeper.py [--photos N] [--before ENGINE] [--write]
+    .venv/bin/python bench/keeper.py [--photos N] [--before ENGINE] [--kinds WORD...] [--write]
 
 For each camera photo of shared/datasets/camera_photos (N of them, default 8, the same ones each
 run), the bench lays the original in a photo folder (its file dated at its capture time) and
@@ -22,8 +22,10 @@ camera's original everywhere, the DNG over its JPEG, the re-saved copy with the 
 figure is the share of groups whose only kept photo is that one; a group the engine did not
 find counts as a miss. A RAW+JPEG pair of one capture (same name, same folder) is one photo:
 right when neither file is marked for removal (in no group, or both kept).
-`--before ENGINE` also runs `duplicates --json` of another checkout (e.g. `git
-worktree add /tmp/keeper-before c2893ba`) on the same libraries, for a before/after table.
+`--kinds WORD...` runs only the kinds whose name holds one of the words ("all" for the all-kinds
+libraries), written to a section of their own. `--before ENGINE` also runs `duplicates --json`
+of another checkout (e.g. `git worktree add /tmp/keeper-before c2893ba`) on the same libraries,
+for a before/after table.
 """
 
 from __future__ import annotations
@@ -277,10 +279,12 @@ def score(doc: dict[str, object], truths: dict[str, str], one_photo: bool = Fals
     return right
 
 
-def run(photos: int, before: Path | None, work: Path) -> list[dict[str, object]]:
+def run(photos: int, before: Path | None, work: Path,
+        words: list[str] | None = None) -> list[dict[str, object]]:
     picks = [CAMERA / p for p in PICKS[:photos]]
     rows: list[dict[str, object]] = []
-    for kind in [*KINDS, ALL]:
+    kinds = [k for k in [*KINDS, ALL] if not words or any(w in k for w in words)]
+    for kind in kinds:
         root = (work / f"kind{len(rows)}").resolve()
         truths: dict[str, str] = {}
         for n, src in enumerate(picks, 1):
@@ -352,11 +356,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=8, help=f"camera photos (1-{len(PICKS)})")
     parser.add_argument("--before", type=Path, help="another checkout's engine to compare")
+    parser.add_argument("--kinds", nargs="+", metavar="WORD",
+                        help="only the kinds of copies whose name holds one of these words")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = run(max(1, min(args.photos, len(PICKS))), args.before, Path(tmp))
+        rows = run(max(1, min(args.photos, len(PICKS))), args.before, Path(tmp), args.kinds)
     before_rev = ""
     if args.before is not None:
         before_rev = subprocess.run(["git", "-C", str(args.before), "rev-parse", "--short",
@@ -365,8 +371,10 @@ def main() -> int:
         f"{args.photos} camera photos of shared/datasets/camera_photos (2-13 MP; one with no "
         "metadata at all), one original each in a photo folder (dated at its capture), one "
         "copy of each kind per library; the figure is the share of groups whose only kept "
-        "photo is the ground truth (the camera's original; the DNG for the RAW+JPEG pair), "
-        "with `duplicates --json` at the default strictness and keep rules. "
+        "photo is the ground truth (the camera's original; the DNG over its JPEG; the copy "
+        "with the user's XMP sidecar; for a RAW+JPEG pair of one capture: neither file "
+        "marked for removal), with `duplicates --json` at the default strictness and keep "
+        "rules. "
         + (f"Before: `duplicates --json` of commit {before_rev} on the same libraries "
            "(indexed by this checkout). " if before_rev else "")
         + "A HEIC or WebP conversion that kept the EXIF differs from its original only in "
@@ -377,9 +385,12 @@ def main() -> int:
     ])
     print(text)
     if args.write:
-        command = "bench/keeper.py --photos {}{} --write".format(
-            args.photos, f" --before {args.before}" if args.before else "")
-        write_section(SECTION, text, command)
+        kinds = " --kinds " + " ".join(f"'{w}'" for w in args.kinds) if args.kinds else ""
+        command = "bench/keeper.py --photos {}{}{} --write".format(
+            args.photos, f" --before {args.before}" if args.before else "", kinds)
+        section = SECTION if not args.kinds else \
+            f"{SECTION}: only the kinds {', '.join(args.kinds)}"
+        write_section(section, text, command)
     return 0
 
 
