@@ -29,6 +29,7 @@ from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.embed import EMBED_DIM, MODEL_NAME
 from simfinder.core.library import Library
 from simfinder.gui import desktop
+from simfinder.gui import gallery as gallery_module
 from simfinder.gui.about import about_html
 from simfinder.gui.crash import CrashHandler
 from simfinder.gui.gallery import RecordRole, SortOrder
@@ -236,6 +237,25 @@ def test_folders_are_remembered_and_rescanned_on_start(
     wait_idle(qtbot, again)
     assert again.model.rowCount() == len(photos) + 1
     assert again.model.record_at_path(str((tmp_path / "photos/new/espresso.jpg").resolve()))
+
+
+def test_a_raw_jpeg_pair_is_one_photo_in_the_gallery_with_its_companions_badge(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    rocket = photos["rocket"]
+    for name in ("rocket.NEF", "rocket.NEF.xmp"):  # the camera's RAW and darktable's sidecar
+        rocket.with_name(name).write_bytes(b"raw data")
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    assert window.model.rowCount() == len(photos)  # the RAW is no photo of its own
+    index = gallery_index(window, rocket)
+    assert index.data(gallery_module.CompanionsRole) == [
+        str(rocket.with_name("rocket.NEF")), str(rocket.with_name("rocket.NEF.xmp"))]
+    assert index.data(Qt.ItemDataRole.ToolTipRole).endswith(
+        "<br>Goes with: rocket.NEF, rocket.NEF.xmp")
+    assert gallery_index(window, photos["chelsea"]).data(gallery_module.CompanionsRole) == []
+    window.view.viewport().grab()  # the badge paints
 
 
 def test_removing_a_folder_forgets_its_photos_but_keeps_the_files(

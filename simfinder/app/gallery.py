@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider, ForgetReport
@@ -71,11 +71,14 @@ class LibrarySnapshot:
     folders: list[str]
     errors: list[ErrorRecord]
     offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
+    # Photo path -> its companion files (core.companions), for the photos that have any.
+    companions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def library_snapshot(library: Library) -> LibrarySnapshot:
     cat = library.catalog
-    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors(), cat.offline_folders())
+    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors(), cat.offline_folders(),
+                           cat.all_companions())
 
 
 def is_offline_photo(path: str, offline: Sequence[str]) -> bool:

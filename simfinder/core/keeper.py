@@ -2,7 +2,9 @@
 
 The default order is what a person keeps among copies of one photo: the most detail; then the
 original capture over anything derived from it (camera data over none, RAW over its JPEG, the
-camera's JPEG over a PNG saved from it, the less compressed file where its pixels hold more);
+camera's JPEG over a PNG saved from it); the copy with the user's edits or metadata (its
+companion files: sidecars, Apple edits, Live Photo video, Takeout metadata, its RAW); the less
+compressed file where its pixels hold more;
 then, among copies alike, the one where the user keeps photos (not a backup, download or export
 folder), the name without a copy mark, the oldest; the shorter path as the last word.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -29,6 +31,7 @@ from typing import Final, Protocol
 
 from simfinder.core import provenance
 from simfinder.core.catalog import PhotoRecord
+from simfinder.core.companions import RAW_PARTNER_EXTENSIONS, companion_kind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class KeepRule(str, Enum):
     MOST_DETAIL = "most-detail"
     CAMERA_DATA = "camera-data"
     ORIGINAL_FORMAT = "original-format"
+    SIDECARS = "sidecars"
     LEAST_COMPRESSED = "least-compressed"
     PHOTO_FOLDER = "photo-folder"
     ORIGINAL_NAME = "original-name"
@@ -78,6 +82,7 @@ _LABELS = {
     KeepRule.MOST_DETAIL: "Most detail",
     KeepRule.CAMERA_DATA: "Camera data",
     KeepRule.ORIGINAL_FORMAT: "Original, not converted",
+    KeepRule.SIDECARS: "Has edits or metadata (sidecars)",
     KeepRule.LEAST_COMPRESSED: "Least compressed",
     KeepRule.PHOTO_FOLDER: "In your photo folders",
     KeepRule.ORIGINAL_NAME: "Name without a copy mark",
@@ -90,6 +95,8 @@ _EXPLANATIONS = {
     KeepRule.MOST_DETAIL: "the largest resolution",
     KeepRule.CAMERA_DATA: "capture time, camera, lens and GPS over none",
     KeepRule.ORIGINAL_FORMAT: "RAW over its JPEG; a camera JPEG over a PNG or TIFF saved from it",
+    KeepRule.SIDECARS: "XMP sidecars, Apple edits, Live Photo video, Takeout metadata, the RAW "
+                       "of a RAW+JPEG pair: the copy that has more kinds of them",
     KeepRule.LEAST_COMPRESSED: "more bytes per pixel, where the pixels hold more (same format, "
                                "or lossless over lossy)",
     KeepRule.PHOTO_FOLDER: "not in a backup, copy, old, Downloads, messenger, export or trash "
@@ -105,6 +112,7 @@ _REASONS = {
     KeepRule.MOST_DETAIL: "the most detail: the others are smaller",
     KeepRule.CAMERA_DATA: "original: has camera data",
     KeepRule.ORIGINAL_FORMAT: "original: the others are converted copies",
+    KeepRule.SIDECARS: "has edits or metadata the others lack",
     KeepRule.LEAST_COMPRESSED: "the least compressed copy",
     KeepRule.PHOTO_FOLDER: "in your photo folders: the others are in backup, download or "
                            "export folders",
@@ -121,6 +129,7 @@ DEFAULT_RULES: tuple[KeepRule, ...] = (
     KeepRule.MOST_DETAIL,
     KeepRule.CAMERA_DATA,
     KeepRule.ORIGINAL_FORMAT,
+    KeepRule.SIDECARS,
     KeepRule.LEAST_COMPRESSED,
     KeepRule.PHOTO_FOLDER,
     KeepRule.ORIGINAL_NAME,
@@ -158,11 +167,14 @@ _NUMBER_SUFFIX: Final = re.compile(r"[ _-]\(?\d{1,2}\)?$")
 
 @dataclass(frozen=True, slots=True)
 class KeepPlan:
-    """The rules in the user's order, their reference folders and their format order."""
+    """The rules in the user's order, their reference folders and their format order; whether
+    the JPEG of a RAW+JPEG pair goes (then the RAW is a photo of its own, not the JPEG's
+    companion, and a group holding both never keeps the JPEG)."""
 
     rules: tuple[KeepRule, ...] = DEFAULT_RULES
     reference_folders: tuple[str, ...] = ()
     format_order: tuple[str, ...] = DEFAULT_FORMAT_ORDER
+    remove_raw_jpegs: bool = False
     _refs: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -306,6 +318,28 @@ def _by_original_format(left: list[PhotoRecord], group: Sequence[PhotoRecord],
     return originals or left
 
 
+Companions = Mapping[str, Sequence[str]]
+
+
+def _by_sidecars(left: list[PhotoRecord], companions: Companions) -> list[PhotoRecord]:
+    """The photos with the most kinds of companion files (an XMP sidecar and a Live Photo
+    video: two), that is the user's edits and metadata."""
+    return _best(left, lambda p: float(len(companion_kinds(companions.get(p.path, ())))))
+
+
+def companion_kinds(paths: Iterable[str]) -> set[str]:
+    return {companion_kind(c) for c in paths}
+
+
+def _raw_jpegs(photos: Sequence[PhotoRecord]) -> set[int]:
+    """File ids of the JPEGs (or HEICs) whose RAW of the same name and folder is among
+    `photos`."""
+    raws = {os.path.splitext(p.path)[0].lower() for p in photos if _is_raw(p)}
+    return {p.file_id for p in photos if not _is_raw(p)
+            and os.path.splitext(p.path)[1].lower() in RAW_PARTNER_EXTENSIONS
+            and os.path.splitext(p.path)[0].lower() in raws}
+
+
 def _by_compression(left: list[PhotoRecord], group: Sequence[PhotoRecord],
                     plan: KeepPlan) -> list[PhotoRecord]:
     # Bytes per pixel say "more detail" only between files of one format, or for a lossless
@@ -375,42 +409,59 @@ class KeepChoice:
     reason: str
 
 
-def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> KeepChoice:
-    """The photo the rules rank first (ties: the shorter path, then the path)."""
+def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+           companions: Companions | None = None) -> KeepChoice:
+    """The photo the rules rank first (ties: the shorter path, then the path). `companions`:
+    the photos' companion files by path (core.companions), for the SIDECARS rule."""
     if not photos:
         raise ValueError("no photos to choose from")
     left = list(photos)
     deciders: list[tuple[KeepRule, list[PhotoRecord]]] = []
+    if plan.remove_raw_jpegs:
+        jpegs = _raw_jpegs(photos)
+        if jpegs and len(jpegs) < len(left):
+            deciders.append((KeepRule.ORIGINAL_FORMAT, [p for p in left if p.file_id in jpegs]))
+            left = [p for p in left if p.file_id not in jpegs]
     for rule in plan.rules:
         if len(left) == 1:
             break
-        narrowed = _NARROW[rule](left, photos, plan)
+        if rule is KeepRule.SIDECARS:
+            narrowed = _by_sidecars(left, companions or {})
+        else:
+            narrowed = _NARROW[rule](left, photos, plan)
         if len(narrowed) < len(left):
             deciders.append((rule, [p for p in left if p not in narrowed]))
             left = narrowed
     best = min(left, key=lambda p: (len(p.path), p.path))
-    reasons = [_reason(rule, best, out) for rule, out in deciders]
+    reasons = list(dict.fromkeys(_reason(rule, best, out, companions or {})
+                                 for rule, out in deciders))
     if len(left) > 1:
         reasons.append(ALIKE_REASON)
     return KeepChoice(best, tuple(r for r, _ in deciders), "; ".join(reasons))
 
 
-def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord]) -> str:
+def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord],
+            companions: Companions) -> str:
     if rule is KeepRule.ORIGINAL_FORMAT and _is_raw(kept):
         return _RAW_REASON
+    if rule is KeepRule.SIDECARS:
+        kinds = sorted(companion_kinds(companions.get(kept.path, ())))
+        return f"{_REASONS[rule]}: {', '.join(kinds)}" if kinds else _REASONS[rule]
     return _REASONS[rule]
 
 
-def best_photo(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> PhotoRecord:
+def best_photo(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+               companions: Companions | None = None) -> PhotoRecord:
     """The photo the rules rank first (ties: the shorter path, then the path)."""
-    return choose(photos, plan).photo
+    return choose(photos, plan, companions).photo
 
 
-def choose_keepers(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> set[int]:
+def choose_keepers(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+                   companions: Companions | None = None) -> set[int]:
     """File ids to keep in one group: every photo in a reference folder, and the photo the rules
     rank first. Never empty for a non-empty group."""
     keep = {p.file_id for p in photos if plan.is_reference(p.path)}
-    keep.add(best_photo(photos, plan).file_id)
+    keep.add(best_photo(photos, plan, companions).file_id)
     return keep
 
 
@@ -419,12 +470,13 @@ class Group(Protocol):
 
     photos: list[PhotoRecord]
     keep: set[int]
+    companions: dict[str, list[str]]
 
 
 def apply_plan(groups: Iterable[Group], plan: KeepPlan) -> None:
     """Mark the keepers of every group by the plan (replacing earlier marks)."""
     for group in groups:
-        group.keep = choose_keepers(group.photos, plan)
+        group.keep = choose_keepers(group.photos, plan, group.companions)
 
 
 def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
@@ -434,7 +486,7 @@ def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
     keepers = [p for p in group.photos if p.file_id in group.keep]
     if not keepers:
         return out
-    choice = choose(group.photos, plan)
+    choice = choose(group.photos, plan, group.companions)
     for p in keepers:
         if plan.is_reference(p.path):
             out[p.file_id] = _REASONS[KeepRule.REFERENCE_FOLDER]
@@ -453,4 +505,4 @@ def why_kept(group: Group, plan: KeepPlan) -> str:
         return ""
     if all(plan.is_reference(p.path) for p in keepers):
         return "Kept: in a reference folder."
-    return f"Kept: {choose(photos, plan).reason}."
+    return f"Kept: {choose(photos, plan, group.companions).reason}."

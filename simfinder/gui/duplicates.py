@@ -61,6 +61,8 @@ from PySide6.QtWidgets import (
 
 from simfinder.app.decisions import KIND_WORDS
 from simfinder.app.review import (
+    CompanionNote,
+    companion_notes,
     describe_marked,
     groups_as_csv,
     mark_groups,
@@ -134,6 +136,16 @@ def group_title(group: DuplicateGroup, done: bool = False) -> str:
     return f"\u2713 Done · {what}" if done else what
 
 
+def _notes_text(notes: Sequence[CompanionNote]) -> str:
+    """The companion notes of a confirmation, as paragraphs after its question."""
+    if not notes:
+        return ""
+    lines = [n.text for n in notes[:SHOWN_NOTES]]
+    if len(notes) > SHOWN_NOTES:
+        lines.append(f"…and {_plural(len(notes) - SHOWN_NOTES, 'more note')} like these.")
+    return "\n\n" + "\n".join(lines)
+
+
 def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str | None:
     """A confirmation with the choices as buttons (the first the default) and Cancel; the
     choice made, or None."""
@@ -149,6 +161,7 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
 
 
 REVIEWED_ONLY = "Only the Reviewed Groups"
+SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
 KEEP_MINE = "Keep My Marks"
 REAPPLY = "Re-apply the Rules to Them"
 
@@ -556,6 +569,7 @@ class DuplicatesPanel(QWidget):
     preview_requested = Signal(object)  # PhotoRecord
     strictness_changed = Signal(object)  # Strictness, as the user chose it here
     decisions_requested = Signal()  # show the Decisions panel
+    rescan_requested = Signal()  # a setting the scan reads changed (RAW+JPEG pairs)
 
     def __init__(
         self,
@@ -949,12 +963,16 @@ class DuplicatesPanel(QWidget):
             if answer is None:
                 return  # the rules stay as they were
             keep_marks = answer == KEEP_MINE
+        rescan = plan.remove_raw_jpegs != self.plan.remove_raw_jpegs
         self.plan = plan
         self.settings.keep_plan = plan
         self.settings.sync()
         for found in self._found.values():
             mark_groups(found, plan)
         self.model.apply_rules(plan, keep_marks)
+        if rescan:
+            # The scan pairs a RAW with its JPEG, or not: the folders are looked at again.
+            self.rescan_requested.emit()
 
     # -- decisions and the review saved as the user goes -------------------------------------
 
@@ -1279,10 +1297,30 @@ class DuplicatesPanel(QWidget):
                      f"{left} {'is' if left == 1 else 'are'} not reviewed yet. "
                      f"{REVIEWED_ONLY}: {summary(only)}.")
             choices.append(REVIEWED_ONLY)
-        answer = ask(self, title, f"{question(groups, photos)}\n\n{scope} {after}", choices)
+        notes = companion_notes(groups, self.plan)
+        lacking = [n for n in notes if n.kind == "lacking"]
+        swap = ""
+        if lacking:
+            swap = (f"Keep {lacking[0].name} Instead"
+                    if len(lacking) == 1 else f"Keep Those {len(lacking)} Photos Instead")
+            choices.append(swap)
+        answer = ask(self, title, f"{question(groups, photos)}{_notes_text(notes)}\n\n"
+                                  f"{scope} {after}", choices)
         if answer is None:
             return None
+        if answer == swap:
+            self.keep_instead(lacking)
+            return None
         return reviewed if answer == REVIEWED_ONLY else groups
+
+    def keep_instead(self, notes: Sequence[CompanionNote]) -> None:
+        """Keep each note's photo in its group instead of the photo kept (the swap the
+        confirmation offers when a photo to remove has companion files the kept one lacks)."""
+        for note in notes:
+            self.model.keep_only(note.photo.file_id)
+        names = ", ".join(n.name for n in notes)
+        self.show_notice(f"Kept {names} instead, with {'its' if len(notes) == 1 else 'their'} "
+                         "companion files. Nothing was moved.")
 
     def trash_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QRegularExpression,
     QSize,
@@ -62,6 +63,8 @@ from simfinder.gui.thumbnails import ThumbnailStore
 RecordRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 FileIdRole = Qt.ItemDataRole.UserRole + 3
+CompanionsRole = Qt.ItemDataRole.UserRole + 4  # the photo's companion files' paths
+COMPANION_COLOR = QColor("#6d6d6d")
 
 MIN_THUMB = 64
 MAX_THUMB = 256
@@ -141,8 +144,8 @@ class PreparedPhotos:
         self.by_digest = {digest: tuple(same) for digest, same in ids.items()}
 
 
-def describe(record: PhotoRecord) -> str:
-    """Tooltip text: where the photo is and what it is."""
+def describe(record: PhotoRecord, companions: Sequence[str] = ()) -> str:
+    """Tooltip text: where the photo is and what it is, and the files that go with it."""
     parts = [f"<b>{html.escape(os.path.basename(record.path))}</b>",
              html.escape(os.path.dirname(record.path)),
              f"{record.width} \u00d7 {record.height} {html.escape(record.format)}, "
@@ -151,6 +154,9 @@ def describe(record: PhotoRecord) -> str:
         parts.append("Taken " + record.taken_at.replace("T", " "))
     if record.camera:
         parts.append(html.escape(record.camera))
+    if companions:
+        parts.append("Goes with: " + ", ".join(html.escape(os.path.basename(c))
+                                                for c in companions))
     return "<br>".join(parts)
 
 
@@ -167,6 +173,7 @@ class GalleryModel(QAbstractListModel):
         self._by_id: dict[int, PhotoRow] = {}
         self._ids_by_digest: dict[bytes, tuple[int, ...]] = {}
         self._row_of_id: dict[int, int] | None = None  # file id -> row, rebuilt lazily
+        self._companions: dict[str, list[str]] = {}  # photo path -> its companion files
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     # -- Qt model API -----------------------------------------------------------------------
@@ -187,8 +194,10 @@ class GalleryModel(QAbstractListModel):
             return PhotoRecord.of(row)
         if role == FileIdRole:
             return row[ROW_ID]
+        if role == CompanionsRole:
+            return self._companions.get(row[ROW_PATH], [])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return describe(PhotoRecord.of(row))
+            return describe(PhotoRecord.of(row), self._companions.get(row[ROW_PATH], ()))
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -227,6 +236,14 @@ class GalleryModel(QAbstractListModel):
         return None
 
     # -- changing ---------------------------------------------------------------------------
+
+    def set_companions(self, companions: dict[str, list[str]]) -> None:
+        """The photos' companion files (a "+N" badge and the tooltip show them)."""
+        if companions == self._companions:
+            return
+        self._companions = companions
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
 
     def set_photos(self, photos: Iterable[PhotoRow] | PreparedPhotos) -> None:
         """Show these photos (replacing all rows)."""
@@ -442,6 +459,17 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setOpacity(0.35)
         draw_thumbnail(painter, box, self.thumbnails, record, palette)
         fm: QFontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        companions = index.data(CompanionsRole) or []
+        if companions:
+            # "+N" on the thumbnail's corner: files go with this photo (listed in the tooltip).
+            text = f"+{len(companions)}"
+            pill = QRect(0, 0, fm.horizontalAdvance(text) + 12, fm.height())
+            pill.moveTopRight(box.topRight() + QPoint(-3, 3))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(COMPANION_COLOR)
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
         text_rect = QRect(rect.left() + 2, box.bottom() + _TEXT_GAP, rect.width() - 4,
                           fm.height())
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""

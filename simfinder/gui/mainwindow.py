@@ -685,6 +685,7 @@ class MainWindow(QMainWindow):
         self.duplicates.preview_requested.connect(self.preview_record)
         self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
         self.duplicates.decisions_requested.connect(self.show_decisions)
+        self.duplicates.rescan_requested.connect(self.rescan)
 
         self.review.decisions_listed.connect(self.decisions.set_decisions)
         self.review.decisions_changed.connect(self._on_decisions_changed)
@@ -1194,6 +1195,7 @@ class MainWindow(QMainWindow):
         else:
             self.model.remove_ids(update.removed)
             self.model.upsert(update.changed)
+        self.model.set_companions(update.companions)
         self._folders = list(update.folders)
         self._counts = dict(update.counts)
         self._set_offline(update.offline)

@@ -85,6 +85,8 @@ class LibraryUpdate:
     removed: list[int]  # file ids gone since the last update
     undoable: BatchSummary | None = None  # what Edit > Undo would take back
     offline: list[OfflineFolder] = field(default_factory=list)  # folders kept while unseen
+    # Photo path -> its companion files, for the photos that have any (all of them).
+    companions: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +122,13 @@ class IndexWorker(QObject):
             self._sent = current
             return LibraryUpdate(snapshot.folders, snapshot.errors, counts,
                                  PreparedPhotos(snapshot.photos, order), [], [], undoable,
-                                 snapshot.offline)
+                                 snapshot.offline, snapshot.companions)
         sent = self._sent
         removed = [fid for fid in sent if fid not in current]
         changed = [r for fid, r in current.items() if sent.get(fid) != r]
         self._sent = current
         return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed,
-                             undoable, snapshot.offline)
+                             undoable, snapshot.offline, snapshot.companions)
 
     def _lib(self) -> Library:
         if self._library is None:
