@@ -105,6 +105,23 @@ def photos_per_folder(paths: Iterable[str], folders: Sequence[str]) -> dict[str,
     return counts
 
 
+def subfolder_counts(paths: Iterable[str], folders: Sequence[str]) -> dict[str, int]:
+    """The subfolders of the library's folders that hold photos, each with how many it holds
+    with its own subfolders (a subfolder that is a library folder itself is not one: it is
+    listed as a folder of its own, its photos counted there)."""
+    per_directory: dict[str, int] = {}
+    for path in paths:
+        directory = os.path.dirname(path)
+        per_directory[directory] = per_directory.get(directory, 0) + 1
+    out: dict[str, int] = {}
+    for directory, count in per_directory.items():
+        root = folder_of(directory, folders)
+        while root is not None and directory != root.rstrip(os.sep):
+            out[directory] = out.get(directory, 0) + count
+            directory = os.path.dirname(directory)
+    return out
+
+
 # Below this score a neighbour is not shown as "similar": on UKBench (4 views of each object),
 # 95% of the pairs of views of one object reach an embedding cosine of 0.64, while 95% of the
 # pairs of different objects stay under 0.45 (99% under 0.53).

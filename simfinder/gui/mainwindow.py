@@ -48,8 +48,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -62,11 +60,13 @@ from PySide6.QtWidgets import (
     QStyle,
     QToolBar,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from simfinder.app.gallery import BackgroundEmbedderProvider, folder_of
+from simfinder.app.gallery import BackgroundEmbedderProvider, folder_of, subfolder_counts
 from simfinder.app.usecases import EmbedderProvider, ForgetReport, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_PATH, OfflineFolder, PhotoRecord, ReviewState
@@ -369,7 +369,11 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
-        self.folder_list = QListWidget(self.sidebar)
+        # The library's folders with their subfolders: a click narrows the gallery to one.
+        self.folder_list = QTreeWidget(self.sidebar)
+        self.folder_list.setHeaderHidden(True)
+        self.folder_list.setColumnCount(1)
+        self.folder_list.setIndentation(14)
         self.folder_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.folder_list.setFrameShape(QFrame.Shape.NoFrame)
         self.folder_list.setIconSize(QSize(18, 18))
@@ -756,6 +760,7 @@ class MainWindow(QMainWindow):
             self._fill_folder_list()
         self.indexer.index([folder], remembered=self.indexer.indexing)
         self._update_empty_state()
+        self._update_library_label()
 
     def remove_folder(self, folder: str, *, confirm: bool = True) -> None:
         count = self._photos_under(folder)
@@ -810,38 +815,68 @@ class MainWindow(QMainWindow):
         prefix = folder.rstrip(os.sep) + os.sep
         return sum(1 for path in self.model.paths() if path.startswith(prefix))
 
+    def _folder_items(self) -> list[QTreeWidgetItem]:
+        """Every item of the folder tree, parents before their children."""
+        out: list[QTreeWidgetItem] = []
+        pending = [self.folder_list.topLevelItem(i)
+                   for i in range(self.folder_list.topLevelItemCount())]
+        while pending:
+            item = pending.pop(0)
+            out.append(item)
+            pending[0:0] = [item.child(i) for i in range(item.childCount())]
+        return out
+
     def _fill_folder_list(self) -> None:
+        """The folder tree: All Photos, then each library folder with the subfolders that hold
+        photos (as the gallery has them), each with its count; the selection and the
+        branches the user opened stay as they were."""
         current = self.proxy.folder if hasattr(self, "proxy") else None
-        self.folder_list.blockSignals(True)
-        self.folder_list.clear()
+        tree = self.folder_list
+        before = self._folder_items()
+        opened = {item.data(0, Qt.ItemDataRole.UserRole) for item in before
+                  if item.isExpanded()}
+        tree.blockSignals(True)
+        tree.clear()
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         counts = self._folder_counts()
-        total = self.model.rowCount() if hasattr(self, "model") else 0
-        all_item = QListWidgetItem(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_DirHomeIcon), f"All Photos ({total:,})")
-        all_item.setData(Qt.ItemDataRole.UserRole, _ALL)
-        self.folder_list.addItem(all_item)
-        selected = all_item
+        has_model = hasattr(self, "model")
+        total = self.model.rowCount() if has_model else 0
+        all_item = QTreeWidgetItem([f"All Photos ({total:,})"])
+        all_item.setIcon(0, self.style().standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon))
+        all_item.setData(0, Qt.ItemDataRole.UserRole, _ALL)
+        tree.addTopLevelItem(all_item)
+        items: dict[str, QTreeWidgetItem] = {}
         for folder in self._folders:
-            item = QListWidgetItem(icon, self._folder_label(folder, counts))
-            item.setData(Qt.ItemDataRole.UserRole, folder)
-            item.setToolTip(self._folder_tooltip(folder))
+            item = QTreeWidgetItem([self._folder_label(folder, counts)])
+            item.setIcon(0, icon)
+            item.setData(0, Qt.ItemDataRole.UserRole, folder)
+            item.setToolTip(0, self._folder_tooltip(folder))
             if folder in self._offline:
-                item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            self.folder_list.addItem(item)
-            if folder == current:
-                selected = item
-        self.folder_list.setCurrentItem(selected)
-        self.folder_list.blockSignals(False)
+                item.setForeground(0, self.palette().color(QPalette.ColorRole.PlaceholderText))
+            tree.addTopLevelItem(item)
+            items[folder] = item
+        below = subfolder_counts(self.model.paths(), self._folders) if has_model else {}
+        for sub in sorted(below):  # a parent's path sorts before its children's
+            parent = items.get(os.path.dirname(sub))
+            if parent is None:
+                continue
+            child = QTreeWidgetItem(parent, [f"{os.path.basename(sub)} ({below[sub]:,})"])
+            child.setIcon(0, icon)
+            child.setData(0, Qt.ItemDataRole.UserRole, sub)
+            child.setToolTip(0, sub)
+            items[sub] = child
+        for path, item in items.items():
+            # At first the library's folders show their subfolders; later as the user left them.
+            item.setExpanded(path in opened if before else path in self._folders)
+        selected = items.get(current, all_item) if current is not None else all_item
+        tree.setCurrentItem(selected)
+        tree.blockSignals(False)
         if current is not None and selected is all_item:
             self.proxy.set_folder(None)
 
     def _refresh_folder_counts(self) -> None:
-        """Update the photo counts shown next to the folders (throttled while indexing)."""
-        counts = self._folder_counts()
-        for i in range(1, self.folder_list.count()):
-            item = self.folder_list.item(i)
-            item.setText(self._folder_label(item.data(Qt.ItemDataRole.UserRole), counts))
+        """Update the tree and its counts (throttled while indexing: new subfolders come)."""
+        self._fill_folder_list()
 
     def _folder_label(self, folder: str, counts: dict[str, int]) -> str:
         name = os.path.basename(folder) or folder
@@ -893,8 +928,8 @@ class MainWindow(QMainWindow):
     def _folder_counts(self) -> dict[str, int]:
         return self._counts
 
-    def _on_folder_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
-        folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else _ALL
+    def _on_folder_selected(self, item: QTreeWidgetItem | None, _prev: object = None) -> None:
+        folder = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else _ALL
         self.proxy.set_folder(None if folder == _ALL else folder)
         self._update_count_label()
 
@@ -902,11 +937,13 @@ class MainWindow(QMainWindow):
         item = self.folder_list.itemAt(pos)
         if item is None:
             return
-        folder = item.data(Qt.ItemDataRole.UserRole)
+        folder = item.data(0, Qt.ItemDataRole.UserRole)
         menu = QMenu(self)
         if folder == _ALL:
             menu.addAction(self.act_rescan)
             menu.addAction(self.act_add_folder)
+        elif folder not in self._folders:  # a subfolder
+            menu.addAction("Open in File Manager", lambda: desktop.open_folder(folder))
         else:
             menu.addAction("Rescan This Folder", lambda: self.rescan_folder(folder))
             menu.addAction("Open in File Manager", lambda: desktop.open_folder(folder))
@@ -1215,6 +1252,14 @@ class MainWindow(QMainWindow):
         if first and self._start_after_load is not None:
             folders, rescan = self._start_after_load
             self._start_after_load = None
+            # Folders named on the command line are the library's from now on: listed, and
+            # counted with their photos as they come (the catalog has them once indexed).
+            for folder in map(str, folders):
+                if folder not in self._folders and os.path.isdir(folder):
+                    self._folders.append(folder)
+            self._folders.sort()
+            self._fill_folder_list()
+            self._update_library_label()
             if folders:
                 self.indexer.index(folders, remembered=rescan)
             elif rescan and self._folders:
@@ -1409,9 +1454,8 @@ class MainWindow(QMainWindow):
         folders = len(self._folders)
         self.library_label.setText(f"{_plural(photos, 'photo')} in {_plural(folders, 'folder')}")
         self.library_label.setToolTip(f"Library: {self.library_root}")
-        if hasattr(self, "folder_list") and self.folder_list.count():
-            all_item = self.folder_list.item(0)
-            all_item.setText(f"All Photos ({photos:,})")
+        if hasattr(self, "folder_list") and self.folder_list.topLevelItemCount():
+            self.folder_list.topLevelItem(0).setText(0, f"All Photos ({photos:,})")
 
     def _update_problems_button(self) -> None:
         files, folders = self.problems.file_count, self.problems.folder_count
