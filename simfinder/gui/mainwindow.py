@@ -1421,6 +1421,7 @@ class MainWindow(QMainWindow):
         self.indexer.undo()
 
     def _on_action_finished(self, _report: ActionReport | UndoReport | None) -> None:
+        self.review.refresh()  # a move may carry decisions to the copies kept
         if not self.indexer.indexing:
             self.progress_bar.hide()
             self.progress_label.hide()
