@@ -371,10 +371,6 @@ class DuplicatesModel(QAbstractItemModel):
         they still leave every group a photo to keep."""
         self._reset(lambda: self.session.set_groups(groups, plan))
 
-    def clear_overrides(self) -> None:
-        """Forget the user's own marks (the groups show the rules' marks when next set)."""
-        self.session.clear_overrides()
-
     def restore(self, marks: dict[str, bool], done: set[bytes]) -> None:
         """Lay marks and done groups saved from an earlier review over the groups."""
         self._reset(lambda: self.session.restore(marks, done))
@@ -569,7 +565,6 @@ class DuplicatesPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.review = review
-        self._restoring = False
         self._position_key: bytes | None = None  # the group to show after the list is reset
         self._position_row = 0
         self.thumbnails = thumbnails
@@ -585,6 +580,8 @@ class DuplicatesPanel(QWidget):
         self._waiting_action = False
         self._indexing = False
         self._comparing = False
+        self._provisional = False  # the list shows the groups known so far (see refresh)
+        self._placing = False  # the view moves to a group itself (not the user)
         self.compare_dialog: CompareDialog | None = None
         self.rules_dialog: KeepRulesDialog | None = None
         self.report_dialog: ActionReportDialog | None = None
@@ -687,6 +684,21 @@ class DuplicatesPanel(QWidget):
         self._notice_timer.timeout.connect(self.notice.hide)
         layout.addWidget(self.notice)
 
+        # While indexing compares the likely copies, the groups known so far are shown (to
+        # review at once), with this line saying that more may come.
+        self.checking_label = QLabel(self)
+        self.checking_label.setObjectName("checking-banner")
+        self.checking_label.setWordWrap(True)
+        self.checking_label.setStyleSheet(
+            "#checking-banner { background: rgba(40, 110, 200, 28); padding: 4px 8px;"
+            " border: 1px solid rgba(40, 110, 200, 90); border-radius: 3px; }")
+        self.checking_label.setText(
+            "Still checking likely copies (see the status bar): these are the groups found "
+            "so far. More photos may join them, or new groups come, when that is done; your "
+            "marks stay.")
+        self.checking_label.hide()
+        layout.addWidget(self.checking_label)
+
         self.model = DuplicatesModel(thumbnails, self)
         self.tree = DuplicatesTree(self)
         self.tree.setModel(self.model)
@@ -744,8 +756,8 @@ class DuplicatesPanel(QWidget):
         self._position_timer.setSingleShot(True)
         self._position_timer.setInterval(400)
         self._position_timer.timeout.connect(self.save_position)
-        self.tree.selectionModel().currentChanged.connect(
-            lambda *_: self._position_timer.start())
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
         self.finder.results.connect(self._on_groups)
         self.finder.error.connect(self._on_groups_error)
@@ -767,10 +779,13 @@ class DuplicatesPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if self._comparing:
+        if self._comparing or self._indexing:
             # The indexing thread is verifying the pairs grouping needs: grouping now would
-            # verify the same pairs beside it. The groups are found when it is done.
+            # verify the same pairs beside it. The groups known so far (from the pairs
+            # verified already) are shown at once; all of them when it is done.
             self._stale = True
+            self.finder.find(self.strictness, self.plan, provisional=True)
+            self._update_count_label()
             self._show_state()
             return
         self._stale = False
@@ -797,8 +812,8 @@ class DuplicatesPanel(QWidget):
             return
         self.strictness = strictness
         self.settings.strictness = strictness
-        if not self._restoring:
-            self.model.clear_overrides()
+        # The user's own marks stay: they show on the photos in the groups found at this
+        # strictness, and come back with the others' groups at the strictness they were set.
         self.strictness_changed.emit(strictness)
         found = self._found.get(strictness)
         if found is not None and not self._stale:
@@ -806,11 +821,14 @@ class DuplicatesPanel(QWidget):
         else:
             self.refresh()
 
-    def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup]) -> None:
-        self.counts[strictness] = len(groups)
-        self._found[strictness] = groups
+    def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup],
+                   provisional: bool = False) -> None:
+        if not provisional:  # the groups so far are not kept: they are found again
+            self.counts[strictness] = len(groups)
+            self._found[strictness] = groups
         if strictness is not self.strictness:
             return
+        self._provisional = provisional
         self.model.set_groups(groups, self.plan)
         self._update_count_label()
         self._show_state()
@@ -842,14 +860,24 @@ class DuplicatesPanel(QWidget):
             self.count_label.setToolTip("")
             return
         count = self.counts.get(self.strictness)
+        if self._provisional:
+            count = self.model.rowCount()
         text = _plural(count, "group") if count is not None else ""
-        if text and self._indexing:
+        if text and (self._indexing or self._provisional):
             text += " so far"
             self.count_label.setToolTip("Indexing is going on: the list is updated when it "
                                         "is done")
         else:
             self.count_label.setToolTip("")
         self.count_label.setText(text)
+
+    def _before_reset(self) -> None:
+        """The groups are replaced (found again, a rescan): the view stays on the group the
+        user is on, unless it still waits to show the one the review was on."""
+        row = self.current_group_row()
+        if row >= 0 and self._position_key is None:
+            self._position_key = self.model.group_at(row).key
+            self._position_row = row
 
     def _after_reset(self) -> None:
         for row in range(self.model.rowCount()):
@@ -858,13 +886,23 @@ class DuplicatesPanel(QWidget):
         if self.model.rowCount() and not self.tree.currentIndex().isValid():
             # A current photo from the start: Space, Compare and the arrows work at once; after
             # a decision or a restart, in the group the user was on (or the one after it).
+            # A group not found yet (the groups so far) is still gone to when it comes.
             row = self.model.group_row(self._position_key) if self._position_key else -1
             if row >= 0:
                 self._position_key = None
             else:
                 row = min(self._position_row, self.model.rowCount() - 1)
-            self.go_to_group(row)
+            self._placing = True
+            try:
+                self.go_to_group(row)
+            finally:
+                self._placing = False
         self._update_buttons()
+
+    def _on_current_changed(self, *_: object) -> None:
+        if not self._placing and self.tree.currentIndex().isValid():
+            self._position_key = None  # the user moved on: that is where they are now
+        self._position_timer.start()
 
     def go_to_group(self, row: int) -> None:
         """Make the first photo of group `row` current, and show it."""
@@ -877,13 +915,11 @@ class DuplicatesPanel(QWidget):
                            QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _show_state(self) -> None:
+        self.checking_label.setVisible(self._provisional and (self._comparing or self._indexing))
         if self.model.rowCount() > 0:
             self.stack.setCurrentWidget(self.tree)
         else:
-            if self._comparing and self._stale:
-                self.empty.setText("Comparing likely copies (see the status bar)…\n\nThe "
-                                   "duplicates are listed as soon as that is done.")
-            elif self.searching:
+            if self.searching:
                 self.empty.setText("Looking for duplicates…")
             else:
                 word = STRICTNESS_WORDS[self.strictness][0].lower()
@@ -1073,11 +1109,7 @@ class DuplicatesPanel(QWidget):
                 strictness = Strictness(state.strictness)
             except ValueError:
                 strictness = self.strictness
-            self._restoring = True
-            try:
-                self.set_strictness(strictness)
-            finally:
-                self._restoring = False
+            self.set_strictness(strictness)
         self._position_key = state.position
         self.model.restore(state.marks, state.done)
 
