@@ -137,6 +137,19 @@ def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
 MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
 
 
+def alike_percent(score: float, exact: bool) -> int:
+    """How alike, in whole percent for people, rounded down: 100 only for exact copies (the
+    same bytes). A near-duplicate is the picture in another file (resized, re-encoded,
+    converted, edited): however close, "100% alike" beside an exact copy would say the two are
+    the same thing."""
+    return 100 if exact else max(0, min(99, int(score * 100)))
+
+
+KIND_HELP = ("Exact copies are the same file twice (the same bytes). Near-duplicates are the "
+             "same picture in other files: resized, re-encoded, converted or edited; the "
+             "percentage says how close the closest-knit pair of the group is.")
+
+
 def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> str:
     """"duplicate" (same bytes), "near-duplicate" (by the user's strictness), "similar shot"
     (another exposure or moment of the scene) or "similar"."""

@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.decisions import KIND_WORDS
+from simfinder.app.gallery import KIND_HELP, alike_percent
 from simfinder.app.review import (
     describe_marked,
     groups_as_csv,
@@ -85,6 +86,7 @@ from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import counted
 from simfinder.gui.workers import GroupsController, IndexController
 
 log = logging.getLogger(__name__)
@@ -113,16 +115,13 @@ REMOVE_COLOR = QColor("#c0392b")
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
 
 def group_title(group: DuplicateGroup, done: bool = False) -> str:
     n = len(group.photos)
     if group.kind == "exact":
         what = f"{n} exact copies"
     else:
-        what = f"{n} near-duplicates · {group.confidence * 100:.0f}% alike"
+        what = f"{n} near-duplicates · {alike_percent(group.confidence, False)}% alike"
     if group.reopened and group.decision is not None:
         new = len(group.new)
         what += (f" · {new} new since you decided “{KIND_WORDS[group.decision.kind].lower()}”")
@@ -318,7 +317,8 @@ class DuplicatesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and done:
             return QColor(128, 128, 128)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return why_kept(group, self.plan) or None
+            kept = why_kept(group, self.plan)
+            return f"{kept}\n\n{KIND_HELP}" if kept else KIND_HELP
         return None
 
     def setData(self, index: ModelIndex, value: Any,
@@ -502,8 +502,10 @@ class PhotoCellDelegate(QStyledItemDelegate):
                                      else QPalette.ColorRole.Text))
         badges = photo_badges(index)
         widths = [fm.horizontalAdvance(text) + 12 for text, _ in badges]
-        name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
-                             text_rect.width() - sum(w + 6 for w in widths))
+        group: DuplicateGroup = index.data(GroupRole)
+        name = name_to_show(os.path.basename(record.path),
+                            [os.path.basename(p.path) for p in group.photos], fm,
+                            text_rect.width() - sum(w + 6 for w in widths))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          name)
         x = text_rect.left() + fm.horizontalAdvance(name) + 6
@@ -516,6 +518,30 @@ class PhotoCellDelegate(QStyledItemDelegate):
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
             x += width + 6
         painter.restore()
+
+
+def _shared(a: str, b: str) -> int:
+    """How many characters `a` and `b` begin with alike."""
+    pairs = enumerate(zip(a, b, strict=False))  # up to the shorter one's end
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+
+
+def name_to_show(name: str, names: Sequence[str], fm: QFontMetrics, width: int) -> str:
+    """A photo's name fitted to `width`, keeping the part that tells it from the other names
+    of its group (`names`): where they share a long beginning, it is the beginning that goes
+    ("…20_rotation.jpg" beside "ukbench00120_resize.jpg"), where they share an end, the end."""
+    if fm.horizontalAdvance(name) <= width:
+        return name
+    others = [n for n in names if n != name]
+    start = max((_shared(name, n) for n in others), default=0)
+    end = max((_shared(name[::-1], n[::-1]) for n in others), default=0)
+    if not start and not end:
+        mode = Qt.TextElideMode.ElideMiddle
+    elif start >= end:
+        mode = Qt.TextElideMode.ElideLeft
+    else:
+        mode = Qt.TextElideMode.ElideRight
+    return fm.elidedText(name, mode, width)
 
 
 def photo_badges(index: ModelIndex) -> list[tuple[str, QColor]]:
@@ -852,6 +878,12 @@ class DuplicatesPanel(QWidget):
     def set_indexing(self, indexing: bool) -> None:
         """While photos are being indexed, the groups cover those indexed so far."""
         self._indexing = indexing
+        if not indexing:
+            self._comparing = False  # the comparison is the end of an indexing run
+        if not indexing and self._stale and self.isVisible():
+            self.refresh()  # the groups so far were shown: now all of them
+        else:
+            self._show_state()
         self._update_count_label()
 
     def _update_count_label(self) -> None:
@@ -862,7 +894,7 @@ class DuplicatesPanel(QWidget):
         count = self.counts.get(self.strictness)
         if self._provisional:
             count = self.model.rowCount()
-        text = _plural(count, "group") if count is not None else ""
+        text = counted(count, '%Ln group(s)') if count is not None else ""
         if text and (self._indexing or self._provisional):
             text += " so far"
             self.count_label.setToolTip("Indexing is going on: the list is updated when it "
@@ -915,11 +947,15 @@ class DuplicatesPanel(QWidget):
                            QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _show_state(self) -> None:
-        self.checking_label.setVisible(self._provisional and (self._comparing or self._indexing))
+        checking = self._provisional and (self._comparing or self._indexing)
+        self.checking_label.setVisible(checking and self.model.rowCount() > 0)
         if self.model.rowCount() > 0:
             self.stack.setCurrentWidget(self.tree)
         else:
-            if self.searching:
+            if checking:
+                self.empty.setText("Comparing likely copies (see the status bar)…\n\nNo "
+                                   "duplicates found so far: they are listed as they are.")
+            elif self.searching:
                 self.empty.setText("Looking for duplicates…")
             else:
                 word = STRICTNESS_WORDS[self.strictness][0].lower()
@@ -936,7 +972,7 @@ class DuplicatesPanel(QWidget):
             self.totals_label.setText("")
         else:
             self.totals_label.setText(
-                f"{_plural(groups, 'group')} · {_plural(photos, 'photo')} · "
+                f"{counted(groups, '%Ln group(s)')} · {counted(photos, '%Ln photo(s)')} · "
                 f"{removed:,} marked for removal · <b>{human_size(size)}</b> can be freed")
         self._update_buttons()
 
@@ -976,10 +1012,10 @@ class DuplicatesPanel(QWidget):
         keep_marks = True
         marks, groups = self.model.session.marks_the_rules_change(plan)
         if marks:
-            mine = f"{_plural(marks, 'mark')} you set by hand"
+            mine = f"{counted(marks, '%Ln mark(s)')} you set by hand"
             answer = ask(
                 self, "Keep Rules",
-                f"The new rules would change {mine} (in {_plural(groups, 'group')}).\n\n"
+                f"The new rules would change {mine} (in {counted(groups, '%Ln group(s)')}).\n\n"
                 f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
                 f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
             if answer is None:
@@ -1249,7 +1285,7 @@ class DuplicatesPanel(QWidget):
         except OSError as exc:
             self.show_notice(f"Could not save {path}: {exc.strerror or exc}")
             return None
-        self.message.emit(f"Saved {_plural(len(groups), 'group')} to {path}")
+        self.message.emit(f"Saved {counted(len(groups), '%Ln group(s)')} to {path}")
         return path
 
     # -- actions ----------------------------------------------------------------------------
@@ -1292,23 +1328,25 @@ class DuplicatesPanel(QWidget):
         groups, photos = marked
 
         def summary(chosen: list[PhotoRecord]) -> str:
-            return f"{_plural(len(chosen), 'photo')} ({human_size(sum(p.size for p in chosen))})"
+            size = human_size(sum(p.size for p in chosen))
+            return f"{counted(len(chosen), '%Ln photo(s)')} ({size})"
 
         reviewed = [g for g in groups if g.key in self.model.done]
         choices = [verb]
         if rows is not None:
             scope = ("Only this group: the others are left as they are." if len(groups) == 1
-                     else f"Only the {_plural(len(groups), 'selected group')}.")
+                     else f"Only the {counted(len(groups), '%Ln selected group(s)')}.")
         elif len(reviewed) == len(groups):
-            scope = f"You marked all {_plural(len(groups), 'group')} Done."
+            scope = f"You marked all {counted(len(groups), '%Ln group(s)')} Done."
         elif not reviewed:
-            scope = (f"You have marked none of the {_plural(len(groups), 'group')} Done: the "
-                     "photos marked by the keep rules in groups you have not looked at go too.")
+            scope = (f"You have marked none of the {counted(len(groups), '%Ln group(s)')} "
+                     "Done: the photos marked by the keep rules in groups you have not looked "
+                     "at go too.")
         else:
             left = len(groups) - len(reviewed)
             only = [p for g in reviewed for p in g.photos if p.file_id not in g.keep]
-            scope = (f"You marked {len(reviewed)} of the {_plural(len(groups), 'group')} Done; "
-                     f"{left} {'is' if left == 1 else 'are'} not reviewed yet. "
+            scope = (f"You marked {len(reviewed)} of the {counted(len(groups), '%Ln group(s)')} "
+                     f"Done; {counted(left, '%Ln is not reviewed yet')}. "
                      f"{REVIEWED_ONLY}: {summary(only)}.")
             choices.append(REVIEWED_ONLY)
         answer = ask(self, title, f"{question(groups, photos)}\n\n{scope} {after}", choices)
@@ -1329,7 +1367,7 @@ class DuplicatesPanel(QWidget):
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, None, f"Moving {_plural(n, 'photo')} to {where}…")
+        self._start_action(groups, None, f"Moving {counted(n, '%Ln photo(s)')} to {where}…")
 
     def move_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) into a folder."""
@@ -1353,7 +1391,7 @@ class DuplicatesPanel(QWidget):
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, str(target), f"Moving {_plural(n, 'photo')} to {target}…")
+        self._start_action(groups, str(target), f"Moving {counted(n, '%Ln photo(s)')} to {target}…")
 
     def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
         self._waiting_action = True
@@ -1379,12 +1417,12 @@ class DuplicatesPanel(QWidget):
                    f"{target}. Edit > Undo moves them back."
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
-            done += f" {_plural(offline, 'photo')} in offline folders skipped."
+            done += f" {counted(offline, '%Ln photo(s)')} in offline folders skipped."
         if len(report.failed) > offline:
-            done += f" {_plural(len(report.failed) - offline, 'photo')} could not be moved."
+            done += f" {counted(len(report.failed) - offline, '%Ln photo(s)')} could not be moved."
         if report.companions_failed:
-            done += f" {_plural(len(report.companions_failed), 'companion file')} could not " \
-                    "be moved with their photos."
+            companions = counted(len(report.companions_failed), '%Ln companion file(s)')
+            done += f" {companions} could not be moved with their photos."
         if report.failed or report.companions_failed:
             self._show_report("Some photos were not moved", done,
                               [*report.failed, *report.companions_failed])
@@ -1400,7 +1438,7 @@ class DuplicatesPanel(QWidget):
         done = f"Put back {count_files(n, len(report.companions_restored))}."
         failed = [*report.failed, *report.companions_failed]
         if failed:
-            done += f" {_plural(len(failed), 'file')} could not be put back."
+            done += f" {counted(len(failed), '%Ln file(s)')} could not be put back."
             self._show_report("Some photos were not put back", done, failed)
         self.message.emit(done)
 

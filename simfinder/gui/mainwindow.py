@@ -98,6 +98,7 @@ from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import counted
 from simfinder.gui.workers import (
     EmbedderFactory,
     GroupsController,
@@ -146,9 +147,6 @@ def _duration(seconds: float) -> str:
     hours, m = divmod(minutes, 60)
     return f"{hours} h {m:02d} min"
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 _ACTION_WORDS = {"trash": "Moving to the trash:", "move": "Moving:", "undo": "Putting back:"}
@@ -258,6 +256,7 @@ class MainWindow(QMainWindow):
         self._offline: dict[str, OfflineFolder] = {}  # folders kept while they cannot be seen
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
+        self._unfinished_runs: list[IndexRun] = []  # paused or stopped since the last finish
 
         self.thumbnails = ThumbnailStore(ThumbnailCache(self.library_root / THUMBS_DIR),
                                          parent=self)
@@ -507,7 +506,9 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+O", "Find photos like an image file, without adding it to the library",
             self.choose_image_to_search)
         self.act_paste = action(
-            "&Paste Image to Search", _icon(self, "edit-paste", sp.SP_DialogApplyButton),
+            # The theme's paste icon or none: the fallback that was here is a check mark,
+            # which made the menu item look like an option turned on.
+            "&Paste Image to Search", QIcon.fromTheme("edit-paste"),
             QKeySequence.StandardKey.Paste,
             "Search the library with the image on the clipboard (Ctrl+V)", self.paste_search)
         self.act_filter = action(
@@ -768,7 +769,7 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self, "Remove Folder",
                 f"Remove “{os.path.basename(folder) or folder}” from the library?\n\n"
-                f"simfinder forgets its {_plural(count, 'photo')}. The photos themselves "
+                f"simfinder forgets its {counted(count, '%Ln photo(s)')}. The photos themselves "
                 "stay where they are on disk, untouched.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel)
@@ -890,7 +891,7 @@ class MainWindow(QMainWindow):
     def _folder_tooltip(self, folder: str) -> str:
         lines = [folder]
         for o in self._offline_below(folder, itself=True):
-            lines.append(f"Offline: {o.path} ({o.reason}). Its {_plural(o.photos, 'photo')} "
+            lines.append(f"Offline: {o.path} ({o.reason}). Its {counted(o.photos, '%Ln photo(s)')} "
                          "stay in the library until it is back; right-click > Forget Offline "
                          "Photos if they are really gone.")
         return "\n".join(lines)
@@ -910,7 +911,8 @@ class MainWindow(QMainWindow):
         if confirm:
             answer = QMessageBox.question(
                 self, "Forget Offline Photos",
-                f"Forget the {_plural(count, 'photo')} of “{os.path.basename(folder) or folder}” "
+                f"Forget the {counted(count, '%Ln photo(s)')} of "
+                f"“{os.path.basename(folder) or folder}” "
                 "that cannot be found?\n\nDo this when they are really gone (the drive is "
                 "not coming back). If the folder comes back later, its photos are indexed "
                 "again. Nothing is deleted from disk.",
@@ -922,7 +924,7 @@ class MainWindow(QMainWindow):
 
     def _on_missing_forgotten(self, report: ForgetReport) -> None:
         self.statusBar().showMessage(
-            f"Forgot {_plural(report.photos, 'photo')} of {report.folder} that could not be "
+            f"Forgot {counted(report.photos, '%Ln photo(s)')} of {report.folder} that could not be "
             "found.", 12000)
 
     def _folder_counts(self) -> dict[str, int]:
@@ -989,8 +991,8 @@ class MainWindow(QMainWindow):
 
     def _update_count_label(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(_plural(total, "photo") if shown == total
-                                 else f"{shown:,} of {_plural(total, 'photo')}")
+        self.count_label.setText(counted(total, '%Ln photo(s)') if shown == total
+                                 else f"{shown:,} of {counted(total, '%Ln photo(s)')}")
 
     def _update_empty_state(self) -> None:
         if self.model.rowCount() > 0:
@@ -1279,7 +1281,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, progress: Progress) -> None:
         if progress.phase == "scanning":
-            self.progress_label.setText(f"Found {_plural(progress.done, 'photo')}; "
+            self.progress_label.setText(f"Found {counted(progress.done, '%Ln photo(s)')}; "
                                         "checking what changed…")
             self.progress_bar.setRange(0, 0)
         elif progress.phase == "comparing":
@@ -1289,7 +1291,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setRange(0, max(progress.total, 1))
             self.progress_bar.setValue(progress.done)
             self.progress_label.setText(f"{_ACTION_WORDS[progress.phase]} {progress.done:,} of "
-                                        f"{_plural(progress.total, 'photo')}")
+                                        f"{counted(progress.total, '%Ln photo(s)')}")
         else:
             total = max(progress.total, 1)
             self.progress_bar.setRange(0, total)
@@ -1331,11 +1333,12 @@ class MainWindow(QMainWindow):
             last = self.indexer.last_progress
             left = ""
             if last is not None and last.phase == "indexing" and last.total > last.done:
-                left = f": {_plural(last.total - last.done, 'photo')} still to index"
+                left = f": {counted(last.total - last.done, '%Ln photo(s)')} still to index"
             elif last is not None and last.phase == "comparing":
                 left = ": likely copies still to compare"
                 if last.total > last.done:
-                    left = f": {last.total - last.done:,} pairs of likely copies still to compare"
+                    pairs = counted(last.total - last.done, '%Ln pair(s) of likely copies')
+                    left = f": {pairs} still to compare"
             word = "Paused" if state == "paused" else "Stopped"
             self.progress_label.setText(f"{word}{left} (resumes with Resume, Rescan or the "
                                         "next start)")
@@ -1345,8 +1348,6 @@ class MainWindow(QMainWindow):
             self.progress_bar.hide()
             self.progress_label.hide()
         self.duplicates.set_indexing(state in ("indexing", "pausing"))
-        if state not in ("indexing", "pausing"):
-            self.duplicates.set_comparing(False)
         self._update_actions()
         self._update_empty_state()
 
@@ -1355,27 +1356,38 @@ class MainWindow(QMainWindow):
         # The library snapshot that follows shows these with the files that failed.
         self._unreadable = list(report.unreadable_folders)
         if run.cancelled:
+            # Paused or stopped: the run that finishes the work reports it all (a resumed run
+            # alone may have had nothing left to do but compare).
+            self._unfinished_runs.append(run)
             return
+        runs, self._unfinished_runs = [*self._unfinished_runs, run], []
+        reports = [r.index for r in runs]
+        indexed = sum(r.indexed for r in reports)
+        linked = sum(r.linked for r in reports)
+        removed = sum(r.removed for r in reports)
+        failed = sum(len(r.failed) for r in reports)
         parts = []
-        if report.indexed:
-            parts.append(f"{report.indexed:,} new")
-        if report.linked:
-            parts.append(f"{report.linked:,} copies or moves")
-        if report.removed:
-            parts.append(f"{report.removed:,} gone from disk")
-        if report.failed:
-            parts.append(f"{len(report.failed):,} could not be read")
+        if indexed:
+            parts.append(f"{indexed:,} new")
+        if linked:
+            parts.append(counted(linked, '%Ln copy or move(s)'))
+        if removed:
+            parts.append(f"{removed:,} gone from disk")
+        if failed:
+            parts.append(f"{failed:,} could not be read")
         summary = ", ".join(parts) if parts else "nothing changed"
-        compared = run.comparison
-        if compared is not None and compared.verified:
-            summary += (f"; {compared.verified:,} pairs of likely copies compared in "
-                        f"{_duration(compared.seconds)}")
-        self.statusBar().showMessage(f"Indexing done in {_duration(report.elapsed)}: "
-                                     f"{summary}.", 15000)
+        compared = [r.comparison for r in runs if r.comparison is not None]
+        verified = sum(c.verified for c in compared)
+        if verified:
+            summary += (f"; {counted(verified, '%Ln pair(s) of likely copies')} compared in "
+                        f"{_duration(sum(c.seconds for c in compared))}")
+        elapsed = sum(r.elapsed for r in reports)
+        self.statusBar().showMessage(f"Indexing done in {_duration(elapsed)}: {summary}.",
+                                     15000)
 
     def _on_folder_forgotten(self, report: ForgetReport) -> None:
         self.statusBar().showMessage(
-            f"Removed {report.folder} from the library ({_plural(report.photos, 'photo')} "
+            f"Removed {report.folder} from the library ({counted(report.photos, '%Ln photo(s)')} "
             "forgotten; nothing was deleted from disk).", 12000)
         target = self.panel.target
         if target is not None and target.record is not None and \
@@ -1453,7 +1465,8 @@ class MainWindow(QMainWindow):
     def _update_library_label(self) -> None:
         photos = self.model.rowCount()
         folders = len(self._folders)
-        self.library_label.setText(f"{_plural(photos, 'photo')} in {_plural(folders, 'folder')}")
+        self.library_label.setText(
+            f"{counted(photos, '%Ln photo(s)')} in {counted(folders, '%Ln folder(s)')}")
         self.library_label.setToolTip(f"Library: {self.library_root}")
         if hasattr(self, "folder_list") and self.folder_list.topLevelItemCount():
             self.folder_list.topLevelItem(0).setText(0, f"All Photos ({photos:,})")
@@ -1465,9 +1478,9 @@ class MainWindow(QMainWindow):
             return
         parts = []
         if files:
-            parts.append(f"{_plural(files, 'file')} could not be read")
+            parts.append(f"{counted(files, '%Ln file(s)')} could not be read")
         if folders:
-            parts.append(f"{_plural(folders, 'folder')} could not be opened")
+            parts.append(f"{counted(folders, '%Ln folder(s)')} could not be opened")
         self.problems_button.setText("; ".join(parts))
         self.problems_button.show()
 
@@ -1509,9 +1522,9 @@ class MainWindow(QMainWindow):
         self.duplicates.restore_review(state)
         parts = []
         if state.marks:
-            parts.append(_plural(len(state.marks), "photo") + " marked")
+            parts.append(counted(len(state.marks), '%Ln photo(s)') + " marked")
         if state.done:
-            parts.append(_plural(len(state.done), "group") + " done")
+            parts.append(counted(len(state.done), '%Ln group(s)') + " done")
         when = ""
         if state.updated_at is not None:
             when = time.strftime(" (last changed %a %d %b, %H:%M)",
