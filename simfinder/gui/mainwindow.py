@@ -834,8 +834,7 @@ class MainWindow(QMainWindow):
         current = self.proxy.folder if hasattr(self, "proxy") else None
         tree = self.folder_list
         before = self._folder_items()
-        opened = {item.data(0, Qt.ItemDataRole.UserRole) for item in before
-                  if item.isExpanded()}
+        shown = {item.data(0, Qt.ItemDataRole.UserRole): item.isExpanded() for item in before}
         tree.blockSignals(True)
         tree.clear()
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
@@ -867,8 +866,8 @@ class MainWindow(QMainWindow):
             child.setToolTip(0, sub)
             items[sub] = child
         for path, item in items.items():
-            # At first the library's folders show their subfolders; later as the user left them.
-            item.setExpanded(path in opened if before else path in self._folders)
+            # A library folder shows its subfolders at first; later, as the user left it.
+            item.setExpanded(shown.get(path, path in self._folders))
         selected = items.get(current, all_item) if current is not None else all_item
         tree.setCurrentItem(selected)
         tree.blockSignals(False)
