@@ -115,7 +115,6 @@ REMOVE_COLOR = QColor("#c0392b")
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
 
 
-
 def group_title(group: DuplicateGroup, done: bool = False) -> str:
     n = len(group.photos)
     if group.kind == "exact":
@@ -805,17 +804,12 @@ class DuplicatesPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if self._comparing or self._indexing:
-            # The indexing thread is verifying the pairs grouping needs: grouping now would
-            # verify the same pairs beside it. The groups known so far (from the pairs
-            # verified already) are shown at once; all of them when it is done.
-            self._stale = True
-            self.finder.find(self.strictness, self.plan, provisional=True)
-            self._update_count_label()
-            self._show_state()
-            return
-        self._stale = False
-        self.finder.find(self.strictness, self.plan)
+        # While indexing runs, its thread verifies the pairs grouping needs: grouping now would
+        # verify the same pairs beside it. The groups known so far (from the pairs verified
+        # already) are shown at once, and found again, all of them, when it is done.
+        provisional = self._comparing or self._indexing
+        self._stale = provisional
+        self.finder.find(self.strictness, self.plan, provisional=provisional)
         self._update_count_label()
         self._show_state()
 
