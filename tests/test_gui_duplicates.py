@@ -174,6 +174,30 @@ def test_changing_strictness_updates_the_live_count(
     assert asked == [Strictness.NORMAL, Strictness.LOOSE, Strictness.STRICT]
 
 
+def test_changing_strictness_keeps_the_marks_set_by_hand(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wanted = {Strictness.STRICT: 1, Strictness.NORMAL: 2, Strictness.LOOSE: 3}
+
+    def review_groups(library: Library, strictness: Strictness, plan: KeepPlan,
+                      **_options: object) -> list:
+        return real_review_groups(library, Strictness.NORMAL, plan)[: wanted[strictness]]
+
+    monkeypatch.setattr(workers, "review_groups", review_groups)
+    panel = open_duplicates(qtbot, window)
+    first = panel.model.group_at(0)
+    removed = next(p for p in first.photos if p.file_id not in first.keep)
+    path = Path(removed.path)
+    press_space_on(qtbot, panel, path)  # kept by hand
+    assert is_kept(panel, path)
+    for index, count in ((2, 3), (0, 1), (1, 2)):  # Loose, Strict, back to Normal
+        panel.strictness_combo.setCurrentIndex(index)
+        qtbot.waitUntil(lambda count=count: not panel.searching
+                        and panel.model.rowCount() == count, timeout=TIMEOUT)
+        assert is_kept(panel, path), index
+    assert panel.model.overrides() == {removed.path: True}
+
+
 def test_the_last_kept_photo_of_a_group_cannot_be_unmarked(
     qtbot: QtBot, window: MainWindow, photos: Photos,
 ) -> None:

@@ -108,6 +108,23 @@ def photos_per_folder(paths: Iterable[str], folders: Sequence[str]) -> dict[str,
     return counts
 
 
+def subfolder_counts(paths: Iterable[str], folders: Sequence[str]) -> dict[str, int]:
+    """The subfolders of the library's folders that hold photos, each with how many it holds
+    with its own subfolders (a subfolder that is a library folder itself is not one: it is
+    listed as a folder of its own, its photos counted there)."""
+    per_directory: dict[str, int] = {}
+    for path in paths:
+        directory = os.path.dirname(path)
+        per_directory[directory] = per_directory.get(directory, 0) + 1
+    out: dict[str, int] = {}
+    for directory, count in per_directory.items():
+        root = folder_of(directory, folders)
+        while root is not None and directory != root.rstrip(os.sep):
+            out[directory] = out.get(directory, 0) + count
+            directory = os.path.dirname(directory)
+    return out
+
+
 # Below this score a neighbour is not shown as "similar": on UKBench (4 views of each object),
 # 95% of the pairs of views of one object reach an embedding cosine of 0.64, while 95% of the
 # pairs of different objects stay under 0.45 (99% under 0.53).
@@ -121,6 +138,19 @@ def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
 
 # The plain words a person reads for how a photo relates to the query.
 MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
+
+
+def alike_percent(score: float, exact: bool) -> int:
+    """How alike, in whole percent for people, rounded down: 100 only for exact copies (the
+    same bytes). A near-duplicate is the picture in another file (resized, re-encoded,
+    converted, edited): however close, "100% alike" beside an exact copy would say the two are
+    the same thing."""
+    return 100 if exact else max(0, min(99, int(score * 100)))
+
+
+KIND_HELP = ("Exact copies are the same file twice (the same bytes). Near-duplicates are the "
+             "same picture in other files: resized, re-encoded, converted or edited; the "
+             "percentage says how close the closest-knit pair of the group is.")
 
 
 def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> str:

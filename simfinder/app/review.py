@@ -26,6 +26,7 @@ from simfinder.core.actions import (
 )
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.companions import companion_kind, sidecar_problem
+from simfinder.core.decisions import NOT_DUPLICATES, PHOTOS, carried_to_copies
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import (
     DuplicateGroup,
@@ -248,7 +249,26 @@ def remove_marked(
             report = move_photos(library, safe, destination,
                                  protected=plan.reference_folders, progress=progress)
     report.failed.extend(skipped)
+    carry_decisions(library, groups, {src for src, _ in report.moved})
     return report
+
+
+def carry_decisions(library: Library, groups: Sequence[DuplicateGroup],
+                    moved: set[str]) -> int:
+    """The user's "not duplicates" decisions about photos that were just moved away hold for
+    the photos kept in their groups, their copies (see decisions.carried_to_copies): added
+    as decisions of their own (listed, undone and exported like any). Returns how many."""
+    cat = library.catalog
+    left = [(p, [k for k in g.photos if k.file_id in g.keep])
+            for g in groups for p in g.photos if p.path in moved and p.file_id not in g.keep]
+    if not left:
+        return 0
+    carried = carried_to_copies(cat.decisions(), left)
+    for files in carried:
+        cat.add_decision(NOT_DUPLICATES, PHOTOS, files)
+    if carried:
+        log.info("%d not-duplicates decisions carried to the copies kept", len(carried))
+    return len(carried)
 
 
 def planned_destinations(library: Library, photos: Sequence[PhotoRecord],

@@ -556,16 +556,40 @@ class GalleryView(QListView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
 
     def apply_item_size(self, size: QSize) -> None:
+        """Lay the cells out at this size, the photo at the top of the view staying there."""
+        top = self._top_index()
         self._item_size = size
         self._fit_grid()
         self.verticalScrollBar().setSingleStep(max(20, size.height() // 3))
+        if top.isValid():
+            # A batched layout would place the rows later, after the scroll: this one is
+            # laid out at once (cells of one size: quick even for a large library).
+            self.setLayoutMode(QListView.LayoutMode.SinglePass)
+            self.doItemsLayout()
+            self.updateGeometries()  # the scroll bar's range, for the new height
+            self.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
+            self.setLayoutMode(QListView.LayoutMode.Batched)
+
+    def _top_index(self) -> QModelIndex:
+        """The first photo of the top row that shows at least half (a point of the first
+        column's cells can fall in the spacing between rows: a few are tried)."""
+        grid = self.gridSize()
+        x = max(1, grid.width() // 2) if grid.isValid() else 8
+        for y in range(0, max(8, grid.height() + 8), 4):
+            index = self.indexAt(QPoint(x, y))
+            if index.isValid() and self.visualRect(index).center().y() >= 0:
+                return index
+        return QModelIndex()
 
     def _fit_grid(self) -> None:
         """Spread the columns over the whole width (no ragged gap on the right)."""
         size = getattr(self, "_item_size", None)
         if size is None:
             return
-        available = self.viewport().width()
+        # Qt's static layout starts a row `spacing` in and wraps a cell that would reach the
+        # last pixel: the columns share the width less that margin, or the last one wraps
+        # and leaves a strip a cell wide empty on the right.
+        available = self.viewport().width() - 2 * self.spacing() - 2
         columns = max(1, available // size.width())
         grid = QSize(max(size.width(), available // columns), size.height())
         if grid != self.gridSize():
