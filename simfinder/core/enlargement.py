@@ -39,7 +39,8 @@ F32 = npt.NDArray[np.float32]
 
 # Left-over power above the smaller photo's Nyquist frequency under this share of the power it
 # holds just below: the larger photo is an enlargement of it (see docs/benchmarks.md, "Keep
-# rules", for the measures of camera photos against their reductions and of enlargements).
+# rules: telling enlarged copies from originals": camera photos against their reductions and
+# enlargements of them).
 ENLARGED_BELOW: Final = 0.08
 # The larger photo must be this much larger on each side for its extra band to be measured.
 MIN_FACTOR: Final = 1.15
