@@ -139,6 +139,8 @@ DEFAULT_FORMAT_ORDER: tuple[str, ...] = (
 # Resolutions this close count as the same detail (a RAW's sensor is a few pixels wider than
 # its JPEG; a trimmed border is no loss of detail).
 SAME_DETAIL: Final = 0.98
+# How many of the next smaller photos of a group a larger one is compared with.
+ENLARGED_CHECKS: Final = 2
 
 # Folder names that hold copies rather than the user's photos: one word of a folder's name.
 _COPY_FOLDER_WORDS: Final = re.compile(
@@ -287,21 +289,21 @@ def _worth_checking(largest: PhotoRecord, smaller: PhotoRecord,
 
 def is_enlarged(photo: PhotoRecord, smaller: Sequence[PhotoRecord],
                 group: Sequence[PhotoRecord]) -> bool:
-    """True if the photo holds no more detail than the largest of the `smaller` photos (largest
-    first) that frames the same picture far enough below its size to tell: it is an enlargement
-    of that one or of a copy smaller still. Files are read only where the answer can change
-    the photo kept."""
+    """True if the photo holds no more detail than one of the two largest of the `smaller`
+    photos (largest first) that frame the same picture far enough below its size to tell: it
+    is an enlargement of that one or of a copy smaller still (a copy blown up from a messenger
+    copy holds less than the original between them, which the second one tells more surely).
+    Files are read only where the answer can change the photo kept."""
     if _is_raw(photo):
         return False
-    for other in smaller:
-        if (_is_raw(other) or other.digest == photo.digest or not _same_framing(photo, other)
-                or photo.width < other.width * enlargement.MIN_FACTOR):
-            continue
-        if not _worth_checking(photo, other, group):
-            return False
-        return enlargement.is_enlarged_copy((photo.digest, photo.path),
-                                            (other.digest, other.path))
-    return False
+    candidates = [other for other in smaller
+                  if not _is_raw(other) and other.digest != photo.digest
+                  and _same_framing(photo, other)
+                  and photo.width >= other.width * enlargement.MIN_FACTOR][:ENLARGED_CHECKS]
+    return any(_worth_checking(photo, other, group)
+               and enlargement.is_enlarged_copy((photo.digest, photo.path),
+                                                (other.digest, other.path))
+               for other in candidates)
 
 
 def _by_detail(left: list[PhotoRecord], group: Sequence[PhotoRecord],
