@@ -14,6 +14,14 @@ pair), and a re-saved JPEG (same size, quality 80, EXIF kept: a smaller file) wi
 XMP sidecar. Every kind is indexed in a library of its own (N groups of two), and the kinds of
 copies of one photo together in one more ("all kinds": N groups; not the DNGs or the sidecar).
 
+Then copies larger than the photo they were made from, saved without camera data (an editor's
+or an "enhance" tool's export beside the original): the original enlarged 1.25x-2x and the
+messenger copy enlarged 2.5x-3x, by bicubic, Lanczos or bilinear interpolation, saved as JPEG
+or PNG, some sharpened; and the other way round, a real larger photo with no metadata (the
+camera's pixels re-saved without it, as a scan or a download has them) beside a reduction of
+it that kept the camera data: the larger photo is the one to keep. These are left out of
+"all kinds", whose figures stay comparable with earlier runs.
+
 The ground truth is set before the rules run, by the order a person keeps copies in: the most
 detail; the original capture over anything derived from it (RAW over its JPEG, the camera's JPEG
 over a conversion); the copy with the user's edits (its sidecar) over a larger file; among the
@@ -45,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -219,6 +227,73 @@ def _sidecar_copy(orig: Original, root: Path) -> tuple[Path, Path]:
     return out, out
 
 
+def _enlarge(im: Image.Image, factor: float, kernel: Image.Resampling,
+             sharpen: bool) -> Image.Image:
+    big = im.resize((round(im.width * factor), round(im.height * factor)), kernel)
+    return big.filter(ImageFilter.UnsharpMask(2, 100, 3)) if sharpen else big
+
+
+def _enlarged(factor: float, kernel: Image.Resampling, quality: int | None = None,
+              sharpen: bool = False, of_messenger: bool = False) -> Maker:
+    """The original (or its messenger copy) enlarged by `factor`, no metadata, saved beside
+    the original as JPEG at `quality` (PNG if None)."""
+
+    def make(orig: Original, root: Path) -> tuple[Path, Path]:
+        if of_messenger:
+            small, _ = _messenger(orig, root)
+            with Image.open(small) as im:
+                src = im.convert("RGB")
+        else:
+            with Image.open(orig.path) as im:
+                src = ImageOps.exif_transpose(im).convert("RGB")
+        big = _enlarge(src, factor, kernel, sharpen)
+        out = orig.path.with_name(f"{orig.stem}_large.{'png' if quality is None else 'jpg'}")
+        if quality is None:
+            big.save(out, compress_level=1)
+        else:
+            big.save(out, quality=quality)
+        return out, orig.path
+
+    return make
+
+
+def _reduced_with_exif(factor: float) -> Maker:
+    """The original's pixels re-saved without metadata (JPEG q95) where the original was, and
+    a reduction by `factor` that kept the camera data in a web folder: the larger is kept."""
+
+    def make(orig: Original, root: Path) -> tuple[Path, Path]:
+        with Image.open(orig.path) as im:
+            exif = im.info.get("exif", b"")
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+        stat = orig.path.stat()
+        rgb.save(orig.path, quality=95)  # no metadata: a scan or a download has none
+        os.utime(orig.path, (stat.st_atime, stat.st_mtime))
+        out = root / "Pictures" / "web" / orig.path.name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        small = rgb.resize((round(rgb.width * factor), round(rgb.height * factor)),
+                           Image.Resampling.LANCZOS)
+        small.save(out, quality=90, **({"exif": exif} if exif else {}))
+        return out, orig.path
+
+    return make
+
+
+R = Image.Resampling
+LARGER_COPIES: dict[str, Maker] = {
+    "enlarged 1.25x (Lanczos, JPEG q95)": _enlarged(1.25, R.LANCZOS, 95),
+    "enlarged 1.5x (bilinear, JPEG q90)": _enlarged(1.5, R.BILINEAR, 90),
+    "enlarged 2x (bicubic, PNG)": _enlarged(2, R.BICUBIC),
+    "enlarged 2x (Lanczos, sharpened, JPEG q85)": _enlarged(2, R.LANCZOS, 85, sharpen=True),
+    "messenger copy enlarged 2.5x (bicubic, JPEG q90)":
+        _enlarged(2.5, R.BICUBIC, 90, of_messenger=True),
+    "messenger copy enlarged 3x (bilinear, sharpened, PNG)":
+        _enlarged(3, R.BILINEAR, sharpen=True, of_messenger=True),
+    "larger photo without metadata vs its 80% reduction with camera data":
+        _reduced_with_exif(0.8),
+    "larger photo without metadata vs its 50% reduction with camera data":
+        _reduced_with_exif(0.5),
+}
+
 KINDS: dict[str, Maker] = {
     "PNG conversion (no metadata)": _png,
     "PNG conversion (EXIF kept)": _png_exif,
@@ -232,6 +307,7 @@ KINDS: dict[str, Maker] = {
     "RAW (DNG) in a RAW subfolder": _raw_elsewhere,
     "RAW (DNG) + its JPEG, one capture (same name, same folder)": _raw_pair,
     "re-saved copy with the user's XMP sidecar (smaller file)": _sidecar_copy,
+    **LARGER_COPIES,
 }
 ALL = "all kinds of copies of one photo together"
 # Kinds left out of ALL (another DNG of the same name; the sidecar copy would be the truth).
@@ -290,7 +366,8 @@ def run(photos: int, before: Path | None, work: Path,
         for n, src in enumerate(picks, 1):
             orig = lay_original(src, root, n)
             makers = list(KINDS.values()) if kind != ALL else \
-                [m for m in KINDS.values() if m not in NOT_IN_ALL]
+                [m for m in KINDS.values()
+                 if m not in NOT_IN_ALL and m not in LARGER_COPIES.values()]
             for make in makers:
                 if kind == ALL and make is _png_exif:
                     continue  # one PNG per photo (the same name)

@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Final, Protocol
 
-from simfinder.core import provenance
+from simfinder.core import enlargement, provenance
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.companions import RAW_PARTNER_EXTENSIONS, companion_kind
 
@@ -92,7 +92,7 @@ _LABELS = {
 
 _EXPLANATIONS = {
     KeepRule.REFERENCE_FOLDER: "a photo in one of your reference folders",
-    KeepRule.MOST_DETAIL: "the largest resolution",
+    KeepRule.MOST_DETAIL: "the largest resolution (not a copy enlarged from a smaller one)",
     KeepRule.CAMERA_DATA: "capture time, camera, lens and GPS over none",
     KeepRule.ORIGINAL_FORMAT: "RAW over its JPEG; a camera JPEG over a PNG or TIFF saved from it",
     KeepRule.SIDECARS: "XMP sidecars, Apple edits, Live Photo video, Takeout metadata, the RAW "
@@ -121,6 +121,8 @@ _REASONS = {
     KeepRule.PREFERRED_FORMAT: "your preferred format",
 }
 _RAW_REASON: Final = "original: the camera's RAW file"
+_ENLARGED_REASON: Final = "the most detail: the others are enlarged copies"
+_SMALLER_OR_ENLARGED_REASON: Final = "the most detail: the others are smaller or enlarged copies"
 ALIKE_REASON: Final = "the copies are alike: the shortest path is kept"
 
 # The order the CLI and a fresh GUI use (see the module's docstring).
@@ -146,6 +148,8 @@ DEFAULT_FORMAT_ORDER: tuple[str, ...] = (
 # Resolutions this close count as the same detail (a RAW's sensor is a few pixels wider than
 # its JPEG; a trimmed border is no loss of detail).
 SAME_DETAIL: Final = 0.98
+# How many of the next smaller photos of a group a larger one is compared with.
+ENLARGED_CHECKS: Final = 2
 
 # Folder names that hold copies rather than the user's photos: one word of a folder's name.
 _COPY_FOLDER_WORDS: Final = re.compile(
@@ -265,10 +269,77 @@ def _by_reference(left: list[PhotoRecord], group: Sequence[PhotoRecord],
     return _best(left, lambda p: float(plan.is_reference(p.path)))
 
 
+def _pixels(photo: PhotoRecord) -> int:
+    return photo.width * photo.height
+
+
+def _same_framing(a: PhotoRecord, b: PhotoRecord) -> bool:
+    return abs(a.width * b.height - b.width * a.height) <= 0.01 * a.width * b.height
+
+
+def _provenance_rank(photo: PhotoRecord, paths: Sequence[str]) -> tuple[int, ...]:
+    """What the catalog and a file's header say of where a photo comes from, larger is more
+    original: camera data, a camera format (not a lossless file), the name and the folder."""
+    return (int(has_camera_data(photo, read_file=False)),
+            int(_is_raw(photo) or not provenance.is_lossless(photo.path, photo.format)),
+            -int(has_copy_mark(photo.path, paths)),
+            -copy_folder_count(photo.path))
+
+
+def _worth_checking(largest: PhotoRecord, smaller: PhotoRecord,
+                    group: Sequence[PhotoRecord]) -> bool:
+    """Whether telling if `largest` is an enlargement of `smaller` can change the photo kept:
+    only if the largest has no camera data or the smaller one looks more original in one
+    respect (an enlargement has whatever the enlarger wrote; a real original usually keeps
+    its camera data, and its reductions seldom look more original than it)."""
+    if not has_camera_data(largest, read_file=False):
+        return True
+    paths = [p.path for p in group]
+    mine, theirs = _provenance_rank(largest, paths), _provenance_rank(smaller, paths)
+    return any(t > m for m, t in zip(mine, theirs, strict=True))
+
+
+def is_enlarged(photo: PhotoRecord, smaller: Sequence[PhotoRecord],
+                group: Sequence[PhotoRecord]) -> bool:
+    """True if the photo holds no more detail than one of the two largest of the `smaller`
+    photos (largest first) that frame the same picture far enough below its size to tell: it
+    is an enlargement of that one or of a copy smaller still (a copy blown up from a messenger
+    copy holds less than the original between them, which the second one tells more surely).
+    Files are read only where the answer can change the photo kept."""
+    if _is_raw(photo):
+        return False
+    candidates = [other for other in smaller
+                  if not _is_raw(other) and other.digest != photo.digest
+                  and _same_framing(photo, other)
+                  and photo.width >= other.width * enlargement.MIN_FACTOR][:ENLARGED_CHECKS]
+    return any(_worth_checking(photo, other, group)
+               and enlargement.is_enlarged_copy((photo.digest, photo.path),
+                                                (other.digest, other.path))
+               for other in candidates)
+
+
 def _by_detail(left: list[PhotoRecord], group: Sequence[PhotoRecord],
                plan: KeepPlan) -> list[PhotoRecord]:
-    most = max(p.width * p.height for p in left)
-    return [p for p in left if p.width * p.height >= most * SAME_DETAIL]
+    # The largest resolution, unless it is an enlargement of a smaller photo of the group:
+    # then the photos of the next size down are the most detail. Among photos of one size the
+    # most original-looking is asked first, and the first one that holds its detail ends the
+    # asking (its peers stay in the running: later rules tell them apart).
+    paths = [p.path for p in group]
+    while True:
+        most = max(_pixels(p) for p in left)
+        top = [p for p in left if _pixels(p) >= most * SAME_DETAIL]
+        smaller = sorted((p for p in left if p not in top), key=_pixels, reverse=True)
+        if not smaller:
+            return top
+        enlarged = set()
+        for p in sorted(top, key=lambda p: _provenance_rank(p, paths), reverse=True):
+            if not is_enlarged(p, smaller, group):
+                break
+            enlarged.add(p.file_id)
+        real = [p for p in top if p.file_id not in enlarged]
+        if real:
+            return real
+        left = smaller
 
 
 def has_camera_data(photo: PhotoRecord, read_file: bool = True) -> bool:
@@ -447,6 +518,10 @@ def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord],
     if rule is KeepRule.SIDECARS:
         kinds = sorted(companion_kinds(companions.get(kept.path, ())))
         return f"{_REASONS[rule]}: {', '.join(kinds)}" if kinds else _REASONS[rule]
+    if rule is KeepRule.MOST_DETAIL and any(_pixels(p) > _pixels(kept) for p in out):
+        if all(_pixels(p) > _pixels(kept) for p in out):
+            return _ENLARGED_REASON
+        return _SMALLER_OR_ENLARGED_REASON
     return _REASONS[rule]
 
 
