@@ -406,8 +406,9 @@ def tone_step(path_a: Path, path_b: Path) -> float:
 
 def moved_share(pair: _Aligned) -> float | None:
     """The share of the textured parts of the smaller photo that lie off the map fitted to all
-    of them by more than a pixel, measured at MOTION_SIDE: ~0 for a copy, whatever the map
-    (see the module docstring); None when there is too little texture to tell."""
+    of them by more than a pixel, measured at MOTION_SIDE (see the module docstring); 0 unless
+    _MIN_MOVED_TILES of them have truly moved (they match elsewhere, not in place), as in no
+    copy whatever its map; None when there is too little texture to tell."""
     small, large = _load(pair.small_path, MOTION_SIDE), _load(pair.large_path, MOTION_SIDE)
     if small is None or large is None:
         return None
