@@ -341,12 +341,9 @@ class _Aligned:
     warp: npt.NDArray[np.float64]  # 2x3: large's CAPTURE_SIDE pixels onto small's
 
 
-def _aligned(path_a: Path, path_b: Path) -> _Aligned | None:
-    """The pair lined up (see _Aligned); None when either cannot be decoded or they do not
-    line up well enough to compare inside them."""
-    a, b = _load(path_a), _load(path_b)
-    if a is None or b is None:
-        return None
+def _aligned(a: F32, b: F32, path_a: Path, path_b: Path) -> _Aligned | None:
+    """The pair (decoded at CAPTURE_SIDE from these paths) lined up (see _Aligned); None when
+    they do not line up well enough to compare inside them."""
     if a.size > b.size:  # align onto the smaller
         a, b, path_a, path_b = b, a, path_b, path_a
     h, w = a.shape
@@ -389,17 +386,14 @@ def clipped_detail(path_a: Path, path_b: Path) -> float | None:
         return None
     if not (_has_clipped_area(a) and _has_clipped_area(b)):
         return 0.0  # detail where both are clipped needs clipped areas in both: no alignment
-    pair = _aligned(path_a, path_b)
+    pair = _aligned(a, b, path_a, path_b)
     return None if pair is None else _clipped_detail(pair)
 
 
-def tone_step(path_a: Path, path_b: Path) -> float:
+def tone_step(a: F32, b: F32) -> float:
     """How differently the two are exposed: the mean gap between their grey levels at the
     same ranks (percentiles 5-95), which needs no alignment (a bracket shot from the hand
-    may not line up); 0 when either cannot be decoded."""
-    a, b = _load(path_a), _load(path_b)
-    if a is None or b is None:
-        return 0.0
+    may not line up)."""
     ranks = np.arange(5, 96, 5)
     return float(np.mean(np.abs(np.percentile(a, ranks) - np.percentile(b, ranks))))
 
@@ -495,11 +489,12 @@ def judge_capture(path_a: Path, path_b: Path) -> CaptureCheck | None:
     if not same_moment and other_frame(path_a, path_b):
         return CaptureCheck(True, "another frame of the same sequence (the camera numbered "
                             f"them {path_a.stem} and {path_b.stem})", math.nan)
-    if (not same_moment and numbered_series(path_a, path_b)
-            and tone_step(path_a, path_b) >= TONE_STEP):
+    a, b = _load(path_a), _load(path_b)  # once, for every measure below
+    if (a is not None and b is not None and not same_moment
+            and numbered_series(path_a, path_b) and tone_step(a, b) >= TONE_STEP):
         return CaptureCheck(True, f"another exposure of a numbered series ({path_a.stem} and "
                             f"{path_b.stem}, exposed differently)", math.nan)
-    pair = _aligned(path_a, path_b)
+    pair = None if a is None or b is None else _aligned(a, b, path_a, path_b)
     if pair is None:
         return CaptureCheck(False, "not compared: the two do not align at a larger size",
                             math.nan)
