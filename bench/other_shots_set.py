@@ -41,7 +41,8 @@ from PIL import Image, ImageEnhance
 
 DEFAULT_MIRRORS = Path("/work/.mirror")
 DEFAULT_OUT = Path("/work/datasets/other_shots")
-KEEP_FORMATS = {"JPEG", "PNG", "TIFF"}
+# MPO is a JPEG with a multi-picture index (Sony cameras write it): kept as it is.
+KEEP_FORMATS = {"JPEG", "MPO", "PNG", "TIFF"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,19 @@ ESHA = Repo("e-sha/Background-subtraction", "6fec8854e076ca5e53fab3ec343e58935c9
 YAKOV = Repo("yakovdan/Background-Subtraction", "131c8bc8b7ca7804b0be7108ba97ef29ab9ed35d",
              "no licence stated (frames of changedetection.net 'highway' and of the I2R "
              "'WaterSurface' sequence)")
+CURRENCY = Repo("carlosmccosta/Currency-Recognition", "445eb406a81dde099da7b3fc8e7c48d5ef35a284",
+                "MIT (repository licence; the author's test photos of Euro banknotes, "
+                "Galaxy Nexus and Canon IXUS 70 with EXIF)")
+BIF = Repo("dsoprea/bracketed-image-finder", "07e0a1e1456b5603f2935a2a1bb49e2219084013",
+           "GPL-2.0 (licence in setup.py; the author's test photos, Sony RX100 VI, reduced to "
+           "200x113 with the full EXIF kept)")
+GOPRO = Repo("cmutnik/computational_photography", "c635848a5b517d26ad66a5aafc40705606370caf",
+             "GPL-3.0 (repository licence; the author's GoPro frames for image stacking)")
+MAGAMIG = Repo("magamig/duplicate-images-finder", "0c8f1691e53678fecb0b51bf0d6fc912e7fc440f",
+               "MIT (repository licence; the author's test photos)")
 
 _GF = "images/{}/Grey_Image_00{}.bmp"
+_CUR = "CurrencyRecognition/imgs/testDB/{}"
 _MER = "HDR_fusion_DataSet/{0}/{0}{1}.jpg"
 
 SERIES: tuple[Series, ...] = (
@@ -132,6 +144,10 @@ SERIES: tuple[Series, ...] = (
     Series("bracket-lady", "bracket-tripod", ZIHENG,
            tuple(f"src/hu2013/Data/Lady/Img{i}.jpg" for i in (1, 2, 3)),
            "3 exposures, 370x553; the girl raises her arm (large motion)"),
+    Series("bracket-rx100-night", "bracket-handheld", BIF,
+           tuple(f"tests/assets/images/DSC0{i}.JPG" for i in range(8201, 8206)),
+           "Sony RX100 VI auto-bracket EV 0, -0.7, +0.7, -1.3, +1.3 within one second, "
+           "200x113 with EXIF; night street seen from a balcony"),
     # hand-held shots of a distant scene moments apart
     Series("handheld-cityhall", "handheld-distant", SPRING, ("images/ae_0.JPG", "images/ae_1.JPG"),
            "hand-held, reframed slightly; police car and walkers moved"),
@@ -151,6 +167,26 @@ SERIES: tuple[Series, ...] = (
     Series("handheld-window-arch", "handheld-distant", DETECTDUP,
            ("data/input/i10.jpg", "data/input/i9.jpg"),
            "Samsung phone 8 MP, 2 s apart, hand-held; view through a window arch"),
+    Series("handheld-rx100-night", "handheld-distant", BIF,
+           tuple(f"tests/assets/images/DSC0{i}.JPG" for i in (8191, 8192, 8193)),
+           "Sony RX100 VI, 1/4 s each, 3 s and 27 s apart, 200x113 with EXIF; night street "
+           "from a balcony, reframed a little, then more"),
+    # a flat object photographed hand-held moments apart: one affine map fits the pair
+    Series("object-banknote10-back", "object-handheld", CURRENCY,
+           (_CUR.format("10__(5).jpg"), _CUR.format("10__(6).jpg")),
+           "Galaxy Nexus 1280x960, 7 s apart; a 10-euro note on paper, reframed a little"),
+    Series("object-banknote10-front", "object-handheld", CURRENCY,
+           (_CUR.format("10__(7).jpg"), _CUR.format("10__(8).jpg")),
+           "Galaxy Nexus, 7 s apart; close-up, then from further away"),
+    Series("object-banknote20-front", "object-handheld", CURRENCY,
+           (_CUR.format("20__(8).jpg"), _CUR.format("20__(9).jpg")),
+           "Galaxy Nexus, 60 s apart; a 20-euro note on paper, zoomed out and shifted"),
+    Series("object-banknote20-back", "object-handheld", CURRENCY,
+           (_CUR.format("20__(10).jpg"), _CUR.format("20__(11).jpg")),
+           "Galaxy Nexus, 12 s apart; the note's back, zoomed out and tilted"),
+    Series("object-banknote50-back", "object-handheld", CURRENCY,
+           (_CUR.format("50__(2).JPG"), _CUR.format("50__(4).JPG")),
+           "Canon IXUS 70 640x480, 47 s apart; a 50-euro note on a grey table, shifted"),
     # frames of still-camera video
     Series("video-office-1", "video-frames", ESHA,
            ("data/office/input/in001400.jpg", "data/office/input/in001401.jpg"),
@@ -168,6 +204,12 @@ SERIES: tuple[Series, ...] = (
     Series("video-watersurface", "video-frames", YAKOV,
            ("watersurface/input/input0010.bmp", "watersurface/input/input0012.bmp"),
            "grey 160x128 frames 2 apart, walker and waves move"),
+    # bursts from a camera that did not move
+    Series("burst-gopro-anemone", "burst-still", GOPRO,
+           tuple(f"figs/image_stacking/G00201{i}.JPG" for i in (85, 86, 87, 88)),
+           "GoPro 4000x3000 (heavily compressed), camera nearly still under water (2-3 px "
+           "at 1024 px); a diver's torch "
+           "lights the anemone differently in each frame"),
 )
 
 # Real photos, not used in any series, from which copy groups are generated.
@@ -175,6 +217,10 @@ COPY_SOURCES: tuple[tuple[str, Repo, str, str], ...] = (
     ("copies-lake", DETECTDUP, "data/input/i12.jpg", "phone photo 3264x2448 with EXIF"),
     ("copies-square", SPRING, "images/ac_0.JPG", "1296x864 holiday photo"),
     ("copies-park", SPRING, "images/al_0.JPG", "1296x864 holiday photo"),
+    ("copies-sony-a57", MAGAMIG, "test7/DSC04827.JPG",
+     "Sony SLT-A57 camera photo 4912x3264 with EXIF"),
+    ("copies-banknote-phone", CURRENCY, _CUR.format("20__(16).jpg"),
+     "Galaxy Nexus phone photo 800x600 with EXIF"),
 )
 
 
@@ -259,7 +305,7 @@ def git_bytes(git_dir: Path, commit: str, path: str) -> bytes:
 
 
 def write_source(data: bytes, dest_dir: Path, path: str) -> str:
-    """Write a source file unchanged (or as lossless PNG if not JPEG/PNG/TIFF); return its name."""
+    """Write a source file unchanged (lossless PNG if not in KEEP_FORMATS); return its name."""
     im = Image.open(io.BytesIO(data))
     name = Path(path).name
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -352,12 +398,27 @@ def build(mirrors: Path, out: Path) -> dict[str, object]:
                  "grouped as duplicates at strict or normal. groups: an original real photo and "
                  "edits of its pixels that must be grouped. Edited copies keep the original's "
                  "EXIF. Series and copy sources are disjoint photos. Ground truth decided by eye "
-                 "(see docs/other-shots-set.md). No hand-held flat-object or tripod burst series "
-                 "yet.",
+                 "(see docs/other-shots-set.md).",
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "groundtruth.json").write_text(json.dumps(truth, indent=1) + "\n")
     return truth
+
+
+TEST_PAIR = ("images/an_0.JPG", "images/an_1.JPG")  # MIT: may go into tests/data
+TEST_SIDE = 1024
+
+
+def write_test_pair(mirrors: Path, out: Path) -> None:
+    """The two hand-held shots of tests/data/handheld: SPRING's an_0/an_1, reduced."""
+    git_dir = mirror_dir(mirrors, SPRING)
+    if git_dir is None:
+        raise SystemExit(f"{SPRING.name} is not under {mirrors}: fetch it first")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in TEST_PAIR:
+        with Image.open(io.BytesIO(git_bytes(git_dir, SPRING.commit, path))) as im:
+            im.thumbnail((TEST_SIDE, TEST_SIDE), Image.Resampling.LANCZOS)
+            im.save(out / Path(path).name, quality=88)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"folder of fetched repositories (default {DEFAULT_MIRRORS})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--test-data", type=Path,
+                        help="write only the MIT-licensed hand-held pair of tests/data/handheld "
+                             "to this folder")
     args = parser.parse_args(argv)
+    if args.test_data:
+        write_test_pair(args.mirrors, args.test_data)
+        return 0
     truth = build(args.mirrors, args.out)
     n_series = len(truth["other_shots"])  # type: ignore[arg-type]
     n_groups = len(truth["groups"])  # type: ignore[arg-type]

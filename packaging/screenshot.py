@@ -1,18 +1,25 @@
-"""Screenshot of the app for the docs: the demo library in the gallery, the similar panel filled.
+"""Screenshots of the app for the docs: the demo library in the gallery with the similar panel
+filled, or in the Duplicates view, or with decisions made (--view).
 
-    packaging/screenshot.sh [OUTPUT.png]        (a real X11 window under Xvfb)
-    .venv/bin/python packaging/screenshot.py [OUTPUT.png]   (any Qt platform; offscreen works)
+    packaging/screenshot.sh [OUTPUT.png] [--view gallery|duplicates|decisions]
+        (a real X11 window under Xvfb)
+    .venv/bin/python packaging/screenshot.py [OUTPUT.png] [--view ...]
+        (any Qt platform; offscreen works)
 
 Builds the demo photo folder and a library in a temporary folder (the user's own library and
-settings are not touched), indexes it through the app's worker thread, clicks the cat photo,
-waits for its similar photos and their thumbnails, and saves the window (default:
-docs/screenshot.png). On X11 the pixels come from the X server (QScreen.grabWindow).
+settings are not touched), indexes it through the app's worker thread, then: clicks the cat
+photo and waits for its similar photos (gallery); opens the Duplicates view (duplicates); or
+there keeps all of the coins, adds a copy of them that reopens that group, says two cat photos
+are not duplicates, marks the cat group Done and opens the Decisions panel (decisions). Saves
+the window (default: docs/screenshot.png, docs/screenshot-duplicates.png,
+docs/screenshot-decisions.png). On X11 the pixels come from the X server (QScreen.grabWindow).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -21,15 +28,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QItemSelectionModel, QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from simfinder.app.demo import build_demo_folder  # noqa: E402
+from simfinder.gui.duplicates import COL_KEEP, DuplicatesPanel  # noqa: E402
 from simfinder.gui.mainwindow import MainWindow  # noqa: E402
 from simfinder.gui.settings import AppSettings  # noqa: E402
 
 
-def wait(app: QApplication, condition, timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-def]
+def wait(app: QApplication, condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:
@@ -43,12 +51,61 @@ def settle(app: QApplication, seconds: float) -> None:
     wait(app, lambda: False, seconds)
 
 
+OUTPUTS = {"gallery": "screenshot.png", "duplicates": "screenshot-duplicates.png",
+           "decisions": "screenshot-decisions.png"}
+SIZES = {"gallery": "1440x900", "duplicates": "1320x840", "decisions": "1320x840"}
+
+
+def row_with(panel: DuplicatesPanel, name: str) -> int:
+    return next(r for r, g in enumerate(panel.model.groups())
+                if any(os.path.basename(p.path) == name for p in g.photos))
+
+
+def groups_shown(app: QApplication, panel: DuplicatesPanel) -> bool:
+    return wait(app, lambda: not panel.searching and not panel._stale
+                and panel.model.rowCount() > 0)
+
+
+def make_decisions(app: QApplication, window: MainWindow, photos: Path) -> bool:
+    """Keep all of the coins, then a new copy of them (the group comes back, the copy badged
+    new); two cat photos are not duplicates; the cat group Done; the Decisions panel open."""
+    panel = window.duplicates
+    panel.go_to_group(row_with(panel, "coins.png"))
+    panel.act_keep_all.trigger()
+    later = photos / "later"
+    later.mkdir()
+    shutil.copyfile(photos / "coins.png", later / "coins (2).png")
+    window.rescan()
+    if not wait(app, lambda: not window.indexer.busy) or not groups_shown(app, panel):
+        return False
+    cats = panel.model.group_at(row_with(panel, "cat.png"))
+    pair = [p for p in cats.photos if p.path.endswith("copies/cat-small.jpg")
+            or Path(p.path) == (photos / "cat.png").resolve()]
+    selection = panel.tree.selectionModel()
+    selection.clearSelection()
+    for record in pair:
+        selection.select(panel.model.photo_index(record.file_id, COL_KEEP),
+                         QItemSelectionModel.SelectionFlag.Select
+                         | QItemSelectionModel.SelectionFlag.Rows)
+    panel.act_not_duplicates.trigger()
+    if not groups_shown(app, panel):
+        return False
+    panel.go_to_group(row_with(panel, "cat.png"))
+    panel.act_done.trigger()
+    panel.go_to_group(0)
+    window.show_decisions()
+    return wait(app, lambda: len(window.decisions.ids()) == 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", nargs="?", type=Path, default=REPO / "docs" / "screenshot.png")
-    parser.add_argument("--size", default="1440x900", help="window size (default 1440x900)")
+    parser.add_argument("output", nargs="?", type=Path)
+    parser.add_argument("--view", choices=list(OUTPUTS), default="gallery")
+    parser.add_argument("--size", help="window size (default 1440x900 for the gallery, "
+                        "1320x840 for the others)")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    output: Path = args.output or REPO / "docs" / OUTPUTS[args.view]
+    width, height = (int(v) for v in (args.size or SIZES[args.view]).split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication(sys.argv[:1])
     app.setApplicationName("simfinder")
@@ -65,24 +122,34 @@ def main() -> int:
         if not wait(app, lambda: window.model.rowCount() > 0 and not window.indexer.busy):
             print("indexing did not finish", file=sys.stderr)
             return 1
-        if not window.select_photo(str((photos / "cat.png").resolve())):
-            print("the demo cat is not in the gallery", file=sys.stderr)
-            return 1
-        window.view.setFocus()
-        if not wait(app, lambda: window.panel.model.rowCount() > 0):
-            print("no similar photos came back", file=sys.stderr)
-            return 1
-        window.view.scrollToTop()
+        if args.view == "gallery":
+            if not window.select_photo(str((photos / "cat.png").resolve())):
+                print("the demo cat is not in the gallery", file=sys.stderr)
+                return 1
+            window.view.setFocus()
+            if not wait(app, lambda: window.panel.model.rowCount() > 0):
+                print("no similar photos came back", file=sys.stderr)
+                return 1
+            window.view.scrollToTop()
+        else:
+            window.show_duplicates()
+            if not groups_shown(app, window.duplicates):
+                print("no duplicate groups came", file=sys.stderr)
+                return 1
+            if args.view == "decisions" and not make_decisions(app, window, photos):
+                print("the decisions could not be made", file=sys.stderr)
+                return 1
+            window.duplicates.tree.setFocus()
         settle(app, 2.0)  # thumbnails
         if app.platformName() == "xcb":
             image = window.screen().grabWindow(window.winId())
         else:
             image = window.grab()
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(args.output)):
-            print(f"could not write {args.output}", file=sys.stderr)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if not image.save(str(output)):
+            print(f"could not write {output}", file=sys.stderr)
             return 1
-        print(f"{args.output} ({image.width()}x{image.height()}, {app.platformName()})")
+        print(f"{output} ({image.width()}x{image.height()}, {app.platformName()})")
         window.close()
     return 0
 

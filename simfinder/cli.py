@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--marked", action="store_true", required=True,
                    help="the photos marked for removal (required: nothing else is trashed)")
     p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+    p.add_argument("--keep-with-companions", action="store_true",
+                   help="keep instead each photo marked for removal that has companion files "
+                   "(sidecars, edits, Live Photo video...) the photo kept in its group lacks "
+                   "(its group's marks change, as in the app)")
 
     p = sub.add_parser(
         "move", help="move the photos the review marks for removal into a folder",
@@ -128,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the photos marked for removal (required)")
     p.add_argument("--to", required=True, metavar="DIR", help="the folder to move them into")
     p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+    p.add_argument("--keep-with-companions", action="store_true",
+                   help="keep instead each photo marked for removal that has companion files "
+                   "(sidecars, edits, Live Photo video...) the photo kept in its group lacks "
+                   "(its group's marks change, as in the app)")
 
     sub.add_parser("undo", help="put back the photos of the last trash or move")
 
@@ -502,6 +510,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
 def _cmd_remove_marked(args: argparse.Namespace) -> int:
     """`trash --marked` and `move --marked --to DIR`: the review's marks, journalled."""
     from simfinder.app.review import (
+        companion_notes,
         describe_marked,
         marked_companions,
         planned_destinations,
@@ -521,10 +530,24 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
     try:
         settle_interrupted_actions(library)  # a move an earlier run was killed in
         session = saved_session(library)
+        notes = companion_notes(session.groups, session.plan)
+        if args.dry_run:
+            session.stop_saving()  # a dry run changes no mark the library holds
+        if args.keep_with_companions:
+            for note in notes:
+                if note.kind == "lacking":
+                    session.keep_only(note.photo.file_id)
+                    print(f"{'Would keep' if args.dry_run else 'Kept'} {note.photo.path} "
+                          "instead: it has companion files the copy kept lacks.")
+            notes = companion_notes(session.groups, session.plan)
         photos = session.marked()
         if not photos:
             raise UsageError("no photo is marked for removal (see `simfinder duplicates`)")
         size = human_size(sum(p.size for p in photos))
+        for note in notes:
+            print(f"Note: {note.text}")
+        if any(n.kind == "lacking" for n in notes) and not args.keep_with_companions:
+            print("Note: --keep-with-companions keeps those photos instead.")
         if args.dry_run:
             dests = (planned_destinations(library, photos, target) if target is not None
                      else [None] * len(photos))

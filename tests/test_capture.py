@@ -186,3 +186,60 @@ def test_still_camera_frames_without_capture_data_do_not_group_at_normal(
                   for g in find_duplicate_groups(lib, strictness)]
         assert groups == [{"in001400.jpg", "backup/in001400.jpg"}]
     lib.close()
+
+
+HANDHELD = Path(__file__).parent / "data" / "handheld"
+
+
+def test_shots_from_the_hand_moments_apart_are_other_captures_but_edits_are_copies(
+        tmp_path: Path) -> None:
+    """Two real shots of a promenade from the hand (people walked, the camera moved a little):
+    one affine map fits them roughly, as it fits a crop. What moved tells them apart."""
+    first, second = HANDHELD / "an_0.JPG", HANDHELD / "an_1.JPG"
+    check = judge_capture(first, second)
+    assert check is not None and check.other_capture
+    assert "moved" in check.reason
+    assert judge_capture(second, first) == check  # one answer in either order
+    # The same photo turned a little, cropped, reduced and re-encoded is one map of its
+    # pixels: a copy, however far it is off the first one's grid.
+    with Image.open(first) as im:
+        turned = im.rotate(3, resample=Image.Resampling.BICUBIC)
+        w, h = turned.size
+        edit = turned.crop((60, 50, w - 60, h - 50)).resize((760, 480))
+    edit.save(tmp_path / "an_0-edit.jpg", quality=80)
+    copy = judge_capture(first, tmp_path / "an_0-edit.jpg")
+    assert copy is not None and not copy.other_capture
+
+
+def test_a_numbered_series_exposed_differently_is_a_bracket(tmp_path: Path) -> None:
+    """Shot1 and Shot2 (a person's numbering of a bracket, no capture data): other captures
+    where their exposures differ; numbered downloads with the same pixels stay copies."""
+    im = sample("coffee.png", 512)
+    brighter = ImageEnhance.Brightness(im).enhance(1.6)
+    im.save(tmp_path / "Shot1.jpg", quality=90)
+    brighter.save(tmp_path / "Shot2.jpg", quality=90)
+    check = judge_capture(tmp_path / "Shot1.jpg", tmp_path / "Shot2.jpg")
+    assert check is not None and check.other_capture
+    assert "Shot1 and Shot2" in check.reason
+    im.save(tmp_path / "image1.jpg", quality=90)
+    im.save(tmp_path / "image2.jpg", quality=75)  # the same download, saved again
+    same = judge_capture(tmp_path / "image1.jpg", tmp_path / "image2.jpg")
+    assert same is not None and not same.other_capture
+    brighter.save(tmp_path / "Shot1-brighter.jpg", quality=90)  # an edit, named as one
+    edit = judge_capture(tmp_path / "Shot1.jpg", tmp_path / "Shot1-brighter.jpg")
+    assert edit is not None and not edit.other_capture
+
+
+def test_shots_from_the_hand_do_not_group_at_normal_but_their_copy_does(
+        tmp_path: Path, embedder: EmbedderProvider) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("an_0.JPG", "an_1.JPG"):
+        (photos / name).write_bytes((HANDHELD / name).read_bytes())
+    with Image.open(HANDHELD / "an_0.JPG") as im:
+        im.resize((800, 533)).save(photos / "an_0 (1).jpg", quality=85)
+    lib = Library.open(tmp_path / "library")
+    Indexer(lib, embedder).run([photos])
+    for strictness in (Strictness.STRICT, Strictness.NORMAL):
+        assert names(find_duplicate_groups(lib, strictness)) == [{"an_0.JPG", "an_0 (1).jpg"}]
+    lib.close()

@@ -63,7 +63,7 @@ def test_a_bad_key_or_value_is_refused_naming_the_valid_ones(
     assert len(err.strip().splitlines()) == 1 and names in err
     # Nothing was changed.
     code, out, _ = settings(tmp_path / "lib", capsys=capsys)
-    assert out.count("(default)") == 4
+    assert out.count("(default)") == 5
 
 
 def test_duplicates_follow_the_librarys_keep_rules_and_strictness(

@@ -19,7 +19,7 @@ from simfinder.app.decisions import (
     list_decisions,
     undo_decisions,
 )
-from simfinder.app.review import review_groups
+from simfinder.app.review import remove_marked, review_groups
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.decisions import KEEP_ALL, NOT_DUPLICATES, DecisionError
 from simfinder.core.grouping import (
@@ -209,3 +209,27 @@ def test_grouping_again_from_the_pairs_kept_gives_the_same_groups(
         assert [(g.kind, [p.path for p in g.photos], g.decided) for g in again] == \
             [(g.kind, [p.path for p in g.photos], g.decided)
              for g in find_duplicate_groups(lib, level)]
+
+
+def test_not_duplicates_holds_for_the_copy_kept_when_the_other_photo_is_trashed(
+    indexed: tuple[Library, Photos], temp_trash: Path,
+) -> None:
+    """"cat-small is not chelsea" (say): chelsea trashed as a duplicate of its copy cat.png,
+    the decision reaches cat.png, and cat-small does not come back grouped with it."""
+    lib, photos = indexed
+    pair = [photos["cat-small"], photos["chelsea"]]
+    decide_paths(lib.catalog, NOT_DUPLICATES, [str(p) for p in pair])
+    group = group_with(review_groups(lib), "cat.png")
+    gone = next(p for p in group.photos if p.path in {str(q) for q in pair})
+    other = next(q for q in pair if str(q) != gone.path)
+    assert not any(p.path == str(other) for p in group.photos)
+    group.keep = {p.file_id for p in group.photos if p.path != gone.path}
+
+    report = remove_marked(lib, [group])
+    assert [src for src, _ in report.moved] == [gone.path]
+    for level in Strictness:
+        for g in review_groups(lib, level, include_decided=True):
+            assert {str(other), str(photos["cat-png"])} - {p.path for p in g.photos}, level
+    carried = list_decisions(lib.catalog)[0]
+    assert carried.kind == NOT_DUPLICATES
+    assert {p.path for p in carried.present} == {str(other), str(photos["cat-png"])}

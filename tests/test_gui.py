@@ -29,6 +29,7 @@ from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.embed import EMBED_DIM, MODEL_NAME
 from simfinder.core.library import Library
 from simfinder.gui import desktop
+from simfinder.gui import gallery as gallery_module
 from simfinder.gui.about import about_html
 from simfinder.gui.crash import CrashHandler
 from simfinder.gui.gallery import RecordRole, SortOrder
@@ -187,8 +188,8 @@ def test_empty_library_invites_to_add_a_folder(
     assert window.model.rowCount() == len(photos)
     assert window.stack.currentWidget() is window.view
     assert window.library_label.text() == f"{len(photos)} photos in 1 folder"
-    assert window.folder_list.count() == 2  # All Photos + the folder
-    assert window.folder_list.item(1).toolTip() == str(folder.resolve())
+    assert window.folder_list.topLevelItemCount() == 2  # All Photos + the folder
+    assert window.folder_list.topLevelItem(1).toolTip(0) == str(folder.resolve())
     assert "Indexing done" in window.statusBar().currentMessage()
 
     # Thumbnails come in off the UI thread for the photos on screen.
@@ -238,6 +239,25 @@ def test_folders_are_remembered_and_rescanned_on_start(
     assert again.model.record_at_path(str((tmp_path / "photos/new/espresso.jpg").resolve()))
 
 
+def test_a_raw_jpeg_pair_is_one_photo_in_the_gallery_with_its_companions_badge(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
+    tmp_path: Path,
+) -> None:
+    photos = photo_folder()
+    rocket = photos["rocket"]
+    for name in ("rocket.NEF", "rocket.NEF.xmp"):  # the camera's RAW and darktable's sidecar
+        rocket.with_name(name).write_bytes(b"raw data")
+    window = indexed_window(make_window, qtbot, tmp_path / "photos")
+    assert window.model.rowCount() == len(photos)  # the RAW is no photo of its own
+    index = gallery_index(window, rocket)
+    assert index.data(gallery_module.CompanionsRole) == [
+        str(rocket.with_name("rocket.NEF")), str(rocket.with_name("rocket.NEF.xmp"))]
+    assert index.data(Qt.ItemDataRole.ToolTipRole).endswith(
+        "<br>Goes with: rocket.NEF, rocket.NEF.xmp")
+    assert gallery_index(window, photos["chelsea"]).data(gallery_module.CompanionsRole) == []
+    window.view.viewport().grab()  # the badge paints
+
+
 def test_removing_a_folder_forgets_its_photos_but_keeps_the_files(
     make_window: Callable[..., MainWindow], qtbot: QtBot, photo_folder: Callable[..., Photos],
     tmp_path: Path,
@@ -249,7 +269,7 @@ def test_removing_a_folder_forgets_its_photos_but_keeps_the_files(
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0
     assert window.stack.currentWidget() is window.empty_state
-    assert window.folder_list.count() == 1
+    assert window.folder_list.topLevelItemCount() == 1
     assert "nothing was deleted" in window.statusBar().currentMessage()
     assert all(p.is_file() for p in photos.values())
     assert catalog_count(tmp_path / "library") == 0
@@ -385,10 +405,16 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
     assert total > 4
     assert window.progress_bar.isVisible() and window.progress_bar.value() == 2
     assert window.indexer.state == "indexing" and window.act_stop.isEnabled()
-    # Meanwhile the Duplicates view waits for it rather than verify the same pairs beside it.
+    # Meanwhile the Duplicates view shows the groups known so far, from the pairs compared
+    # already, rather than verify the same pairs beside it (it would wait for the gate).
     window.act_duplicates.trigger()
-    assert not window.duplicates.searching
-    assert "Comparing likely copies" in window.duplicates.empty.text()
+    panel = window.duplicates
+    qtbot.waitUntil(lambda: not panel.searching, timeout=TIMEOUT)
+    assert len(calls) <= 3  # the indexing thread's only (the third waits at the gate)
+    if panel.model.rowCount():
+        assert panel.checking_label.isVisible()
+    else:
+        assert "Comparing likely copies" in panel.empty.text()
     window.act_gallery.trigger()
 
     window.act_stop.trigger()  # Esc
@@ -402,7 +428,8 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
     wait_idle(qtbot, window)
     assert window.indexer.state == "idle"
     assert stored_checks(tmp_path / "library") == total
-    assert f"{total - 4} pairs of likely copies compared" in window.statusBar().currentMessage()
+    # The whole run is reported, the pairs compared before the stop too.
+    assert f"{total} pairs of likely copies compared" in window.statusBar().currentMessage()
 
     calls.clear()
     window.act_duplicates.trigger()
@@ -426,7 +453,7 @@ def test_removing_a_folder_while_it_is_indexed(
     assert window.indexer.state == "idle"
     assert window.model.rowCount() == 0
     assert catalog_count(tmp_path / "library") == 0
-    assert window.folder_list.count() == 1
+    assert window.folder_list.topLevelItemCount() == 1
     assert window.stack.currentWidget() is window.empty_state
 
 
@@ -496,12 +523,12 @@ def test_gallery_sorts_filters_zooms_and_navigates_by_keyboard(
     window.filter_edit.clear()
     qtbot.waitUntil(lambda: window.proxy.rowCount() == len(photos), timeout=5000)
 
-    edits = next(i for i in range(window.folder_list.count())
-                 if window.folder_list.item(i).toolTip().endswith("edits"))
-    window.folder_list.setCurrentRow(edits)
+    edits = next(i for i in range(window.folder_list.topLevelItemCount())
+                 if window.folder_list.topLevelItem(i).toolTip(0).endswith("edits"))
+    window.folder_list.setCurrentItem(window.folder_list.topLevelItem(edits))
     assert window.proxy.rowCount() == 4
-    assert "edits (4)" in window.folder_list.item(edits).text()
-    window.folder_list.setCurrentRow(0)
+    assert "edits (4)" in window.folder_list.topLevelItem(edits).text(0)
+    window.folder_list.setCurrentItem(window.folder_list.topLevelItem(0))
     assert window.proxy.rowCount() == len(photos)
 
     size = window.size_slider.value()
@@ -721,7 +748,7 @@ def test_dropping_a_folder_adds_it_to_the_library(
     _drop(window, mime)
     qtbot.waitUntil(lambda: window.model.rowCount() == len(photos), timeout=TIMEOUT)
     wait_idle(qtbot, window)
-    assert window.folder_list.count() == 2
+    assert window.folder_list.topLevelItemCount() == 2
 
 
 # -- photo actions --------------------------------------------------------------------------
@@ -837,14 +864,14 @@ def test_the_start_up_rescan_keeps_an_offline_folders_photos(
         subprocess.run(["rm", "-r", str(child)], check=True)
 
     again = make_window()  # loads the library, then rescans its folders
-    qtbot.waitUntil(lambda: again.folder_list.count() == 2
-                    and "offline" in again.folder_list.item(1).text(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: again.folder_list.topLevelItemCount() == 2
+                    and "offline" in again.folder_list.topLevelItem(1).text(0), timeout=TIMEOUT)
     wait_idle(qtbot, again)
     assert again.model.rowCount() == len(photos)
     assert catalog_count(tmp_path / "library") == len(photos)
-    item = again.folder_list.item(1)
-    assert item.text().endswith("— offline")
-    assert "Offline: " in item.toolTip() and "(empty)" in item.toolTip()
+    item = again.folder_list.topLevelItem(1)
+    assert item.text(0).endswith("— offline")
+    assert "Offline: " in item.toolTip(0) and "(empty)" in item.toolTip(0)
     assert again.delegate.is_offline(str(photos["chelsea"].resolve()))
     # still searchable by similarity, from what the library stored
     click_photo(qtbot, again, photos["chelsea"])
@@ -853,5 +880,5 @@ def test_the_start_up_rescan_keeps_an_offline_folders_photos(
 
     again.forget_offline_photos(str(folder.resolve()), confirm=False)
     qtbot.waitUntil(lambda: again.model.rowCount() == 0, timeout=TIMEOUT)
-    assert "offline" not in again.folder_list.item(1).text()
+    assert "offline" not in again.folder_list.topLevelItem(1).text(0)
     assert "could not be found" in again.statusBar().currentMessage()

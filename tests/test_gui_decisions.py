@@ -265,3 +265,40 @@ def test_the_group_menu_decides_and_the_keys_act_on_the_list_only(
     assert not any(len({"coffee.jpg", "coffee-q30.jpg", "coffee-bright.jpg"} & names) > 1
                    for names in group_names(panel))
     assert win.decisions.pane.column(0) == ["Not duplicates"]
+
+
+def test_continue_review_while_likely_copies_are_compared_shows_the_groups_known_so_far(
+    qtbot: QtBot, open_window: Callable[..., MainWindow],
+    photo_folder: Callable[..., dict[str, Path]],
+) -> None:
+    """Indexing resumed on start compares likely copies for minutes: Continue Review shows
+    the groups known so far at once, says they are still being checked, on the group the
+    review was on; when the comparison is done, the whole list, still on that group."""
+    photo_folder()
+    win = open_window(add=True)
+    panel = open_duplicates(qtbot, win)
+    panel.go_to_group(0)
+    panel.toggle_done()  # a review to continue
+    last = panel.model.rowCount() - 1
+    panel.go_to_group(last)
+    where = panel.model.group_at(last).key
+    win.close()
+
+    again = open_window()
+    qtbot.waitUntil(lambda: again.resume_bar.isVisible(), timeout=TIMEOUT)
+    again.duplicates.set_comparing(True)  # as the indexing thread says while it compares
+    again.resume_button.click()
+    panel = again.duplicates
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=TIMEOUT)
+    assert panel.stack.currentWidget() is panel.tree
+    assert panel.checking_label.isVisible()
+    assert "so far" in panel.count_label.text()
+    assert panel.keep_all_button.isEnabled() and panel.done_button.isEnabled()
+    assert panel.model.group_at(panel.current_group_row()).key == where
+
+    again.duplicates.set_comparing(False)  # done: the whole list
+    qtbot.waitUntil(lambda: not panel.searching and not panel.checking_label.isVisible(),
+                    timeout=TIMEOUT)
+    assert panel.model.rowCount() == 3
+    assert panel.count_label.text() == "3 groups"
+    assert panel.model.group_at(panel.current_group_row()).key == where

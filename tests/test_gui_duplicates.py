@@ -174,6 +174,30 @@ def test_changing_strictness_updates_the_live_count(
     assert asked == [Strictness.NORMAL, Strictness.LOOSE, Strictness.STRICT]
 
 
+def test_changing_strictness_keeps_the_marks_set_by_hand(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wanted = {Strictness.STRICT: 1, Strictness.NORMAL: 2, Strictness.LOOSE: 3}
+
+    def review_groups(library: Library, strictness: Strictness, plan: KeepPlan,
+                      **_options: object) -> list:
+        return real_review_groups(library, Strictness.NORMAL, plan)[: wanted[strictness]]
+
+    monkeypatch.setattr(workers, "review_groups", review_groups)
+    panel = open_duplicates(qtbot, window)
+    first = panel.model.group_at(0)
+    removed = next(p for p in first.photos if p.file_id not in first.keep)
+    path = Path(removed.path)
+    press_space_on(qtbot, panel, path)  # kept by hand
+    assert is_kept(panel, path)
+    for index, count in ((2, 3), (0, 1), (1, 2)):  # Loose, Strict, back to Normal
+        panel.strictness_combo.setCurrentIndex(index)
+        qtbot.waitUntil(lambda count=count: not panel.searching
+                        and panel.model.rowCount() == count, timeout=TIMEOUT)
+        assert is_kept(panel, path), index
+    assert panel.model.overrides() == {removed.path: True}
+
+
 def test_the_last_kept_photo_of_a_group_cannot_be_unmarked(
     qtbot: QtBot, window: MainWindow, photos: Photos,
 ) -> None:
@@ -235,6 +259,27 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     plan = reread.keep_plan
     assert plan.rules[1] is KeepRule.OLDEST
     assert plan.reference_folders == (str(photos["backup/rocket"].parent),)
+
+
+def test_removing_the_jpegs_of_raw_pairs_is_a_keep_rules_option_that_rescans(
+    qtbot: QtBot, window: MainWindow, photos: Photos, tmp_path: Path,
+) -> None:
+    raw = photos["rocket"].with_name("rocket.NEF")
+    raw.write_bytes(photos["rocket"].read_bytes())  # what the scan sees: a RAW beside its JPEG
+    window.rescan()
+    qtbot.waitUntil(lambda: not window.indexer.busy, timeout=TIMEOUT)
+    assert window.model.record_at_path(str(raw)) is None  # one photo: the JPEG
+    panel = open_duplicates(qtbot, window)
+    panel.rules_button.click()
+    dialog = panel.rules_dialog
+    assert dialog is not None and not dialog.remove_raw_jpegs.isChecked()
+    dialog.remove_raw_jpegs.setChecked(True)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    # The folders are scanned again: the RAW is a photo of its own now.
+    qtbot.waitUntil(lambda: window.model.record_at_path(str(raw)) is not None, timeout=TIMEOUT)
+    reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    reread.use_library(window.library_root)
+    assert reread.keep_plan.remove_raw_jpegs
 
 
 def test_new_keep_rules_leave_the_users_own_marks_unless_asked(
@@ -364,7 +409,7 @@ def test_a_photos_companion_files_show_on_it_and_count_in_the_confirmation(
     photo_folder: Callable[..., Photos], temp_trash: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = photo_folder()
-    copy = made["rocket-copy"]  # in a backup folder: marked for removal
+    copy = made["rocket-copy"]  # in a backup folder, but with the user's edits
     for name in ("rocket.MOV", "rocket.jpg.xmp"):
         copy.with_name(name).write_text("a companion")
     win = MainWindow(tmp_path / "library", settings, embedder=embedder)
@@ -380,17 +425,38 @@ def test_a_photos_companion_files_show_on_it_and_count_in_the_confirmation(
     tip = index.data(Qt.ItemDataRole.ToolTipRole)
     assert tip.endswith("Goes with:\nrocket.MOV\nrocket.jpg.xmp")
     assert photo_badges(row_of(panel, made["rocket"], COL_PHOTO)) == []
+    # The keep rule "has edits or metadata" keeps the copy that has them, and says why.
+    assert is_kept(panel, copy) and not is_kept(panel, made["rocket"])
+    assert row_of(panel, copy).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Kept: has edits or metadata the others lack: Live Photo video, XMP sidecar. "
+        "Uncheck to mark it for removal.")
 
-    asked: list[str] = []
+    # The user keeps the bare original instead: the confirmation says what the copy to remove
+    # has, lists it, and offers to keep the copy instead.
+    record = next(p for g in panel.model.groups() for p in g.photos
+                  if p.path == str(made["rocket"]))
+    panel.model.keep_only(record.file_id)
+    assert not is_kept(panel, copy)
+    asked: list[tuple[str, list[str]]] = []
 
-    def question(parent: object, title: str, text: str, choices: object) -> None:
-        asked.append(text)
-        return None  # Cancel
+    def question(parent: object, title: str, text: str, choices: list[str]) -> str | None:
+        asked.append((text, list(choices)))
+        return choices[-1]  # the last: keep the copy instead
 
     monkeypatch.setattr(duplicates_module, "ask", question)
     panel.trash_button.click()
-    assert len(asked) == 1 and asked[0].startswith("Move 5 photos and 2 companion files (")
-    assert copy.exists() and copy.with_name("rocket.MOV").exists()  # cancelled: nothing moved
+    text, choices = asked[0]
+    assert text.startswith("Move 5 photos and 2 companion files (")
+    assert ("backup/rocket.jpg has files the copy kept (photos/rocket.jpg) lacks: rocket.MOV "
+            "(Live Photo video), rocket.jpg.xmp (XMP sidecar). They go with it, unless you keep "
+            "backup/rocket.jpg instead.") in text
+    assert choices[-1] == "Keep backup/rocket.jpg Instead"
+    # Swapped, nothing moved.
+    assert is_kept(panel, copy) and not is_kept(panel, made["rocket"])
+    assert copy.exists() and copy.with_name("rocket.MOV").exists()
+    assert made["rocket"].exists()
+    assert panel.notice.text() == ("Kept backup/rocket.jpg instead, with its companion files. "
+                                   "Nothing was moved.")
 
 
 def test_trash_and_undo_through_the_ui(

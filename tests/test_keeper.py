@@ -280,8 +280,8 @@ def test_saved_orders_of_earlier_versions_keep_working() -> None:
          "preferred-format", "largest-file", "least-compressed"]))
     assert plan.rules == (
         KeepRule.REFERENCE_FOLDER, KeepRule.OLDEST, KeepRule.MOST_DETAIL, KeepRule.CAMERA_DATA,
-        KeepRule.ORIGINAL_FORMAT, KeepRule.PREFERRED_FORMAT, KeepRule.LEAST_COMPRESSED,
-        KeepRule.PHOTO_FOLDER, KeepRule.ORIGINAL_NAME)
+        KeepRule.ORIGINAL_FORMAT, KeepRule.SIDECARS, KeepRule.PREFERRED_FORMAT,
+        KeepRule.LEAST_COMPRESSED, KeepRule.PHOTO_FOLDER, KeepRule.ORIGINAL_NAME)
 
 
 def test_a_plan_from_partial_settings_still_ranks_on_every_rule() -> None:

@@ -131,8 +131,12 @@ def thumbnails_drawn(shot: np.ndarray, rect: tuple[int, int, int, int]) -> tuple
     rows = np.flatnonzero(inked.sum(axis=1) > 40)
     if len(rows) == 0 or colours(area[rows[0]: rows[0] + 120]) < 200:
         return None
-    first = np.flatnonzero(inked[rows[0] + 20])[0]
-    return left + 4 + first + 20, y + top + rows[0] + 20
+    # The leftmost thumbnail of the first row (they are centred in their cells, so the
+    # topmost ink may be another's: a portrait beside landscapes).
+    band = inked[rows[0]: rows[0] + 150]
+    first = np.flatnonzero(band.any(axis=0))[0]
+    ys = np.flatnonzero(band[:, first + 20])
+    return left + 4 + first + 20, y + top + rows[0] + int(ys[len(ys) // 2])
 
 
 @pytest.fixture(scope="module")

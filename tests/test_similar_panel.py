@@ -71,4 +71,4 @@ def test_no_divider_when_every_photo_is_much_alike(panel: SimilarPanel) -> None:
     panel.show_results([_hit(1, 1.0, "exact"), _hit(2, SIMILAR_SCORE_FLOOR + 0.2)])
     assert _dividers(panel) == []
     assert panel.model.data(QModelIndex(), DividerRole) is None
-    assert panel.status.text() == "Most alike first: 1 duplicate, 1 similar."
+    assert panel.status.text() == "Most alike first: 1 duplicate, 1 similar photo."

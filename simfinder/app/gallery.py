@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider, ForgetReport
@@ -71,11 +71,14 @@ class LibrarySnapshot:
     folders: list[str]
     errors: list[ErrorRecord]
     offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
+    # Photo path -> its companion files (core.companions), for the photos that have any.
+    companions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def library_snapshot(library: Library) -> LibrarySnapshot:
     cat = library.catalog
-    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors(), cat.offline_folders())
+    return LibrarySnapshot(cat.photo_rows(), cat.folders(), cat.errors(), cat.offline_folders(),
+                           cat.all_companions())
 
 
 def is_offline_photo(path: str, offline: Sequence[str]) -> bool:
@@ -105,6 +108,23 @@ def photos_per_folder(paths: Iterable[str], folders: Sequence[str]) -> dict[str,
     return counts
 
 
+def subfolder_counts(paths: Iterable[str], folders: Sequence[str]) -> dict[str, int]:
+    """The subfolders of the library's folders that hold photos, each with how many it holds
+    with its own subfolders (a subfolder that is a library folder itself is not one: it is
+    listed as a folder of its own, its photos counted there)."""
+    per_directory: dict[str, int] = {}
+    for path in paths:
+        directory = os.path.dirname(path)
+        per_directory[directory] = per_directory.get(directory, 0) + 1
+    out: dict[str, int] = {}
+    for directory, count in per_directory.items():
+        root = folder_of(directory, folders)
+        while root is not None and directory != root.rstrip(os.sep):
+            out[directory] = out.get(directory, 0) + count
+            directory = os.path.dirname(directory)
+    return out
+
+
 # From this score on a neighbour is "much alike": the Similar panel draws its divider where the
 # hits fall below it, and lists the most alike photos either way. On the retrieval development
 # set (bench/retrieval_set.py) 89% of the pairs of one place, object or variety reach it (their
@@ -129,6 +149,19 @@ def much_alike_count(hits: Sequence[SimilarHit]) -> int:
 
 # The plain words a person reads for how a photo relates to the query.
 MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
+
+
+def alike_percent(score: float, exact: bool) -> int:
+    """How alike, in whole percent for people, rounded down: 100 only for exact copies (the
+    same bytes). A near-duplicate is the picture in another file (resized, re-encoded,
+    converted, edited): however close, "100% alike" beside an exact copy would say the two are
+    the same thing."""
+    return 100 if exact else max(0, min(99, int(score * 100)))
+
+
+KIND_HELP = ("Exact copies are the same file twice (the same bytes). Near-duplicates are the "
+             "same picture in other files: resized, re-encoded, converted or edited; the "
+             "percentage says how close the closest-knit pair of the group is.")
 
 
 def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> str:

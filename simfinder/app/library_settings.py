@@ -1,6 +1,7 @@
 """Settings that change results, kept with the library (the catalog's `settings` table, key ->
 JSON value) so that the app and the command line mark the same photos: the keep rules' order,
-the preferred formats, the reference folders and the strictness."""
+the preferred formats, the reference folders, whether the JPEG of a RAW+JPEG pair goes, and the
+strictness."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from simfinder.core.catalog import Catalog
+from simfinder.core.companions import RAW_JPEGS_REMOVED
 from simfinder.core.keeper import (
     DEFAULT_FORMAT_ORDER,
     DEFAULT_RULES,
@@ -27,6 +29,7 @@ KEEP_RULES = "keep-rules"
 PREFERRED_FORMATS = "preferred-formats"
 REFERENCE_FOLDERS = "reference-folders"
 STRICTNESS = "strictness"
+REMOVE_RAW_JPEGS = RAW_JPEGS_REMOVED  # read by the scan too (core.companions)
 
 
 class SettingError(ValueError):
@@ -93,6 +96,15 @@ def _parse_strictness(text: str) -> str:
                            f"{', '.join(s.value for s in Strictness)}") from None
 
 
+def _parse_yes_no(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise SettingError(f"not yes or no: {text!r}; give true or false")
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
     description: str
@@ -107,6 +119,9 @@ SETTINGS: Mapping[str, SettingSpec] = {
                                    list(DEFAULT_FORMAT_ORDER), _parse_formats),
     REFERENCE_FOLDERS: SettingSpec("folders whose photos are never marked for removal", [],
                                    _parse_folders),
+    REMOVE_RAW_JPEGS: SettingSpec("true: the JPEG of a RAW+JPEG pair (same name, same folder) is "
+                                  "a copy of its RAW, marked for removal (from the next index); "
+                                  "false: the pair is one photo", False, _parse_yes_no),
     STRICTNESS: SettingSpec("how alike photos must be to count as duplicates",
                             Strictness.NORMAL.value, _parse_strictness),
 }
@@ -164,6 +179,7 @@ def result_settings(catalog: Catalog) -> ResultSettings:
         rules=rules_from_settings([str(r) for r in rules]),
         reference_folders=tuple(str(f) for f in refs),
         format_order=tuple(str(f).upper() for f in formats) or DEFAULT_FORMAT_ORDER,
+        remove_raw_jpegs=values[REMOVE_RAW_JPEGS] is True,
     )
     return ResultSettings(plan, strictness)
 
@@ -172,6 +188,7 @@ def save_keep_plan(catalog: Catalog, plan: KeepPlan) -> None:
     catalog.set_setting(KEEP_RULES, json.dumps([r.value for r in plan.rules]))
     catalog.set_setting(PREFERRED_FORMATS, json.dumps(list(plan.format_order)))
     catalog.set_setting(REFERENCE_FOLDERS, json.dumps(list(plan.reference_folders)))
+    catalog.set_setting(REMOVE_RAW_JPEGS, json.dumps(plan.remove_raw_jpegs))
 
 
 def save_strictness(catalog: Catalog, strictness: Strictness) -> None:
@@ -180,6 +197,8 @@ def save_strictness(catalog: Catalog, strictness: Strictness) -> None:
 
 def describe_value(value: Any) -> str:
     """A value as `simfinder settings` prints it: lists comma-separated, "" for none."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         return ",".join(str(v) for v in value) if value else '""'
     return str(value)

@@ -7,6 +7,7 @@ import csv
 import logging
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -24,6 +25,8 @@ from simfinder.core.actions import (
     undo_last,
 )
 from simfinder.core.catalog import PhotoRecord
+from simfinder.core.companions import companion_kind, sidecar_problem
+from simfinder.core.decisions import NOT_DUPLICATES, PHOTOS, carried_to_copies
 from simfinder.core.embed import Embedder
 from simfinder.core.grouping import (
     DuplicateGroup,
@@ -32,9 +35,16 @@ from simfinder.core.grouping import (
     group_judged,
 )
 from simfinder.core.indexer import Indexer
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, apply_plan, keep_reasons
+from simfinder.core.keeper import (
+    DEFAULT_PLAN,
+    KeepPlan,
+    apply_plan,
+    companion_kinds,
+    keep_reasons,
+)
 from simfinder.core.library import Library
 from simfinder.core.progress import ProgressCallback
+from simfinder.core.scan import folder_owners
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import SystemTrash
 
@@ -66,10 +76,10 @@ def review_groups(
               else group_judged(library, judged))
     if not include_decided:
         groups = [g for g in groups if not g.decided]
-    mark_groups(groups, plan)
     known = library.catalog.companions_of(p.path for g in groups for p in g.photos)
     for g in groups:
         g.companions = {p.path: known[p.path] for p in g.photos if p.path in known}
+    mark_groups(groups, plan)  # the companions count in the keep rules
     return groups
 
 
@@ -134,6 +144,77 @@ def describe_marked(groups: Sequence[DuplicateGroup], photos: Sequence[PhotoReco
     return count_files(len(photos), len(marked_companions(groups)))
 
 
+@dataclass(frozen=True, slots=True)
+class CompanionNote:
+    """What the confirmation of a move says about companion files, in plain words.
+
+    `kind`: "lacking" (a photo to remove has companions of kinds the photos kept in its group
+    lack: the user may keep it instead, `photo` is then the one to keep), "shared" (a file two
+    photos may own stays where it is) or "invalid" (a sidecar that is not valid XMP or JSON,
+    which goes with its photo all the same)."""
+
+    kind: str
+    photo: PhotoRecord
+    files: tuple[str, ...]
+    text: str
+    name: str  # the photo's name as the text gives it (with its folder if the group needs it)
+
+
+def shown_name(path: str, group: DuplicateGroup) -> str:
+    """A photo's file name, with its folder's name when another photo of the group has the
+    same file name ("backup/IMG_1.jpg")."""
+    name = os.path.basename(path)
+    if any(os.path.basename(p.path) == name for p in group.photos if p.path != path):
+        return os.path.join(os.path.basename(os.path.dirname(path)), name)
+    return name
+
+
+def companion_notes(groups: Sequence[DuplicateGroup],
+                    plan: KeepPlan = DEFAULT_PLAN) -> list[CompanionNote]:
+    """The notes about the companion files of the photos marked for removal in `groups`
+    (see CompanionNote), group by group. Reads the folders of those photos (for the files
+    two photos claim) and their XMP and JSON sidecars (to check them)."""
+    notes: list[CompanionNote] = []
+    owners: dict[str, dict[str, list[str]]] = {}  # folder -> shared file -> claimants
+    for g in groups:
+        kept = [p for p in g.photos if p.file_id in g.keep]
+        kept_kinds = companion_kinds(c for p in kept for c in g.companions.get(p.path, []))
+        for p in g.photos:
+            if p.file_id in g.keep:
+                continue
+            mine = g.companions.get(p.path, [])
+            lacking = tuple(c for c in mine if companion_kind(c) not in kept_kinds)
+            me = shown_name(p.path, g)
+            if lacking:
+                names = ", ".join(f"{os.path.basename(c)} ({companion_kind(c)})"
+                                  for c in lacking)
+                others = ", ".join(shown_name(k.path, g) for k in kept)
+                notes.append(CompanionNote(
+                    "lacking", p, lacking,
+                    f"{me} has files the copy kept ({others}) lacks: {names}. They go with "
+                    f"it, unless you keep {me} instead.", me))
+            for c in mine:
+                problem = sidecar_problem(c)
+                if problem is not None:
+                    notes.append(CompanionNote(
+                        "invalid", p, (c,),
+                        f"{os.path.basename(c)} is {problem}: it goes with {me} all the same.",
+                        me))
+            folder = os.path.dirname(p.path)
+            if folder not in owners:
+                owners[folder] = folder_owners(folder,
+                                               pair_raw=not plan.remove_raw_jpegs).shared
+            for shared, claimants in sorted(owners[folder].items()):
+                if p.path not in claimants:
+                    continue
+                names = " and ".join(os.path.basename(c) for c in claimants)
+                notes.append(CompanionNote(
+                    "shared", p, (shared,),
+                    f"{os.path.basename(shared)} stays where it is: {names} could each be its "
+                    "photo, so it goes with neither.", me))
+    return notes
+
+
 def remove_marked(
     library: Library,
     groups: Sequence[DuplicateGroup],
@@ -168,7 +249,26 @@ def remove_marked(
             report = move_photos(library, safe, destination,
                                  protected=plan.reference_folders, progress=progress)
     report.failed.extend(skipped)
+    carry_decisions(library, groups, {src for src, _ in report.moved})
     return report
+
+
+def carry_decisions(library: Library, groups: Sequence[DuplicateGroup],
+                    moved: set[str]) -> int:
+    """The user's "not duplicates" decisions about photos that were just moved away hold for
+    the photos kept in their groups, their copies (see decisions.carried_to_copies): added
+    as decisions of their own (listed, undone and exported like any). Returns how many."""
+    cat = library.catalog
+    left = [(p, [k for k in g.photos if k.file_id in g.keep])
+            for g in groups for p in g.photos if p.path in moved and p.file_id not in g.keep]
+    if not left:
+        return 0
+    carried = carried_to_copies(cat.decisions(), left)
+    for files in carried:
+        cat.add_decision(NOT_DUPLICATES, PHOTOS, files)
+    if carried:
+        log.info("%d not-duplicates decisions carried to the copies kept", len(carried))
+    return len(carried)
 
 
 def planned_destinations(library: Library, photos: Sequence[PhotoRecord],

@@ -180,6 +180,10 @@ class ReviewSession:
         """Mark every group by `plan`, forgetting the user's own marks."""
         self.apply_rules(plan, keep_marks=False)
 
+    def stop_saving(self) -> None:
+        """Changes from now on are not saved (a dry run)."""
+        self.store = _NoStore()
+
     # -- reading ----------------------------------------------------------------------------
 
     def overrides(self) -> dict[str, bool]:
@@ -282,7 +286,7 @@ class ReviewSession:
             if len(photos) < 2:
                 continue
             ids = {p.file_id for p in photos}
-            keep = group.keep & ids or choose_keepers(photos, self.plan)
+            keep = group.keep & ids or choose_keepers(photos, self.plan, group.companions)
             kept.append(dataclasses.replace(group, photos=photos, keep=keep))
         self.groups = kept
         self._source = kept

@@ -610,6 +610,13 @@ class Catalog:
         """Call inside a transaction."""
         self._db.execute("DELETE FROM companions WHERE path = ?", (_key(path),))
 
+    def all_companions(self) -> dict[str, list[str]]:
+        """Every photo's known companion files (sorted), for the photos that have any."""
+        out: dict[str, list[str]] = {}
+        for path, photo in self._db.execute("SELECT path, photo FROM companions ORDER BY path"):
+            out.setdefault(_unkey(photo), []).append(_unkey(path))
+        return out
+
     def companions_of(self, photos: Iterable[str]) -> dict[str, list[str]]:
         """The known companion files of `photos` (sorted), for those that have any."""
         out: dict[str, list[str]] = {}

@@ -127,6 +127,35 @@ class DecisionIndex:
                          for p in pick_copies(files, copies[digest]))
 
 
+def carried_to_copies(
+    decisions: Iterable[DecisionRecord],
+    left: Iterable[tuple[PhotoRecord, Sequence[PhotoRecord]]],
+) -> list[list[tuple[bytes, str]]]:
+    """"Not duplicates" decisions carried to the copies that stay when a photo they name
+    leaves as a duplicate of them. `left`: each photo moved away with the photos kept in its
+    group (the user said, by removing it, that they are the same picture). "A is not B"
+    then holds for B's kept copy C too: a decision naming A and C, the (digest, path) rows of
+    each new decision that is not there yet. Without it, once B is gone nothing keeps A and
+    C apart, and the photo the user set aside comes back grouped with B's copy."""
+    named = [(d, {f.digest for f in d.files}) for d in decisions if d.kind == NOT_DUPLICATES]
+    have = {frozenset(digests) for _, digests in named}
+    out: list[list[tuple[bytes, str]]] = []
+    for gone, kept in left:
+        for d, digests in named:
+            if gone.digest not in digests:
+                continue
+            others = [(f.digest, f.path) for f in d.files if f.digest != gone.digest]
+            for copy in kept:
+                if copy.digest in digests:
+                    continue  # the decision already says this photo is another picture
+                wanted = frozenset(digests - {gone.digest} | {copy.digest})
+                if wanted in have or len(wanted) < 2:
+                    continue
+                have.add(wanted)
+                out.append(sorted([*others, (copy.digest, copy.path)]))
+    return out
+
+
 def new_decision_files(
     kind: str, photos: Sequence[PhotoRecord]
 ) -> list[tuple[bytes, str]]:

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.catalog import ContentFeatures, ErrorRecord, OfflineFolder, as_stored
+from simfinder.core.companions import pairs_raw
 from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from simfinder.core.embed import Embedder
 from simfinder.core.hashes import (
@@ -155,7 +156,8 @@ class Indexer:
 
         scanning = ProgressMeter(progress, "scanning", 0)
         try:
-            scan = scan_folders(roots, exclude=[lib.thumbs.root], cancel=cancel)
+            scan = scan_folders(roots, exclude=[lib.thumbs.root], cancel=cancel,
+                                pair_raw=pairs_raw(lib.catalog.settings()))
         except Cancelled:
             report.cancelled = True
             report.elapsed = time.monotonic() - started

@@ -2,7 +2,9 @@
 
 The default order is what a person keeps among copies of one photo: the most detail; then the
 original capture over anything derived from it (camera data over none, RAW over its JPEG, the
-camera's JPEG over a PNG saved from it, the less compressed file where its pixels hold more);
+camera's JPEG over a PNG saved from it); the copy with the user's edits or metadata (its
+companion files: sidecars, Apple edits, Live Photo video, Takeout metadata, its RAW); the less
+compressed file where its pixels hold more;
 then, among copies alike, the one where the user keeps photos (not a backup, download or export
 folder), the name without a copy mark, the oldest; the shorter path as the last word.
 
@@ -21,14 +23,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Final, Protocol
 
-from simfinder.core import provenance
+from simfinder.core import enlargement, provenance
 from simfinder.core.catalog import PhotoRecord
+from simfinder.core.companions import RAW_PARTNER_EXTENSIONS, companion_kind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class KeepRule(str, Enum):
     MOST_DETAIL = "most-detail"
     CAMERA_DATA = "camera-data"
     ORIGINAL_FORMAT = "original-format"
+    SIDECARS = "sidecars"
     LEAST_COMPRESSED = "least-compressed"
     PHOTO_FOLDER = "photo-folder"
     ORIGINAL_NAME = "original-name"
@@ -78,6 +82,7 @@ _LABELS = {
     KeepRule.MOST_DETAIL: "Most detail",
     KeepRule.CAMERA_DATA: "Camera data",
     KeepRule.ORIGINAL_FORMAT: "Original, not converted",
+    KeepRule.SIDECARS: "Has edits or metadata (sidecars)",
     KeepRule.LEAST_COMPRESSED: "Least compressed",
     KeepRule.PHOTO_FOLDER: "In your photo folders",
     KeepRule.ORIGINAL_NAME: "Name without a copy mark",
@@ -87,9 +92,11 @@ _LABELS = {
 
 _EXPLANATIONS = {
     KeepRule.REFERENCE_FOLDER: "a photo in one of your reference folders",
-    KeepRule.MOST_DETAIL: "the largest resolution",
+    KeepRule.MOST_DETAIL: "the largest resolution (not a copy enlarged from a smaller one)",
     KeepRule.CAMERA_DATA: "capture time, camera, lens and GPS over none",
     KeepRule.ORIGINAL_FORMAT: "RAW over its JPEG; a camera JPEG over a PNG or TIFF saved from it",
+    KeepRule.SIDECARS: "XMP sidecars, Apple edits, Live Photo video, Takeout metadata, the RAW "
+                       "of a RAW+JPEG pair: the copy that has more kinds of them",
     KeepRule.LEAST_COMPRESSED: "more bytes per pixel, where the pixels hold more (same format, "
                                "or lossless over lossy)",
     KeepRule.PHOTO_FOLDER: "not in a backup, copy, old, Downloads, messenger, export or trash "
@@ -105,6 +112,7 @@ _REASONS = {
     KeepRule.MOST_DETAIL: "the most detail: the others are smaller",
     KeepRule.CAMERA_DATA: "original: has camera data",
     KeepRule.ORIGINAL_FORMAT: "original: the others are converted copies",
+    KeepRule.SIDECARS: "has edits or metadata the others lack",
     KeepRule.LEAST_COMPRESSED: "the least compressed copy",
     KeepRule.PHOTO_FOLDER: "in your photo folders: the others are in backup, download or "
                            "export folders",
@@ -113,6 +121,8 @@ _REASONS = {
     KeepRule.PREFERRED_FORMAT: "your preferred format",
 }
 _RAW_REASON: Final = "original: the camera's RAW file"
+_ENLARGED_REASON: Final = "the most detail: the others are enlarged copies"
+_SMALLER_OR_ENLARGED_REASON: Final = "the most detail: the others are smaller or enlarged copies"
 ALIKE_REASON: Final = "the copies are alike: the shortest path is kept"
 
 # The order the CLI and a fresh GUI use (see the module's docstring).
@@ -121,6 +131,7 @@ DEFAULT_RULES: tuple[KeepRule, ...] = (
     KeepRule.MOST_DETAIL,
     KeepRule.CAMERA_DATA,
     KeepRule.ORIGINAL_FORMAT,
+    KeepRule.SIDECARS,
     KeepRule.LEAST_COMPRESSED,
     KeepRule.PHOTO_FOLDER,
     KeepRule.ORIGINAL_NAME,
@@ -137,6 +148,8 @@ DEFAULT_FORMAT_ORDER: tuple[str, ...] = (
 # Resolutions this close count as the same detail (a RAW's sensor is a few pixels wider than
 # its JPEG; a trimmed border is no loss of detail).
 SAME_DETAIL: Final = 0.98
+# How many of the next smaller photos of a group a larger one is compared with.
+ENLARGED_CHECKS: Final = 2
 
 # Folder names that hold copies rather than the user's photos: one word of a folder's name.
 _COPY_FOLDER_WORDS: Final = re.compile(
@@ -158,11 +171,14 @@ _NUMBER_SUFFIX: Final = re.compile(r"[ _-]\(?\d{1,2}\)?$")
 
 @dataclass(frozen=True, slots=True)
 class KeepPlan:
-    """The rules in the user's order, their reference folders and their format order."""
+    """The rules in the user's order, their reference folders and their format order; whether
+    the JPEG of a RAW+JPEG pair goes (then the RAW is a photo of its own, not the JPEG's
+    companion, and a group holding both never keeps the JPEG)."""
 
     rules: tuple[KeepRule, ...] = DEFAULT_RULES
     reference_folders: tuple[str, ...] = ()
     format_order: tuple[str, ...] = DEFAULT_FORMAT_ORDER
+    remove_raw_jpegs: bool = False
     _refs: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -253,10 +269,77 @@ def _by_reference(left: list[PhotoRecord], group: Sequence[PhotoRecord],
     return _best(left, lambda p: float(plan.is_reference(p.path)))
 
 
+def _pixels(photo: PhotoRecord) -> int:
+    return photo.width * photo.height
+
+
+def _same_framing(a: PhotoRecord, b: PhotoRecord) -> bool:
+    return abs(a.width * b.height - b.width * a.height) <= 0.01 * a.width * b.height
+
+
+def _provenance_rank(photo: PhotoRecord, paths: Sequence[str]) -> tuple[int, ...]:
+    """What the catalog and a file's header say of where a photo comes from, larger is more
+    original: camera data, a camera format (not a lossless file), the name and the folder."""
+    return (int(has_camera_data(photo, read_file=False)),
+            int(_is_raw(photo) or not provenance.is_lossless(photo.path, photo.format)),
+            -int(has_copy_mark(photo.path, paths)),
+            -copy_folder_count(photo.path))
+
+
+def _worth_checking(largest: PhotoRecord, smaller: PhotoRecord,
+                    group: Sequence[PhotoRecord]) -> bool:
+    """Whether telling if `largest` is an enlargement of `smaller` can change the photo kept:
+    only if the largest has no camera data or the smaller one looks more original in one
+    respect (an enlargement has whatever the enlarger wrote; a real original usually keeps
+    its camera data, and its reductions seldom look more original than it)."""
+    if not has_camera_data(largest, read_file=False):
+        return True
+    paths = [p.path for p in group]
+    mine, theirs = _provenance_rank(largest, paths), _provenance_rank(smaller, paths)
+    return any(t > m for m, t in zip(mine, theirs, strict=True))
+
+
+def is_enlarged(photo: PhotoRecord, smaller: Sequence[PhotoRecord],
+                group: Sequence[PhotoRecord]) -> bool:
+    """True if the photo holds no more detail than one of the two largest of the `smaller`
+    photos (largest first) that frame the same picture far enough below its size to tell: it
+    is an enlargement of that one or of a copy smaller still (a copy blown up from a messenger
+    copy holds less than the original between them, which the second one tells more surely).
+    Files are read only where the answer can change the photo kept."""
+    if _is_raw(photo):
+        return False
+    candidates = [other for other in smaller
+                  if not _is_raw(other) and other.digest != photo.digest
+                  and _same_framing(photo, other)
+                  and photo.width >= other.width * enlargement.MIN_FACTOR][:ENLARGED_CHECKS]
+    return any(_worth_checking(photo, other, group)
+               and enlargement.is_enlarged_copy((photo.digest, photo.path),
+                                                (other.digest, other.path))
+               for other in candidates)
+
+
 def _by_detail(left: list[PhotoRecord], group: Sequence[PhotoRecord],
                plan: KeepPlan) -> list[PhotoRecord]:
-    most = max(p.width * p.height for p in left)
-    return [p for p in left if p.width * p.height >= most * SAME_DETAIL]
+    # The largest resolution, unless it is an enlargement of a smaller photo of the group:
+    # then the photos of the next size down are the most detail. Among photos of one size the
+    # most original-looking is asked first, and the first one that holds its detail ends the
+    # asking (its peers stay in the running: later rules tell them apart).
+    paths = [p.path for p in group]
+    while True:
+        most = max(_pixels(p) for p in left)
+        top = [p for p in left if _pixels(p) >= most * SAME_DETAIL]
+        smaller = sorted((p for p in left if p not in top), key=_pixels, reverse=True)
+        if not smaller:
+            return top
+        enlarged = set()
+        for p in sorted(top, key=lambda p: _provenance_rank(p, paths), reverse=True):
+            if not is_enlarged(p, smaller, group):
+                break
+            enlarged.add(p.file_id)
+        real = [p for p in top if p.file_id not in enlarged]
+        if real:
+            return real
+        left = smaller
 
 
 def has_camera_data(photo: PhotoRecord, read_file: bool = True) -> bool:
@@ -304,6 +387,28 @@ def _by_original_format(left: list[PhotoRecord], group: Sequence[PhotoRecord],
         return raws
     originals = [p for p in left if not is_converted(p, group)]
     return originals or left
+
+
+Companions = Mapping[str, Sequence[str]]
+
+
+def _by_sidecars(left: list[PhotoRecord], companions: Companions) -> list[PhotoRecord]:
+    """The photos with the most kinds of companion files (an XMP sidecar and a Live Photo
+    video: two), that is the user's edits and metadata."""
+    return _best(left, lambda p: float(len(companion_kinds(companions.get(p.path, ())))))
+
+
+def companion_kinds(paths: Iterable[str]) -> set[str]:
+    return {companion_kind(c) for c in paths}
+
+
+def _raw_jpegs(photos: Sequence[PhotoRecord]) -> set[int]:
+    """File ids of the JPEGs (or HEICs) whose RAW of the same name and folder is among
+    `photos`."""
+    raws = {os.path.splitext(p.path)[0].lower() for p in photos if _is_raw(p)}
+    return {p.file_id for p in photos if not _is_raw(p)
+            and os.path.splitext(p.path)[1].lower() in RAW_PARTNER_EXTENSIONS
+            and os.path.splitext(p.path)[0].lower() in raws}
 
 
 def _by_compression(left: list[PhotoRecord], group: Sequence[PhotoRecord],
@@ -375,42 +480,63 @@ class KeepChoice:
     reason: str
 
 
-def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> KeepChoice:
-    """The photo the rules rank first (ties: the shorter path, then the path)."""
+def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+           companions: Companions | None = None) -> KeepChoice:
+    """The photo the rules rank first (ties: the shorter path, then the path). `companions`:
+    the photos' companion files by path (core.companions), for the SIDECARS rule."""
     if not photos:
         raise ValueError("no photos to choose from")
     left = list(photos)
     deciders: list[tuple[KeepRule, list[PhotoRecord]]] = []
+    if plan.remove_raw_jpegs:
+        jpegs = _raw_jpegs(photos)
+        if jpegs and len(jpegs) < len(left):
+            deciders.append((KeepRule.ORIGINAL_FORMAT, [p for p in left if p.file_id in jpegs]))
+            left = [p for p in left if p.file_id not in jpegs]
     for rule in plan.rules:
         if len(left) == 1:
             break
-        narrowed = _NARROW[rule](left, photos, plan)
+        if rule is KeepRule.SIDECARS:
+            narrowed = _by_sidecars(left, companions or {})
+        else:
+            narrowed = _NARROW[rule](left, photos, plan)
         if len(narrowed) < len(left):
             deciders.append((rule, [p for p in left if p not in narrowed]))
             left = narrowed
     best = min(left, key=lambda p: (len(p.path), p.path))
-    reasons = [_reason(rule, best, out) for rule, out in deciders]
+    reasons = list(dict.fromkeys(_reason(rule, best, out, companions or {})
+                                 for rule, out in deciders))
     if len(left) > 1:
         reasons.append(ALIKE_REASON)
     return KeepChoice(best, tuple(r for r, _ in deciders), "; ".join(reasons))
 
 
-def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord]) -> str:
+def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord],
+            companions: Companions) -> str:
     if rule is KeepRule.ORIGINAL_FORMAT and _is_raw(kept):
         return _RAW_REASON
+    if rule is KeepRule.SIDECARS:
+        kinds = sorted(companion_kinds(companions.get(kept.path, ())))
+        return f"{_REASONS[rule]}: {', '.join(kinds)}" if kinds else _REASONS[rule]
+    if rule is KeepRule.MOST_DETAIL and any(_pixels(p) > _pixels(kept) for p in out):
+        if all(_pixels(p) > _pixels(kept) for p in out):
+            return _ENLARGED_REASON
+        return _SMALLER_OR_ENLARGED_REASON
     return _REASONS[rule]
 
 
-def best_photo(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> PhotoRecord:
+def best_photo(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+               companions: Companions | None = None) -> PhotoRecord:
     """The photo the rules rank first (ties: the shorter path, then the path)."""
-    return choose(photos, plan).photo
+    return choose(photos, plan, companions).photo
 
 
-def choose_keepers(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN) -> set[int]:
+def choose_keepers(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
+                   companions: Companions | None = None) -> set[int]:
     """File ids to keep in one group: every photo in a reference folder, and the photo the rules
     rank first. Never empty for a non-empty group."""
     keep = {p.file_id for p in photos if plan.is_reference(p.path)}
-    keep.add(best_photo(photos, plan).file_id)
+    keep.add(best_photo(photos, plan, companions).file_id)
     return keep
 
 
@@ -419,12 +545,13 @@ class Group(Protocol):
 
     photos: list[PhotoRecord]
     keep: set[int]
+    companions: dict[str, list[str]]
 
 
 def apply_plan(groups: Iterable[Group], plan: KeepPlan) -> None:
     """Mark the keepers of every group by the plan (replacing earlier marks)."""
     for group in groups:
-        group.keep = choose_keepers(group.photos, plan)
+        group.keep = choose_keepers(group.photos, plan, group.companions)
 
 
 def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
@@ -434,7 +561,7 @@ def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
     keepers = [p for p in group.photos if p.file_id in group.keep]
     if not keepers:
         return out
-    choice = choose(group.photos, plan)
+    choice = choose(group.photos, plan, group.companions)
     for p in keepers:
         if plan.is_reference(p.path):
             out[p.file_id] = _REASONS[KeepRule.REFERENCE_FOLDER]
@@ -453,4 +580,4 @@ def why_kept(group: Group, plan: KeepPlan) -> str:
         return ""
     if all(plan.is_reference(p.path) for p in keepers):
         return "Kept: in a reference folder."
-    return f"Kept: {choose(photos, plan).reason}."
+    return f"Kept: {choose(photos, plan, group.companions).reason}."

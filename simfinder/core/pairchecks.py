@@ -87,9 +87,13 @@ def from_row(row: Sequence[Any]) -> Verification:
 class PairChecker:
     """Verifies pairs of content ids of one library (use from the library's thread)."""
 
-    def __init__(self, library: Library, *, workers: int = _WORKERS) -> None:
+    def __init__(self, library: Library, *, workers: int = _WORKERS,
+                 stored_only: bool = False) -> None:
         self.library = library
         self.workers = max(1, workers)
+        # Only the verifications the catalog has: pairs not verified yet are left out (the
+        # groups known so far, while indexing compares the likely copies beside).
+        self.stored_only = stored_only
         self.stats = CheckStats()
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, tuple[LocalFeatures, LocalFeatures | None] | None] = (
@@ -157,7 +161,7 @@ class PairChecker:
         self, todo: list[tuple[int, int]]
     ) -> dict[tuple[int, int], Verification]:
         """Verify pairs (a < b, sorted) not stored yet, and store them."""
-        if not todo:
+        if not todo or self.stored_only:
             return {}
         self._prepare({c for pair in todo for c in pair})
         if len(todo) > 8 and self.workers > 1:

@@ -47,7 +47,7 @@ _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
 
-class _Cache(dict[_K, _V]):
+class Cache(dict[_K, _V]):
     """A small, thread-safe, least-recently-filled cache (the GUI marks groups in a worker)."""
 
     def __init__(self, size: int) -> None:
@@ -70,9 +70,9 @@ class _Cache(dict[_K, _V]):
         return value
 
 
-_extra_fields: _Cache[bytes, int] = _Cache(20_000)
-_converted: _Cache[tuple[bytes, bytes], bool] = _Cache(20_000)
-_blocky: _Cache[bytes, bool] = _Cache(20_000)
+_extra_fields: Cache[bytes, int] = Cache(20_000)
+_converted: Cache[tuple[bytes, bytes], bool] = Cache(20_000)
+_blocky: Cache[bytes, bool] = Cache(20_000)
 
 
 def _open_exif(path: str) -> Image.Exif | None:

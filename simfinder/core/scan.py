@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simfinder.core.companions import find_companions, is_companion_name
+from simfinder.core.companions import FolderCompanions, folder_companions, is_companion_name
 from simfinder.core.formats import is_photo_path
 from simfinder.core.progress import CancelToken
 
@@ -77,8 +77,11 @@ def scan_folders(
     *,
     exclude: Iterable[Path] = (),
     cancel: CancelToken | None = None,
+    pair_raw: bool = True,
 ) -> ScanResult:
-    """Every photo below `roots` (hidden folders and `exclude` skipped, symlink loops cut)."""
+    """Every photo below `roots` (hidden folders and `exclude` skipped, symlink loops cut),
+    less the photos that are another's companion (core.companions: the RAW of a RAW+JPEG
+    pair unless not `pair_raw`, an Apple edited rendering)."""
     result = ScanResult()
     excluded = {os.path.normcase(str(p)) for p in exclude}
     seen_dirs: set[tuple[int, int]] = set()
@@ -116,7 +119,7 @@ def scan_folders(
                 result.unreadable.append((folder, _reason(exc)))
                 continue
             result.listed.append(folder)
-            photos_here: list[str] = []
+            photos_here: dict[str, ScannedFile] = {}
             others_here: list[str] = []
             for entry in entries:
                 if entry.name.startswith("."):
@@ -139,11 +142,31 @@ def scan_folders(
                 if entry.path in seen_files:
                     continue
                 seen_files.add(entry.path)
-                photos_here.append(entry.path)
-                result.files.append(ScannedFile(entry.path, fst.st_size, fst.st_mtime_ns))
-            if others_here:
-                result.companions.update(find_companions(photos_here, others_here))
+                photos_here[entry.path] = ScannedFile(entry.path, fst.st_size, fst.st_mtime_ns)
+            owned = folder_companions(photos_here, others_here, pair_raw=pair_raw)
+            result.files.extend(photos_here[p] for p in owned.photos)
+            result.companions.update(owned.companions)
     return result
+
+
+def folder_owners(folder: str, *, pair_raw: bool = True) -> FolderCompanions:
+    """Who owns what in `folder` now, as a scan would find it (nothing if it cannot be
+    listed): for the confirmation of a move, which may name the files that stay."""
+    photos: list[str] = []
+    others: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                if _is_candidate(entry.path):
+                    photos.append(entry.path)
+                elif is_companion_name(entry.name):
+                    others.append(entry.path)
+    except OSError as exc:
+        log.info("cannot list %s: %s", folder, exc)
+        return FolderCompanions()
+    return folder_companions(photos, others, pair_raw=pair_raw)
 
 
 def _is_candidate(path: str) -> bool:

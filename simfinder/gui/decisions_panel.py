@@ -18,10 +18,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton
 from simfinder.app.decisions import KIND_WORDS, DecisionView
 from simfinder.core.decisions import KEEP_ALL
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+from simfinder.gui.words import counted
 
 
 class DecisionsDock(ListDock):
@@ -61,8 +58,8 @@ class DecisionsDock(ListDock):
         rows = []
         for v in self.views:
             names = v.names()
-            counted = Counter(os.path.basename(n) for n in names)
-            labels = [name if n == 1 else f"{name} \u00d7{n}" for name, n in counted.items()]
+            copies = Counter(os.path.basename(n) for n in names)
+            labels = [name if n == 1 else f"{name} \u00d7{n}" for name, n in copies.items()]
             shown = ", ".join(labels[:4]) + (", …" if len(labels) > 4 else "")
             folders = sorted({os.path.dirname(n) for n in names})
             folder = folders[0] if len(folders) == 1 else f"{len(folders)} folders"
@@ -92,7 +89,8 @@ class DecisionsDock(ListDock):
                 parts.append(f"{kept:,} keep all")
             if len(self.views) - kept:
                 parts.append(f"{len(self.views) - kept:,} not duplicates")
-            self.summary.setText(f"{_plural(len(self.views), 'decision')} ({', '.join(parts)})."
+            decisions = counted(len(self.views), '%Ln decision(s)')
+            self.summary.setText(f"{decisions} ({', '.join(parts)})."
                                  " Their groups stay out of the Duplicates list, across rescans,"
                                  " renames and moves; undo one to review its photos again.")
         self._update_buttons()

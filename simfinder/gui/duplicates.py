@@ -60,7 +60,10 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.decisions import KIND_WORDS
+from simfinder.app.gallery import KIND_HELP, alike_percent
 from simfinder.app.review import (
+    CompanionNote,
+    companion_notes,
     describe_marked,
     groups_as_csv,
     mark_groups,
@@ -85,6 +88,7 @@ from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import counted
 from simfinder.gui.workers import GroupsController, IndexController
 
 log = logging.getLogger(__name__)
@@ -113,16 +117,12 @@ REMOVE_COLOR = QColor("#c0392b")
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def group_title(group: DuplicateGroup, done: bool = False) -> str:
     n = len(group.photos)
     if group.kind == "exact":
         what = f"{n} exact copies"
     else:
-        what = f"{n} near-duplicates · {group.confidence * 100:.0f}% alike"
+        what = f"{n} near-duplicates · {alike_percent(group.confidence, False)}% alike"
     if group.reopened and group.decision is not None:
         new = len(group.new)
         what += (f" · {new} new since you decided “{KIND_WORDS[group.decision.kind].lower()}”")
@@ -132,6 +132,16 @@ def group_title(group: DuplicateGroup, done: bool = False) -> str:
     else:
         what += " · all kept"
     return f"\u2713 Done · {what}" if done else what
+
+
+def _notes_text(notes: Sequence[CompanionNote]) -> str:
+    """The companion notes of a confirmation, as paragraphs after its question."""
+    if not notes:
+        return ""
+    lines = [n.text for n in notes[:SHOWN_NOTES]]
+    if len(notes) > SHOWN_NOTES:
+        lines.append(f"…and {counted(len(notes) - SHOWN_NOTES, '%Ln more note(s)')} like these.")
+    return "\n\n" + "\n".join(lines)
 
 
 def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str | None:
@@ -149,6 +159,7 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
 
 
 REVIEWED_ONLY = "Only the Reviewed Groups"
+SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
 KEEP_MINE = "Keep My Marks"
 REAPPLY = "Re-apply the Rules to Them"
 
@@ -318,7 +329,8 @@ class DuplicatesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and done:
             return QColor(128, 128, 128)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return why_kept(group, self.plan) or None
+            kept = why_kept(group, self.plan)
+            return f"{kept}\n\n{KIND_HELP}" if kept else KIND_HELP
         return None
 
     def setData(self, index: ModelIndex, value: Any,
@@ -370,10 +382,6 @@ class DuplicatesModel(QAbstractItemModel):
         """Show these groups, marked by `plan`, with the user's own marks laid over them where
         they still leave every group a photo to keep."""
         self._reset(lambda: self.session.set_groups(groups, plan))
-
-    def clear_overrides(self) -> None:
-        """Forget the user's own marks (the groups show the rules' marks when next set)."""
-        self.session.clear_overrides()
 
     def restore(self, marks: dict[str, bool], done: set[bytes]) -> None:
         """Lay marks and done groups saved from an earlier review over the groups."""
@@ -506,8 +514,10 @@ class PhotoCellDelegate(QStyledItemDelegate):
                                      else QPalette.ColorRole.Text))
         badges = photo_badges(index)
         widths = [fm.horizontalAdvance(text) + 12 for text, _ in badges]
-        name = fm.elidedText(os.path.basename(record.path), Qt.TextElideMode.ElideMiddle,
-                             text_rect.width() - sum(w + 6 for w in widths))
+        group: DuplicateGroup = index.data(GroupRole)
+        name = name_to_show(os.path.basename(record.path),
+                            [os.path.basename(p.path) for p in group.photos], fm,
+                            text_rect.width() - sum(w + 6 for w in widths))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          name)
         x = text_rect.left() + fm.horizontalAdvance(name) + 6
@@ -520,6 +530,30 @@ class PhotoCellDelegate(QStyledItemDelegate):
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
             x += width + 6
         painter.restore()
+
+
+def _shared(a: str, b: str) -> int:
+    """How many characters `a` and `b` begin with alike."""
+    pairs = enumerate(zip(a, b, strict=False))  # up to the shorter one's end
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+
+
+def name_to_show(name: str, names: Sequence[str], fm: QFontMetrics, width: int) -> str:
+    """A photo's name fitted to `width`, keeping the part that tells it from the other names
+    of its group (`names`): where they share a long beginning, it is the beginning that goes
+    ("…20_rotation.jpg" beside "ukbench00120_resize.jpg"), where they share an end, the end."""
+    if fm.horizontalAdvance(name) <= width:
+        return name
+    others = [n for n in names if n != name]
+    start = max((_shared(name, n) for n in others), default=0)
+    end = max((_shared(name[::-1], n[::-1]) for n in others), default=0)
+    if not start and not end:
+        mode = Qt.TextElideMode.ElideMiddle
+    elif start >= end:
+        mode = Qt.TextElideMode.ElideLeft
+    else:
+        mode = Qt.TextElideMode.ElideRight
+    return fm.elidedText(name, mode, width)
 
 
 def photo_badges(index: ModelIndex) -> list[tuple[str, QColor]]:
@@ -556,6 +590,7 @@ class DuplicatesPanel(QWidget):
     preview_requested = Signal(object)  # PhotoRecord
     strictness_changed = Signal(object)  # Strictness, as the user chose it here
     decisions_requested = Signal()  # show the Decisions panel
+    rescan_requested = Signal()  # a setting the scan reads changed (RAW+JPEG pairs)
 
     def __init__(
         self,
@@ -569,7 +604,6 @@ class DuplicatesPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.review = review
-        self._restoring = False
         self._position_key: bytes | None = None  # the group to show after the list is reset
         self._position_row = 0
         self.thumbnails = thumbnails
@@ -585,6 +619,8 @@ class DuplicatesPanel(QWidget):
         self._waiting_action = False
         self._indexing = False
         self._comparing = False
+        self._provisional = False  # the list shows the groups known so far (see refresh)
+        self._placing = False  # the view moves to a group itself (not the user)
         self.compare_dialog: CompareDialog | None = None
         self.rules_dialog: KeepRulesDialog | None = None
         self.report_dialog: ActionReportDialog | None = None
@@ -687,6 +723,21 @@ class DuplicatesPanel(QWidget):
         self._notice_timer.timeout.connect(self.notice.hide)
         layout.addWidget(self.notice)
 
+        # While indexing compares the likely copies, the groups known so far are shown (to
+        # review at once), with this line saying that more may come.
+        self.checking_label = QLabel(self)
+        self.checking_label.setObjectName("checking-banner")
+        self.checking_label.setWordWrap(True)
+        self.checking_label.setStyleSheet(
+            "#checking-banner { background: rgba(40, 110, 200, 28); padding: 4px 8px;"
+            " border: 1px solid rgba(40, 110, 200, 90); border-radius: 3px; }")
+        self.checking_label.setText(
+            "Still checking likely copies (see the status bar): these are the groups found "
+            "so far. More photos may join them, or new groups come, when that is done; your "
+            "marks stay.")
+        self.checking_label.hide()
+        layout.addWidget(self.checking_label)
+
         self.model = DuplicatesModel(thumbnails, self)
         self.tree = DuplicatesTree(self)
         self.tree.setModel(self.model)
@@ -744,8 +795,8 @@ class DuplicatesPanel(QWidget):
         self._position_timer.setSingleShot(True)
         self._position_timer.setInterval(400)
         self._position_timer.timeout.connect(self.save_position)
-        self.tree.selectionModel().currentChanged.connect(
-            lambda *_: self._position_timer.start())
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
         self.finder.results.connect(self._on_groups)
         self.finder.error.connect(self._on_groups_error)
@@ -767,14 +818,12 @@ class DuplicatesPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if self._comparing:
-            # The indexing thread is verifying the pairs grouping needs: grouping now would
-            # verify the same pairs beside it. The groups are found when it is done.
-            self._stale = True
-            self._show_state()
-            return
-        self._stale = False
-        self.finder.find(self.strictness, self.plan)
+        # While indexing runs, its thread verifies the pairs grouping needs: grouping now would
+        # verify the same pairs beside it. The groups known so far (from the pairs verified
+        # already) are shown at once, and found again, all of them, when it is done.
+        provisional = self._comparing or self._indexing
+        self._stale = provisional
+        self.finder.find(self.strictness, self.plan, provisional=provisional)
         self._update_count_label()
         self._show_state()
 
@@ -797,8 +846,8 @@ class DuplicatesPanel(QWidget):
             return
         self.strictness = strictness
         self.settings.strictness = strictness
-        if not self._restoring:
-            self.model.clear_overrides()
+        # The user's own marks stay: they show on the photos in the groups found at this
+        # strictness, and come back with the others' groups at the strictness they were set.
         self.strictness_changed.emit(strictness)
         found = self._found.get(strictness)
         if found is not None and not self._stale:
@@ -806,11 +855,14 @@ class DuplicatesPanel(QWidget):
         else:
             self.refresh()
 
-    def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup]) -> None:
-        self.counts[strictness] = len(groups)
-        self._found[strictness] = groups
+    def _on_groups(self, strictness: Strictness, groups: list[DuplicateGroup],
+                   provisional: bool = False) -> None:
+        if not provisional:  # the groups so far are not kept: they are found again
+            self.counts[strictness] = len(groups)
+            self._found[strictness] = groups
         if strictness is not self.strictness:
             return
+        self._provisional = provisional
         self.model.set_groups(groups, self.plan)
         self._update_count_label()
         self._show_state()
@@ -834,6 +886,12 @@ class DuplicatesPanel(QWidget):
     def set_indexing(self, indexing: bool) -> None:
         """While photos are being indexed, the groups cover those indexed so far."""
         self._indexing = indexing
+        if not indexing:
+            self._comparing = False  # the comparison is the end of an indexing run
+        if not indexing and self._stale and self.isVisible():
+            self.refresh()  # the groups so far were shown: now all of them
+        else:
+            self._show_state()
         self._update_count_label()
 
     def _update_count_label(self) -> None:
@@ -842,14 +900,24 @@ class DuplicatesPanel(QWidget):
             self.count_label.setToolTip("")
             return
         count = self.counts.get(self.strictness)
-        text = _plural(count, "group") if count is not None else ""
-        if text and self._indexing:
+        if self._provisional:
+            count = self.model.rowCount()
+        text = counted(count, '%Ln group(s)') if count is not None else ""
+        if text and (self._indexing or self._provisional):
             text += " so far"
             self.count_label.setToolTip("Indexing is going on: the list is updated when it "
                                         "is done")
         else:
             self.count_label.setToolTip("")
         self.count_label.setText(text)
+
+    def _before_reset(self) -> None:
+        """The groups are replaced (found again, a rescan): the view stays on the group the
+        user is on, unless it still waits to show the one the review was on."""
+        row = self.current_group_row()
+        if row >= 0 and self._position_key is None:
+            self._position_key = self.model.group_at(row).key
+            self._position_row = row
 
     def _after_reset(self) -> None:
         for row in range(self.model.rowCount()):
@@ -858,13 +926,23 @@ class DuplicatesPanel(QWidget):
         if self.model.rowCount() and not self.tree.currentIndex().isValid():
             # A current photo from the start: Space, Compare and the arrows work at once; after
             # a decision or a restart, in the group the user was on (or the one after it).
+            # A group not found yet (the groups so far) is still gone to when it comes.
             row = self.model.group_row(self._position_key) if self._position_key else -1
             if row >= 0:
                 self._position_key = None
             else:
                 row = min(self._position_row, self.model.rowCount() - 1)
-            self.go_to_group(row)
+            self._placing = True
+            try:
+                self.go_to_group(row)
+            finally:
+                self._placing = False
         self._update_buttons()
+
+    def _on_current_changed(self, *_: object) -> None:
+        if not self._placing and self.tree.currentIndex().isValid():
+            self._position_key = None  # the user moved on: that is where they are now
+        self._position_timer.start()
 
     def go_to_group(self, row: int) -> None:
         """Make the first photo of group `row` current, and show it."""
@@ -877,12 +955,14 @@ class DuplicatesPanel(QWidget):
                            QAbstractItemView.ScrollHint.PositionAtTop)
 
     def _show_state(self) -> None:
+        checking = self._provisional and (self._comparing or self._indexing)
+        self.checking_label.setVisible(checking and self.model.rowCount() > 0)
         if self.model.rowCount() > 0:
             self.stack.setCurrentWidget(self.tree)
         else:
-            if self._comparing and self._stale:
-                self.empty.setText("Comparing likely copies (see the status bar)…\n\nThe "
-                                   "duplicates are listed as soon as that is done.")
+            if checking:
+                self.empty.setText("Comparing likely copies (see the status bar)…\n\nNo "
+                                   "duplicates found so far: they are listed as they are.")
             elif self.searching:
                 self.empty.setText("Looking for duplicates…")
             else:
@@ -900,7 +980,7 @@ class DuplicatesPanel(QWidget):
             self.totals_label.setText("")
         else:
             self.totals_label.setText(
-                f"{_plural(groups, 'group')} · {_plural(photos, 'photo')} · "
+                f"{counted(groups, '%Ln group(s)')} · {counted(photos, '%Ln photo(s)')} · "
                 f"{removed:,} marked for removal · <b>{human_size(size)}</b> can be freed")
         self._update_buttons()
 
@@ -940,21 +1020,25 @@ class DuplicatesPanel(QWidget):
         keep_marks = True
         marks, groups = self.model.session.marks_the_rules_change(plan)
         if marks:
-            mine = f"{_plural(marks, 'mark')} you set by hand"
+            mine = f"{counted(marks, '%Ln mark(s)')} you set by hand"
             answer = ask(
                 self, "Keep Rules",
-                f"The new rules would change {mine} (in {_plural(groups, 'group')}).\n\n"
+                f"The new rules would change {mine} (in {counted(groups, '%Ln group(s)')}).\n\n"
                 f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
                 f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
             if answer is None:
                 return  # the rules stay as they were
             keep_marks = answer == KEEP_MINE
+        rescan = plan.remove_raw_jpegs != self.plan.remove_raw_jpegs
         self.plan = plan
         self.settings.keep_plan = plan
         self.settings.sync()
         for found in self._found.values():
             mark_groups(found, plan)
         self.model.apply_rules(plan, keep_marks)
+        if rescan:
+            # The scan pairs a RAW with its JPEG, or not: the folders are looked at again.
+            self.rescan_requested.emit()
 
     # -- decisions and the review saved as the user goes -------------------------------------
 
@@ -1073,11 +1157,7 @@ class DuplicatesPanel(QWidget):
                 strictness = Strictness(state.strictness)
             except ValueError:
                 strictness = self.strictness
-            self._restoring = True
-            try:
-                self.set_strictness(strictness)
-            finally:
-                self._restoring = False
+            self.set_strictness(strictness)
         self._position_key = state.position
         self.model.restore(state.marks, state.done)
 
@@ -1217,7 +1297,7 @@ class DuplicatesPanel(QWidget):
         except OSError as exc:
             self.show_notice(f"Could not save {path}: {exc.strerror or exc}")
             return None
-        self.message.emit(f"Saved {_plural(len(groups), 'group')} to {path}")
+        self.message.emit(f"Saved {counted(len(groups), '%Ln group(s)')} to {path}")
         return path
 
     # -- actions ----------------------------------------------------------------------------
@@ -1260,29 +1340,51 @@ class DuplicatesPanel(QWidget):
         groups, photos = marked
 
         def summary(chosen: list[PhotoRecord]) -> str:
-            return f"{_plural(len(chosen), 'photo')} ({human_size(sum(p.size for p in chosen))})"
+            size = human_size(sum(p.size for p in chosen))
+            return f"{counted(len(chosen), '%Ln photo(s)')} ({size})"
 
         reviewed = [g for g in groups if g.key in self.model.done]
         choices = [verb]
         if rows is not None:
             scope = ("Only this group: the others are left as they are." if len(groups) == 1
-                     else f"Only the {_plural(len(groups), 'selected group')}.")
+                     else f"Only the {counted(len(groups), '%Ln selected group(s)')}.")
         elif len(reviewed) == len(groups):
-            scope = f"You marked all {_plural(len(groups), 'group')} Done."
+            scope = f"You marked all {counted(len(groups), '%Ln group(s)')} Done."
         elif not reviewed:
-            scope = (f"You have marked none of the {_plural(len(groups), 'group')} Done: the "
-                     "photos marked by the keep rules in groups you have not looked at go too.")
+            scope = (f"You have marked none of the {counted(len(groups), '%Ln group(s)')} "
+                     "Done: the photos marked by the keep rules in groups you have not looked "
+                     "at go too.")
         else:
             left = len(groups) - len(reviewed)
             only = [p for g in reviewed for p in g.photos if p.file_id not in g.keep]
-            scope = (f"You marked {len(reviewed)} of the {_plural(len(groups), 'group')} Done; "
-                     f"{left} {'is' if left == 1 else 'are'} not reviewed yet. "
+            scope = (f"You marked {len(reviewed)} of the {counted(len(groups), '%Ln group(s)')} "
+                     f"Done; {counted(left, '%Ln is not reviewed yet')}. "
                      f"{REVIEWED_ONLY}: {summary(only)}.")
             choices.append(REVIEWED_ONLY)
-        answer = ask(self, title, f"{question(groups, photos)}\n\n{scope} {after}", choices)
+        notes = companion_notes(groups, self.plan)
+        lacking = [n for n in notes if n.kind == "lacking"]
+        swap = ""
+        if lacking:
+            swap = (f"Keep {lacking[0].name} Instead"
+                    if len(lacking) == 1 else f"Keep Those {len(lacking)} Photos Instead")
+            choices.append(swap)
+        answer = ask(self, title, f"{question(groups, photos)}{_notes_text(notes)}\n\n"
+                                  f"{scope} {after}", choices)
         if answer is None:
             return None
+        if answer == swap:
+            self.keep_instead(lacking)
+            return None
         return reviewed if answer == REVIEWED_ONLY else groups
+
+    def keep_instead(self, notes: Sequence[CompanionNote]) -> None:
+        """Keep each note's photo in its group instead of the photo kept (the swap the
+        confirmation offers when a photo to remove has companion files the kept one lacks)."""
+        for note in notes:
+            self.model.keep_only(note.photo.file_id)
+        names = ", ".join(n.name for n in notes)
+        self.show_notice(f"Kept {names} instead, with {'its' if len(notes) == 1 else 'their'} "
+                         "companion files. Nothing was moved.")
 
     def trash_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
@@ -1297,7 +1399,7 @@ class DuplicatesPanel(QWidget):
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, None, f"Moving {_plural(n, 'photo')} to {where}…")
+        self._start_action(groups, None, f"Moving {counted(n, '%Ln photo(s)')} to {where}…")
 
     def move_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) into a folder."""
@@ -1321,7 +1423,7 @@ class DuplicatesPanel(QWidget):
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, str(target), f"Moving {_plural(n, 'photo')} to {target}…")
+        self._start_action(groups, str(target), f"Moving {counted(n, '%Ln photo(s)')} to {target}…")
 
     def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
         self._waiting_action = True
@@ -1347,12 +1449,12 @@ class DuplicatesPanel(QWidget):
                    f"{target}. Edit > Undo moves them back."
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
-            done += f" {_plural(offline, 'photo')} in offline folders skipped."
+            done += f" {counted(offline, '%Ln photo(s)')} in offline folders skipped."
         if len(report.failed) > offline:
-            done += f" {_plural(len(report.failed) - offline, 'photo')} could not be moved."
+            done += f" {counted(len(report.failed) - offline, '%Ln photo(s)')} could not be moved."
         if report.companions_failed:
-            done += f" {_plural(len(report.companions_failed), 'companion file')} could not " \
-                    "be moved with their photos."
+            companions = counted(len(report.companions_failed), '%Ln companion file(s)')
+            done += f" {companions} could not be moved with their photos."
         if report.failed or report.companions_failed:
             self._show_report("Some photos were not moved", done,
                               [*report.failed, *report.companions_failed])
@@ -1368,7 +1470,7 @@ class DuplicatesPanel(QWidget):
         done = f"Put back {count_files(n, len(report.companions_restored))}."
         failed = [*report.failed, *report.companions_failed]
         if failed:
-            done += f" {_plural(len(failed), 'file')} could not be put back."
+            done += f" {counted(len(failed), '%Ln file(s)')} could not be put back."
             self._show_report("Some photos were not put back", done, failed)
         self.message.emit(done)
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QRegularExpression,
     QSize,
@@ -62,6 +63,8 @@ from simfinder.gui.thumbnails import ThumbnailStore
 RecordRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 FileIdRole = Qt.ItemDataRole.UserRole + 3
+CompanionsRole = Qt.ItemDataRole.UserRole + 4  # the photo's companion files' paths
+COMPANION_COLOR = QColor("#6d6d6d")
 
 MIN_THUMB = 64
 MAX_THUMB = 256
@@ -141,8 +144,8 @@ class PreparedPhotos:
         self.by_digest = {digest: tuple(same) for digest, same in ids.items()}
 
 
-def describe(record: PhotoRecord) -> str:
-    """Tooltip text: where the photo is and what it is."""
+def describe(record: PhotoRecord, companions: Sequence[str] = ()) -> str:
+    """Tooltip text: where the photo is and what it is, and the files that go with it."""
     parts = [f"<b>{html.escape(os.path.basename(record.path))}</b>",
              html.escape(os.path.dirname(record.path)),
              f"{record.width} \u00d7 {record.height} {html.escape(record.format)}, "
@@ -151,6 +154,9 @@ def describe(record: PhotoRecord) -> str:
         parts.append("Taken " + record.taken_at.replace("T", " "))
     if record.camera:
         parts.append(html.escape(record.camera))
+    if companions:
+        parts.append("Goes with: " + ", ".join(html.escape(os.path.basename(c))
+                                                for c in companions))
     return "<br>".join(parts)
 
 
@@ -167,6 +173,7 @@ class GalleryModel(QAbstractListModel):
         self._by_id: dict[int, PhotoRow] = {}
         self._ids_by_digest: dict[bytes, tuple[int, ...]] = {}
         self._row_of_id: dict[int, int] | None = None  # file id -> row, rebuilt lazily
+        self._companions: dict[str, list[str]] = {}  # photo path -> its companion files
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     # -- Qt model API -----------------------------------------------------------------------
@@ -187,8 +194,10 @@ class GalleryModel(QAbstractListModel):
             return PhotoRecord.of(row)
         if role == FileIdRole:
             return row[ROW_ID]
+        if role == CompanionsRole:
+            return self._companions.get(row[ROW_PATH], [])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return describe(PhotoRecord.of(row))
+            return describe(PhotoRecord.of(row), self._companions.get(row[ROW_PATH], ()))
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -227,6 +236,14 @@ class GalleryModel(QAbstractListModel):
         return None
 
     # -- changing ---------------------------------------------------------------------------
+
+    def set_companions(self, companions: dict[str, list[str]]) -> None:
+        """The photos' companion files (a "+N" badge and the tooltip show them)."""
+        if companions == self._companions:
+            return
+        self._companions = companions
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
 
     def set_photos(self, photos: Iterable[PhotoRow] | PreparedPhotos) -> None:
         """Show these photos (replacing all rows)."""
@@ -442,6 +459,17 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.setOpacity(0.35)
         draw_thumbnail(painter, box, self.thumbnails, record, palette)
         fm: QFontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        companions = index.data(CompanionsRole) or []
+        if companions:
+            # "+N" on the thumbnail's corner: files go with this photo (listed in the tooltip).
+            text = f"+{len(companions)}"
+            pill = QRect(0, 0, fm.horizontalAdvance(text) + 12, fm.height())
+            pill.moveTopRight(box.topRight() + QPoint(-3, 3))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(COMPANION_COLOR)
+            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
         text_rect = QRect(rect.left() + 2, box.bottom() + _TEXT_GAP, rect.width() - 4,
                           fm.height())
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
@@ -528,16 +556,40 @@ class GalleryView(QListView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
 
     def apply_item_size(self, size: QSize) -> None:
+        """Lay the cells out at this size, the photo at the top of the view staying there."""
+        top = self._top_index()
         self._item_size = size
         self._fit_grid()
         self.verticalScrollBar().setSingleStep(max(20, size.height() // 3))
+        if top.isValid():
+            # A batched layout would place the rows later, after the scroll: this one is
+            # laid out at once (cells of one size: quick even for a large library).
+            self.setLayoutMode(QListView.LayoutMode.SinglePass)
+            self.doItemsLayout()
+            self.updateGeometries()  # the scroll bar's range, for the new height
+            self.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
+            self.setLayoutMode(QListView.LayoutMode.Batched)
+
+    def _top_index(self) -> QModelIndex:
+        """The first photo of the top row that shows at least half (a point of the first
+        column's cells can fall in the spacing between rows: a few are tried)."""
+        grid = self.gridSize()
+        x = max(1, grid.width() // 2) if grid.isValid() else 8
+        for y in range(0, max(8, grid.height() + 8), 4):
+            index = self.indexAt(QPoint(x, y))
+            if index.isValid() and self.visualRect(index).center().y() >= 0:
+                return index
+        return QModelIndex()
 
     def _fit_grid(self) -> None:
         """Spread the columns over the whole width (no ragged gap on the right)."""
         size = getattr(self, "_item_size", None)
         if size is None:
             return
-        available = self.viewport().width()
+        # Qt's static layout starts a row `spacing` in and wraps a cell that would reach the
+        # last pixel: the columns share the width less that margin, or the last one wraps
+        # and leaves a strip a cell wide empty on the right.
+        available = self.viewport().width() - 2 * self.spacing() - 2
         columns = max(1, available // size.width())
         grid = QSize(max(size.width(), available // columns), size.height())
         if grid != self.gridSize():

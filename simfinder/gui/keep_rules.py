@@ -1,6 +1,6 @@
 """The keeper rules dialog: which copy of a group to keep, as an ordered list of rules the user
 reorders (drag, or Move Up / Move Down), the reference folders whose photos are never marked for
-removal, and the order of preferred formats."""
+removal, the order of preferred formats, and whether the JPEG of RAW+JPEG pairs goes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -82,6 +83,14 @@ class KeepRulesDialog(QDialog):
         grid.addLayout(buttons_column)
         layout.addWidget(rules_box, 2)
 
+        self.remove_raw_jpegs = QCheckBox(
+            "Remove the JPEG of RAW+JPEG pairs: keep only the RAW", self)
+        self.remove_raw_jpegs.setToolTip(
+            "A camera's RAW and the JPEG it wrote beside it (same name, same folder) are one "
+            "photo, moved together and never offered for removal. With this on, the JPEG is a "
+            "copy of its RAW, marked for removal, from the next scan of your folders.")
+        layout.addWidget(self.remove_raw_jpegs)
+
         lower = QGridLayout()
         refs_box = QGroupBox("Reference folders (never marked for removal)", self)
         refs = QHBoxLayout(refs_box)
@@ -127,6 +136,7 @@ class KeepRulesDialog(QDialog):
             item = QListWidgetItem(f"{rule.label}  —  {rule.explanation}")
             item.setData(Qt.ItemDataRole.UserRole, rule.value)
             self.rules.addItem(item)
+        self.remove_raw_jpegs.setChecked(plan.remove_raw_jpegs)
         self.references.clear()
         for folder in plan.reference_folders:
             self._add_reference_item(folder)
@@ -172,4 +182,5 @@ class KeepRulesDialog(QDialog):
             format_order=tuple(self.formats.item(i).data(Qt.ItemDataRole.UserRole)
                                for i in range(self.formats.count()))
             or DEFAULT_PLAN.format_order,
+            remove_raw_jpegs=self.remove_raw_jpegs.isChecked(),
         )

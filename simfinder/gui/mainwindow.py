@@ -48,8 +48,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -62,11 +60,13 @@ from PySide6.QtWidgets import (
     QStyle,
     QToolBar,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from simfinder.app.gallery import BackgroundEmbedderProvider, folder_of
+from simfinder.app.gallery import BackgroundEmbedderProvider, folder_of, subfolder_counts
 from simfinder.app.usecases import EmbedderProvider, ForgetReport, IndexRun
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_PATH, OfflineFolder, PhotoRecord, ReviewState
@@ -98,6 +98,7 @@ from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import counted
 from simfinder.gui.workers import (
     EmbedderFactory,
     GroupsController,
@@ -146,9 +147,6 @@ def _duration(seconds: float) -> str:
     hours, m = divmod(minutes, 60)
     return f"{hours} h {m:02d} min"
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 _ACTION_WORDS = {"trash": "Moving to the trash:", "move": "Moving:", "undo": "Putting back:"}
@@ -258,6 +256,7 @@ class MainWindow(QMainWindow):
         self._offline: dict[str, OfflineFolder] = {}  # folders kept while they cannot be seen
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
+        self._unfinished_runs: list[IndexRun] = []  # paused or stopped since the last finish
 
         self.thumbnails = ThumbnailStore(ThumbnailCache(self.library_root / THUMBS_DIR),
                                          parent=self)
@@ -369,7 +368,11 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
-        self.folder_list = QListWidget(self.sidebar)
+        # The library's folders with their subfolders: a click narrows the gallery to one.
+        self.folder_list = QTreeWidget(self.sidebar)
+        self.folder_list.setHeaderHidden(True)
+        self.folder_list.setColumnCount(1)
+        self.folder_list.setIndentation(14)
         self.folder_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.folder_list.setFrameShape(QFrame.Shape.NoFrame)
         self.folder_list.setIconSize(QSize(18, 18))
@@ -503,7 +506,9 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+O", "Find photos like an image file, without adding it to the library",
             self.choose_image_to_search)
         self.act_paste = action(
-            "&Paste Image to Search", _icon(self, "edit-paste", sp.SP_DialogApplyButton),
+            # The theme's paste icon or none: the fallback that was here is a check mark,
+            # which made the menu item look like an option turned on.
+            "&Paste Image to Search", QIcon.fromTheme("edit-paste"),
             QKeySequence.StandardKey.Paste,
             "Search the library with the image on the clipboard (Ctrl+V)", self.paste_search)
         self.act_filter = action(
@@ -685,6 +690,7 @@ class MainWindow(QMainWindow):
         self.duplicates.preview_requested.connect(self.preview_record)
         self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
         self.duplicates.decisions_requested.connect(self.show_decisions)
+        self.duplicates.rescan_requested.connect(self.rescan)
 
         self.review.decisions_listed.connect(self.decisions.set_decisions)
         self.review.decisions_changed.connect(self._on_decisions_changed)
@@ -756,6 +762,7 @@ class MainWindow(QMainWindow):
             self._fill_folder_list()
         self.indexer.index([folder], remembered=self.indexer.indexing)
         self._update_empty_state()
+        self._update_library_label()
 
     def remove_folder(self, folder: str, *, confirm: bool = True) -> None:
         count = self._photos_under(folder)
@@ -763,7 +770,7 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self, "Remove Folder",
                 f"Remove “{os.path.basename(folder) or folder}” from the library?\n\n"
-                f"simfinder forgets its {_plural(count, 'photo')}. The photos themselves "
+                f"simfinder forgets its {counted(count, '%Ln photo(s)')}. The photos themselves "
                 "stay where they are on disk, untouched.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel)
@@ -810,38 +817,67 @@ class MainWindow(QMainWindow):
         prefix = folder.rstrip(os.sep) + os.sep
         return sum(1 for path in self.model.paths() if path.startswith(prefix))
 
+    def _folder_items(self) -> list[QTreeWidgetItem]:
+        """Every item of the folder tree, parents before their children."""
+        out: list[QTreeWidgetItem] = []
+        pending = [self.folder_list.topLevelItem(i)
+                   for i in range(self.folder_list.topLevelItemCount())]
+        while pending:
+            item = pending.pop(0)
+            out.append(item)
+            pending[0:0] = [item.child(i) for i in range(item.childCount())]
+        return out
+
     def _fill_folder_list(self) -> None:
+        """The folder tree: All Photos, then each library folder with the subfolders that hold
+        photos (as the gallery has them), each with its count; the selection and the
+        branches the user opened stay as they were."""
         current = self.proxy.folder if hasattr(self, "proxy") else None
-        self.folder_list.blockSignals(True)
-        self.folder_list.clear()
+        tree = self.folder_list
+        before = self._folder_items()
+        shown = {item.data(0, Qt.ItemDataRole.UserRole): item.isExpanded() for item in before}
+        tree.blockSignals(True)
+        tree.clear()
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         counts = self._folder_counts()
-        total = self.model.rowCount() if hasattr(self, "model") else 0
-        all_item = QListWidgetItem(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_DirHomeIcon), f"All Photos ({total:,})")
-        all_item.setData(Qt.ItemDataRole.UserRole, _ALL)
-        self.folder_list.addItem(all_item)
-        selected = all_item
+        has_model = hasattr(self, "model")
+        total = self.model.rowCount() if has_model else 0
+        all_item = QTreeWidgetItem([f"All Photos ({total:,})"])
+        all_item.setIcon(0, self.style().standardIcon(QStyle.StandardPixmap.SP_DirHomeIcon))
+        all_item.setData(0, Qt.ItemDataRole.UserRole, _ALL)
+        tree.addTopLevelItem(all_item)
+        items: dict[str, QTreeWidgetItem] = {}
         for folder in self._folders:
-            item = QListWidgetItem(icon, self._folder_label(folder, counts))
-            item.setData(Qt.ItemDataRole.UserRole, folder)
-            item.setToolTip(self._folder_tooltip(folder))
+            item = QTreeWidgetItem([self._folder_label(folder, counts)])
+            item.setIcon(0, icon)
+            item.setData(0, Qt.ItemDataRole.UserRole, folder)
+            item.setToolTip(0, self._folder_tooltip(folder))
             if folder in self._offline:
-                item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            self.folder_list.addItem(item)
-            if folder == current:
-                selected = item
-        self.folder_list.setCurrentItem(selected)
-        self.folder_list.blockSignals(False)
+                item.setForeground(0, self.palette().color(QPalette.ColorRole.PlaceholderText))
+            tree.addTopLevelItem(item)
+            items[folder] = item
+        below = subfolder_counts(self.model.paths(), self._folders) if has_model else {}
+        for sub in sorted(below):  # a parent's path sorts before its children's
+            parent = items.get(os.path.dirname(sub))
+            if parent is None:
+                continue
+            child = QTreeWidgetItem(parent, [f"{os.path.basename(sub)} ({below[sub]:,})"])
+            child.setIcon(0, icon)
+            child.setData(0, Qt.ItemDataRole.UserRole, sub)
+            child.setToolTip(0, sub)
+            items[sub] = child
+        for path, item in items.items():
+            # A library folder shows its subfolders at first; later, as the user left it.
+            item.setExpanded(shown.get(path, path in self._folders))
+        selected = items.get(current, all_item) if current is not None else all_item
+        tree.setCurrentItem(selected)
+        tree.blockSignals(False)
         if current is not None and selected is all_item:
             self.proxy.set_folder(None)
 
     def _refresh_folder_counts(self) -> None:
-        """Update the photo counts shown next to the folders (throttled while indexing)."""
-        counts = self._folder_counts()
-        for i in range(1, self.folder_list.count()):
-            item = self.folder_list.item(i)
-            item.setText(self._folder_label(item.data(Qt.ItemDataRole.UserRole), counts))
+        """Update the tree and its counts (throttled while indexing: new subfolders come)."""
+        self._fill_folder_list()
 
     def _folder_label(self, folder: str, counts: dict[str, int]) -> str:
         name = os.path.basename(folder) or folder
@@ -855,7 +891,7 @@ class MainWindow(QMainWindow):
     def _folder_tooltip(self, folder: str) -> str:
         lines = [folder]
         for o in self._offline_below(folder, itself=True):
-            lines.append(f"Offline: {o.path} ({o.reason}). Its {_plural(o.photos, 'photo')} "
+            lines.append(f"Offline: {o.path} ({o.reason}). Its {counted(o.photos, '%Ln photo(s)')} "
                          "stay in the library until it is back; right-click > Forget Offline "
                          "Photos if they are really gone.")
         return "\n".join(lines)
@@ -875,7 +911,8 @@ class MainWindow(QMainWindow):
         if confirm:
             answer = QMessageBox.question(
                 self, "Forget Offline Photos",
-                f"Forget the {_plural(count, 'photo')} of “{os.path.basename(folder) or folder}” "
+                f"Forget the {counted(count, '%Ln photo(s)')} of "
+                f"“{os.path.basename(folder) or folder}” "
                 "that cannot be found?\n\nDo this when they are really gone (the drive is "
                 "not coming back). If the folder comes back later, its photos are indexed "
                 "again. Nothing is deleted from disk.",
@@ -887,14 +924,14 @@ class MainWindow(QMainWindow):
 
     def _on_missing_forgotten(self, report: ForgetReport) -> None:
         self.statusBar().showMessage(
-            f"Forgot {_plural(report.photos, 'photo')} of {report.folder} that could not be "
+            f"Forgot {counted(report.photos, '%Ln photo(s)')} of {report.folder} that could not be "
             "found.", 12000)
 
     def _folder_counts(self) -> dict[str, int]:
         return self._counts
 
-    def _on_folder_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
-        folder = item.data(Qt.ItemDataRole.UserRole) if item is not None else _ALL
+    def _on_folder_selected(self, item: QTreeWidgetItem | None, _prev: object = None) -> None:
+        folder = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else _ALL
         self.proxy.set_folder(None if folder == _ALL else folder)
         self._update_count_label()
 
@@ -902,11 +939,13 @@ class MainWindow(QMainWindow):
         item = self.folder_list.itemAt(pos)
         if item is None:
             return
-        folder = item.data(Qt.ItemDataRole.UserRole)
+        folder = item.data(0, Qt.ItemDataRole.UserRole)
         menu = QMenu(self)
         if folder == _ALL:
             menu.addAction(self.act_rescan)
             menu.addAction(self.act_add_folder)
+        elif folder not in self._folders:  # a subfolder
+            menu.addAction("Open in File Manager", lambda: desktop.open_folder(folder))
         else:
             menu.addAction("Rescan This Folder", lambda: self.rescan_folder(folder))
             menu.addAction("Open in File Manager", lambda: desktop.open_folder(folder))
@@ -952,8 +991,8 @@ class MainWindow(QMainWindow):
 
     def _update_count_label(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(_plural(total, "photo") if shown == total
-                                 else f"{shown:,} of {_plural(total, 'photo')}")
+        self.count_label.setText(counted(total, '%Ln photo(s)') if shown == total
+                                 else f"{shown:,} of {counted(total, '%Ln photo(s)')}")
 
     def _update_empty_state(self) -> None:
         if self.model.rowCount() > 0:
@@ -1194,6 +1233,7 @@ class MainWindow(QMainWindow):
         else:
             self.model.remove_ids(update.removed)
             self.model.upsert(update.changed)
+        self.model.set_companions(update.companions)
         self._folders = list(update.folders)
         self._counts = dict(update.counts)
         self._set_offline(update.offline)
@@ -1215,6 +1255,14 @@ class MainWindow(QMainWindow):
         if first and self._start_after_load is not None:
             folders, rescan = self._start_after_load
             self._start_after_load = None
+            # Folders named on the command line are the library's from now on: listed, and
+            # counted with their photos as they come (the catalog has them once indexed).
+            for folder in map(str, folders):
+                if folder not in self._folders and os.path.isdir(folder):
+                    self._folders.append(folder)
+            self._folders.sort()
+            self._fill_folder_list()
+            self._update_library_label()
             if folders:
                 self.indexer.index(folders, remembered=rescan)
             elif rescan and self._folders:
@@ -1234,7 +1282,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, progress: Progress) -> None:
         if progress.phase == "scanning":
-            self.progress_label.setText(f"Found {_plural(progress.done, 'photo')}; "
+            self.progress_label.setText(f"Found {counted(progress.done, '%Ln photo(s)')}; "
                                         "checking what changed…")
             self.progress_bar.setRange(0, 0)
         elif progress.phase == "comparing":
@@ -1244,7 +1292,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setRange(0, max(progress.total, 1))
             self.progress_bar.setValue(progress.done)
             self.progress_label.setText(f"{_ACTION_WORDS[progress.phase]} {progress.done:,} of "
-                                        f"{_plural(progress.total, 'photo')}")
+                                        f"{counted(progress.total, '%Ln photo(s)')}")
         else:
             total = max(progress.total, 1)
             self.progress_bar.setRange(0, total)
@@ -1286,11 +1334,12 @@ class MainWindow(QMainWindow):
             last = self.indexer.last_progress
             left = ""
             if last is not None and last.phase == "indexing" and last.total > last.done:
-                left = f": {_plural(last.total - last.done, 'photo')} still to index"
+                left = f": {counted(last.total - last.done, '%Ln photo(s)')} still to index"
             elif last is not None and last.phase == "comparing":
                 left = ": likely copies still to compare"
                 if last.total > last.done:
-                    left = f": {last.total - last.done:,} pairs of likely copies still to compare"
+                    pairs = counted(last.total - last.done, '%Ln pair(s) of likely copies')
+                    left = f": {pairs} still to compare"
             word = "Paused" if state == "paused" else "Stopped"
             self.progress_label.setText(f"{word}{left} (resumes with Resume, Rescan or the "
                                         "next start)")
@@ -1300,8 +1349,6 @@ class MainWindow(QMainWindow):
             self.progress_bar.hide()
             self.progress_label.hide()
         self.duplicates.set_indexing(state in ("indexing", "pausing"))
-        if state not in ("indexing", "pausing"):
-            self.duplicates.set_comparing(False)
         self._update_actions()
         self._update_empty_state()
 
@@ -1310,27 +1357,38 @@ class MainWindow(QMainWindow):
         # The library snapshot that follows shows these with the files that failed.
         self._unreadable = list(report.unreadable_folders)
         if run.cancelled:
+            # Paused or stopped: the run that finishes the work reports it all (a resumed run
+            # alone may have had nothing left to do but compare).
+            self._unfinished_runs.append(run)
             return
+        runs, self._unfinished_runs = [*self._unfinished_runs, run], []
+        reports = [r.index for r in runs]
+        indexed = sum(r.indexed for r in reports)
+        linked = sum(r.linked for r in reports)
+        removed = sum(r.removed for r in reports)
+        failed = sum(len(r.failed) for r in reports)
         parts = []
-        if report.indexed:
-            parts.append(f"{report.indexed:,} new")
-        if report.linked:
-            parts.append(f"{report.linked:,} copies or moves")
-        if report.removed:
-            parts.append(f"{report.removed:,} gone from disk")
-        if report.failed:
-            parts.append(f"{len(report.failed):,} could not be read")
+        if indexed:
+            parts.append(f"{indexed:,} new")
+        if linked:
+            parts.append(counted(linked, '%Ln copy or move(s)'))
+        if removed:
+            parts.append(f"{removed:,} gone from disk")
+        if failed:
+            parts.append(f"{failed:,} could not be read")
         summary = ", ".join(parts) if parts else "nothing changed"
-        compared = run.comparison
-        if compared is not None and compared.verified:
-            summary += (f"; {compared.verified:,} pairs of likely copies compared in "
-                        f"{_duration(compared.seconds)}")
-        self.statusBar().showMessage(f"Indexing done in {_duration(report.elapsed)}: "
-                                     f"{summary}.", 15000)
+        compared = [r.comparison for r in runs if r.comparison is not None]
+        verified = sum(c.verified for c in compared)
+        if verified:
+            summary += (f"; {counted(verified, '%Ln pair(s) of likely copies')} compared in "
+                        f"{_duration(sum(c.seconds for c in compared))}")
+        elapsed = sum(r.elapsed for r in reports)
+        self.statusBar().showMessage(f"Indexing done in {_duration(elapsed)}: {summary}.",
+                                     15000)
 
     def _on_folder_forgotten(self, report: ForgetReport) -> None:
         self.statusBar().showMessage(
-            f"Removed {report.folder} from the library ({_plural(report.photos, 'photo')} "
+            f"Removed {report.folder} from the library ({counted(report.photos, '%Ln photo(s)')} "
             "forgotten; nothing was deleted from disk).", 12000)
         target = self.panel.target
         if target is not None and target.record is not None and \
@@ -1376,6 +1434,7 @@ class MainWindow(QMainWindow):
         self.indexer.undo()
 
     def _on_action_finished(self, _report: ActionReport | UndoReport | None) -> None:
+        self.review.refresh()  # a move may carry decisions to the copies kept
         if not self.indexer.indexing:
             self.progress_bar.hide()
             self.progress_label.hide()
@@ -1407,11 +1466,11 @@ class MainWindow(QMainWindow):
     def _update_library_label(self) -> None:
         photos = self.model.rowCount()
         folders = len(self._folders)
-        self.library_label.setText(f"{_plural(photos, 'photo')} in {_plural(folders, 'folder')}")
+        self.library_label.setText(
+            f"{counted(photos, '%Ln photo(s)')} in {counted(folders, '%Ln folder(s)')}")
         self.library_label.setToolTip(f"Library: {self.library_root}")
-        if hasattr(self, "folder_list") and self.folder_list.count():
-            all_item = self.folder_list.item(0)
-            all_item.setText(f"All Photos ({photos:,})")
+        if hasattr(self, "folder_list") and self.folder_list.topLevelItemCount():
+            self.folder_list.topLevelItem(0).setText(0, f"All Photos ({photos:,})")
 
     def _update_problems_button(self) -> None:
         files, folders = self.problems.file_count, self.problems.folder_count
@@ -1420,9 +1479,9 @@ class MainWindow(QMainWindow):
             return
         parts = []
         if files:
-            parts.append(f"{_plural(files, 'file')} could not be read")
+            parts.append(f"{counted(files, '%Ln file(s)')} could not be read")
         if folders:
-            parts.append(f"{_plural(folders, 'folder')} could not be opened")
+            parts.append(f"{counted(folders, '%Ln folder(s)')} could not be opened")
         self.problems_button.setText("; ".join(parts))
         self.problems_button.show()
 
@@ -1464,9 +1523,9 @@ class MainWindow(QMainWindow):
         self.duplicates.restore_review(state)
         parts = []
         if state.marks:
-            parts.append(_plural(len(state.marks), "photo") + " marked")
+            parts.append(counted(len(state.marks), '%Ln photo(s)') + " marked")
         if state.done:
-            parts.append(_plural(len(state.done), "group") + " done")
+            parts.append(counted(len(state.done), '%Ln group(s)') + " done")
         when = ""
         if state.updated_at is not None:
             when = time.strftime(" (last changed %a %d %b, %H:%M)",

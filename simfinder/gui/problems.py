@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from simfinder.core.catalog import ErrorRecord
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
+from simfinder.gui.words import counted
 
 
 class ProblemsDock(ListDock):
@@ -51,11 +52,10 @@ class ProblemsDock(ListDock):
         else:
             parts = []
             if errors:
-                parts.append(f"{len(errors)} file{'s' if len(errors) != 1 else ''} could not "
-                             "be read (damaged, unsupported, or not really photos)")
+                parts.append(f"{counted(len(errors), '%Ln file(s)')} could not be read"
+                             " (damaged, unsupported, or not really photos)")
             if folders:
-                parts.append(f"{len(folders)} folder{'s' if len(folders) != 1 else ''} could "
-                             "not be opened")
+                parts.append(f"{counted(len(folders), '%Ln folder(s)')} could not be opened")
             self.summary.setText("; ".join(parts) + ". They are left out of the gallery; "
                                  "they are tried again when they change.")
 

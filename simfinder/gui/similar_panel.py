@@ -41,12 +41,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.app.gallery import match_word, much_alike_count
+from simfinder.app.gallery import alike_percent, match_word, much_alike_count
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.search import SimilarHit
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import counted
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -59,6 +60,12 @@ WORD_COLORS = {
     "near-duplicate": QColor("#d35400"),
     "similar shot": QColor("#7d3c98"),
     "similar": QColor("#2e6fba"),
+}
+COUNTED = {  # the words in the status line, with their counts (gui.words)
+    "duplicate": "%Ln duplicate(s)",
+    "near-duplicate": "%Ln near-duplicate(s)",
+    "similar shot": "%Ln similar shot(s)",
+    "similar": "%Ln similar photo(s)",
 }
 WORD_HELP = {
     "duplicate": "An exact copy: the same bytes",
@@ -212,7 +219,7 @@ class SimilarDelegate(QStyledItemDelegate):
         painter.setFont(base)
         painter.drawText(QRect(chip.right() + 8, y, width - chip_w - 8, chip.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         f"{score * 100:.0f}% alike")
+                         f"{alike_percent(score, word == 'duplicate')}% alike")
         y += chip.height() + 4
 
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -382,7 +389,7 @@ class SimilarPanel(QWidget):
         alike = much_alike_count(hits)
         words = self.model.words()[:alike]
         counts = {w: words.count(w) for w in WORD_COLORS}
-        parts = [f"{n} {w}{'s' if n > 1 else ''}" for w, n in counts.items() if n]
+        parts = [counted(n, COUNTED[w]) for w, n in counts.items() if n]
         if not alike:
             self.status.setText("No photo in the library is much like this one; "
                                 "the closest are listed.")

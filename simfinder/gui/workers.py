@@ -40,9 +40,10 @@ from simfinder.app.usecases import (
 from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
 from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineFolder, PhotoRow
 from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup
+from simfinder.core.grouping import DuplicateGroup, judge_pairs
 from simfinder.core.keeper import KeepPlan
 from simfinder.core.library import Library, LibraryBusy
+from simfinder.core.pairchecks import PairChecker
 from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.search import QueryError
 from simfinder.core.similarity import Strictness
@@ -85,6 +86,8 @@ class LibraryUpdate:
     removed: list[int]  # file ids gone since the last update
     undoable: BatchSummary | None = None  # what Edit > Undo would take back
     offline: list[OfflineFolder] = field(default_factory=list)  # folders kept while unseen
+    # Photo path -> its companion files, for the photos that have any (all of them).
+    companions: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +123,13 @@ class IndexWorker(QObject):
             self._sent = current
             return LibraryUpdate(snapshot.folders, snapshot.errors, counts,
                                  PreparedPhotos(snapshot.photos, order), [], [], undoable,
-                                 snapshot.offline)
+                                 snapshot.offline, snapshot.companions)
         sent = self._sent
         removed = [fid for fid in sent if fid not in current]
         changed = [r for fid, r in current.items() if sent.get(fid) != r]
         self._sent = current
         return LibraryUpdate(snapshot.folders, snapshot.errors, counts, None, changed, removed,
-                             undoable, snapshot.offline)
+                             undoable, snapshot.offline, snapshot.companions)
 
     def _lib(self) -> Library:
         if self._library is None:
@@ -600,6 +603,9 @@ class GroupsRequest:
     strictness: Strictness
     plan: KeepPlan
     generation: int
+    # The groups known so far: from the pairs verified already, none verified now (indexing
+    # is comparing the likely copies beside: verifying them here too would double the work).
+    provisional: bool = False
 
 
 class GroupsWorker(_NewestOnlyWorker):
@@ -616,34 +622,40 @@ class GroupsWorker(_NewestOnlyWorker):
             return  # superseded (the strictness changed again meanwhile)
         try:
             library = self._open(request.generation)
-            groups = review_groups(library, request.strictness, request.plan,
-                                   judged=self._judged.at(library, request.strictness))
+            judged = (judge_pairs(library, request.strictness,
+                                  PairChecker(library, stored_only=True))
+                      if request.provisional else self._judged.at(library, request.strictness))
+            groups = review_groups(library, request.strictness, request.plan, judged=judged)
         except Exception as exc:
             log.exception("finding duplicate groups failed")
             self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
             return
-        self.done.emit(request.request_id, (request.strictness, groups))
+        self.done.emit(request.request_id, (request.strictness, groups, request.provisional))
 
 
 class GroupsController(_NewestOnlyController):
     """Finds duplicate groups off the UI thread (grouping a big library takes seconds); only
     the newest request's answer is delivered."""
 
-    results = Signal(object, object)  # Strictness, list[DuplicateGroup]
+    # Strictness, list[DuplicateGroup], provisional (the groups known so far: see find)
+    results = Signal(object, object, bool)
     error = Signal(str)
 
     def __init__(self, root: Path, parent: QObject | None = None) -> None:
         latest = _Latest()
         super().__init__(GroupsWorker(root, latest), latest, "simfinder-groups", parent)
 
-    def find(self, strictness: Strictness, plan: KeepPlan) -> int:
+    def find(self, strictness: Strictness, plan: KeepPlan, *, provisional: bool = False) -> int:
+        """Find the groups; `provisional`: only from the pairs verified already (quick, while
+        indexing verifies the others)."""
         request_id = self._next_request()
-        self._submit.emit(GroupsRequest(request_id, strictness, plan, self.generation))
+        self._submit.emit(GroupsRequest(request_id, strictness, plan, self.generation,
+                                        provisional))
         return request_id
 
     def _answered(self, request_id: int, answer: object) -> None:
-        strictness, groups = answer  # type: ignore[misc]
-        self.results.emit(strictness, groups)
+        strictness, groups, provisional = answer  # type: ignore[misc]
+        self.results.emit(strictness, groups, provisional)
 
     def _refused(self, request_id: int, message: str) -> None:
         self.error.emit(message)
