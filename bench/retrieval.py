@@ -50,8 +50,8 @@ from pathlib import Path
 engine, root, library, top = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 sys.path.insert(0, engine)
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.library import Library
-from simfinder.core.search import find_similar
+from simfinder.core.store.library import Library
+from simfinder.core.matching.search import find_similar
 paths = json.loads(sys.stdin.read())
 where = {str((root / p).resolve()): i for i, p in enumerate(paths)}
 lib = Library.open(library)
@@ -129,10 +129,10 @@ def descriptor_rows(root: Path, paths: list[str]) -> dict[str, np.ndarray]:
     import torch
 
     from simfinder.config import model_cache_dir
-    from simfinder.core.cnn_model import build_model, gem
-    from simfinder.core.decode import DecodedPhoto, decode_photo
-    from simfinder.core.embed import load_embedder, preprocess
-    from simfinder.core.query_expansion import expand_queries
+    from simfinder.core.matching.query_expansion import expand_queries
+    from simfinder.core.photos.cnn_model import build_model, gem
+    from simfinder.core.photos.decode import DecodedPhoto, decode_photo
+    from simfinder.core.photos.embed import load_embedder, preprocess
 
     images = []
     for p in paths:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.query_expansion import expand, expand_queries
-from simfinder.core.search import find_similar
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.query_expansion import expand, expand_queries
+from simfinder.core.matching.search import find_similar
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.store.library import Library
 
 
 def _unit(*parts: tuple[int, float]) -> np.ndarray:

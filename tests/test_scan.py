@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simfinder.core import scan as scan_module
-from simfinder.core.scan import scan_folders
+from simfinder.core.indexing import scan as scan_module
+from simfinder.core.indexing.scan import scan_folders
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 

@@ -10,10 +10,10 @@ from PySide6.QtCore import QModelIndex
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.gallery import SIMILAR_SCORE_FLOOR
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.search import SimilarHit
-from simfinder.core.similarity import Evidence
-from simfinder.core.thumbs import ThumbnailCache
+from simfinder.core.matching.search import SimilarHit
+from simfinder.core.matching.similarity import Evidence
+from simfinder.core.photos.thumbs import ThumbnailCache
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.similar_panel import DividerRole, QueryTarget, SimilarPanel
 from simfinder.gui.thumbnails import ThumbnailStore
 

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QVBoxLayout, QWidget
 
-from simfinder.core.actions import FileFailure
+from simfinder.core.cleanup.actions import FileFailure
 from simfinder.gui import desktop
 from simfinder.gui.list_pane import ListPane, ListRow
 

@@ -19,8 +19,8 @@ from simfinder.app.decisions import (
     undo_decisions,
 )
 from simfinder.app.review_log import ReviewRecorder
-from simfinder.core.catalog import Catalog, PhotoRecord
-from simfinder.core.library import CATALOG_FILE
+from simfinder.app.usecases import catalog_file
+from simfinder.core.store.catalog import Catalog, PhotoRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class ReviewController(QObject):
     def __init__(self, library_root: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # The review's own writes (marks, done groups, position) go straight to the recorder.
-        self.recorder = ReviewRecorder(Path(library_root) / CATALOG_FILE,
+        self.recorder = ReviewRecorder(catalog_file(library_root),
                                        on_review_written=self._written)
 
     def load_state(self) -> None:
@@ -103,4 +103,4 @@ class ReviewController(QObject):
 
 def read_review_catalog(root: Path) -> Catalog:
     """A catalog connection for reading the review (tests use it to look at what was saved)."""
-    return Catalog(Path(root) / CATALOG_FILE, readonly=True)
+    return Catalog(catalog_file(root), readonly=True)

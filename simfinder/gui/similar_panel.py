@@ -42,9 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import alike_percent, match_word, much_alike_count
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.search import SimilarHit
-from simfinder.core.similarity import Strictness
+from simfinder.core.matching.search import SimilarHit
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
 from simfinder.gui.words import counted
