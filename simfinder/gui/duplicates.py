@@ -1123,11 +1123,9 @@ class DuplicatesPanel(QWidget):
         self._update_buttons()
         self.tree.setFocus()
 
-    def _on_decisions_changed(self, what: str) -> None:
+    def _on_decisions_changed(self) -> None:
         """A decision was made, undone or imported: the groups are found again (from the pairs
         already judged: nothing is verified or indexed again)."""
-        if what.startswith("exported"):
-            return
         self.counts.clear()
         self._found.clear()
         self._stale = True

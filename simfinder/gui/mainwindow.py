@@ -265,7 +265,6 @@ class MainWindow(QMainWindow):
         self.query = QueryController(self.library_root, self.embedder, self)
         self.groups = GroupsController(self.library_root, self)
         self.review = ReviewController(self.library_root, self)
-        self.saved_review: ReviewState | None = None  # a review to continue, found on start
         self._decisions_shown = False
         self.undoable: BatchSummary | None = None
 
@@ -693,7 +692,9 @@ class MainWindow(QMainWindow):
         self.duplicates.rescan_requested.connect(self.rescan)
 
         self.review.decisions_listed.connect(self.decisions.set_decisions)
-        self.review.decisions_changed.connect(self._on_decisions_changed)
+        self.review.decisions_undone.connect(self._on_decisions_undone)
+        self.review.decisions_imported.connect(self._on_decisions_imported)
+        self.review.decisions_exported.connect(self._on_decisions_exported)
         self.review.state_loaded.connect(self._on_review_loaded)
         self.review.failed.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.decisions.undo_requested.connect(self.review.undo)
@@ -1502,24 +1503,19 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.decisions], [max(180, self.height() // 4)],
                              Qt.Orientation.Vertical)
 
-    def _on_decisions_changed(self, what: str) -> None:
-        kind, _, rest = what.partition(":")
-        if kind == "undone":
-            text = "Decision undone: its photos are reviewed again."
-        elif kind == "imported":
-            added, _, known = rest.strip("()").partition(", ")
-            text = f"Imported {added} decisions ({known} already there)."
-        elif kind == "exported":
-            count, _, path = rest.partition(":")
-            text = f"Saved {count} decisions to {path}"
-        else:
-            return
-        self.statusBar().showMessage(text, 15000)
+    def _on_decisions_undone(self, _count: int) -> None:
+        self.statusBar().showMessage("Decision undone: its photos are reviewed again.", 15000)
+
+    def _on_decisions_imported(self, added: int, known: int) -> None:
+        self.statusBar().showMessage(f"Imported {added} decisions ({known} already there).",
+                                     15000)
+
+    def _on_decisions_exported(self, count: int, path: Path) -> None:
+        self.statusBar().showMessage(f"Saved {count} decisions to {path}", 15000)
 
     def _on_review_loaded(self, state: ReviewState) -> None:
         if state.empty:
             return
-        self.saved_review = state
         self.duplicates.restore_review(state)
         parts = []
         if state.marks:
@@ -1543,7 +1539,6 @@ class MainWindow(QMainWindow):
     def start_review_over(self) -> None:
         """Forget the saved marks and done groups (decisions stay)."""
         self.resume_bar.hide()
-        self.saved_review = None
         self.duplicates.start_over()
         self.statusBar().showMessage("Review started over: the groups show the keep rules' "
                                      "marks again. Your decisions stay.", 10000)
