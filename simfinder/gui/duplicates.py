@@ -34,7 +34,6 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QKeyEvent,
-    QKeySequence,
     QPainter,
     QPalette,
 )
@@ -81,6 +80,7 @@ from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
 from simfinder.gui import desktop
 from simfinder.gui.action_report import ActionReportDialog
+from simfinder.gui.action_table import ActionSpec, build_actions
 from simfinder.gui.compare import CompareDialog
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
@@ -592,6 +592,12 @@ class DuplicatesPanel(QWidget):
     decisions_requested = Signal()  # show the Decisions panel
     rescan_requested = Signal()  # a setting the scan reads changed (RAW+JPEG pairs)
 
+    # Built from the table in _build_actions.
+    act_keep_all: QAction
+    act_not_duplicates: QAction
+    act_done: QAction
+    act_decisions: QAction
+
     def __init__(
         self,
         thumbnails: ThumbnailStore,
@@ -631,6 +637,35 @@ class DuplicatesPanel(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
 
+        self._build_actions()
+        self._build_bars(layout)
+        self._build_banners(layout)
+        self._build_list(layout)
+        self._build_totals(layout)
+        self._connect()
+        self.model.plan = self.plan
+        self._show_state()
+
+    def _build_actions(self) -> None:
+        build_actions(self, "DuplicatesPanel", [
+            ActionSpec("keep_all", "&Keep All",
+                       "Keep every photo of this group (or of the selected photos): it leaves "
+                       "the list for good, unless it gains a photo", lambda: self.decide(KEEP_ALL),
+                       keys="K", keys_in_tip=True),
+            ActionSpec("not_duplicates", "&Not Duplicates",
+                       "These photos are not duplicates: never group them together again, not "
+                       "even through another photo", lambda: self.decide(NOT_DUPLICATES),
+                       keys="N", keys_in_tip=True),
+            ActionSpec("done", "Mark &Done",
+                       "Mark this group reviewed and go to the next one; your review is saved "
+                       "as you go", self.toggle_done, keys="D", keys_in_tip=True),
+            ActionSpec("decisions", "Decisions…", "Show your decisions, to undo any of them",
+                       self.decisions_requested.emit),
+        ], window_keys=False)  # the keys act on the list only: typing in Match decides nothing
+
+    def _build_bars(self, layout: QVBoxLayout) -> None:
+        """Two rows, so that the view fits a 1024-pixel-wide screen: what is shown and how,
+        then what to do with it."""
         bar = QHBoxLayout()
         bar.setSpacing(6)
         match_label = QLabel("&Match:", self)
@@ -660,19 +695,6 @@ class DuplicatesPanel(QWidget):
         self.act_export_json = export_menu.addAction("Export as JSON…",
                                                      lambda: self.export("json"))
         self.export_button.setMenu(export_menu)
-        self.act_keep_all = self._action(
-            "&Keep All", "K", "Keep every photo of this group (or of the selected photos): it "
-            "leaves the list for good, unless it gains a photo (K)",
-            lambda: self.decide(KEEP_ALL))
-        self.act_not_duplicates = self._action(
-            "&Not Duplicates", "N", "These photos are not duplicates: never group them together "
-            "again, not even through another photo (N)", lambda: self.decide(NOT_DUPLICATES))
-        self.act_done = self._action(
-            "Mark &Done", "D", "Mark this group reviewed and go to the next one (D); your "
-            "review is saved as you go", self.toggle_done)
-        self.act_decisions = self._action(
-            "Decisions…", None, "Show your decisions, to undo any of them",
-            self.decisions_requested.emit)
         self.keep_all_button = QPushButton("Keep All", self)
         self.keep_all_button.setToolTip(self.act_keep_all.toolTip())
         self.not_dup_button = QPushButton("Not Duplicates", self)
@@ -693,8 +715,6 @@ class DuplicatesPanel(QWidget):
             f"Move to {trash_name().removeprefix('the ')}…", self)
         self.trash_button.setToolTip(f"Move the photos marked for removal to {trash_name()} "
                                      "(Edit > Undo puts them back)")
-        # Two rows, so that the view fits a 1024-pixel-wide screen: what is shown and how, then
-        # what to do with it.
         bar.addWidget(match_label)
         bar.addWidget(self.strictness_combo)
         bar.addWidget(self.count_label, 1)
@@ -713,6 +733,8 @@ class DuplicatesPanel(QWidget):
         actions.addWidget(self.trash_button)
         layout.addLayout(actions)
 
+
+    def _build_banners(self, layout: QVBoxLayout) -> None:
         self.notice = QLabel(self)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color: #b03a2e;")
@@ -738,10 +760,12 @@ class DuplicatesPanel(QWidget):
         self.checking_label.hide()
         layout.addWidget(self.checking_label)
 
-        self.model = DuplicatesModel(thumbnails, self)
+
+    def _build_list(self, layout: QVBoxLayout) -> None:
+        self.model = DuplicatesModel(self.thumbnails, self)
         self.tree = DuplicatesTree(self)
         self.tree.setModel(self.model)
-        self.tree.setItemDelegateForColumn(COL_PHOTO, PhotoCellDelegate(thumbnails, self.tree))
+        self.tree.setItemDelegateForColumn(COL_PHOTO, PhotoCellDelegate(self.thumbnails, self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setAlternatingRowColors(False)
@@ -770,6 +794,8 @@ class DuplicatesPanel(QWidget):
         self.stack.addWidget(self.tree)
         layout.addWidget(self.stack, 1)
 
+
+    def _build_totals(self, layout: QVBoxLayout) -> None:
         line = QFrame(self)
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
@@ -778,6 +804,8 @@ class DuplicatesPanel(QWidget):
         self.totals_label.setAccessibleName("Duplicate totals")
         layout.addWidget(self.totals_label)
 
+
+    def _connect(self) -> None:
         self.strictness_combo.currentIndexChanged.connect(self._on_strictness_changed)
         self.rules_button.clicked.connect(self.edit_rules)
         self.compare_button.clicked.connect(self.compare_selection)
@@ -803,8 +831,6 @@ class DuplicatesPanel(QWidget):
         self.indexer.action_finished.connect(self._on_action_finished)
         self.indexer.undo_finished.connect(self._on_undo_finished)
         self.indexer.failed.connect(self._on_job_failed)
-        self.model.plan = self.plan
-        self._show_state()
 
     # -- finding groups ---------------------------------------------------------------------
 
@@ -1041,18 +1067,6 @@ class DuplicatesPanel(QWidget):
             self.rescan_requested.emit()
 
     # -- decisions and the review saved as the user goes -------------------------------------
-
-    def _action(self, text: str, shortcut: str | None, tip: str,
-                slot: Callable[[], object]) -> QAction:
-        act = QAction(text, self)
-        if shortcut:
-            # The keys act on the list only (typing in the Match box never decides anything).
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        act.setToolTip(tip)
-        act.setStatusTip(tip)
-        act.triggered.connect(slot)
-        return act
 
     def current_group_row(self) -> int:
         current = self.tree.currentIndex()
