@@ -22,6 +22,7 @@ from typing import TextIO
 from simfinder import __version__
 from simfinder.app.units import human_size
 from simfinder.config import LIBRARY_ENV
+from simfinder.core.devices import USER_DEVICES
 
 log = logging.getLogger("simfinder.cli")
 
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="index photo folders (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo folders (or photos)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+    p.add_argument("--device", default="auto", choices=USER_DEVICES,
                    help="where the CNN runs (default: auto)")
     p.add_argument("--forget-missing", action="store_true",
                    help="photos gone from a folder leave the library even when the folder "
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_positive_int, default=20, metavar="N",
                    help="how many results (default: 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--device", default="auto", choices=USER_DEVICES)
 
     p = sub.add_parser("status", help="what the library holds")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -593,10 +594,6 @@ def _cmd_undo(args: argparse.Namespace) -> int:
     for failure in [*report.failed, *report.companions_failed]:
         print(f"simfinder: not put back: {failure.path}: {failure.reason}", file=sys.stderr)
     return 1 if report.failed or report.companions_failed else 0
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:

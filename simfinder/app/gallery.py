@@ -15,6 +15,7 @@ from pathlib import Path
 from simfinder.app.usecases import EmbedderProvider, ForgetReport
 from simfinder.config import model_cache_dir
 from simfinder.core.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
+from simfinder.core.devices import AUTO, ONNX_CPU_DEVICES
 from simfinder.core.embed import Embedder
 from simfinder.core.library import Library
 from simfinder.core.search import SIMILAR_SHOT, SimilarHit
@@ -136,10 +137,6 @@ def alike_enough(hits: Sequence[SimilarHit]) -> list[SimilarHit]:
     return [h for h in hits if h.match != "similar" or h.score >= SIMILAR_SCORE_FLOOR]
 
 
-# The plain words a person reads for how a photo relates to the query.
-MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
-
-
 def alike_percent(score: float, exact: bool) -> int:
     """How alike, in whole percent for people, rounded down: 100 only for exact copies (the
     same bytes). A near-duplicate is the picture in another file (resized, re-encoded,
@@ -180,7 +177,7 @@ def export_model_out_of_process(device: str, timeout: float = 900.0) -> bool:
     that holds the GIL for long stretches: in-process, a GUI's event loop would stall for
     hundreds of milliseconds. Returns whether the file is there; on False the in-process
     export remains the fallback."""
-    if device not in ("auto", "cpu", "cpu-onnx"):
+    if device not in (AUTO, *ONNX_CPU_DEVICES):
         return False
     from simfinder.core.embed import bundled_onnx_path, onnx_cache_path
 
