@@ -6,5 +6,5 @@ scripts/setup-venv.sh test
 scripts/need-test-packages.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
-.venv/bin/mypy simfinder/core
+.venv/bin/mypy simfinder
 .venv/bin/python -m pytest "$@"

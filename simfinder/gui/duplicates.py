@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QCoreApplication,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -63,22 +64,22 @@ from simfinder.app.gallery import KIND_HELP, alike_percent
 from simfinder.app.review import (
     CompanionNote,
     companion_notes,
-    describe_marked,
     groups_as_csv,
     mark_groups,
+    marked_companions,
     marked_for_removal,
 )
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport, count_files
+from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport
 from simfinder.core.catalog import PhotoRecord, ReviewState
 from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.grouping import DuplicateGroup
 from simfinder.core.keeper import KeepPlan, keep_reasons, why_kept
 from simfinder.core.similarity import Strictness
 from simfinder.core.trash import trash_name
-from simfinder.gui import desktop
+from simfinder.gui import desktop, style
 from simfinder.gui.action_report import ActionReportDialog
 from simfinder.gui.action_table import ActionSpec, build_actions
 from simfinder.gui.compare import CompareDialog
@@ -86,10 +87,15 @@ from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
 from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings
+from simfinder.gui.style import COMPANION_COLOR, KEEP_COLOR, NEW_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted
+from simfinder.gui.words import counted, files_text
 from simfinder.gui.workers import GroupsController, IndexController
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DuplicatesPanel", text)
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +115,6 @@ STRICTNESS_WORDS = {
     Strictness.LOOSE: ("Loose", "Also heavier edits and shots of one scene seconds apart"),
 }
 
-KEEP_COLOR = QColor("#2e7d32")
-NEW_COLOR = QColor("#1f6fc5")
-COMPANION_COLOR = QColor("#6d6d6d")
-REMOVE_COLOR = QColor("#c0392b")
 
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
 
@@ -144,6 +146,11 @@ def _notes_text(notes: Sequence[CompanionNote]) -> str:
     return "\n\n" + "\n".join(lines)
 
 
+def _marked_text(groups: Sequence[DuplicateGroup], photos: Sequence[PhotoRecord]) -> str:
+    """What removing the marked photos moves: "12 photos and 5 companion files"."""
+    return files_text(len(photos), len(marked_companions(groups)))
+
+
 def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str | None:
     """A confirmation with the choices as buttons (the first the default) and Cancel; the
     choice made, or None."""
@@ -160,7 +167,7 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
 
 REVIEWED_ONLY = "Only the Reviewed Groups"
 SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
-KEEP_MINE = "Keep My Marks"
+KEEP_MINE = "Keep My Marks"  # translation sources of the two answers of apply_plan
 REAPPLY = "Re-apply the Rules to Them"
 
 
@@ -668,53 +675,54 @@ class DuplicatesPanel(QWidget):
         then what to do with it."""
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        match_label = QLabel("&Match:", self)
+        match_label = QLabel(tr("&Match:"), self)
         self.strictness_combo = QComboBox(self)
         for value, (word, tip) in STRICTNESS_WORDS.items():
             self.strictness_combo.addItem(word, value.value)
             self.strictness_combo.setItemData(self.strictness_combo.count() - 1, tip,
                                               Qt.ItemDataRole.ToolTipRole)
         self.strictness_combo.setCurrentIndex(list(STRICTNESS_WORDS).index(self.strictness))
-        self.strictness_combo.setToolTip("How alike photos must be to count as duplicates")
+        self.strictness_combo.setToolTip(tr("How alike photos must be to count as duplicates"))
         match_label.setBuddy(self.strictness_combo)
         self.count_label = QLabel(self)
         self.count_label.setMinimumWidth(150)
-        self.rules_button = QPushButton("Keep Rules…", self)
-        self.rules_button.setToolTip("Which copy to keep: the rules in order, reference "
-                                     "folders, preferred formats")
-        self.compare_button = QPushButton("Compare", self)
-        self.compare_button.setToolTip("Compare the selected photos (or the current group) "
-                                       "side by side")
+        self.rules_button = QPushButton(tr("Keep Rules…"), self)
+        self.rules_button.setToolTip(tr("Which copy to keep: the rules in order, reference "
+                                        "folders, preferred formats"))
+        self.compare_button = QPushButton(tr("Compare"), self)
+        self.compare_button.setToolTip(tr("Compare the selected photos (or the current group) "
+                                          "side by side"))
         self.export_button = QToolButton(self)
-        self.export_button.setText("Export")
-        self.export_button.setToolTip("Save the groups and their marks as CSV or JSON")
+        self.export_button.setText(tr("Export"))
+        self.export_button.setToolTip(tr("Save the groups and their marks as CSV or JSON"))
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         export_menu = QMenu(self.export_button)
-        self.act_export_csv = export_menu.addAction("Export as CSV…",
+        self.act_export_csv = export_menu.addAction(tr("Export as CSV…"),
                                                     lambda: self.export("csv"))
-        self.act_export_json = export_menu.addAction("Export as JSON…",
+        self.act_export_json = export_menu.addAction(tr("Export as JSON…"),
                                                      lambda: self.export("json"))
         self.export_button.setMenu(export_menu)
-        self.keep_all_button = QPushButton("Keep All", self)
+        self.keep_all_button = QPushButton(tr("Keep All"), self)
         self.keep_all_button.setToolTip(self.act_keep_all.toolTip())
-        self.not_dup_button = QPushButton("Not Duplicates", self)
+        self.not_dup_button = QPushButton(tr("Not Duplicates"), self)
         self.not_dup_button.setToolTip(self.act_not_duplicates.toolTip())
-        self.done_button = QPushButton("Done", self)
+        self.done_button = QPushButton(tr("Done"), self)
         self.done_button.setToolTip(self.act_done.toolTip())
         self.decisions_button = QToolButton(self)
         self.decisions_button.setDefaultAction(self.act_decisions)
-        self.decisions_button.setText("Decisions")
+        self.decisions_button.setText(tr("Decisions"))
         self.keep_all_button.clicked.connect(self.act_keep_all.trigger)
         self.not_dup_button.clicked.connect(self.act_not_duplicates.trigger)
         self.done_button.clicked.connect(self.act_done.trigger)
-        self.move_button = QPushButton("Move to Folder…", self)
-        self.move_button.setToolTip("Move the photos marked for removal into a folder you "
-                                    "choose (Edit > Undo moves them back)")
+        self.move_button = QPushButton(tr("Move to Folder…"), self)
+        self.move_button.setToolTip(tr("Move the photos marked for removal into a folder you "
+                                       "choose (Edit > Undo moves them back)"))
         self.trash_button = QPushButton(
             self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
-            f"Move to {trash_name().removeprefix('the ')}…", self)
-        self.trash_button.setToolTip(f"Move the photos marked for removal to {trash_name()} "
-                                     "(Edit > Undo puts them back)")
+            tr("Move to {trash}…").format(trash=trash_name().removeprefix("the ")), self)
+        self.trash_button.setToolTip(tr("Move the photos marked for removal to {trash_name} "
+                                        "(Edit > Undo puts them back)").format(
+                                         trash_name=trash_name()))
         bar.addWidget(match_label)
         bar.addWidget(self.strictness_combo)
         bar.addWidget(self.count_label, 1)
@@ -737,11 +745,11 @@ class DuplicatesPanel(QWidget):
     def _build_banners(self, layout: QVBoxLayout) -> None:
         self.notice = QLabel(self)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #b03a2e;")
+        self.notice.setStyleSheet(style.WARNING_TEXT)
         self.notice.hide()
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)
-        self._notice_timer.setInterval(8000)
+        self._notice_timer.setInterval(style.NOTICE_INLINE_MS)
         self._notice_timer.timeout.connect(self.notice.hide)
         layout.addWidget(self.notice)
 
@@ -750,13 +758,11 @@ class DuplicatesPanel(QWidget):
         self.checking_label = QLabel(self)
         self.checking_label.setObjectName("checking-banner")
         self.checking_label.setWordWrap(True)
-        self.checking_label.setStyleSheet(
-            "#checking-banner { background: rgba(40, 110, 200, 28); padding: 4px 8px;"
-            " border: 1px solid rgba(40, 110, 200, 90); border-radius: 3px; }")
+        self.checking_label.setStyleSheet(style.banner("checking-banner", boxed=True))
         self.checking_label.setText(
-            "Still checking likely copies (see the status bar): these are the groups found "
-            "so far. More photos may join them, or new groups come, when that is done; your "
-            "marks stay.")
+            tr("Still checking likely copies (see the status bar): these are the groups found "
+               "so far. More photos may join them, or new groups come, when that is done; your "
+               "marks stay."))
         self.checking_label.hide()
         layout.addWidget(self.checking_label)
 
@@ -775,7 +781,7 @@ class DuplicatesPanel(QWidget):
         self.tree.setAllColumnsShowFocus(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.tree.setAccessibleName("Duplicate groups")
+        self.tree.setAccessibleName(tr("Duplicate groups"))
         self.tree.addActions([self.act_keep_all, self.act_not_duplicates, self.act_done])
         header = self.tree.header()
         header.setStretchLastSection(True)
@@ -801,7 +807,7 @@ class DuplicatesPanel(QWidget):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
         self.totals_label = QLabel(self)
-        self.totals_label.setAccessibleName("Duplicate totals")
+        self.totals_label.setAccessibleName(tr("Duplicate totals"))
         layout.addWidget(self.totals_label)
 
 
@@ -922,7 +928,7 @@ class DuplicatesPanel(QWidget):
 
     def _update_count_label(self) -> None:
         if self.searching:
-            self.count_label.setText("Finding duplicates…")
+            self.count_label.setText(tr("Finding duplicates…"))
             self.count_label.setToolTip("")
             return
         count = self.counts.get(self.strictness)
@@ -931,8 +937,8 @@ class DuplicatesPanel(QWidget):
         text = counted(count, '%Ln group(s)') if count is not None else ""
         if text and (self._indexing or self._provisional):
             text += " so far"
-            self.count_label.setToolTip("Indexing is going on: the list is updated when it "
-                                        "is done")
+            self.count_label.setToolTip(tr("Indexing is going on: the list is updated when it "
+                                           "is done"))
         else:
             self.count_label.setToolTip("")
         self.count_label.setText(text)
@@ -987,10 +993,10 @@ class DuplicatesPanel(QWidget):
             self.stack.setCurrentWidget(self.tree)
         else:
             if checking:
-                self.empty.setText("Comparing likely copies (see the status bar)…\n\nNo "
-                                   "duplicates found so far: they are listed as they are.")
+                self.empty.setText(tr("Comparing likely copies (see the status bar)…\n\nNo "
+                                      "duplicates found so far: they are listed as they are."))
             elif self.searching:
-                self.empty.setText("Looking for duplicates…")
+                self.empty.setText(tr("Looking for duplicates…"))
             else:
                 word = STRICTNESS_WORDS[self.strictness][0].lower()
                 self.empty.setText(f"No duplicates at “{word}” matching.\n\nTry Loose to "
@@ -1006,8 +1012,10 @@ class DuplicatesPanel(QWidget):
             self.totals_label.setText("")
         else:
             self.totals_label.setText(
-                f"{counted(groups, '%Ln group(s)')} · {counted(photos, '%Ln photo(s)')} · "
-                f"{removed:,} marked for removal · <b>{human_size(size)}</b> can be freed")
+                tr("{count} · {count2} · {removed:,} marked for removal · <b>{human_size}</b> "
+                   "can be freed").format(count=counted(groups, '%Ln group(s)'),
+                                          count2=counted(photos, '%Ln photo(s)'), removed=removed,
+                                          human_size=human_size(size)))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -1046,15 +1054,18 @@ class DuplicatesPanel(QWidget):
         keep_marks = True
         marks, groups = self.model.session.marks_the_rules_change(plan)
         if marks:
-            mine = f"{counted(marks, '%Ln mark(s)')} you set by hand"
+            keep_mine, reapply = tr(KEEP_MINE), tr(REAPPLY)
             answer = ask(
-                self, "Keep Rules",
-                f"The new rules would change {mine} (in {counted(groups, '%Ln group(s)')}).\n\n"
-                f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
-                f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
+                self, tr("Keep Rules"),
+                tr("The new rules would change {marks} you set by hand (in {groups}).\n\n"
+                   "{keep_mine} leaves them as you set them and marks the rest by the new "
+                   "rules; {reapply} marks every photo by the new rules.").format(
+                    marks=counted(marks, "%Ln mark(s)"), groups=counted(groups, "%Ln group(s)"),
+                    keep_mine=keep_mine, reapply=reapply),
+                [keep_mine, reapply])
             if answer is None:
                 return  # the rules stay as they were
-            keep_marks = answer == KEEP_MINE
+            keep_marks = answer == keep_mine
         rescan = plan.remove_raw_jpegs != self.plan.remove_raw_jpegs
         self.plan = plan
         self.settings.keep_plan = plan
@@ -1085,8 +1096,8 @@ class DuplicatesPanel(QWidget):
             groups = {g for g, group in enumerate(self.model.groups())
                       if any(p.file_id == c.file_id for c in chosen for p in group.photos)}
             if len(groups) > 1:
-                self.show_notice("The selected photos are in different groups: select photos "
-                                 "of one group, or none to decide about the current group.")
+                self.show_notice(tr("The selected photos are in different groups: select photos "
+                                    "of one group, or none to decide about the current group."))
                 return None
             row = groups.pop()
         if row < 0:
@@ -1104,8 +1115,8 @@ class DuplicatesPanel(QWidget):
             return
         group, photos, scope = target
         if kind == NOT_DUPLICATES and len({p.digest for p in photos}) < 2:
-            self.show_notice("These are exact copies (the same bytes): they are duplicates. "
-                             "To keep them all, choose Keep All.")
+            self.show_notice(tr("These are exact copies (the same bytes): they are duplicates. "
+                                "To keep them all, choose Keep All."))
             return
         row = self.model.group_row(group.key)
         self._position_row = row
@@ -1247,8 +1258,9 @@ class DuplicatesPanel(QWidget):
         menu = QMenu(self)
         chosen = self.selected_records()
         if record is not None and len(chosen) >= 2:
-            menu.addAction(f"Keep All {len(chosen)} Selected", self.act_keep_all.trigger)
-            menu.addAction("Selected Photos Are Not Duplicates",
+            menu.addAction(tr("Keep All {count} Selected").format(count=len(chosen)),
+                           self.act_keep_all.trigger)
+            menu.addAction(tr("Selected Photos Are Not Duplicates"),
                            self.act_not_duplicates.trigger)
         else:
             menu.addAction(self.act_keep_all)
@@ -1260,9 +1272,11 @@ class DuplicatesPanel(QWidget):
                      for p in g.photos)
         menu.addSeparator()
         where = trash_name().removeprefix("the ")
-        for item in (menu.addAction(f"Move Marked Photos of {which} to {where}…",
+        for item in (menu.addAction(tr("Move Marked Photos of {which} to {where}…").format(
+                                        which=which, where=where),
                                     lambda: self.trash_marked(rows)),
-                     menu.addAction(f"Move Marked Photos of {which} to Folder…",
+                     menu.addAction(tr("Move Marked Photos of {which} to Folder…").format(
+                                        which=which),
                                     lambda: self.move_marked(rows))):
             item.setEnabled(marked and not self._waiting_action)
         if record is None:
@@ -1270,19 +1284,19 @@ class DuplicatesPanel(QWidget):
         group: DuplicateGroup = index.data(GroupRole)
         menu.addSeparator()
         keep = record.file_id in group.keep
-        menu.addAction("Keep Only This One", lambda: self.model.keep_only(record.file_id))
+        menu.addAction(tr("Keep Only This One"), lambda: self.model.keep_only(record.file_id))
         if keep:
-            menu.addAction("Mark for Removal",
+            menu.addAction(tr("Mark for Removal"),
                            lambda: self.model.set_keep(record.file_id, False))
         else:
-            menu.addAction("Keep", lambda: self.model.set_keep(record.file_id, True))
+            menu.addAction(tr("Keep"), lambda: self.model.set_keep(record.file_id, True))
         menu.addSeparator()
-        menu.addAction("Compare Group…", lambda: self.compare(
+        menu.addAction(tr("Compare Group…"), lambda: self.compare(
             [record, *[p for p in group.photos if p.file_id != record.file_id]]))
-        menu.addAction("Preview", lambda: self.preview_requested.emit(record))
-        menu.addAction("Open with Default App",
+        menu.addAction(tr("Preview"), lambda: self.preview_requested.emit(record))
+        menu.addAction(tr("Open with Default App"),
                        lambda: desktop.open_with_default_app(record.path))
-        menu.addAction("Show in Folder", lambda: desktop.show_in_folder(record.path))
+        menu.addAction(tr("Show in Folder"), lambda: desktop.show_in_folder(record.path))
         return menu
 
     # -- exports ----------------------------------------------------------------------------
@@ -1293,8 +1307,9 @@ class DuplicatesPanel(QWidget):
         suffix = "csv" if fmt == "csv" else "json"
         start = str(Path.home() / f"duplicates.{suffix}")
         name, _ = QFileDialog.getSaveFileName(
-            self, f"Export Duplicates as {suffix.upper()}", start,
-            f"{suffix.upper()} files (*.{suffix});;All files (*)")
+            self, tr("Export Duplicates as {kind}").format(kind=suffix.upper()), start,
+            tr("{kind} files (*.{suffix});;All files (*)").format(kind=suffix.upper(),
+                                                                   suffix=suffix))
         if not name:
             return None
         path = Path(name)
@@ -1307,7 +1322,8 @@ class DuplicatesPanel(QWidget):
                     json.dump(groups_as_json(groups, self.model.plan), out, indent=2)
                     out.write("\n")
         except OSError as exc:
-            self.show_notice(f"Could not save {path}: {exc.strerror or exc}")
+            self.show_notice(tr("Could not save {path}: {error}").format(path=path,
+                                                                         error=exc.strerror or exc))
             return None
         self.message.emit(f"Saved {counted(len(groups), '%Ln group(s)')} to {path}")
         return path
@@ -1380,8 +1396,11 @@ class DuplicatesPanel(QWidget):
             swap = (f"Keep {lacking[0].name} Instead"
                     if len(lacking) == 1 else f"Keep Those {len(lacking)} Photos Instead")
             choices.append(swap)
-        answer = ask(self, title, f"{question(groups, photos)}{_notes_text(notes)}\n\n"
-                                  f"{scope} {after}", choices)
+        answer = ask(self, title, tr("{question}{notes_text}\n\n{scope} {after}").format(
+                                      question=question(groups, photos),
+                                      notes_text=_notes_text(notes),
+                                      scope=scope,
+                                      after=after), choices)
         if answer is None:
             return None
         if answer == swap:
@@ -1395,8 +1414,10 @@ class DuplicatesPanel(QWidget):
         for note in notes:
             self.model.keep_only(note.photo.file_id)
         names = ", ".join(n.name for n in notes)
-        self.show_notice(f"Kept {names} instead, with {'its' if len(notes) == 1 else 'their'} "
-                         "companion files. Nothing was moved.")
+        kept = (tr("Kept {names} instead, with its companion files. Nothing was moved.")
+                if len(notes) == 1 else
+                tr("Kept {names} instead, with their companion files. Nothing was moved."))
+        self.show_notice(kept.format(names=names))
 
     def trash_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
@@ -1404,7 +1425,7 @@ class DuplicatesPanel(QWidget):
         groups = self._confirm(
             rows, f"Move to {where.removeprefix('the ')}",
             f"Move to {where.removeprefix('the ')}",
-            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
+            lambda chosen, photos: f"Move {_marked_text(chosen, photos)} "
                                    f"({human_size(sum(p.size for p in photos))}) to {where}?",
             f"Each group keeps its photos marked Keep. The photos stay in {where} until you "
             "empty it, and Edit > Undo puts them back.")
@@ -1418,7 +1439,7 @@ class DuplicatesPanel(QWidget):
         if self._marked(rows) is None:
             return
         folder = QFileDialog.getExistingDirectory(
-            self, "Move the Photos Marked for Removal Into", str(Path.home()))
+            self, tr("Move the Photos Marked for Removal Into"), str(Path.home()))
         if not folder:
             return
         target = Path(folder).resolve()
@@ -1428,7 +1449,7 @@ class DuplicatesPanel(QWidget):
                 "listed as duplicates." if inside else "")
         groups = self._confirm(
             rows, "Move to Folder", "Move to Folder",
-            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
+            lambda chosen, photos: f"Move {_marked_text(chosen, photos)} "
                                    f"({human_size(sum(p.size for p in photos))}) into {target}?",
             "Each photo goes to the same place below it as in its library folder. "
             f"Edit > Undo moves them back.{note}")
@@ -1451,12 +1472,12 @@ class DuplicatesPanel(QWidget):
         if not n:
             done = "No photo was moved."
         elif report.kind == "trash":
-            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+            done = f"Moved {files_text(n, len(report.companions_moved))} " \
                    f"({human_size(report.bytes_moved)}) to " \
                    f"{trash_name()}. Edit > Undo puts them back."
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
-            done = f"Moved {count_files(n, len(report.companions_moved))} " \
+            done = f"Moved {files_text(n, len(report.companions_moved))} " \
                    f"({human_size(report.bytes_moved)}) into " \
                    f"{target}. Edit > Undo moves them back."
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
@@ -1479,7 +1500,7 @@ class DuplicatesPanel(QWidget):
             return
         self.model.photos_back(report.restored)
         n = len(report.restored)
-        done = f"Put back {count_files(n, len(report.companions_restored))}."
+        done = f"Put back {files_text(n, len(report.companions_restored))}."
         failed = [*report.failed, *report.companions_failed]
         if failed:
             done += f" {counted(len(failed), '%Ln file(s)')} could not be put back."

@@ -189,8 +189,8 @@ class EmptyState(QWidget):
         self.title.setText(tr("Find duplicate and similar photos"))
         self.text.setText(
             tr("Add a folder of photos to get started: simfinder indexes it in the background, "
-            "on this computer; nothing is uploaded and your photos are only read.\n\n"
-            "You can also drop a folder onto this window."))
+               "on this computer; nothing is uploaded and your photos are only read.\n\n"
+               "You can also drop a folder onto this window."))
         self.button.setVisible(True)
 
     def show_indexing(self) -> None:
@@ -201,8 +201,8 @@ class EmptyState(QWidget):
     def show_no_photos(self) -> None:
         self.title.setText(tr("No photos found"))
         self.text.setText(tr("The folders in the library hold no photos simfinder can read. "
-                          "Add another folder, or see View > Problems for files that could not "
-                          "be read."))
+                             "Add another folder, or see View > Problems for files that could not "
+                             "be read."))
         self.button.setVisible(True)
 
 
@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
         self.resume_button.setDefault(True)
         self.start_over_button = QPushButton(tr("Start Over"), self.resume_bar)
         self.start_over_button.setToolTip(tr("Forget the marks and the groups marked done (your "
-                                          "decisions stay)"))
+                                             "decisions stay)"))
         later = QToolButton(self.resume_bar)
         later.setAutoRaise(True)
         later.setText("\u2715")
@@ -954,7 +954,7 @@ class MainWindow(QMainWindow):
             if "onnxruntime" not in sys.modules and "torch" not in sys.modules:
                 self.panel.status.setText(
                     tr("Looking for similar photos… The first search with an image from outside "
-                    "the library loads the similarity model: a few seconds."))
+                       "the library loads the similarity model: a few seconds."))
             path = target.path
             self.tasks.submit(lambda: load_photo(path, SimilarPanel.QUERY_SIDE * 2),
                               lambda image, _err: self._on_external_thumb(path, image),
@@ -1103,7 +1103,7 @@ class MainWindow(QMainWindow):
         self.show_duplicates()
         if self.duplicates.searching:
             self.tell(tr("Still looking for duplicates: export when the list "
-                                         "is complete."), style.NOTICE_MS)
+                         "is complete."), style.NOTICE_MS)
             return
         self.duplicates.export(fmt)
 
@@ -1238,7 +1238,7 @@ class MainWindow(QMainWindow):
         self.resume_bar.hide()
         self.duplicates.start_over()
         self.tell(tr("Review started over: the groups show the keep rules' "
-                                     "marks again. Your decisions stay."), style.DONE_MS)
+                     "marks again. Your decisions stay."), style.DONE_MS)
 
     def toggle_problems(self) -> None:
         self.problems.setVisible(not self.problems.isVisible())

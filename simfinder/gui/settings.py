@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,10 +32,15 @@ from simfinder.app.library_settings import (
     saved_keys,
 )
 from simfinder.core.catalog import Catalog
+from simfinder.core.devices import AUTO, CPU, CUDA
 from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
 from simfinder.core.library import CATALOG_FILE
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +49,11 @@ _MOVED_KEY = "library/settingsMoved"
 _LEGACY_PLAN_KEYS = ("duplicates/rules", "duplicates/referenceFolders", "duplicates/formats")
 _LEGACY_STRICTNESS_KEY = "matching/strictness"
 
+# The devices the app offers (of core.devices.USER_DEVICES), with their labels.
 DEVICES = {
-    "auto": "Automatic (a GPU if there is one, else the CPU)",
-    "cpu": "CPU",
-    "cuda": "NVIDIA GPU (CUDA)",
+    AUTO: "Automatic (a GPU if there is one, else the CPU)",
+    CPU: "CPU",
+    CUDA: "NVIDIA GPU (CUDA)",
 }
 STRICTNESS_LABELS = {
     Strictness.STRICT: "Strict: only copies that are practically identical",
@@ -127,7 +133,8 @@ class AppSettings:
 
     @property
     def thumbnail_size(self) -> int:
-        value = int(self.q.value("gallery/thumbnailSize", DEFAULT_THUMB, type=int))
+        stored = self.q.value("gallery/thumbnailSize", DEFAULT_THUMB, type=int)
+        value = stored if isinstance(stored, int) else DEFAULT_THUMB
         return max(MIN_THUMB, min(MAX_THUMB, value))
 
     @thumbnail_size.setter
@@ -178,7 +185,8 @@ class AppSettings:
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.q.value("window/geometry", QByteArray(), type=QByteArray)
         state = self.q.value("window/state", QByteArray(), type=QByteArray)
-        return (geometry or None, state or None)
+        return (geometry if isinstance(geometry, QByteArray) and not geometry.isEmpty() else None,
+                state if isinstance(state, QByteArray) and not state.isEmpty() else None)
 
     def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)
@@ -204,7 +212,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, *, model_loaded: bool,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(tr("Settings"))
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 12)
@@ -217,17 +225,18 @@ class SettingsDialog(QDialog):
         for value, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, value.value)
         self.strictness.setCurrentIndex(list(STRICTNESS_LABELS).index(settings.strictness))
-        self.strictness.setToolTip("How alike two photos must be to count as duplicates")
-        form.addRow("Duplicate &matching:", self.strictness)
+        self.strictness.setToolTip(tr("How alike two photos must be to count as duplicates"))
+        form.addRow(tr("Duplicate &matching:"), self.strictness)
 
         self.device = QComboBox(self)
-        for value, label in DEVICES.items():
-            self.device.addItem(label, value)
+        for device, label in DEVICES.items():
+            self.device.addItem(label, device)
         self.device.setCurrentIndex(list(DEVICES).index(settings.device))
-        self.device.setToolTip("Where the image-similarity model (a CNN) runs")
-        form.addRow("Run the &model on:", self.device)
+        self.device.setToolTip(tr("Where the image-similarity model (a CNN) runs"))
+        form.addRow(tr("Run the &model on:"), self.device)
         if model_loaded:
-            note = QLabel("A change of device takes effect the next time simfinder starts.", self)
+            note = QLabel(tr("A change of device takes effect the next time simfinder starts."),
+                          self)
             note.setWordWrap(True)
             note.setStyleSheet("color: gray")
             form.addRow("", note)
@@ -240,11 +249,12 @@ class SettingsDialog(QDialog):
         self.thumb_size.setValue(settings.thumbnail_size)
         self.thumb_value = QLabel(self)
         self.thumb_value.setMinimumWidth(56)
-        self.thumb_size.valueChanged.connect(lambda v: self.thumb_value.setText(f"{v} px"))
-        self.thumb_value.setText(f"{self.thumb_size.value()} px")
+        self.thumb_size.valueChanged.connect(lambda v: self.thumb_value.setText(tr("{v} px").format(
+                                                                                    v=v)))
+        self.thumb_value.setText(tr("{value} px").format(value=self.thumb_size.value()))
         row.addWidget(self.thumb_size, 1)
         row.addWidget(self.thumb_value)
-        thumb_label = QLabel("Gallery &thumbnails:", self)
+        thumb_label = QLabel(tr("Gallery &thumbnails:"), self)
         thumb_label.setBuddy(self.thumb_size)
         form.addRow(thumb_label, row)
         layout.addLayout(form)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QElapsedTimer,
     QModelIndex,
     QObject,
@@ -47,6 +48,10 @@ from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
 from simfinder.gui.words import counted
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SimilarPanel", text)
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -155,9 +160,9 @@ class SimilarDelegate(QStyledItemDelegate):
         record: PhotoRecord | None = index.data(RecordRole)
         if record is None:
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        state = option.state
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
@@ -171,7 +176,7 @@ class SimilarDelegate(QStyledItemDelegate):
 
         left = box.right() + 10
         width = rect.right() - left - _ROW_PAD
-        base: QFont = option.font  # type: ignore[attr-defined]
+        base: QFont = option.font
         bold = QFont(base)
         bold.setBold(True)
         fm_bold = QFontMetrics(bold)
@@ -246,14 +251,14 @@ class SimilarPanel(QWidget):
         top = QHBoxLayout()
         self.back_button = QToolButton(self)
         self.back_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
-        self.back_button.setText("Back")
+        self.back_button.setText(tr("Back"))
         self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.back_button.setToolTip("Back to the previous photo (Alt+Left)")
+        self.back_button.setToolTip(tr("Back to the previous photo (Alt+Left)"))
         self.back_button.setShortcut("Alt+Left")
         self.back_button.setAutoRaise(True)
         self.back_button.setEnabled(False)
         self.back_button.clicked.connect(self.go_back)
-        self.title = QLabel("Similar photos", self)
+        self.title = QLabel(tr("Similar photos"), self)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
@@ -265,7 +270,7 @@ class SimilarPanel(QWidget):
         self.query_thumb = _QueryThumb(self)
         self.query_thumb.setFixedHeight(self.QUERY_SIDE)
         self.query_thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.query_thumb.setToolTip("Double-click for a large preview")
+        self.query_thumb.setToolTip(tr("Double-click for a large preview"))
         self.query_thumb.double_clicked.connect(self._open_query)
         layout.addWidget(self.query_thumb)
 
@@ -300,7 +305,7 @@ class SimilarPanel(QWidget):
         self.results.clicked.connect(self._on_result_clicked)
         self.results.activated.connect(self._on_result_clicked)
         self.results.customContextMenuRequested.connect(self._on_context_menu)
-        self.results.setAccessibleName("Similar photos")
+        self.results.setAccessibleName(tr("Similar photos"))
         layout.addWidget(self.results, 1)
         self.filler = QWidget(self)  # takes the space while there is no query
         layout.addWidget(self.filler, 1)
@@ -318,9 +323,9 @@ class SimilarPanel(QWidget):
         self.query_thumb.clear()
         self.query_thumb.setText("")
         self.query_label.setText("")
-        self.status.setText("Click a photo to see the photos most like it, best first.\n\n"
-                            "You can also drop an image on the window, or paste one (Ctrl+V), "
-                            "to search the library with it.")
+        self.status.setText(tr("Click a photo to see the photos most like it, best first.\n\n"
+                               "You can also drop an image on the window, or paste one (Ctrl+V), "
+                               "to search the library with it."))
         self._show_query_parts(False)
 
     def _show_query_parts(self, visible: bool) -> None:
@@ -338,7 +343,7 @@ class SimilarPanel(QWidget):
         self._external_pixmap = None
         self._update_query_header()
         self.model.set_hits([])
-        self.status.setText("Looking for similar photos…")
+        self.status.setText(tr("Looking for similar photos…"))
         self.search_requested.emit(target)
 
     def set_external_thumbnail(self, image: QImage) -> None:
@@ -351,16 +356,17 @@ class SimilarPanel(QWidget):
         shown = alike_enough(hits)
         self.model.set_hits(shown)
         if not shown:
-            self.status.setText("No photo in the library looks like this one.")
+            self.status.setText(tr("No photo in the library looks like this one."))
             return
         counts = {w: self.model.words().count(w) for w in WORD_COLORS}
         parts = [counted(n, COUNTED[w]) for w, n in counts.items() if n]
-        self.status.setText(f"Most alike first: {', '.join(parts)}.")
+        self.status.setText(tr("Most alike first: {parts}.").format(parts=', '.join(parts)))
         self.results.scrollToTop()
 
     def show_error(self, message: str) -> None:
         self.model.set_hits([])
-        self.status.setText(f"<b>Could not search with this image.</b><br>{message}")
+        self.status.setText(tr("<b>Could not search with this image.</b><br>{message}").format(
+                                message=message))
 
     def go_back(self) -> None:
         if not self.history:
@@ -394,15 +400,16 @@ class SimilarPanel(QWidget):
             details = (f"{rec.width} \u00d7 {rec.height}"
                        + (f" · {rec.taken_at[:10]}" if rec.taken_at else ""))
             self.query_label.setText(
-                f"<b>{_esc(os.path.basename(rec.path))}</b><br>"
-                f"<span style='color:gray'>{_esc(details)}<br>"
-                f"{_esc(self.delegate.folder_text(rec.path))}</span>")
+                tr("<b>{esc}</b><br><span style='color:gray'>{esc2}<br>{esc3}</span>").format(
+                    esc=_esc(os.path.basename(rec.path)),
+                    esc2=_esc(details),
+                    esc3=_esc(self.delegate.folder_text(rec.path))))
         else:
             pix = self._external_pixmap
             self.query_label.setToolTip(str(target.path))
             self.query_label.setText(
-                f"<b>{_esc(target.label)}</b><br><span style='color:gray'>"
-                "Not in the library: searched without adding it</span>")
+                tr("<b>{esc}</b><br><span style='color:gray'>Not in the library: searched "
+                   "without adding it</span>").format(esc=_esc(target.label)))
         if pix is not None and not pix.isNull():
             if max(pix.width(), pix.height()) > side:
                 pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,

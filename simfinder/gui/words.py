@@ -49,6 +49,16 @@ def counted(n: int, source: str) -> str:
     return (singular if n == 1 else plural).replace("%Ln", number)
 
 
+def files_text(photos: int, companions: int) -> str:
+    """"12 photos", or "12 photos and 5 companion files" (core.actions.count_files in the
+    user's language)."""
+    text = counted(photos, "%Ln photo(s)")
+    if companions:
+        text = QCoreApplication.translate(CONTEXT, "{photos} and {companions}").format(
+            photos=text, companions=counted(companions, "%Ln companion file(s)"))
+    return text
+
+
 def duration(seconds: float) -> str:
     """A time span as a person says it: "42 s", "3 min 05 s", "25 min", "2 h 07 min"."""
     seconds = round(seconds)
