@@ -82,11 +82,6 @@ def library_snapshot(library: Library) -> LibrarySnapshot:
                            cat.all_companions())
 
 
-def is_offline_photo(path: str, offline: Sequence[str]) -> bool:
-    """Whether the photo at `path` is in one of the `offline` folders."""
-    return any(_is_under(path, folder) for folder in offline)
-
-
 def folder_of(path: str, folders: Sequence[str]) -> str | None:
     """The (innermost) remembered folder that holds `path`."""
     best: str | None = None
