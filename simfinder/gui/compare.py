@@ -50,6 +50,7 @@ from simfinder.gui.tasks import TaskRunner
 def tr(text: str) -> str:
     return QCoreApplication.translate("CompareDialog", text)
 
+
 COMPARE_SIDE = 3072  # decoded size: enough to judge sharpness and artefacts, quick to load
 MAX_PHOTOS = 6
 _ZOOM_STEP = 1.25
@@ -212,11 +213,9 @@ class CompareDialog(QDialog):
             cell = QWidget(grid_host)
             v = QVBoxLayout(cell)
             v.setContentsMargins(2, 2, 2, 2)
-            caption = QLabel(tr("<b>{basename}</b> · {width} × {height} · {human_size}").format(  # noqa: RUF001
-                                 basename=os.path.basename(record.path),
-                                 width=record.width,
-                                 height=record.height,
-                                 human_size=human_size(record.size)), cell)
+            caption = QLabel(tr("<b>{name}</b> · {width} \u00d7 {height} · {size}").format(
+                name=os.path.basename(record.path), width=record.width, height=record.height,
+                size=human_size(record.size)), cell)
             caption.setToolTip(record.path)
             view = CompareView(record, reference_width, cell)
             view.zoomed.connect(self._on_zoomed)
@@ -229,7 +228,7 @@ class CompareDialog(QDialog):
         splitter.addWidget(grid_host)
 
         self.table = QTableWidget(len(FIELDS), len(self.photos), splitter)
-        self.table.setVerticalHeaderLabels(list(FIELDS))
+        self.table.setVerticalHeaderLabels([tr(field) for field in FIELDS])
         self.table.setHorizontalHeaderLabels([os.path.basename(p.path) for p in self.photos])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)

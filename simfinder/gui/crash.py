@@ -24,6 +24,7 @@ from simfinder import __version__
 def tr(text: str) -> str:
     return QCoreApplication.translate("CrashHandler", text)
 
+
 log = logging.getLogger(__name__)
 
 CRASH_LOG = "crash.log"
@@ -96,9 +97,9 @@ class CrashHandler(QObject):
     @Slot(str, str)
     def _show(self, summary: str, path: str) -> None:
         self.count += 1
-        where = (f"The details were saved to<br><code>{path}</code><br>"
-                 "Please include that file when you report the problem."
-                 if path else "The details could not be saved.")
+        where = (tr("The details were saved to<br><code>{path}</code><br>Please include that "
+                    "file when you report the problem.").format(path=path)
+                 if path else tr("The details could not be saved."))
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.setInformativeText(
                 tr("{count} unexpected errors so far; the last "

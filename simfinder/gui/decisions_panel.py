@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton
 
 from simfinder.app.decisions import KIND_WORDS, DecisionView
 from simfinder.core.decisions import KEEP_ALL
+from simfinder.gui.action_table import keys_text
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 from simfinder.gui.words import counted
 
@@ -38,8 +39,9 @@ class DecisionsDock(ListDock):
         pane.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         pane.tree.setAccessibleName(tr("Decisions"))
         self.undo_button = QPushButton(tr("&Undo Decision"), pane)
-        self.undo_button.setToolTip(tr("Take the selected decisions back (Delete): their photos "
-                                       "are reviewed again"))
+        self.undo_button.setToolTip(
+            tr("Take the selected decisions back ({keys}): their photos are reviewed again")
+            .format(keys=keys_text(QKeySequence.StandardKey.Delete)))
         self.export_button = QPushButton(tr("Export…"), pane)
         self.export_button.setToolTip(tr("Save every decision to a file (to keep, or to use in "
                                          "another library of the same photos)"))
@@ -132,7 +134,8 @@ class DecisionsDock(ListDock):
             return
         chosen = [int(i) for i in self.pane.selected_payloads()]
         ids = chosen if decision_id in chosen else [int(decision_id)]
-        menu.addAction("Undo Decision" if len(ids) == 1 else f"Undo {len(ids)} Decisions",
+        menu.addAction(tr("Undo Decision") if len(ids) == 1
+                       else tr("Undo {count} Decisions").format(count=len(ids)),
                        lambda: self.undo_requested.emit(ids))
         if view.present:
             path = view.present[0].path

@@ -97,6 +97,7 @@ from simfinder.gui.workers import GroupsController, IndexController
 def tr(text: str) -> str:
     return QCoreApplication.translate("DuplicatesPanel", text)
 
+
 log = logging.getLogger(__name__)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -165,7 +166,7 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
     return next((c for c, b in zip(choices, buttons, strict=True) if b is clicked), None)
 
 
-REVIEWED_ONLY = "Only the Reviewed Groups"
+REVIEWED_ONLY = "Only the Reviewed Groups"  # a translation source, as the two below
 SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
 KEEP_MINE = "Keep My Marks"  # translation sources of the two answers of apply_plan
 REAPPLY = "Re-apply the Rules to Them"
@@ -236,7 +237,7 @@ class DuplicatesModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return tr(COLUMNS[section])
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -280,15 +281,15 @@ class DuplicatesModel(QAbstractItemModel):
                 return font
             if role == Qt.ItemDataRole.ToolTipRole:
                 if reference:
-                    return "In a reference folder: always kept"
+                    return tr("In a reference folder: always kept")
                 if record.file_id in group.settled and keep:
-                    return "Kept: you decided about it before. Uncheck to mark it for removal."
+                    return tr("Kept: you decided about it before. Uncheck to mark it for removal.")
                 if not keep:
-                    return "Marked for removal. Check to keep it."
+                    return tr("Marked for removal. Check to keep it.")
                 # Why the rules kept it, in plain words (the files it reads are cached).
                 reason = keep_reasons(group, self.plan).get(record.file_id, "")
-                return f"Kept: {reason}. Uncheck to mark it for removal." if reason \
-                    else "Kept. Uncheck to mark it for removal."
+                return (tr("Kept: {reason}. Uncheck to mark it for removal.").format(reason=reason)
+                        if reason else tr("Kept. Uncheck to mark it for removal."))
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FOLDER:
@@ -678,6 +679,7 @@ class DuplicatesPanel(QWidget):
         match_label = QLabel(tr("&Match:"), self)
         self.strictness_combo = QComboBox(self)
         for value, (word, tip) in STRICTNESS_WORDS.items():
+            word, tip = tr(word), tr(tip)
             self.strictness_combo.addItem(word, value.value)
             self.strictness_combo.setItemData(self.strictness_combo.count() - 1, tip,
                                               Qt.ItemDataRole.ToolTipRole)
@@ -998,11 +1000,12 @@ class DuplicatesPanel(QWidget):
             elif self.searching:
                 self.empty.setText(tr("Looking for duplicates…"))
             else:
-                word = STRICTNESS_WORDS[self.strictness][0].lower()
-                self.empty.setText(f"No duplicates at “{word}” matching.\n\nTry Loose to "
-                                   "also find edited copies and bursts."
+                word = tr(STRICTNESS_WORDS[self.strictness][0]).lower()
+                self.empty.setText(tr("No duplicates at “{strictness}” matching.\n\nTry Loose "
+                                      "to also find edited copies and bursts.").format(
+                                          strictness=word)
                                    if self.strictness is not Strictness.LOOSE
-                                   else "No duplicates found.")
+                                   else tr("No duplicates found."))
             self.stack.setCurrentWidget(self.empty)
         self._update_totals()
 
@@ -1027,7 +1030,7 @@ class DuplicatesPanel(QWidget):
         for button in (self.keep_all_button, self.not_dup_button, self.done_button):
             button.setEnabled(target)
         row = self.current_group_row()
-        self.done_button.setText("Not Done" if self.model.is_done(row) else "Done")
+        self.done_button.setText(tr("Not Done") if self.model.is_done(row) else tr("Done"))
         self.trash_button.setEnabled(removed > 0 and not busy)
         self.move_button.setEnabled(removed > 0 and not busy)
         self.export_button.setEnabled(self.model.rowCount() > 0)
@@ -1127,9 +1130,10 @@ class DuplicatesPanel(QWidget):
         self.tree.setFocus()
         n = len(photos)
         if kind == KEEP_ALL:
-            done = f"Keeping all {n} photos" + (" of the group" if scope == GROUP else "")
+            done = (tr("Keeping all {count} photos of the group") if scope == GROUP
+                    else tr("Keeping all {count} photos")).format(count=n)
         else:
-            done = f"{n} photos marked as not duplicates of each other"
+            done = tr("{count} photos marked as not duplicates of each other").format(count=n)
         self.message.emit(f"{done}. View > Decisions lists it, to undo it.")
 
     def toggle_done(self) -> None:
@@ -1267,7 +1271,8 @@ class DuplicatesPanel(QWidget):
             menu.addAction(self.act_not_duplicates)
         menu.addAction(self.act_done)
         rows = self.selected_group_rows()
-        which = "This Group" if len(rows) == 1 else f"the {len(rows)} Selected Groups"
+        which = (tr("This Group") if len(rows) == 1
+                 else tr("the {count} Selected Groups").format(count=len(rows)))
         marked = any(p.file_id not in g.keep for g in map(self.model.group_at, rows)
                      for p in g.photos)
         menu.addSeparator()
@@ -1351,8 +1356,9 @@ class DuplicatesPanel(QWidget):
             self.show_notice(str(exc))
             return None
         if not photos:
-            self.show_notice("No photo is marked for removal" + (
-                " in this group." if rows is not None and len(rows) == 1 else "."))
+            self.show_notice(tr("No photo is marked for removal in this group.")
+                             if rows is not None and len(rows) == 1
+                             else tr("No photo is marked for removal."))
             return None
         return [g for g in groups if any(p.file_id not in g.keep for p in g.photos)], photos
 
@@ -1372,29 +1378,34 @@ class DuplicatesPanel(QWidget):
             return f"{counted(len(chosen), '%Ln photo(s)')} ({size})"
 
         reviewed = [g for g in groups if g.key in self.model.done]
+        reviewed_only = tr(REVIEWED_ONLY)
         choices = [verb]
         if rows is not None:
-            scope = ("Only this group: the others are left as they are." if len(groups) == 1
-                     else f"Only the {counted(len(groups), '%Ln selected group(s)')}.")
+            scope = (tr("Only this group: the others are left as they are.") if len(groups) == 1
+                     else tr("Only the {groups}.").format(
+                         groups=counted(len(groups), "%Ln selected group(s)")))
         elif len(reviewed) == len(groups):
-            scope = f"You marked all {counted(len(groups), '%Ln group(s)')} Done."
+            scope = tr("You marked all {groups} Done.").format(
+                groups=counted(len(groups), "%Ln group(s)"))
         elif not reviewed:
-            scope = (f"You have marked none of the {counted(len(groups), '%Ln group(s)')} "
-                     "Done: the photos marked by the keep rules in groups you have not looked "
-                     "at go too.")
+            scope = tr("You have marked none of the {groups} Done: the photos marked by the "
+                       "keep rules in groups you have not looked at go too.").format(
+                           groups=counted(len(groups), "%Ln group(s)"))
         else:
             left = len(groups) - len(reviewed)
             only = [p for g in reviewed for p in g.photos if p.file_id not in g.keep]
-            scope = (f"You marked {len(reviewed)} of the {counted(len(groups), '%Ln group(s)')} "
-                     f"Done; {counted(left, '%Ln is not reviewed yet')}. "
-                     f"{REVIEWED_ONLY}: {summary(only)}.")
-            choices.append(REVIEWED_ONLY)
+            scope = tr("You marked {reviewed} of the {groups} Done; {left}. {choice}: "
+                       "{photos}.").format(
+                           reviewed=len(reviewed), groups=counted(len(groups), "%Ln group(s)"),
+                           left=counted(left, "%Ln is not reviewed yet"),
+                           choice=reviewed_only, photos=summary(only))
+            choices.append(reviewed_only)
         notes = companion_notes(groups, self.plan)
         lacking = [n for n in notes if n.kind == "lacking"]
         swap = ""
         if lacking:
-            swap = (f"Keep {lacking[0].name} Instead"
-                    if len(lacking) == 1 else f"Keep Those {len(lacking)} Photos Instead")
+            swap = (tr("Keep {name} Instead").format(name=lacking[0].name) if len(lacking) == 1
+                    else tr("Keep Those {count} Photos Instead").format(count=len(lacking)))
             choices.append(swap)
         answer = ask(self, title, tr("{question}{notes_text}\n\n{scope} {after}").format(
                                       question=question(groups, photos),
@@ -1406,7 +1417,7 @@ class DuplicatesPanel(QWidget):
         if answer == swap:
             self.keep_instead(lacking)
             return None
-        return reviewed if answer == REVIEWED_ONLY else groups
+        return reviewed if answer == reviewed_only else groups
 
     def keep_instead(self, notes: Sequence[CompanionNote]) -> None:
         """Keep each note's photo in its group instead of the photo kept (the swap the
@@ -1423,16 +1434,18 @@ class DuplicatesPanel(QWidget):
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
         where = trash_name()
         groups = self._confirm(
-            rows, f"Move to {where.removeprefix('the ')}",
-            f"Move to {where.removeprefix('the ')}",
-            lambda chosen, photos: f"Move {_marked_text(chosen, photos)} "
-                                   f"({human_size(sum(p.size for p in photos))}) to {where}?",
-            f"Each group keeps its photos marked Keep. The photos stay in {where} until you "
-            "empty it, and Edit > Undo puts them back.")
+            rows, tr("Move to {trash}").format(trash=where.removeprefix("the ")),
+            tr("Move to {trash}").format(trash=where.removeprefix("the ")),
+            lambda chosen, photos: tr("Move {files} ({size}) to {trash}?").format(
+                files=_marked_text(chosen, photos),
+                size=human_size(sum(p.size for p in photos)), trash=where),
+            tr("Each group keeps its photos marked Keep. The photos stay in {trash} until you "
+               "empty it, and Edit > Undo puts them back.").format(trash=where))
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, None, f"Moving {counted(n, '%Ln photo(s)')} to {where}…")
+        self._start_action(groups, None, tr("Moving {photos} to {trash}…").format(
+            photos=counted(n, "%Ln photo(s)"), trash=where))
 
     def move_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) into a folder."""
@@ -1445,18 +1458,20 @@ class DuplicatesPanel(QWidget):
         target = Path(folder).resolve()
         inside = [f for f in self.library_folders()
                   if str(target) == f or str(target).startswith(f.rstrip(os.sep) + os.sep)]
-        note = (" This folder is inside your library: the moved photos will still be "
-                "listed as duplicates." if inside else "")
+        note = (tr(" This folder is inside your library: the moved photos will still be "
+                   "listed as duplicates.") if inside else "")
         groups = self._confirm(
-            rows, "Move to Folder", "Move to Folder",
-            lambda chosen, photos: f"Move {_marked_text(chosen, photos)} "
-                                   f"({human_size(sum(p.size for p in photos))}) into {target}?",
-            "Each photo goes to the same place below it as in its library folder. "
-            f"Edit > Undo moves them back.{note}")
+            rows, tr("Move to Folder"), tr("Move to Folder"),
+            lambda chosen, photos: tr("Move {files} ({size}) into {folder}?").format(
+                files=_marked_text(chosen, photos),
+                size=human_size(sum(p.size for p in photos)), folder=target),
+            tr("Each photo goes to the same place below it as in its library folder. "
+               "Edit > Undo moves them back.") + note)
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, str(target), f"Moving {counted(n, '%Ln photo(s)')} to {target}…")
+        self._start_action(groups, str(target), tr("Moving {photos} to {folder}…").format(
+            photos=counted(n, "%Ln photo(s)"), folder=target))
 
     def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
         self._waiting_action = True
@@ -1470,41 +1485,45 @@ class DuplicatesPanel(QWidget):
         self.model.photos_moved([src for src, _ in report.moved])
         n = len(report.moved)
         if not n:
-            done = "No photo was moved."
+            done = tr("No photo was moved.")
         elif report.kind == "trash":
-            done = f"Moved {files_text(n, len(report.companions_moved))} " \
-                   f"({human_size(report.bytes_moved)}) to " \
-                   f"{trash_name()}. Edit > Undo puts them back."
+            done = tr("Moved {files} ({size}) to {trash}. Edit > Undo puts them back.").format(
+                files=files_text(n, len(report.companions_moved)),
+                size=human_size(report.bytes_moved), trash=trash_name())
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
-            done = f"Moved {files_text(n, len(report.companions_moved))} " \
-                   f"({human_size(report.bytes_moved)}) into " \
-                   f"{target}. Edit > Undo moves them back."
+            done = tr("Moved {files} ({size}) into {folder}. Edit > Undo moves them back.").format(
+                files=files_text(n, len(report.companions_moved)),
+                size=human_size(report.bytes_moved), folder=target)
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
-            done += f" {counted(offline, '%Ln photo(s)')} in offline folders skipped."
+            done += tr(" {photos} in offline folders skipped.").format(
+                photos=counted(offline, "%Ln photo(s)"))
         if len(report.failed) > offline:
-            done += f" {counted(len(report.failed) - offline, '%Ln photo(s)')} could not be moved."
+            done += tr(" {photos} could not be moved.").format(
+                photos=counted(len(report.failed) - offline, "%Ln photo(s)"))
         if report.companions_failed:
             companions = counted(len(report.companions_failed), '%Ln companion file(s)')
-            done += f" {companions} could not be moved with their photos."
+            done += tr(" {companions} could not be moved with their photos.").format(
+                companions=companions)
         if report.failed or report.companions_failed:
-            self._show_report("Some photos were not moved", done,
+            self._show_report(tr("Some photos were not moved"), done,
                               [*report.failed, *report.companions_failed])
         self.message.emit(done)
         self._update_buttons()
 
     def _on_undo_finished(self, report: UndoReport | None) -> None:
         if report is None:
-            self.message.emit("Nothing to undo.")
+            self.message.emit(tr("Nothing to undo."))
             return
         self.model.photos_back(report.restored)
         n = len(report.restored)
-        done = f"Put back {files_text(n, len(report.companions_restored))}."
+        done = tr("Put back {files}.").format(files=files_text(n, len(report.companions_restored)))
         failed = [*report.failed, *report.companions_failed]
         if failed:
-            done += f" {counted(len(failed), '%Ln file(s)')} could not be put back."
-            self._show_report("Some photos were not put back", done, failed)
+            done += tr(" {files} could not be put back.").format(
+                files=counted(len(failed), "%Ln file(s)"))
+            self._show_report(tr("Some photos were not put back"), done, failed)
         self.message.emit(done)
 
     def _on_job_failed(self, _message: str) -> None:

@@ -211,9 +211,6 @@ class GalleryModel(QAbstractListModel):
     def order(self) -> SortOrder:
         return self._order
 
-    def path_at(self, row: int) -> str:
-        return self._rows[row][ROW_PATH]
-
     def record_at(self, row: int) -> PhotoRecord:
         return PhotoRecord.of(self._rows[row])
 

@@ -30,6 +30,7 @@ from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, KeepRule
 def tr(text: str) -> str:
     return QCoreApplication.translate("KeepRulesDialog", text)
 
+
 _FORMAT_NAMES = {"HEIF": "HEIF / HEIC", "RAW": "Camera RAW", "MPO": "MPO (3D JPEG)"}
 
 
@@ -146,7 +147,7 @@ class KeepRulesDialog(QDialog):
             self._add_reference_item(folder)
         self.formats.clear()
         for fmt in plan.format_order:
-            item = QListWidgetItem(_FORMAT_NAMES.get(fmt, fmt))
+            item = QListWidgetItem(tr(_FORMAT_NAMES[fmt]) if fmt in _FORMAT_NAMES else fmt)
             item.setData(Qt.ItemDataRole.UserRole, fmt)
             self.formats.addItem(item)
 

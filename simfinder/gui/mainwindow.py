@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTimer,
-    Signal,
 )
 from PySide6.QtGui import (
     QAction,
@@ -83,6 +82,7 @@ from simfinder.gui.action_table import (
 from simfinder.gui.decisions_panel import DecisionsDock
 from simfinder.gui.drop_search import DropSearch
 from simfinder.gui.duplicates import DuplicatesPanel
+from simfinder.gui.empty_state import EmptyState
 from simfinder.gui.folder_sidebar import FolderSidebar
 from simfinder.gui.gallery import (
     MAX_THUMB,
@@ -139,71 +139,6 @@ def _photo_glyph(widget: QWidget, side: int) -> QPixmap:
     painter.drawPolygon(mountain)
     painter.end()
     return pix
-
-
-class EmptyState(QWidget):
-    """What the gallery area shows while the library has no photos."""
-
-    add_folder_clicked = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        self.icon = QLabel(self)
-        self.icon.setPixmap(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_DirOpenIcon).pixmap(QSize(72, 72)))
-        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.icon)
-        self.title = QLabel(self)
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.title.setFont(font)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.title)
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.text.setMaximumWidth(520)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.text)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.button = QPushButton(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_DirOpenIcon), tr("Add a Photo Folder…"), self)
-        self.button.setDefault(True)
-        self.button.setMinimumHeight(36)
-        self.button.clicked.connect(self.add_folder_clicked)
-        row2 = QHBoxLayout()
-        row2.addStretch(1)
-        row2.addWidget(self.button)
-        row2.addStretch(1)
-        layout.addSpacing(12)
-        layout.addLayout(row2)
-        layout.addStretch(3)
-        self.show_welcome()
-
-    def show_welcome(self) -> None:
-        self.title.setText(tr("Find duplicate and similar photos"))
-        self.text.setText(
-            tr("Add a folder of photos to get started: simfinder indexes it in the background, "
-               "on this computer; nothing is uploaded and your photos are only read.\n\n"
-               "You can also drop a folder onto this window."))
-        self.button.setVisible(True)
-
-    def show_indexing(self) -> None:
-        self.title.setText(tr("Looking for photos…"))
-        self.text.setText(tr("Photos appear here as soon as they are indexed."))
-        self.button.setVisible(False)
-
-    def show_no_photos(self) -> None:
-        self.title.setText(tr("No photos found"))
-        self.text.setText(tr("The folders in the library hold no photos simfinder can read. "
-                             "Add another folder, or see View > Problems for files that could not "
-                             "be read."))
-        self.button.setVisible(True)
 
 
 # The first window's size where the screen allows; the layout fits down to 1024x768 screens.
@@ -343,7 +278,7 @@ class MainWindow(QMainWindow):
 
         self.sort_combo = QComboBox(self)
         for order in SortOrder:
-            self.sort_combo.addItem(tr("Sort: {label}").format(label=order.label), order.value)
+            self.sort_combo.addItem(tr("Sort: {order}").format(order=tr(order.label)), order.value)
         self.sort_combo.setCurrentIndex(list(SortOrder).index(self.model.order))
         self.sort_combo.setToolTip(tr("Order of the photos"))
 
@@ -876,23 +811,6 @@ class MainWindow(QMainWindow):
         self.panel.history.clear()
         self.panel.show_query(QueryTarget(Path(record.path), os.path.basename(record.path),
                                           record), remember=False)
-
-    def select_photo(self, path: str) -> bool:
-        """Make the photo at `path` the current one in the gallery (which searches with it)."""
-        record = self.model.record_at_path(path)
-        if record is None:
-            return False
-        row = self.model.row_of(record.file_id)
-        if row is None:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            self.proxy.set_folder(None)
-            self.proxy.set_text("")
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
-        self.view.setCurrentIndex(index)
-        self.view.scrollTo(index)
-        return True
 
     def _gallery_context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)

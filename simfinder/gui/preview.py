@@ -19,6 +19,7 @@ from simfinder.gui.tasks import TaskRunner
 def tr(text: str) -> str:
     return QCoreApplication.translate("PreviewDialog", text)
 
+
 PREVIEW_SIDE = 2560
 
 

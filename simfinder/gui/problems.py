@@ -41,7 +41,7 @@ class ProblemsDock(ListDock):
     def set_problems(self, errors: Sequence[ErrorRecord],
                      folders: Sequence[tuple[str, str]]) -> None:
         rows = [ListRow([os.path.basename(folder) or folder,
-                         f"Folder could not be read: {reason}", folder],
+                         tr("Folder could not be read: {reason}").format(reason=reason), folder],
                         folder, {0: folder})
                 for folder, reason in folders]
         for err in errors:

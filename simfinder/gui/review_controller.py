@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from simfinder.app.decisions import (
     decide,
@@ -21,6 +21,11 @@ from simfinder.app.decisions import (
 from simfinder.app.review_log import ReviewRecorder
 from simfinder.core.catalog import Catalog, PhotoRecord
 from simfinder.core.library import CATALOG_FILE
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ReviewController", text)
+
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,8 @@ class ReviewController(QObject):
     def export(self, path: Path) -> None:
         def done(count: int | None, error: str | None) -> None:
             if error is not None:
-                self.failed.emit(f"Could not save the decisions to {path}: {error}")
+                self.failed.emit(tr("Could not save the decisions to {path}: {error}").format(
+                    path=path, error=error))
             else:
                 self.decisions_exported.emit(count, path)
 
@@ -82,7 +88,7 @@ class ReviewController(QObject):
 
     def _written(self, error: str | None) -> None:
         if error is not None:
-            self.failed.emit(f"Could not save the review: {error}")
+            self.failed.emit(tr("Could not save the review: {error}").format(error=error))
         else:
             self.saved.emit(self.recorder.saved)
 

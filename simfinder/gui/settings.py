@@ -42,6 +42,7 @@ from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
 def tr(text: str) -> str:
     return QCoreApplication.translate("SettingsDialog", text)
 
+
 log = logging.getLogger(__name__)
 
 # Set once the settings of earlier versions were moved into a library: never moved again.
@@ -223,14 +224,14 @@ class SettingsDialog(QDialog):
 
         self.strictness = QComboBox(self)
         for value, label in STRICTNESS_LABELS.items():
-            self.strictness.addItem(label, value.value)
+            self.strictness.addItem(tr(label), value.value)
         self.strictness.setCurrentIndex(list(STRICTNESS_LABELS).index(settings.strictness))
         self.strictness.setToolTip(tr("How alike two photos must be to count as duplicates"))
         form.addRow(tr("Duplicate &matching:"), self.strictness)
 
         self.device = QComboBox(self)
         for device, label in DEVICES.items():
-            self.device.addItem(label, device)
+            self.device.addItem(tr(label), device)
         self.device.setCurrentIndex(list(DEVICES).index(settings.device))
         self.device.setToolTip(tr("Where the image-similarity model (a CNN) runs"))
         form.addRow(tr("Run the &model on:"), self.device)

@@ -24,7 +24,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -45,6 +54,7 @@ from simfinder.app.gallery import alike_enough, alike_percent, match_word
 from simfinder.core.catalog import PhotoRecord
 from simfinder.core.search import SimilarHit
 from simfinder.core.similarity import Strictness
+from simfinder.gui.action_table import keys_text
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
 from simfinder.gui.words import counted
@@ -52,6 +62,7 @@ from simfinder.gui.words import counted
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("SimilarPanel", text)
+
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -117,7 +128,8 @@ class SimilarModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
             why = html.escape(str(hit.explanation().get("why", "")))
-            return f"{describe(hit.photo)}<br><i>{WORD_HELP[word]}</i><br>Why: {why}"
+            return (f"{describe(hit.photo)}<br><i>{tr(WORD_HELP[word])}</i><br>"
+                    + tr("Why: {why}").format(why=why))
         return None
 
     def set_hits(self, hits: Sequence[SimilarHit]) -> None:
@@ -324,8 +336,9 @@ class SimilarPanel(QWidget):
         self.query_thumb.setText("")
         self.query_label.setText("")
         self.status.setText(tr("Click a photo to see the photos most like it, best first.\n\n"
-                               "You can also drop an image on the window, or paste one (Ctrl+V), "
-                               "to search the library with it."))
+                               "You can also drop an image on the window, or paste one ({keys}), "
+                               "to search the library with it.").format(
+                                   keys=keys_text(QKeySequence.StandardKey.Paste)))
         self._show_query_parts(False)
 
     def _show_query_parts(self, visible: bool) -> None:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from simfinder.app.gallery import (
     LibrarySnapshot,
@@ -50,6 +50,11 @@ from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.search import QueryError
 from simfinder.core.similarity import Strictness
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("IndexController", text)
+
 
 log = logging.getLogger(__name__)
 
@@ -591,7 +596,7 @@ class QueryWorker(_NewestOnlyWorker):
             return
         except Exception as exc:
             log.exception("similar search for %s failed", request.image)
-            self.failed.emit(request.query_id, f"The search failed: {exc}")
+            self.failed.emit(request.query_id, tr("The search failed: {error}").format(error=exc))
             sys.excepthook(*sys.exc_info())
             return
         self.done.emit(request.query_id, hits)
@@ -656,7 +661,8 @@ class GroupsWorker(_NewestOnlyWorker):
             groups = review_groups(library, request.strictness, request.plan, judged=judged)
         except Exception as exc:
             log.exception("finding duplicate groups failed")
-            self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
+            self.failed.emit(request.request_id,
+                             tr("Could not find the duplicates: {error}").format(error=exc))
             return
         self.done.emit(request.request_id, (request.strictness, groups, request.provisional))
 
