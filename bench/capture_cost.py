@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:
 from bench.accuracy import OTHER_SHOTS  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
-from simfinder.core.capture import CAPTURE_SIDE, _load, judge_capture  # noqa: E402
+from simfinder.core.matching.capture import CAPTURE_SIDE, _load, judge_capture  # noqa: E402
 
 SECTION = "## Capture check: cost per pair"
 CUES = (("capture data", "another exposure of the scene (", "another moment of the scene (t"),

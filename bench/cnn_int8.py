@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
-from simfinder.core.embed import ensure_onnx, preprocess  # noqa: E402
+from simfinder.core.photos.decode import DecodeFailure, decode_photo  # noqa: E402
+from simfinder.core.photos.embed import ensure_onnx, preprocess  # noqa: E402
 from tests.datasets import DATASETS  # noqa: E402
 
 SECTION = "## CNN int8 quantisation"

@@ -38,10 +38,10 @@ if str(REPO) not in sys.path:
 from bench.accuracy import datasets  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
-from simfinder.core.catalog import Catalog  # noqa: E402
-from simfinder.core.indexer import Indexer  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.pending_checks import ComparisonReport, compare_likely_copies  # noqa: E402
+from simfinder.core.indexing.indexer import Indexer  # noqa: E402
+from simfinder.core.matching.pending_checks import ComparisonReport, compare_likely_copies  # noqa: E402
+from simfinder.core.store.catalog import Catalog  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 
 SECTION = "## Comparing likely copies after indexing"
 LOOKUP_CONTENTS = 100_000

@@ -24,12 +24,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.grouping_scale import build  # noqa: E402
 from bench.report import write_section  # noqa: E402
-from simfinder.core.candidates import find_candidates  # noqa: E402
-from simfinder.core.catalog import Catalog  # noqa: E402
-from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES  # noqa: E402
-from simfinder.core.grouping import group_judged, judge_pairs  # noqa: E402
-from simfinder.core.library import CATALOG_FILE  # noqa: E402
-from simfinder.core.similarity import Strictness  # noqa: E402
+from simfinder.core.matching.candidates import find_candidates  # noqa: E402
+from simfinder.core.matching.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES  # noqa: E402
+from simfinder.core.matching.grouping import group_judged, judge_pairs  # noqa: E402
+from simfinder.core.matching.similarity import Strictness  # noqa: E402
+from simfinder.core.store.catalog import Catalog  # noqa: E402
+from simfinder.core.store.layout import CATALOG_FILE  # noqa: E402
 
 SECTION = "## Decisions: grouping again after the user decides"
 

@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 from bench.report import write_section  # noqa: E402
 from simfinder.app.review import review_groups  # noqa: E402
 from simfinder.app.usecases import open_library  # noqa: E402
-from simfinder.core import enlargement, keeper  # noqa: E402
-from simfinder.core.similarity import Strictness  # noqa: E402
+from simfinder.core.cleanup import enlargement, keeper  # noqa: E402
+from simfinder.core.matching.similarity import Strictness  # noqa: E402
 
 SECTION = "## Keep rules: cost of telling enlarged copies"
 

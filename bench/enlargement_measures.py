@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from simfinder.core.enlargement import ENLARGED_BELOW, beyond_share  # noqa: E402
+from simfinder.core.cleanup.enlargement import ENLARGED_BELOW, beyond_share  # noqa: E402
 from tests.datasets import DATASETS  # noqa: E402
 
 SECTION = "## Keep rules: telling enlarged copies from originals"

@@ -31,11 +31,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.grouping_scale import _timed, build, emulate_comparison_stage  # noqa: E402
 from bench.report import write_section  # noqa: E402
-from simfinder.core import candidates  # noqa: E402
-from simfinder.core.grouping import find_duplicate_groups  # noqa: E402
-from simfinder.core.library import CATALOG_FILE, Library  # noqa: E402
-from simfinder.core.pairchecks import PairChecker  # noqa: E402
-from simfinder.core.similarity import Strictness  # noqa: E402
+from simfinder.core.matching import candidates  # noqa: E402
+from simfinder.core.matching.grouping import find_duplicate_groups  # noqa: E402
+from simfinder.core.matching.pairchecks import PairChecker  # noqa: E402
+from simfinder.core.matching.similarity import Strictness  # noqa: E402
+from simfinder.core.store.layout import CATALOG_FILE  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 
 SECTION = "## Grouping a library of 1,000,000 photos"
 

@@ -7,7 +7,7 @@ hashes, 5% of them planted near-duplicate pairs (embeddings shaped like CNN feat
 non-negative, from a 96-dimensional latent space), then measures:
 
 * the build as the indexer does it, in batches of the indexer's size: catalog rows, vectors into
-  hnswlib, and each batch's forward neighbour lists (core.neighbours.keep_forward_lists, timed
+  hnswlib, and each batch's forward neighbour lists (neighbours.keep_forward_lists, timed
   apart: the cost indexing pays so that grouping does not search every photo),
 * `find_duplicate_groups` at normal (the library has no thumbnails, so this is candidate search
   and judging; the pairs that would be verified geometrically fail fast for want of pixels), and
@@ -49,14 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from simfinder.core import candidates  # noqa: E402
-from simfinder.core.catalog import ContentFeatures, as_stored  # noqa: E402
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
-from simfinder.core.grouping import find_duplicate_groups, pairs_to_verify  # noqa: E402
-from simfinder.core.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
-from simfinder.core.indexer import BATCH_SIZE  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.neighbours import (  # noqa: E402
+from simfinder.core.indexing.indexer import BATCH_SIZE  # noqa: E402
+from simfinder.core.indexing.neighbours import (  # noqa: E402
     BATCH_EF,
     LISTED,
     NEIGHBOURS,
@@ -64,12 +58,18 @@ from simfinder.core.neighbours import (  # noqa: E402
     keep_forward_lists,
     neighbour_table,
 )
-from simfinder.core.pairchecks import PairChecker, to_row  # noqa: E402
-from simfinder.core.pending_checks import STAGE, library_fingerprint  # noqa: E402
-from simfinder.core.search import find_similar  # noqa: E402
-from simfinder.core.similarity import RULES, VERIFY_FLOOR, Strictness  # noqa: E402
-from simfinder.core.vector_index import VectorIndex  # noqa: E402
-from simfinder.core.verify import NO_MATCH, VERIFY_VERSION  # noqa: E402
+from simfinder.core.matching import candidates  # noqa: E402
+from simfinder.core.matching.grouping import find_duplicate_groups, pairs_to_verify  # noqa: E402
+from simfinder.core.matching.pairchecks import PairChecker, to_row  # noqa: E402
+from simfinder.core.matching.pending_checks import STAGE, library_fingerprint  # noqa: E402
+from simfinder.core.matching.search import find_similar  # noqa: E402
+from simfinder.core.matching.similarity import RULES, VERIFY_FLOOR, Strictness  # noqa: E402
+from simfinder.core.matching.verify import NO_MATCH, VERIFY_VERSION  # noqa: E402
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
+from simfinder.core.photos.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
+from simfinder.core.store.catalog import ContentFeatures, as_stored  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
+from simfinder.core.store.vector_index import VectorIndex  # noqa: E402
 
 SECTION = "## Grouping at scale"
 # The lowest cosine at which any rule takes a pair as a duplicate (with close hashes, at loose).
@@ -275,7 +275,7 @@ def _timed(cls: type, name: str) -> Iterator[list[float]]:
 
 
 def emulate_comparison_stage(lib: Library) -> tuple[int, float]:
-    """What indexing's last stage (core.pending_checks) leaves: a verification stored for every
+    """What indexing's last stage (pending_checks) leaves: a verification stored for every
     pair grouping verifies. The synthetic photos have no pixels, so each gets the verdict most
     real ones get (no features match); returns the pairs and the seconds to find and store them
     (real verification costs bench/verification.py's ms per pair on top); -1 pairs where the

@@ -43,8 +43,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from simfinder.config import CACHE_ENV  # noqa: E402
-from simfinder.core.catalog import PhotoRow  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
+from simfinder.core.store.catalog import PhotoRow  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 from simfinder.gui.app import STARTUP_PROBE_ENV, freeze_start_up_objects  # noqa: E402
 from simfinder.gui.gallery import (  # noqa: E402
     GalleryFilter,
@@ -221,7 +221,7 @@ def stalls_at_scale(app: QApplication, folder: Path, library: Path,
 
 
 def gallery_at_scale(app: QApplication, thumbs_from: Path, n: int = 50_000) -> dict[str, float]:
-    from simfinder.core.thumbs import ThumbnailCache
+    from simfinder.core.photos.thumbs import ThumbnailCache
     from simfinder.gui.gallery import GalleryDelegate
     from simfinder.gui.thumbnails import ThumbnailStore
 

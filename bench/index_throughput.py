@@ -29,11 +29,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
-from simfinder.core.decode import DecodedPhoto, decode_photo  # noqa: E402
-from simfinder.core.hashes import compute_hashes  # noqa: E402
-from simfinder.core.indexer import Indexer  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.scan import scan_folders  # noqa: E402
+from simfinder.core.indexing.indexer import Indexer  # noqa: E402
+from simfinder.core.indexing.scan import scan_folders  # noqa: E402
+from simfinder.core.photos.decode import DecodedPhoto, decode_photo  # noqa: E402
+from simfinder.core.photos.hashes import compute_hashes  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 from tests.datasets import DATASETS  # noqa: E402
 
 DEFAULT = DATASETS / "camera_photos" / "images"

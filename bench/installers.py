@@ -32,7 +32,7 @@ def cnn_speed(n: int = 64) -> tuple[float, float]:
 
     from simfinder.app.demo import ORIGINALS, sample_photo_dir
     from simfinder.config import model_cache_dir
-    from simfinder.core.embed import OnnxEmbedder, TorchEmbedder, ensure_onnx
+    from simfinder.core.photos.embed import OnnxEmbedder, TorchEmbedder, ensure_onnx
 
     photos = []
     for name in ORIGINALS:

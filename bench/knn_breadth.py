@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.grouping_scale import DUPLICATE_COSINE, synthetic_vectors  # noqa: E402
-from simfinder.core.catalog import as_stored  # noqa: E402
-from simfinder.core.embed import EMBED_DIM  # noqa: E402
+from simfinder.core.photos.embed import EMBED_DIM  # noqa: E402
+from simfinder.core.store.catalog import as_stored  # noqa: E402
 
 
 def main() -> int:

@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from simfinder.core.catalog import ContentFeatures  # noqa: E402
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME  # noqa: E402
+from simfinder.core.store.catalog import ContentFeatures  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 
 SECTION = "## Re-index of an unchanged library"
 JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")

@@ -19,8 +19,9 @@ share of each kind of pair that the *normal* rule takes for a copy.
 measures of `verify.Verification`, and the verdicts `is_near_duplicate` at each strictness and
 `clearly_another_shot` with the pair's real cosine and hashes); `--compare FILE` checks a later
 engine against it: a change meant to make verification cheaper must leave both as they were.
-`--baseline DIR` also times another checkout's `simfinder/core/verify.py` (a module of its own:
-it imports no other part of simfinder) on the thumbnails, in the same run, for the ratio.
+`--baseline DIR` also times another checkout's verify.py (in `simfinder/core/matching/`, or in
+`simfinder/core/` before the sub-packages: a module of its own, it imports no other part of
+simfinder) on the thumbnails, in the same run, for the ratio.
 """
 
 from __future__ import annotations
@@ -49,12 +50,9 @@ from bench.accuracy import DATASETS, Truth, load_truth  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from bench.stress_set import build_stress_set  # noqa: E402
 from simfinder.app.usecases import EmbedderProvider  # noqa: E402
-from simfinder.core import verify  # noqa: E402
-from simfinder.core.decode import DecodeFailure, decode_photo  # noqa: E402
-from simfinder.core.hashes import hamming  # noqa: E402
-from simfinder.core.indexer import Indexer  # noqa: E402
-from simfinder.core.library import Library  # noqa: E402
-from simfinder.core.similarity import (  # noqa: E402
+from simfinder.core.indexing.indexer import Indexer  # noqa: E402
+from simfinder.core.matching import verify  # noqa: E402
+from simfinder.core.matching.similarity import (  # noqa: E402
     RULES,
     Evidence,
     Strictness,
@@ -62,7 +60,10 @@ from simfinder.core.similarity import (  # noqa: E402
     is_copy,
     is_near_duplicate,
 )
-from simfinder.core.verify import LocalFeatures, Verification, local_features  # noqa: E402
+from simfinder.core.matching.verify import LocalFeatures, Verification, local_features  # noqa: E402
+from simfinder.core.photos.decode import DecodeFailure, decode_photo  # noqa: E402
+from simfinder.core.photos.hashes import hamming  # noqa: E402
+from simfinder.core.store.library import Library  # noqa: E402
 
 SECTION = "## Geometric verification: cost per pair, thumbnails or originals"
 SETS = ("duplicateimages_tests", "imagededup_tests", "ukbench_holidays_mini")
@@ -216,10 +217,13 @@ def measure(
 
 def verify_module_of(checkout: Path) -> ModuleType:
     """Another checkout's verify.py, loaded as a module beside this one's."""
-    spec = importlib.util.spec_from_file_location(
-        "baseline_verify", checkout / "simfinder" / "core" / "verify.py")
+    core = checkout / "simfinder" / "core"
+    path = core / "matching" / "verify.py"
+    if not path.exists():
+        path = core / "verify.py"
+    spec = importlib.util.spec_from_file_location("baseline_verify", path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"{checkout}: no simfinder/core/verify.py")
+        raise SystemExit(f"{checkout}: no simfinder/core/matching/verify.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)

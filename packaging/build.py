@@ -127,11 +127,11 @@ def make_build_venv(venv: Path) -> Path:
 def stage(stage_dir: Path, bundle_python: Path) -> None:
     """The files PyInstaller adds to the bundle besides the code (see simfinder.spec)."""
     from simfinder.app.demo import ORIGINALS, sample_photo_dir
-    from simfinder.core.embed import bundled_onnx_path, export_onnx
+    from simfinder.core.photos.embed import bundled_onnx_path, export_onnx
 
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
-    # simfinder/models/<model>.onnx: where simfinder.core.embed looks for a bundled model.
+    # simfinder/models/<model>.onnx: where simfinder.core.photos.embed looks for a bundled model.
     model = stage_dir / bundled_onnx_path().relative_to(REPO)
     started = time.perf_counter()
     export_onnx(model)

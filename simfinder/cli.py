@@ -22,7 +22,7 @@ from typing import TextIO
 from simfinder import __version__
 from simfinder.app.units import human_size
 from simfinder.config import LIBRARY_ENV
-from simfinder.core.devices import USER_DEVICES
+from simfinder.core.photos.devices import USER_DEVICES
 
 log = logging.getLogger("simfinder.cli")
 
@@ -208,17 +208,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
         raise UsageError(f"no such folder: {', '.join(missing)}")
     from simfinder.core.progress import CancelToken
 
-    library = open_library(args.library)
-    bar = ProgressBar(sys.stderr)
     cancel = CancelToken()
-    with _first_interrupt_cancels(cancel):
+    with open_library(args.library) as library, _first_interrupt_cancels(cancel):
+        bar = ProgressBar(sys.stderr)
         try:
             run = index_folders(library, paths, EmbedderProvider(args.device),
                                 progress=bar, cancel=cancel,
                                 forget_missing=args.forget_missing)
         finally:
             bar.close()
-            library.close()
     _print_index_summary(run.index, sys.stderr)
     if run.comparison is not None:
         _print_comparison_summary(run.comparison, sys.stderr)
@@ -250,7 +248,7 @@ def _first_interrupt_cancels(cancel: object) -> Iterator[None]:
 
 
 def _print_index_summary(report: object, out: TextIO) -> None:
-    from simfinder.core.indexer import IndexReport
+    from simfinder.core.indexing.indexer import IndexReport
 
     assert isinstance(report, IndexReport)
     parts = [
@@ -281,7 +279,7 @@ def _print_index_summary(report: object, out: TextIO) -> None:
 
 
 def _print_comparison_summary(report: object, out: TextIO) -> None:
-    from simfinder.core.pending_checks import ComparisonReport
+    from simfinder.core.matching.pending_checks import ComparisonReport
 
     assert isinstance(report, ComparisonReport)
     if not (report.verified or report.unverifiable or report.cancelled):
@@ -299,11 +297,8 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
 def _cmd_forget(args: argparse.Namespace) -> int:
     from simfinder.app.usecases import forget_missing_photos, open_library
 
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         report = forget_missing_photos(library, Path(args.path))
-    finally:
-        library.close()
     print(f"Forgot {report.photos} photos at {report.folder} that cannot be found"
           f" ({report.contents} no longer in the library at all).")
     return 0
@@ -313,18 +308,15 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
     from simfinder.app.library_settings import result_settings
     from simfinder.app.review import groups_as_csv, review_groups, why_each_kept
     from simfinder.app.usecases import groups_as_json, open_library
-    from simfinder.core.similarity import Strictness
+    from simfinder.core.matching.similarity import Strictness
 
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         # The library's keep rules and reference folders: the marks a fresh Duplicates view
         # shows (the user's own marks are the review's: `trash --marked` acts on those).
         chosen = result_settings(library.catalog)
         strictness = Strictness(args.threshold) if args.threshold else chosen.strictness
         plan = chosen.plan
         groups = review_groups(library, strictness, plan, include_decided=args.all)
-    finally:
-        library.close()
     if args.json:
         json.dump(groups_as_json(groups, plan), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -354,7 +346,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
 
 def _decision_note(group: object) -> str:
     from simfinder.app.decisions import KIND_WORDS
-    from simfinder.core.grouping import DuplicateGroup
+    from simfinder.core.matching.grouping import DuplicateGroup
 
     assert isinstance(group, DuplicateGroup)
     d = group.decision
@@ -373,13 +365,12 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     from simfinder.app.library_settings import result_settings
     from simfinder.app.review import review_groups
     from simfinder.app.usecases import open_library
-    from simfinder.core.decisions import DecisionError
-    from simfinder.core.similarity import Strictness
+    from simfinder.core.matching.decisions import DecisionError
+    from simfinder.core.matching.similarity import Strictness
 
     if (args.group is None) == (not args.paths):
         raise UsageError("name two photos or more, or one group with --group N")
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         if args.group is not None:
             strictness = (Strictness(args.threshold) if args.threshold
                           else result_settings(library.catalog).strictness)
@@ -396,8 +387,6 @@ def _cmd_decide(args: argparse.Namespace) -> int:
             except DecisionError as exc:
                 raise UsageError(str(exc)) from None
             count = len(set(args.paths))
-    finally:
-        library.close()
     print(f"Decision {decision_id}: {KIND_WORDS[args.kind].lower()} ({count} photos). "
           f"`simfinder decisions undo {decision_id}` takes it back.")
     return 0
@@ -411,11 +400,10 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
         undo_decisions,
     )
     from simfinder.app.usecases import open_library
-    from simfinder.core.decisions import DecisionError, decisions_as_json
+    from simfinder.core.matching.decisions import DecisionError, decisions_as_json
 
-    library = open_library(args.library)
-    cat = library.catalog
-    try:
+    with open_library(args.library) as library:
+        cat = library.catalog
         if args.action == "undo":
             known = {d.id for d in cat.decisions()}
             missing = [str(i) for i in args.ids if i not in known]
@@ -445,8 +433,6 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
                   f" ({known_already} already there).")
             return 0
         views = list_decisions(cat)
-    finally:
-        library.close()
     if args.json:
         json.dump({"decisions": [v.as_json() for v in views]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -475,8 +461,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
     )
     from simfinder.app.usecases import open_library
 
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         cat = library.catalog
         try:
             if args.key is not None and args.value is not None:
@@ -495,8 +480,6 @@ def _cmd_settings(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         values = setting_values(cat)
         changed = saved_keys(cat)
-    finally:
-        library.close()
     if args.json:
         json.dump(values, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -520,15 +503,14 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
     )
     from simfinder.app.review_session import saved_session
     from simfinder.app.usecases import open_library
-    from simfinder.core.actions import count_files
-    from simfinder.core.trash import trash_name
+    from simfinder.core.cleanup.actions import count_files
+    from simfinder.core.cleanup.trash import trash_name
 
     target = Path(args.to).expanduser().resolve() if args.command == "move" else None
     if target is not None and target.exists() and not target.is_dir():
         raise UsageError(f"not a folder: {args.to}")
     where = trash_name() if target is None else str(target)
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         settle_interrupted_actions(library)  # a move an earlier run was killed in
         session = saved_session(library)
         notes = companion_notes(session.groups, session.plan)
@@ -560,8 +542,6 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
             return 0
         report = remove_marked(library, session.groups, destination=target, plan=session.plan)
         session.photos_moved([src for src, _ in report.moved])
-    finally:
-        library.close()
     moved = count_files(len(report.moved), len(report.companions_moved))
     into = "to" if target is None else "into"
     print(f"Moved {moved} ({human_size(report.bytes_moved)}) {into} "
@@ -574,17 +554,14 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
 def _cmd_undo(args: argparse.Namespace) -> int:
     from simfinder.app.review import undo_last_action, undoable_action
     from simfinder.app.usecases import EmbedderProvider, open_library
-    from simfinder.core.actions import TRASH, count_files
-    from simfinder.core.trash import trash_name
+    from simfinder.core.cleanup.actions import TRASH, count_files
+    from simfinder.core.cleanup.trash import trash_name
 
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         summary = undoable_action(library)
         if summary is None:
             raise UsageError("nothing to undo")
         report = undo_last_action(library, EmbedderProvider())
-    finally:
-        library.close()
     if report is None:
         raise UsageError("nothing to undo")
     size = human_size(sum(os.path.getsize(p) for p in report.restored if os.path.isfile(p)))
@@ -603,19 +580,17 @@ def _cmd_similar(args: argparse.Namespace) -> int:
         similar_as_json,
         similar_photos,
     )
-    from simfinder.core.search import QueryError
+    from simfinder.core.matching.search import QueryError
 
     image = Path(args.image).expanduser()
     if not image.is_file():
         raise UsageError(f"no such file: {args.image}")
-    library = open_library(args.library)
-    try:
-        hits = similar_photos(library, image, EmbedderProvider(args.device), top=args.top)
-    except QueryError as exc:
-        print(f"simfinder: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        library.close()
+    with open_library(args.library) as library:
+        try:
+            hits = similar_photos(library, image, EmbedderProvider(args.device), top=args.top)
+        except QueryError as exc:
+            print(f"simfinder: {exc}", file=sys.stderr)
+            return 1
     if args.json:
         json.dump(similar_as_json(image, hits), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -631,11 +606,8 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from simfinder.app.usecases import library_status, open_library
 
-    library = open_library(args.library)
-    try:
+    with open_library(args.library) as library:
         st = library_status(library)
-    finally:
-        library.close()
     if args.json:
         json.dump(st.as_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -659,14 +631,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from simfinder.app.usecases import open_library
-    from simfinder.core.check import check_library
+    from simfinder.core.store.check import check_library
 
-    library = open_library(args.library)
-    try:
-        with library.writing(timeout=0 if not args.repair else 10):
-            report = check_library(library, repair=args.repair)
-    finally:
-        library.close()
+    with (
+        open_library(args.library) as library,
+        library.writing(timeout=0 if not args.repair else 10),
+    ):
+        report = check_library(library, repair=args.repair)
     if not report.problems:
         print("The library is consistent.")
         return 0

@@ -25,8 +25,8 @@ from simfinder.app.review import (
     undoable_action,
 )
 from simfinder.app.usecases import EmbedderProvider, groups_as_json
-from simfinder.core import actions
-from simfinder.core.actions import (
+from simfinder.core.cleanup import actions
+from simfinder.core.cleanup.actions import (
     FileFailure,
     last_undoable,
     move_photos,
@@ -34,13 +34,13 @@ from simfinder.core.actions import (
     trash_photos,
     undo_last,
 )
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.check import check_library
-from simfinder.core.indexer import Indexer
-from simfinder.core.keeper import KeepPlan
-from simfinder.core.library import Library
-from simfinder.core.similarity import Strictness
-from simfinder.core.trash import SystemTrash, parse_recycle_record, parse_trashinfo
+from simfinder.core.cleanup.keeper import KeepPlan
+from simfinder.core.cleanup.trash import SystemTrash, parse_recycle_record, parse_trashinfo
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.catalog import PhotoRecord
+from simfinder.core.store.check import check_library
+from simfinder.core.store.library import Library
 
 Photos = dict[str, Path]
 

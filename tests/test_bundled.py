@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from simfinder.app import demo, gallery
-from simfinder.core import embed
+from simfinder.core.photos import embed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def test_the_bundled_model_is_used_without_torch_or_weights(
         "    return real_import(name, *args, **kwargs)\n"
         "builtins.__import__ = guarded\n"
         "sys.frozen = True\n"
-        "from simfinder.core import embed\n"
+        "from simfinder.core.photos import embed\n"
         f"embed.BUNDLED_MODEL_DIR = Path({str(models)!r})\n"
         "from simfinder.app.gallery import export_model_out_of_process\n"
         "ready = export_model_out_of_process('auto')\n"
@@ -111,7 +111,7 @@ def test_onnx_and_torch_agree_and_rank_the_same_neighbours_on_real_photos(
     tie within 1e-3)."""
     from PIL import Image
 
-    from simfinder.core.decode import DecodedPhoto, decode_photo
+    from simfinder.core.photos.decode import DecodedPhoto, decode_photo
 
     paths = _dataset_photos()
     images: list[Image.Image] = []

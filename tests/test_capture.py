@@ -10,18 +10,18 @@ import pytest
 from PIL import Image, ImageEnhance, TiffImagePlugin
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.capture import (
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.capture import (
     OTHER_EXPOSURE_DETAIL,
     capture_data,
     capture_difference,
     clipped_detail,
     judge_capture,
 )
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.search import find_similar
-from simfinder.core.similarity import Strictness
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.search import find_similar
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.library import Library
 from tests.photos import sample
 
 
@@ -152,7 +152,7 @@ def test_burst_frames_are_never_copies_at_strict_or_normal_but_the_export_is(
 
 
 def test_frames_of_a_numbered_sequence_are_other_captures(tmp_path: Path) -> None:
-    from simfinder.core.capture import other_frame
+    from simfinder.core.matching.capture import other_frame
 
     frames = [tmp_path / f"frame_{k:04d}.png" for k in range(2)]
     for k, path in enumerate(frames):

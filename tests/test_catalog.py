@@ -7,14 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simfinder.core import catalog as catalog_module
-from simfinder.core.catalog import (
+from simfinder.core.store.catalog import (
     SCHEMA_VERSION,
     Catalog,
     CatalogError,
     ContentFeatures,
     as_stored,
 )
+from simfinder.core.store.catalog import evidence as catalog_evidence
+from simfinder.core.store.layout import CATALOG_FILE
+from simfinder.core.store.library import Library
 
 
 def features(digest: bytes, dim: int = 8, seed: int = 0) -> ContentFeatures:
@@ -28,6 +30,20 @@ def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     assert cat.schema_version() == SCHEMA_VERSION
     mode = sqlite3.connect(tmp_path / "c.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_a_library_opened_in_a_with_block_is_closed_after_it_even_on_error(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(RuntimeError), Library.open(tmp_path / "lib") as library:
+        library.catalog.add_folder("/photos")
+        raise RuntimeError("the command failed")
+    with pytest.raises(sqlite3.ProgrammingError):  # the connection is closed
+        library.catalog.folders()
+    with Catalog(tmp_path / "lib" / CATALOG_FILE) as cat:
+        assert cat.folders() == ["/photos"]  # what was written before the error is kept
+    with pytest.raises(sqlite3.ProgrammingError):
+        cat.folders()
 
 
 def test_catalog_from_a_newer_version_is_refused(tmp_path: Path) -> None:
@@ -120,7 +136,7 @@ def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
 def test_a_schema_3_catalog_gains_decisions_and_review_keeping_its_photos(
     tmp_path: Path,
 ) -> None:
-    from simfinder.core.catalog import _MIGRATIONS
+    from simfinder.core.store.catalog.schema import MIGRATIONS as _MIGRATIONS
 
     db = sqlite3.connect(tmp_path / "c.sqlite")
     for n, step in enumerate(_MIGRATIONS[:3], 1):
@@ -181,7 +197,7 @@ def test_stored_pair_checks_are_found_among_many_or_few_pairs(
 ) -> None:
     """Grouping asks for most stored pairs at once, a search for a few: both get exactly the
     stored verifications of the pairs they asked for, of the verifier version asked for."""
-    monkeypatch.setattr(catalog_module, "SCAN_PAIRS", 50)  # "many" here: one scan
+    monkeypatch.setattr(catalog_evidence, "SCAN_PAIRS", 50)  # "many" here: one scan
     cat = Catalog(tmp_path / "c.sqlite")
     with cat.transaction():
         ids = [cat.put_content(features(bytes([n]))) for n in range(40)]

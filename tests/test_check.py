@@ -4,9 +4,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.check import check_library
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.store.check import check_library
+from simfinder.core.store.library import Library
 from tests.test_cli import run
 
 

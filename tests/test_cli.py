@@ -200,7 +200,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(
 def test_a_second_writer_is_told_the_library_is_busy_and_readers_go_on(
     indexed_library: tuple[Path, dict[str, Path]], tmp_path: Path,
 ) -> None:
-    from simfinder.core.library import Library
+    from simfinder.core.store.library import Library
 
     lib_dir, photos = indexed_library
     other = Library.open(lib_dir)  # e.g. the desktop app, indexing

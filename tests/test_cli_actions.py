@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from simfinder.core.catalog import Catalog
-from simfinder.core.library import CATALOG_FILE
+from simfinder.core.store.catalog import Catalog
+from simfinder.core.store.layout import CATALOG_FILE
 from tests.test_cli import indexed_library, run  # noqa: F401  (a fixture)
 
 

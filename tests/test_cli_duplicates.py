@@ -8,8 +8,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from simfinder.core.keeper import DEFAULT_PLAN, choose_keepers
-from simfinder.core.library import Library
+from simfinder.core.cleanup.keeper import DEFAULT_PLAN, choose_keepers
+from simfinder.core.store.library import Library
 from tests.test_cli import run
 
 

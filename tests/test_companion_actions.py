@@ -13,11 +13,11 @@ import send2trash
 
 from simfinder.app.review import undo_last_action, undoable_action
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core import actions
-from simfinder.core.actions import move_photos, recover_interrupted, trash_photos, undo_last
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
+from simfinder.core.cleanup import actions
+from simfinder.core.cleanup.actions import move_photos, recover_interrupted, trash_photos, undo_last
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.store.catalog import PhotoRecord
+from simfinder.core.store.library import Library
 
 Photos = dict[str, Path]
 

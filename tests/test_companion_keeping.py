@@ -21,9 +21,7 @@ from simfinder.app.review import (
     undo_last_action,
 )
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.indexer import Indexer
-from simfinder.core.keeper import (
+from simfinder.core.cleanup.keeper import (
     DEFAULT_PLAN,
     DEFAULT_RULES,
     KeepPlan,
@@ -31,7 +29,9 @@ from simfinder.core.keeper import (
     choose,
     rules_from_settings,
 )
-from simfinder.core.library import Library
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.store.library import Library
 from tests.test_cli import run
 from tests.test_keeper import photo
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from simfinder.core.scan import scan_folders
+from simfinder.core.indexing.scan import scan_folders
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 
@@ -158,7 +158,7 @@ def test_an_edited_rendering_two_originals_claim_stays_a_photo(tmp_path: Path) -
 
 
 def test_shared_sidecars_are_listed_with_the_photos_that_claim_them(tmp_path: Path) -> None:
-    from simfinder.core.scan import folder_owners
+    from simfinder.core.indexing.scan import folder_owners
 
     tree(tmp_path, "IMG_1234.JPG", "IMG_1234.HEIC", "IMG_1234.xmp", "IMG_1234.MOV",
          "IMG_9.xmp")
@@ -180,7 +180,7 @@ def test_shared_sidecars_are_listed_with_the_photos_that_claim_them(tmp_path: Pa
 def test_a_sidecar_that_is_not_what_its_name_says_is_told(
     tmp_path: Path, name: str, data: bytes, problem: str | None
 ) -> None:
-    from simfinder.core.companions import sidecar_problem
+    from simfinder.core.photos.companions import sidecar_problem
 
     (tmp_path / name).write_bytes(data)
     assert sidecar_problem(str(tmp_path / name)) == problem

@@ -14,10 +14,10 @@ import pytest
 from PIL import ImageOps
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.check import check_library
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.neighbours import LISTED
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.indexing.neighbours import LISTED
+from simfinder.core.store.check import check_library
+from simfinder.core.store.library import Library
 from tests.photos import sample, save
 
 TRIALS = 8
@@ -28,9 +28,9 @@ CHILD = """
 import sys
 from pathlib import Path
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.neighbours import LISTED
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.store.library import Library
+from simfinder.core.indexing.neighbours import LISTED
 lib = Library.open(Path(sys.argv[1]))
 Indexer(lib, EmbedderProvider("cpu"), batch_size=4).run(
     [Path(sys.argv[2])], on_indexed=lambda paths: print("batch", len(paths), flush=True))
@@ -119,9 +119,9 @@ def test_kill_at_random_moments_then_resume(tmp_path: Path,
 CHILD_STOPPED_MID_BATCH = """
 import sys, time
 from pathlib import Path
-import simfinder.core.indexer as indexer
+import simfinder.core.indexing.indexer as indexer
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.library import Library
+from simfinder.core.store.library import Library
 keep = indexer.keep_forward_lists
 batches = []
 def stop_in_second(library, ids, vectors):

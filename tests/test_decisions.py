@@ -21,8 +21,9 @@ from simfinder.app.decisions import (
 )
 from simfinder.app.review import remove_marked, review_groups
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.decisions import KEEP_ALL, NOT_DUPLICATES, DecisionError
-from simfinder.core.grouping import (
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.decisions import KEEP_ALL, NOT_DUPLICATES, DecisionError
+from simfinder.core.matching.grouping import (
     DuplicateGroup,
     PairJudgement,
     _cluster,
@@ -30,9 +31,8 @@ from simfinder.core.grouping import (
     group_judged,
     judge_pairs,
 )
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.similarity import Evidence, Strictness
+from simfinder.core.matching.similarity import Evidence, Strictness
+from simfinder.core.store.library import Library
 
 Photos = dict[str, Path]
 

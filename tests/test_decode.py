@@ -1,4 +1,4 @@
-"""Tests for simfinder.core.formats and simfinder.core.decode."""
+"""Tests for simfinder.core.photos.formats and simfinder.core.photos.decode."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, JpegImagePlugin
 
-from simfinder.core import decode as decode_mod
-from simfinder.core import formats
-from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
+from simfinder.core.photos import decode as decode_mod
+from simfinder.core.photos import formats
+from simfinder.core.photos.decode import THUMB_SIDE, DecodedPhoto, DecodeFailure, decode_photo
 from tests.datasets import dataset
 
 # Pillow reports damaged metadata through warnings.warn; the fixtures here are damaged on purpose.

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image, ImageOps
 
 from simfinder.app.usecases import EmbedderProvider, groups_as_json
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.search import QueryError, find_similar
-from simfinder.core.similarity import Strictness
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.search import QueryError, find_similar
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.library import Library
 from tests.photos import sample, save
 
 
@@ -162,7 +162,7 @@ def test_grouping_again_reuses_its_verifications(
     assert group_names(lib, Strictness.NORMAL) == expected
 
     # verifications are kept: grouping again (any strictness, another process) verifies nothing
-    import simfinder.core.pairchecks as pairchecks
+    import simfinder.core.matching.pairchecks as pairchecks
 
     def no_verifying(*args: object, **kwargs: object) -> None:
         raise AssertionError("verified again")

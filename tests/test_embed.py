@@ -1,4 +1,4 @@
-"""Tests for simfinder.core.embed / cnn_model: weights, ONNX export and cache, embedding sanity.
+"""Tests for core.photos.embed / cnn_model: weights, ONNX export and cache, embedding sanity.
 
 The photos are scikit-image's bundled public-domain sample images (no network needed).
 """
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance
 
-from simfinder.core import embed
+from simfinder.core.photos import embed
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -128,7 +128,7 @@ def test_normalisation_matches_training_statistics(photos: dict[str, Image.Image
     """
     import torch
 
-    from simfinder.core.cnn_model import build_model
+    from simfinder.core.photos.cnn_model import build_model
 
     model = build_model(embed.weights_path())
     x = embed.preprocess(list(photos.values()))
@@ -150,7 +150,7 @@ def test_normalisation_matches_training_statistics(photos: dict[str, Image.Image
 
 
 def test_tf_same_padding_convention() -> None:
-    from simfinder.core.cnn_model import same_padding
+    from simfinder.core.photos.cnn_model import same_padding
 
     assert same_padding(224, 3, 2) == (0, 1)
     assert same_padding(112, 5, 2) == (1, 2)
@@ -237,7 +237,7 @@ def test_embedder_attributes(
 
 
 def test_the_projection_is_fixed_orthonormal_and_the_same_everywhere() -> None:
-    from simfinder.core.cnn_model import EMBED_DIM, FEATURE_DIM, embedding_projection
+    from simfinder.core.photos.cnn_model import EMBED_DIM, FEATURE_DIM, embedding_projection
 
     p = embedding_projection()
     assert p.shape == (FEATURE_DIM, EMBED_DIM) and EMBED_DIM == embed.EMBED_DIM
@@ -404,7 +404,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_does_not_import_torch() -> None:
     r = _run_python(
-        "import sys, simfinder.core.embed\n"
+        "import sys, simfinder.core.photos.embed\n"
         "assert 'torch' not in sys.modules, 'torch'\n"
         "assert 'onnxruntime' not in sys.modules, 'onnxruntime'\n"
     )
@@ -416,7 +416,7 @@ def test_auto_with_cached_onnx_needs_no_torch(
 ) -> None:
     r = _run_python(
         "import sys\n"
-        "from simfinder.core import embed\n"
+        "from simfinder.core.photos import embed\n"
         "if embed._gpu_plausible():\n"
         "    print('SKIP')\n"
         "    raise SystemExit(0)\n"

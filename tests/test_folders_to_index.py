@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simfinder.core.embed import Embedder
+from simfinder.core.photos.embed import Embedder
 
 
 def no_embedder() -> Embedder:
@@ -16,8 +16,8 @@ def test_the_folders_a_run_indexes_are_resolved_and_remembered_in_one_place(
     tmp_path: Path,
 ) -> None:
     from simfinder.app.usecases import folders_to_index, index_folders
-    from simfinder.core.library import Library
     from simfinder.core.progress import CancelToken
+    from simfinder.core.store.library import Library
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

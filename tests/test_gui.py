@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME
-from simfinder.core.library import Library
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.store.library import Library
 from simfinder.gui import desktop
 from simfinder.gui import gallery as gallery_module
 from simfinder.gui.about import about_html
@@ -379,8 +379,8 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
 ) -> None:
     """After indexing, the status bar shows the likely copies being compared; Stop stops that
     too, Resume finishes it, and the Duplicates view then has nothing left to verify."""
-    import simfinder.core.pairchecks as pairchecks
-    from simfinder.core import pending_checks
+    import simfinder.core.matching.pairchecks as pairchecks
+    from simfinder.core.matching import pending_checks
 
     monkeypatch.setattr(pending_checks, "CHUNK", 2)
     gate = threading.Event()
@@ -588,7 +588,7 @@ def test_the_gallery_filter_matches_names_in_any_case_within_a_folder_of_any_nam
 ) -> None:
     """The filter text looks at file names only (not at the folders above them), in any case;
     the folder filter takes folders whose names hold characters a pattern would read."""
-    from simfinder.core.thumbs import ThumbnailCache
+    from simfinder.core.photos.thumbs import ThumbnailCache
     from simfinder.gui.gallery import GalleryFilter, GalleryModel
     from simfinder.gui.thumbnails import ThumbnailStore
 

@@ -17,8 +17,8 @@ from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.catalog import Catalog
-from simfinder.core.library import CATALOG_FILE
+from simfinder.core.store.catalog import Catalog
+from simfinder.core.store.layout import CATALOG_FILE
 from simfinder.gui import decisions_panel
 from simfinder.gui.duplicates import COL_KEEP, DuplicatesPanel
 from simfinder.gui.mainwindow import MainWindow

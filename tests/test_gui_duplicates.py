@@ -24,9 +24,9 @@ from pytestqt.qtbot import QtBot
 from simfinder.app.review import review_groups as real_review_groups
 from simfinder.app.units import human_size
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.keeper import KeepPlan, KeepRule
-from simfinder.core.library import Library
-from simfinder.core.similarity import Strictness
+from simfinder.core.cleanup.keeper import KeepPlan, KeepRule
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.library import Library
 from simfinder.gui import duplicates as duplicates_module
 from simfinder.gui import workers
 from simfinder.gui.duplicates import (

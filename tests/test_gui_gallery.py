@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from simfinder.core.catalog import PhotoRow
+from simfinder.core.store.catalog import PhotoRow
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB
 from simfinder.gui.mainwindow import MainWindow
 from tests.test_gui import (  # noqa: F401  (fixtures)

@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 
 from simfinder.app.gallery import KIND_HELP
 from simfinder.app.usecases import IndexRun
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.indexer import IndexReport
+from simfinder.core.indexing.indexer import IndexReport
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui import words
 from simfinder.gui.duplicates import DuplicatesModel, group_title, name_to_show
 from simfinder.gui.mainwindow import MainWindow

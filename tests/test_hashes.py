@@ -1,4 +1,4 @@
-"""Tests for simfinder.core.hashes."""
+"""Tests for simfinder.core.photos.hashes."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter, ImageOps
 
-from simfinder.core import hashes
-from simfinder.core.decode import DecodedPhoto, decode_photo
-from simfinder.core.hashes import (
+from simfinder.core.photos import hashes
+from simfinder.core.photos.decode import DecodedPhoto, decode_photo
+from simfinder.core.photos.hashes import (
     PerceptualHashes,
     compute_hashes,
     compute_mirror_hashes,

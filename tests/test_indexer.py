@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from simfinder.app.usecases import EmbedderProvider, index_folders
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME, Embedder
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library, LibraryBusy
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME, Embedder
 from simfinder.core.progress import CancelToken, Progress
-from simfinder.core.vector_index import VectorIndex
+from simfinder.core.store.library import Library, LibraryBusy
+from simfinder.core.store.vector_index import VectorIndex
 
 
 class CountingEmbedder:
@@ -187,7 +187,7 @@ def test_an_unreadable_folder_does_not_count_as_deleted(
     photos = photo_folder()
     root = tmp_path / "photos"
     Indexer(library, embedder).run([root])
-    from simfinder.core import scan
+    from simfinder.core.indexing import scan
 
     real = os.scandir
 

@@ -13,10 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.decode import decode_photo
-from simfinder.core.grouping import DuplicateGroup, choose_keeper
-from simfinder.core.keeper import (
+from simfinder.core.cleanup.keeper import (
     DEFAULT_PLAN,
     DEFAULT_RULES,
     FORMER_DEFAULT_RULES,
@@ -31,6 +28,9 @@ from simfinder.core.keeper import (
     rules_from_settings,
     why_kept,
 )
+from simfinder.core.matching.grouping import DuplicateGroup, choose_keeper
+from simfinder.core.photos.decode import decode_photo
+from simfinder.core.store.catalog import PhotoRecord
 from tests.datasets import dataset
 from tests.photos import sample, save
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFilter, ImageOps
 
-from simfinder.core import enlargement
-from simfinder.core.keeper import choose
+from simfinder.core.cleanup import enlargement
+from simfinder.core.cleanup.keeper import choose
 from tests.photos import save
 from tests.test_keeper import camera_jpeg, on_disk
 

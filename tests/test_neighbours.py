@@ -13,13 +13,14 @@ import pytest
 from PIL import ImageEnhance, ImageOps
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.catalog import Catalog
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import CATALOG_FILE, Library
-from simfinder.core.neighbours import LISTED, NEIGHBOURS, forward_lists, neighbour_table
-from simfinder.core.similarity import VERIFY_FLOOR, Strictness
-from simfinder.core.vector_index import VectorIndex
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.indexing.neighbours import LISTED, NEIGHBOURS, forward_lists, neighbour_table
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.similarity import VERIFY_FLOOR, Strictness
+from simfinder.core.store.catalog import Catalog
+from simfinder.core.store.layout import CATALOG_FILE
+from simfinder.core.store.library import Library
+from simfinder.core.store.vector_index import VectorIndex
 from tests.photos import sample, save
 
 # Distinct real photos, and photos cut into quarters (other photos too): more than a stored

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from simfinder.app.usecases import EmbedderProvider, forget_missing_photos
-from simfinder.core.catalog import FolderDevice
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.offline import OFFLINE_MIN_PHOTOS
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.indexing.offline import OFFLINE_MIN_PHOTOS
+from simfinder.core.store.catalog import FolderDevice
+from simfinder.core.store.library import Library
 from tests.photos import photo_series
 
 MANY = OFFLINE_MIN_PHOTOS + 5

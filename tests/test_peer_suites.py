@@ -9,11 +9,11 @@ import pytest
 
 from bench.stress_set import build_stress_set
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.search import find_similar
-from simfinder.core.similarity import Strictness
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.search import find_similar
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.library import Library
 from tests.datasets import dataset
 
 

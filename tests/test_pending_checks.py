@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-import simfinder.core.grouping as grouping
-import simfinder.core.pairchecks as pairchecks
+import simfinder.core.matching.grouping as grouping
+import simfinder.core.matching.pairchecks as pairchecks
 from simfinder.app.usecases import EmbedderProvider, index_folders
 from simfinder.cli import main
-from simfinder.core import pending_checks
-from simfinder.core.check import check_library
-from simfinder.core.grouping import find_duplicate_groups, pairs_to_verify
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library
-from simfinder.core.pending_checks import compare_likely_copies
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching import pending_checks
+from simfinder.core.matching.grouping import find_duplicate_groups, pairs_to_verify
+from simfinder.core.matching.pending_checks import compare_likely_copies
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.matching.verify import VERIFY_VERSION
 from simfinder.core.progress import CancelToken, Progress
-from simfinder.core.similarity import Strictness
-from simfinder.core.verify import VERIFY_VERSION
+from simfinder.core.store.check import check_library
+from simfinder.core.store.library import Library
 from tests.photos import edited_copies
 
 
@@ -146,9 +146,9 @@ def test_pairs_without_pixels_are_counted_once_not_pending_forever(
 CHILD = """
 import sys
 from pathlib import Path
-import simfinder.core.pairchecks as pairchecks
-from simfinder.core.library import Library
-from simfinder.core.pending_checks import compare_likely_copies
+import simfinder.core.matching.pairchecks as pairchecks
+from simfinder.core.store.library import Library
+from simfinder.core.matching.pending_checks import compare_likely_copies
 store = pairchecks.PairChecker._store
 def store_and_say(self, fresh):
     store(self, fresh)

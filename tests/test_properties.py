@@ -10,13 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simfinder.core import verdicts
-from simfinder.core.catalog import Catalog, ContentFeatures
-from simfinder.core.embed import EMBED_DIM, MODEL_NAME
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.hashes import to_sqlite_int
-from simfinder.core.library import Library
-from simfinder.core.similarity import (
+from simfinder.core.matching import verdicts
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.similarity import (
     RULES,
     SURE_HASH_BITS,
     Evidence,
@@ -25,8 +21,12 @@ from simfinder.core.similarity import (
     is_near_duplicate,
     settled_by_hashes,
 )
-from simfinder.core.verdicts import EvidenceArrays
-from simfinder.core.verify import Verification
+from simfinder.core.matching.verdicts import EvidenceArrays
+from simfinder.core.matching.verify import Verification
+from simfinder.core.photos.embed import EMBED_DIM, MODEL_NAME
+from simfinder.core.photos.hashes import to_sqlite_int
+from simfinder.core.store.catalog import Catalog, ContentFeatures
+from simfinder.core.store.library import Library
 
 PATHS = [f"/photos/{d}/{n}.jpg" for d in ("a", "b", "a/b") for n in range(4)]
 DIGESTS = [bytes([i]) * 16 for i in range(6)]

@@ -21,9 +21,10 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from simfinder.app.usecases import EmbedderProvider
-from simfinder.core.catalog import Catalog
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import CATALOG_FILE, Library
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.store.catalog import Catalog
+from simfinder.core.store.layout import CATALOG_FILE
+from simfinder.core.store.library import Library
 from simfinder.gui.duplicates import COL_KEEP
 from simfinder.gui.mainwindow import MainWindow
 from simfinder.gui.settings import AppSettings

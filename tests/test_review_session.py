@@ -11,9 +11,9 @@ import pytest
 
 from simfinder.app.review import mark_groups
 from simfinder.app.review_session import CatalogReviewStore, MarkRefused, ReviewSession
-from simfinder.core.catalog import Catalog, PhotoRecord
-from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan
+from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.store.catalog import Catalog, PhotoRecord
 
 _ids = itertools.count(1)
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from simfinder.app.usecases import EmbedderProvider, library_status
-from simfinder.core import indexer as indexer_module
-from simfinder.core.catalog import Catalog
-from simfinder.core.check import check_library
-from simfinder.core.grouping import find_duplicate_groups
-from simfinder.core.indexer import Indexer
-from simfinder.core.library import Library, LibraryWriteError
-from simfinder.core.search import find_similar
-from simfinder.core.thumbs import ThumbnailCache
+from simfinder.core.indexing import indexer as indexer_module
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.matching.grouping import find_duplicate_groups
+from simfinder.core.matching.search import find_similar
+from simfinder.core.photos.thumbs import ThumbnailCache
+from simfinder.core.store.catalog import Catalog
+from simfinder.core.store.check import check_library
+from simfinder.core.store.library import Library, LibraryWriteError
 from tests.datasets import dataset
 from tests.photos import sample, save
 

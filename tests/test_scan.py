@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simfinder.core import scan as scan_module
-from simfinder.core.scan import scan_folders
+from simfinder.core.indexing import scan as scan_module
+from simfinder.core.indexing.scan import scan_folders
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0" + b"\x00" * 60
 
@@ -73,7 +73,7 @@ def test_a_heif_or_avif_file_without_its_extension_is_found_as_the_decoder_reads
         tmp_path: Path, brand: bytes) -> None:
     # A phone export with no extension: the scan and the decoder agree on what is an image
     # (the scan knew fewer HEIF brands than the decoder: heim, heis, hevc, avis were missed).
-    from simfinder.core.decode import DecodeFailure, decode_photo
+    from simfinder.core.photos.decode import DecodeFailure, decode_photo
 
     photo = touch(tmp_path / "IMG_0001", b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 20)
     assert paths(scan_folders([tmp_path])) == {str(photo)}

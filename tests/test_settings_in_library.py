@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from simfinder.cli import main
-from simfinder.core.keeper import KeepPlan, KeepRule
-from simfinder.core.similarity import Strictness
+from simfinder.core.cleanup.keeper import KeepPlan, KeepRule
+from simfinder.core.matching.similarity import Strictness
 from simfinder.gui.settings import AppSettings
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simfinder.core.vector_index import VectorIndex
+from simfinder.core.store.vector_index import VectorIndex
 
 
 def unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:

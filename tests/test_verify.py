@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
-from simfinder.core.hashes import compute_hashes
-from simfinder.core.similarity import (
+from simfinder.core.matching.similarity import (
     RULES,
     Evidence,
     Strictness,
@@ -22,7 +21,7 @@ from simfinder.core.similarity import (
     is_near_duplicate,
     score,
 )
-from simfinder.core.verify import (
+from simfinder.core.matching.verify import (
     FEW_MATCHES,
     LocalFeatures,
     Verification,
@@ -31,6 +30,7 @@ from simfinder.core.verify import (
     local_features,
     verify_pair,
 )
+from simfinder.core.photos.hashes import compute_hashes
 from tests.photos import sample
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simfinder.core.atomic import write_bytes_atomic
-from simfinder.core.catalog import Catalog, DecisionRecord, PhotoRecord
-from simfinder.core.decisions import (
+from simfinder.core.matching.decisions import (
     GROUP,
     KEEP_ALL,
     PHOTOS,
@@ -26,7 +25,8 @@ from simfinder.core.decisions import (
     new_decision_files,
     pick_copies,
 )
-from simfinder.core.grouping import DuplicateGroup
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.store.catalog import Catalog, DecisionRecord, PhotoRecord
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from simfinder.app.usecases import EmbedderProvider, ForgetReport
 from simfinder.config import model_cache_dir
-from simfinder.core.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
-from simfinder.core.devices import AUTO, ONNX_CPU_DEVICES
-from simfinder.core.embed import Embedder
-from simfinder.core.library import Library
-from simfinder.core.search import SIMILAR_SHOT, SimilarHit
-from simfinder.core.similarity import Strictness, is_near_duplicate
+from simfinder.core.matching.search import SIMILAR_SHOT, SimilarHit
+from simfinder.core.matching.similarity import Strictness, is_near_duplicate
+from simfinder.core.photos.devices import AUTO, ONNX_CPU_DEVICES
+from simfinder.core.photos.embed import Embedder
+from simfinder.core.store.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
+from simfinder.core.store.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class LibrarySnapshot:
     folders: list[str]
     errors: list[ErrorRecord]
     offline: list[OfflineFolder]  # folders whose photos are kept while they cannot be seen
-    # Photo path -> its companion files (core.companions), for the photos that have any.
+    # Photo path -> its companion files (core.photos.companions), for the photos that have any.
     companions: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -161,7 +161,7 @@ def match_word(hit: SimilarHit, strictness: Strictness = Strictness.NORMAL) -> s
 
 _EXPORT_CODE = (
     "from simfinder.config import model_cache_dir\n"
-    "from simfinder.core.embed import ensure_onnx\n"
+    "from simfinder.core.photos.embed import ensure_onnx\n"
     "ensure_onnx(model_cache_dir())\n"
 )
 
@@ -174,7 +174,7 @@ def export_model_out_of_process(device: str, timeout: float = 900.0) -> bool:
     export remains the fallback."""
     if device not in (AUTO, *ONNX_CPU_DEVICES):
         return False
-    from simfinder.core.embed import bundled_onnx_path, onnx_cache_path
+    from simfinder.core.photos.embed import bundled_onnx_path, onnx_cache_path
 
     if bundled_onnx_path().is_file():  # the installed app carries its model
         return True

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simfinder.core.catalog import Catalog
-from simfinder.core.companions import RAW_JPEGS_REMOVED
-from simfinder.core.keeper import (
+from simfinder.core.cleanup.keeper import (
     DEFAULT_FORMAT_ORDER,
     DEFAULT_RULES,
     KeepPlan,
     KeepRule,
     rules_from_settings,
 )
-from simfinder.core.similarity import Strictness
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.photos.companions import RAW_JPEGS_REMOVED
+from simfinder.core.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ KEEP_RULES = "keep-rules"
 PREFERRED_FORMATS = "preferred-formats"
 REFERENCE_FOLDERS = "reference-folders"
 STRICTNESS = "strictness"
-REMOVE_RAW_JPEGS = RAW_JPEGS_REMOVED  # read by the scan too (core.companions)
+REMOVE_RAW_JPEGS = RAW_JPEGS_REMOVED  # read by the scan too (core.photos.companions)
 
 
 class SettingError(ValueError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from simfinder.core.actions import (
+from simfinder.core.cleanup.actions import (
     ActionReport,
     BatchSummary,
     FileFailure,
@@ -24,29 +24,29 @@ from simfinder.core.actions import (
     trash_photos,
     undo_last,
 )
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.companions import companion_kind, sidecar_problem
-from simfinder.core.decisions import NOT_DUPLICATES, PHOTOS, carried_to_copies
-from simfinder.core.embed import Embedder
-from simfinder.core.grouping import (
-    DuplicateGroup,
-    PairJudgement,
-    find_duplicate_groups,
-    group_judged,
-)
-from simfinder.core.indexer import Indexer
-from simfinder.core.keeper import (
+from simfinder.core.cleanup.keeper import (
     DEFAULT_PLAN,
     KeepPlan,
     apply_plan,
     companion_kinds,
     keep_reasons,
 )
-from simfinder.core.library import Library
+from simfinder.core.cleanup.trash import SystemTrash
+from simfinder.core.indexing.indexer import Indexer
+from simfinder.core.indexing.scan import folder_owners
+from simfinder.core.matching.decisions import NOT_DUPLICATES, PHOTOS, carried_to_copies
+from simfinder.core.matching.grouping import (
+    DuplicateGroup,
+    PairJudgement,
+    find_duplicate_groups,
+    group_judged,
+)
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.photos.companions import companion_kind, sidecar_problem
+from simfinder.core.photos.embed import Embedder
 from simfinder.core.progress import ProgressCallback
-from simfinder.core.scan import folder_owners
-from simfinder.core.similarity import Strictness
-from simfinder.core.trash import SystemTrash
+from simfinder.core.store.catalog import PhotoRecord
+from simfinder.core.store.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def groups_as_csv(groups: Sequence[DuplicateGroup], out: TextIO,
     """One row per photo: CSV_COLUMNS, groups numbered from 1, keep and new as true/false,
     keep_reason why a kept photo is kept (by `plan`'s rules; "" for the others), decision the
     kind of the user's decision covering the group ("" if none), companions the photo's
-    companion files (core.companions) joined by ";"."""
+    companion files (core.photos.companions) joined by ";"."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for n, g in enumerate(groups, 1):

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from simfinder.core.catalog import Catalog, CatalogError, ReviewState
+from simfinder.core.store.catalog import Catalog, CatalogError, ReviewState
 
 log = logging.getLogger(__name__)
 

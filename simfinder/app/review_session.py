@@ -15,11 +15,11 @@ from typing import Protocol
 
 from simfinder.app.library_settings import result_settings
 from simfinder.app.review import mark_groups, marked_for_removal, review_groups
-from simfinder.core.catalog import Catalog, PhotoRecord
-from simfinder.core.grouping import DuplicateGroup, PairJudgement, judge_pairs
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, choose_keepers
-from simfinder.core.library import Library
-from simfinder.core.similarity import Strictness
+from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan, choose_keepers
+from simfinder.core.matching.grouping import DuplicateGroup, PairJudgement, judge_pairs
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.catalog import Catalog, PhotoRecord
+from simfinder.core.store.library import Library
 
 log = logging.getLogger(__name__)
 

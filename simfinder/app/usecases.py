@@ -13,15 +13,18 @@ from typing import Any
 
 from simfinder.app.review import why_each_kept
 from simfinder.config import model_cache_dir, resolve_library_dir
-from simfinder.core.catalog import ErrorRecord, OfflineFolder
-from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.indexer import IndexedCallback, Indexer, IndexReport
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan
-from simfinder.core.library import CATALOG_FILE, Library
-from simfinder.core.pending_checks import ComparisonReport, compare_likely_copies
+from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan
+from simfinder.core.indexing.indexer import IndexedCallback, Indexer, IndexReport
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.matching.pending_checks import ComparisonReport, compare_likely_copies
+from simfinder.core.matching.search import SimilarHit, find_similar
+from simfinder.core.photos.embed import Embedder
+from simfinder.core.photos.thumbs import ThumbnailCache
 from simfinder.core.progress import CancelToken, ProgressCallback
-from simfinder.core.search import SimilarHit, find_similar
+from simfinder.core.store import layout
+from simfinder.core.store.catalog import ErrorRecord, OfflineFolder
+from simfinder.core.store.layout import CATALOG_FILE
+from simfinder.core.store.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,16 @@ log = logging.getLogger(__name__)
 def open_library(library_dir: str | os.PathLike[str] | None = None) -> Library:
     """The library named on the command line, by SIMFINDER_LIBRARY, or the default one."""
     return Library.open(resolve_library_dir(library_dir))
+
+
+def catalog_file(library_dir: str | os.PathLike[str]) -> Path:
+    """The library's catalog file: for connections of their own (the review's recorder)."""
+    return layout.catalog_file(Path(library_dir))
+
+
+def library_thumbnails(library_dir: str | os.PathLike[str]) -> ThumbnailCache:
+    """The library's thumbnail cache, for views that read it while another thread indexes."""
+    return layout.thumbnail_cache(Path(library_dir))
 
 
 class EmbedderProvider:
@@ -42,7 +55,7 @@ class EmbedderProvider:
     def __call__(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                from simfinder.core.embed import load_embedder
+                from simfinder.core.photos.embed import load_embedder
 
                 log.info("loading the CNN (%s)", self.device)
                 self._embedder = load_embedder(model_cache_dir(), device=self.device)
@@ -143,7 +156,7 @@ def groups_as_json(groups: Sequence[DuplicateGroup],
     gained since its decision), the group's `confidence` (0..1, as the CSV has it); each file's
     `format`, `taken_at` (capture date, or null) and `keep_reason`, in plain words why it is
     kept (by `plan`'s rules, a reference folder or a decision; null for a file not kept), and
-    its `companions`, the paths of its companion files (core.companions), which go where it
+    its `companions`, the paths of its companion files (core.photos.companions), which go where it
     goes."""
     reasons = [why_each_kept(g, plan) for g in groups]
     return {

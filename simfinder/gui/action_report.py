@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QVBoxLayout, QWidget
 
-from simfinder.core.actions import FileFailure
+from simfinder.core.cleanup.actions import FileFailure
 from simfinder.gui import desktop
 from simfinder.gui.list_pane import ListPane, ListRow
 

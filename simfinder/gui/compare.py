@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.units import human_size
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.keeper import bytes_per_pixel
+from simfinder.core.cleanup.keeper import bytes_per_pixel
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton, QWidget
 
 from simfinder.app.decisions import KIND_WORDS, DecisionView
-from simfinder.core.decisions import KEEP_ALL
+from simfinder.core.matching.decisions import KEEP_ALL
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 from simfinder.gui.words import counted

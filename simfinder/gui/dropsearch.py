@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
 
-from simfinder.core.formats import is_photo_path
-from simfinder.core.scan import looks_like_image
+from simfinder.core.indexing.scan import looks_like_image
+from simfinder.core.photos.formats import is_photo_path
 
 # Encoded image data some apps put on the clipboard or in a drag, by preference: the original
 # bytes beat a re-encoded QImage (a byte-identical copy in the library is then found as such).

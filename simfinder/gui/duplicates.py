@@ -72,13 +72,13 @@ from simfinder.app.review import (
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.actions import OFFLINE_REASON, ActionReport, UndoReport
-from simfinder.core.catalog import PhotoRecord, ReviewState
-from simfinder.core.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
-from simfinder.core.grouping import DuplicateGroup
-from simfinder.core.keeper import KeepPlan, keep_reasons, why_kept
-from simfinder.core.similarity import Strictness
-from simfinder.core.trash import trash_name
+from simfinder.core.cleanup.actions import OFFLINE_REASON, ActionReport, UndoReport
+from simfinder.core.cleanup.keeper import KeepPlan, keep_reasons, why_kept
+from simfinder.core.cleanup.trash import trash_name
+from simfinder.core.matching.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
+from simfinder.core.matching.grouping import DuplicateGroup
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.catalog import PhotoRecord, ReviewState
 from simfinder.gui import desktop, style
 from simfinder.gui.action_report import ActionReportDialog
 from simfinder.gui.action_table import ActionSpec, build_actions

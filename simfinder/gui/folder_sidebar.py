@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import folder_of, subfolder_counts
-from simfinder.core.catalog import OfflineFolder
+from simfinder.core.store.catalog import OfflineFolder
 from simfinder.gui import desktop
 from simfinder.gui.words import counted
 

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.units import human_size
-from simfinder.core.catalog import (
+from simfinder.core.store.catalog import (
     ROW_DIGEST,
     ROW_ID,
     ROW_MTIME_NS,

@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from simfinder.core.decode import DecodeFailure, decode_photo
+from simfinder.core.photos.decode import DecodeFailure, decode_photo
 
 
 class ImageLoadError(Exception):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan, KeepRule
+from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan, KeepRule
 
 
 def tr(text: str) -> str:

@@ -62,14 +62,12 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import BackgroundEmbedderProvider
-from simfinder.app.usecases import EmbedderProvider, ForgetReport, IndexRun
-from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import ROW_PATH, PhotoRecord, ReviewState
-from simfinder.core.library import THUMBS_DIR
+from simfinder.app.usecases import EmbedderProvider, ForgetReport, IndexRun, library_thumbnails
+from simfinder.core.cleanup.actions import ActionReport, BatchSummary, UndoReport
+from simfinder.core.matching.search import SimilarHit
+from simfinder.core.matching.similarity import Strictness
 from simfinder.core.progress import Progress
-from simfinder.core.search import SimilarHit
-from simfinder.core.similarity import Strictness
-from simfinder.core.thumbs import ThumbnailCache
+from simfinder.core.store.catalog import ROW_PATH, PhotoRecord, ReviewState
 from simfinder.gui import desktop, style
 from simfinder.gui.about import about_html
 from simfinder.gui.action_table import (
@@ -200,7 +198,7 @@ class MainWindow(QMainWindow):
         self._unreadable: list[tuple[str, str]] = []
         self._snapshot_seen = False
 
-        self.thumbnails = ThumbnailStore(ThumbnailCache(self.library_root / THUMBS_DIR),
+        self.thumbnails = ThumbnailStore(library_thumbnails(self.library_root),
                                          parent=self)
         self.tasks = TaskRunner(threads=1, parent=self)
         self.indexer = IndexController(self.library_root, self.embedder, self)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from simfinder.app.units import human_size
-from simfinder.core.catalog import PhotoRecord
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
 

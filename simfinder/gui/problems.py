@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
-from simfinder.core.catalog import ErrorRecord
+from simfinder.core.store.catalog import ErrorRecord
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 from simfinder.gui.words import counted
 

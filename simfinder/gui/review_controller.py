@@ -19,8 +19,8 @@ from simfinder.app.decisions import (
     undo_decisions,
 )
 from simfinder.app.review_log import ReviewRecorder
-from simfinder.core.catalog import Catalog, PhotoRecord
-from simfinder.core.library import CATALOG_FILE
+from simfinder.app.usecases import catalog_file
+from simfinder.core.store.catalog import Catalog, PhotoRecord
 
 
 def tr(text: str) -> str:
@@ -45,7 +45,7 @@ class ReviewController(QObject):
     def __init__(self, library_root: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # The review's own writes (marks, done groups, position) go straight to the recorder.
-        self.recorder = ReviewRecorder(Path(library_root) / CATALOG_FILE,
+        self.recorder = ReviewRecorder(catalog_file(library_root),
                                        on_review_written=self._written)
 
     def load_state(self) -> None:

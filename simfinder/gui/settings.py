@@ -6,8 +6,6 @@ others (where the CNN runs, thumbnail size, sort order, window layout) stay in Q
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
@@ -31,11 +29,11 @@ from simfinder.app.library_settings import (
     save_strictness,
     saved_keys,
 )
-from simfinder.core.catalog import Catalog
-from simfinder.core.devices import AUTO, CPU, CUDA
-from simfinder.core.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
-from simfinder.core.library import CATALOG_FILE
-from simfinder.core.similarity import Strictness
+from simfinder.app.usecases import catalog_file
+from simfinder.core.cleanup.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.photos.devices import AUTO, CPU, CUDA
+from simfinder.core.store.catalog import Catalog
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
 
 
@@ -80,7 +78,7 @@ class AppSettings:
         """Read and write strictness, keep rules and reference folders in this library; the
         values earlier versions kept in QSettings are moved into it, once."""
         Path(root).mkdir(parents=True, exist_ok=True)
-        self._catalog_path = Path(root) / CATALOG_FILE
+        self._catalog_path = catalog_file(root)
         if self.q.value(_MOVED_KEY, False, type=bool):
             return
         keys = set(self.q.allKeys())
@@ -93,14 +91,10 @@ class AppSettings:
                 save_strictness(cat, self._legacy_strictness())
         self.q.setValue(_MOVED_KEY, True)
 
-    @contextmanager
-    def _catalog(self) -> Iterator[Catalog]:
+    def _catalog(self) -> Catalog:
+        """A connection of its own, to use in a `with` block (it closes it)."""
         assert self._catalog_path is not None
-        cat = Catalog(self._catalog_path)
-        try:
-            yield cat
-        finally:
-            cat.close()
+        return Catalog(self._catalog_path)
 
     @property
     def strictness(self) -> Strictness:

@@ -51,9 +51,9 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.app.gallery import alike_enough, alike_percent, match_word
-from simfinder.core.catalog import PhotoRecord
-from simfinder.core.search import SimilarHit
-from simfinder.core.similarity import Strictness
+from simfinder.core.matching.search import SimilarHit
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
-from simfinder.core.thumbs import ThumbnailCache
+from simfinder.core.photos.thumbs import ThumbnailCache
 
 _MAX_QUEUED = 256
 

@@ -39,16 +39,16 @@ from simfinder.app.usecases import (
     index_folders,
     similar_photos,
 )
-from simfinder.core.actions import ActionReport, BatchSummary, UndoReport
-from simfinder.core.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineFolder, PhotoRow
-from simfinder.core.embed import Embedder
-from simfinder.core.grouping import DuplicateGroup, judge_pairs
-from simfinder.core.keeper import KeepPlan
-from simfinder.core.library import Library, LibraryBusy
-from simfinder.core.pairchecks import PairChecker
+from simfinder.core.cleanup.actions import ActionReport, BatchSummary, UndoReport
+from simfinder.core.cleanup.keeper import KeepPlan
+from simfinder.core.matching.grouping import DuplicateGroup, judge_pairs
+from simfinder.core.matching.pairchecks import PairChecker
+from simfinder.core.matching.search import QueryError
+from simfinder.core.matching.similarity import Strictness
+from simfinder.core.photos.embed import Embedder
 from simfinder.core.progress import CancelToken, Progress
-from simfinder.core.search import QueryError
-from simfinder.core.similarity import Strictness
+from simfinder.core.store.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineFolder, PhotoRow
+from simfinder.core.store.library import Library, LibraryBusy
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
 
 

@@ -1,0 +1,1 @@
+"""Matching: candidate pairs, the rules that judge them, verification, grouping and search."""

@@ -1,0 +1,1 @@
+"""Reading photos: formats, companion files, decoding, thumbnails, hashes and embeddings."""

@@ -1,0 +1,1 @@
+"""The library on disk: the SQLite catalog, the vector index and the library that holds them."""
