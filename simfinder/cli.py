@@ -76,6 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also list the groups you decided about (marked as decided)")
 
     p = sub.add_parser(
+        "series", help="list similar shots of one scene (series), the best one picked",
+        description="Series: shots of one scene taken moments apart (bursts, retakes, "
+        "brackets), copies counted as one shot. Each series is ranked, the shot to keep "
+        "first with its reasons; a bracket keeps every exposure. Nothing is marked for "
+        "removal.")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON")
+    form.add_argument("--csv", action="store_true",
+                      help="print CSV: one row per file (series, kind, rank, path, width, "
+                      "height, bytes, taken_at, keep, best, reasons, decision)")
+    p.add_argument("--all", action="store_true",
+                   help="also list the series you decided to keep whole")
+    p.add_argument("--keep-all", type=_positive_int, metavar="N",
+                   help="keep every shot of series N (as listed): it is left out from now on, "
+                   "and comes back only if it gains a shot")
+    p.add_argument("--undo", type=_positive_int, metavar="ID",
+                   help="take back the keep-all decision ID")
+
+    p = sub.add_parser(
         "decide", help="decide about photos: not duplicates, or keep all",
         description="Decide about a duplicate group, or some photos of one. 'not-duplicates': "
         "they are never grouped together again. 'keep-all': the group is left out of the "
@@ -348,6 +367,66 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
             print(f"  {mark}{p.width}x{p.height} {human_size(p.size):>9}  {p.path}{tail}")
         total += g.reclaimable_bytes
     print(f"{len(groups)} groups; {human_size(total)} can be freed by keeping one photo of each.")
+    return 0
+
+
+def _cmd_series(args: argparse.Namespace) -> int:
+    from simfinder.app.library_settings import result_settings
+    from simfinder.app.series import (
+        keep_all,
+        review_series,
+        series_as_csv,
+        series_as_json,
+        shot_words,
+        undo_keep_all,
+    )
+    from simfinder.app.usecases import open_library
+
+    library = open_library(args.library)
+    try:
+        cat = library.catalog
+        if args.undo is not None:
+            if not undo_keep_all(cat, [args.undo]):
+                raise UsageError(f"no series decision {args.undo}")
+            print(f"Undid decision {args.undo}: that series is reviewed again.")
+            return 0
+        strictness = result_settings(cat).strictness
+        found = review_series(library, strictness, include_decided=args.all)
+        if args.keep_all is not None:
+            if args.keep_all > len(found):
+                raise UsageError(f"there are {len(found)} series; no series {args.keep_all}")
+            chosen = found[args.keep_all - 1]
+            decision_id = keep_all(cat, chosen)
+            print(f"Decision {decision_id}: keep all {len(chosen.shots)} shots. "
+                  f"`simfinder series --undo {decision_id}` takes it back.")
+            return 0
+    finally:
+        library.close()
+    if args.json:
+        json.dump(series_as_json(found), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.csv:
+        series_as_csv(found, sys.stdout)
+        return 0
+    if not found:
+        print("No series of similar shots found.")
+        return 0
+    for k, s in enumerate(found, 1):
+        label = "bracket (all exposures kept)" if s.bracket else "similar shots"
+        note = f" - decided: keep all (decision {s.decision.id})" if s.decision else ""
+        print(f"Series {k}: {len(s.shots)} {label}{note}")
+        for n, shot in enumerate(s.shots):
+            mark = "best " if s.pick is shot else "     "
+            copies = f" (+{len(shot.photos) - 1} copies)" if len(shot.photos) > 1 else ""
+            words = shot_words(s, n)
+            tail = f"  - {words}" if words else ""
+            print(f"  {mark}{shot.main.width}x{shot.main.height} "
+                  f"{human_size(shot.size):>9}  {shot.main.path}{copies}{tail}")
+    shots = sum(len(s.shots) for s in found)
+    freed = sum(s.freeable_bytes for s in found)
+    print(f"{len(found)} series, {shots} shots; keeping only the best of each would free "
+          f"{human_size(freed)} (nothing is marked for removal).")
     return 0
 
 
@@ -722,6 +801,7 @@ _COMMANDS = {
     "index": _cmd_index,
     "forget": _cmd_forget,
     "duplicates": _cmd_duplicates,
+    "series": _cmd_series,
     "decide": _cmd_decide,
     "decisions": _cmd_decisions,
     "settings": _cmd_settings,

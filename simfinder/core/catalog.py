@@ -235,6 +235,29 @@ _MIGRATIONS: list[str] = [
     CREATE INDEX companions_by_folder ON companions(folder);
     ALTER TABLE action_items ADD COLUMN photo_item INTEGER;
     """,
+    # Similar shots (core.series). `shot_measures`: what the ranker measured in a content
+    # (core.shot_quality, JSON), `version` its QUALITY_VERSION. `series_decisions` and their
+    # files: the user's decisions about series ("keep-all"), by content digest and the path
+    # each file had, as `decisions` are for duplicate groups but apart from them (a series is
+    # not a duplicate group: a decision about one says nothing about the other).
+    """
+    CREATE TABLE shot_measures (
+        content_id INTEGER PRIMARY KEY REFERENCES contents(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        measures TEXT NOT NULL
+    );
+    CREATE TABLE series_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        made_at REAL NOT NULL
+    );
+    CREATE TABLE series_decision_files (
+        decision_id INTEGER NOT NULL REFERENCES series_decisions(id) ON DELETE CASCADE,
+        digest BLOB NOT NULL,
+        path BLOB NOT NULL,
+        PRIMARY KEY (decision_id, path)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -1206,6 +1229,58 @@ class Catalog:
                                  (int(decision_id),))
                 cur = self._db.execute("DELETE FROM decisions WHERE id = ?", (int(decision_id),))
                 removed += cur.rowcount
+        return removed
+
+    # -- similar shots (core.series) ----------------------------------------------------------
+
+    def shot_measures(self, content_ids: Iterable[int], version: int) -> dict[int, str]:
+        """The stored measures (JSON text) of these contents, made at `version`."""
+        out: dict[int, str] = {}
+        for cid in content_ids:
+            row = self._db.execute(
+                "SELECT measures FROM shot_measures WHERE content_id = ? AND version = ?",
+                (int(cid), version)).fetchone()
+            if row is not None:
+                out[int(cid)] = str(row[0])
+        return out
+
+    def put_shot_measures(self, measures: Iterable[tuple[int, str]], version: int) -> None:
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO shot_measures(content_id, version, measures)"
+                " VALUES (?, ?, ?)", [(int(c), version, m) for c, m in measures])
+
+    def add_series_decision(self, kind: str, files: Iterable[tuple[bytes, str]]) -> int:
+        """Store a decision about a series' (digest, path) files; returns its id."""
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO series_decisions(kind, made_at) VALUES (?, ?) RETURNING id",
+                (kind, time.time())).fetchone()
+            decision_id = int(row[0])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO series_decision_files(decision_id, digest, path)"
+                " VALUES (?, ?, ?)", [(decision_id, d, _key(p)) for d, p in files])
+        return decision_id
+
+    def series_decisions(self) -> list[DecisionRecord]:
+        """Every series decision, newest first (scope: always the whole series)."""
+        files: dict[int, list[DecisionFile]] = defaultdict(list)
+        for r in self._db.execute("SELECT decision_id, digest, path FROM series_decision_files"
+                                  " ORDER BY decision_id, path"):
+            files[int(r[0])].append(DecisionFile(bytes(r[1]), _unkey(r[2])))
+        rows = self._db.execute("SELECT id, kind, made_at FROM series_decisions"
+                                " ORDER BY made_at DESC, id DESC").fetchall()
+        return [DecisionRecord(int(r[0]), str(r[1]), "group", float(r[2]),
+                               tuple(files[int(r[0])])) for r in rows]
+
+    def remove_series_decisions(self, ids: Iterable[int]) -> int:
+        removed = 0
+        with self.transaction():
+            for decision_id in ids:
+                self._db.execute("DELETE FROM series_decision_files WHERE decision_id = ?",
+                                 (int(decision_id),))
+                removed += self._db.execute("DELETE FROM series_decisions WHERE id = ?",
+                                            (int(decision_id),)).rowcount
         return removed
 
     # -- settings that change results ---------------------------------------------------------
