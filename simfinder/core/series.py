@@ -49,9 +49,10 @@ KEEP_ALL: Final = "keep-all"
 SERIES_WINDOW: Final = 180.0  # seconds between two shots of one series, at most
 FILE_ORDER_REACH: Final = 2  # without capture times: at most this many places apart
 # Cosine of the CNN embeddings of two shots of one scene: the other-shots set's series pairs
-# (hand-held retakes, video frames, brackets) are at 0.80 and above; unrelated photos of one
-# kind (two landmarks, two documents) taken in the same minutes rarely are.
-SERIES_COSINE: Final = 0.8
+# (hand-held retakes, video frames, brackets) are at 0.70 and above but for a few exposures two
+# stops apart; a sharp frame and a defocused or shaken one of a burst 0.75-0.86. Unrelated
+# photos must also have been taken moments apart to be linked.
+SERIES_COSINE: Final = 0.7
 # A bracket: exposures a stop or more apart, or grey levels this far apart at the same ranks
 # (shot_quality.tone_difference: the other-shots set's brackets 35-137, hand-held retakes of
 # one scene under automatic exposure 3-19, frames of a burst 0-2).
@@ -199,31 +200,33 @@ def _linked_pairs(
     return sorted(out)
 
 
-def _file_order(shots: list[Shot]) -> dict[int, tuple[str, int]]:
-    """Each shot's folder and place in it, by name, among the shots' main files."""
+def _file_order(shots: list[Shot]) -> dict[int, list[tuple[str, int]]]:
+    """Each shot's places in file order: (folder, place by name) of each of its files."""
     by_folder: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for n, s in enumerate(shots):
-        folder, name = os.path.split(s.main.path)
-        by_folder[folder].append((name, n))
-    out: dict[int, tuple[str, int]] = {}
+        for p in s.photos:
+            folder, name = os.path.split(p.path)
+            by_folder[folder].append((name, n))
+    out: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for folder, names in by_folder.items():
         for place, (_, n) in enumerate(sorted(names)):
-            out[n] = (folder, place)
+            out[n].append((folder, place))
     return out
 
 
 def _moments_apart(i: int, j: int, shots: list[Shot],
-                   order: dict[int, tuple[str, int]]) -> bool:
+                   order: dict[int, list[tuple[str, int]]]) -> bool:
     """Taken moments apart: capture times within SERIES_WINDOW (and not two cameras), or,
-    without capture times, near each other in one folder's file order."""
+    without capture times, near each other in a folder's file order (a shot's copies may
+    lie in other folders: any of its files counts)."""
     a, b = shots[i].main, shots[j].main
     ta, tb = _moment(a), _moment(b)
     if ta is not None and tb is not None:
         if a.camera and b.camera and a.camera != b.camera:
             return False
         return abs((ta - tb).total_seconds()) <= SERIES_WINDOW
-    (fa, pa), (fb, pb) = order[i], order[j]
-    return fa == fb and abs(pa - pb) <= FILE_ORDER_REACH
+    return any(fa == fb and abs(pa - pb) <= FILE_ORDER_REACH
+               for fa, pa in order[i] for fb, pb in order[j])
 
 
 def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:

@@ -59,8 +59,7 @@ def rank_shots(shots: Sequence[ShotQuality | None]) -> list[ShotRank]:
     score = ((sharp - sharp.max()) / _SHARPER
              - (streak - streak.min()) / _STREAKED
              - (clipped - clipped.min()) / _CLIPPED
-             # Blur smooths noise away: noise weighs half, so as not to favour the blurred.
-             - 0.5 * (noise - noise.min()) / math.log(_NOISIER))
+             - 0.5 * _extra_noise(noise, sharp) / math.log(_NOISIER))
     if face_detail is not None:
         score += (face_detail - np.nanmax(face_detail)) / _SHARPER
     if eyes is not None:
@@ -75,6 +74,16 @@ def rank_shots(shots: Sequence[ShotQuality | None]) -> list[ShotRank]:
         out.append(ShotRank(measured[k][0], place, round(float(score[k]), 3), reasons))
     unread = [i for i, q in enumerate(shots) if q is None]
     out.extend(ShotRank(i, len(qs) + n, float("-inf"), ()) for n, i in enumerate(unread))
+    return out
+
+
+def _extra_noise(noise: np.ndarray, sharp: np.ndarray) -> np.ndarray:
+    """Each shot's noise above the least noisy of the shots about as sharp as it or sharper:
+    blur smooths noise away, and a blurred shot must not make the sharp one look noisy."""
+    out = np.zeros(len(noise))
+    for k in range(len(noise)):
+        peers = sharp >= sharp[k] - _SHARPER
+        out[k] = noise[k] - noise[peers].min()
     return out
 
 
@@ -121,8 +130,10 @@ def _face_scores(qs: Sequence[ShotQuality]) -> tuple[np.ndarray | None, np.ndarr
     for t in tracks:
         d = np.array([f.detail if f is not None else np.nan for f in t])
         e = np.log(np.array([max(f.eyes, 1e-3) if f is not None else np.nan for f in t]))
-        detail += np.where(np.isnan(d), np.nanmin(d) - _SHARPER, d)
-        eyes += np.where(np.isnan(e), np.nanmin(e), e)
+        # A face the cascade missed in a shot counts as average there: detection is
+        # not sure enough to count a miss against the shot.
+        detail += np.where(np.isnan(d), np.nanmean(d), d)
+        eyes += np.where(np.isnan(e), np.nanmean(e), e)
     return detail / len(tracks), eyes / len(tracks)
 
 
@@ -152,7 +163,8 @@ def _why_best(
         reasons.append("no motion blur")
     if clipped[k] <= clipped.min() + 0.002 and clipped.max() - clipped[k] >= _CLIPPED:
         reasons.append("best exposed")
-    if noise[k] <= noise.min() + 0.05 and noise.max() - noise[k] >= math.log(_NOISIER):
+    if noise[k] <= noise.min() + 0.05 and noise.max() - noise[k] >= math.log(_NOISIER) \
+            and sharp[k] >= sharp.max() - _SHARPER:
         reasons.append("least noise")
     if not reasons:
         reasons.append("as good as the others")
@@ -175,6 +187,6 @@ def _what_it_lacks(
         out.append("motion blur")
     if clipped[k] - clipped[best] >= _CLIPPED:
         out.append("clipped highlights or shadows")
-    if noise[k] - noise[best] >= math.log(_NOISIER):
+    if noise[k] - noise[best] >= math.log(_NOISIER) and sharp[k] >= sharp[best] - _SHARPER:
         out.append("noisier")
     return tuple(out)

@@ -33,13 +33,14 @@ from simfinder.core.decode import DecodedPhoto, decode_photo
 log = logging.getLogger(__name__)
 
 # Bump when a change here changes measures: stored measures are redone.
-QUALITY_VERSION: Final = 1
+QUALITY_VERSION: Final = 2
 ANALYSIS_SIDE: Final = 1024  # longest side the measures are taken at
 FACE_SIDE: Final = 360  # longest side faces are looked for at (the cascade is slow)
 GRID: Final = 16  # cells across and down of the detail and saliency maps
 _SALIENCY_SIDE: Final = 64  # spectral residual saliency works on a small image
 _BLOWN: Final = 250  # grey levels at or above: blown highlights
 _CRUSHED: Final = 5  # at or below: crushed shadows
+_CLIP_SIDE: Final = 128  # width clipped areas are measured at
 _MIN_FACE: Final = 20  # pixels at FACE_SIDE: faces from a sixteenth of the frame up
 
 F32 = npt.NDArray[np.float32]
@@ -110,12 +111,16 @@ def measure_image(image: Image.Image) -> ShotQuality:
     grey8: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), np.uint8)
     grey: F32 = grey8.astype(np.float32)
     lap: F32 = np.asarray(cv2.Laplacian(grey, cv2.CV_32F, ksize=3), np.float32)
+    # Clipped areas at a scale blur does not change: a blurred shot has no fewer blown pixels
+    # than a sharp one of the same light (at full scale blur spreads the edge of a blown area).
+    coarse = cv2.resize(grey8, (_CLIP_SIDE, _CLIP_SIDE * grey8.shape[0] // max(grey8.shape[1], 1)
+                                or 1), interpolation=cv2.INTER_AREA)
     return ShotQuality(
         detail=_cell_detail(lap),
         saliency=_saliency(grey),
         streak=_streak(grey, lap),
-        blown=float(np.mean(grey8 >= _BLOWN)),
-        crushed=float(np.mean(grey8 <= _CRUSHED)),
+        blown=float(np.mean(coarse >= _BLOWN)),
+        crushed=float(np.mean(coarse <= _CRUSHED)),
         noise=_noise(grey),
         faces=_faces(grey8, lap),
         levels=tuple(float(v) for v in np.percentile(grey8[::2, ::2], range(10, 100, 10))),
