@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "and comes back only if it gains a shot")
     p.add_argument("--undo", type=_positive_int, metavar="ID",
                    help="take back the keep-all decision ID")
+    p.add_argument("--keep-best", metavar="N|all",
+                   help="keep only the best shot of series N (or of every series but "
+                   "brackets): the other shots go to the trash, journalled (`simfinder undo` "
+                   "puts them back)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --keep-best: list what would move; move nothing")
 
     p = sub.add_parser(
         "decide", help="decide about photos: not duplicates, or keep all",
@@ -390,8 +396,11 @@ def _cmd_series(args: argparse.Namespace) -> int:
                 raise UsageError(f"no series decision {args.undo}")
             print(f"Undid decision {args.undo}: that series is reviewed again.")
             return 0
-        strictness = result_settings(cat).strictness
-        found = review_series(library, strictness, include_decided=args.all)
+        chosen_settings = result_settings(cat)
+        found = review_series(library, chosen_settings.strictness, include_decided=args.all)
+        if args.keep_best is not None:
+            return _series_keep_best(library, found, args.keep_best, args.dry_run,
+                                     chosen_settings.plan)
         if args.keep_all is not None:
             if args.keep_all > len(found):
                 raise UsageError(f"there are {len(found)} series; no series {args.keep_all}")
@@ -428,6 +437,45 @@ def _cmd_series(args: argparse.Namespace) -> int:
     print(f"{len(found)} series, {shots} shots; keeping only the best of each would free "
           f"{human_size(freed)} (nothing is marked for removal).")
     return 0
+
+
+def _series_keep_best(library: object, found: list[object], which: str, dry_run: bool,
+                      plan: object) -> int:
+    """`series --keep-best N|all`: every shot but the best to the trash, journalled."""
+    from simfinder.app.series import best_only, keep_best, marked_shots
+    from simfinder.core.keeper import KeepPlan
+    from simfinder.core.library import Library
+    from simfinder.core.series import Series
+    from simfinder.core.trash import trash_name
+
+    assert isinstance(library, Library) and isinstance(plan, KeepPlan)
+    series = [s for s in found if isinstance(s, Series)]
+    if which != "all":
+        try:
+            n = int(which)
+        except ValueError:
+            raise UsageError(f"--keep-best takes a series number or 'all', not {which!r}") \
+                from None
+        if not 1 <= n <= len(series):
+            raise UsageError(f"there are {len(series)} series; no series {which}")
+        if series[n - 1].bracket:
+            raise UsageError(f"series {n} is a bracket: every exposure is kept")
+        series = [series[n - 1]]
+    photos = marked_shots(best_only(series))
+    if not photos:
+        raise UsageError("no series with shots to let go")
+    size = human_size(sum(p.size for p in photos))
+    if dry_run:
+        for p in photos:
+            print(p.path)
+        print(f"Would move {_count(len(photos), 'photo')} ({size}) to {trash_name()}.")
+        return 0
+    report = keep_best(library, series, plan=plan)
+    print(f"Moved {_count(len(report.moved), 'photo')} ({human_size(report.bytes_moved)}) to "
+          f"{trash_name()}. `simfinder undo` puts them back.")
+    for failure in [*report.failed, *report.companions_failed]:
+        print(f"simfinder: not moved: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed or report.companions_failed else 0
 
 
 def _decision_note(group: object) -> str:

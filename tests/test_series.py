@@ -102,6 +102,30 @@ def test_series_are_found_ranked_and_kept_whole_on_request(tmp_path: Path,
     assert len(json.loads(run("--library", str(lib), "series", "--json").stdout)["series"]) == 1
 
 
+def test_keep_only_the_best_trashes_the_other_shots_and_undo_puts_them_back(
+        tmp_path: Path, embedder: object, temp_trash: Path) -> None:
+    photos = _burst(tmp_path / "photos")
+    lib = tmp_path / "lib"
+    assert run("--library", str(lib), "index", str(tmp_path / "photos")).returncode == 0
+    blurred = {str(photos["IMG_0001"]), str(photos["IMG_0003"])}
+
+    dry = run("--library", str(lib), "series", "--keep-best", "1", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert set(dry.stdout.splitlines()[:2]) == blurred
+    assert all(Path(p).exists() for p in blurred)
+
+    done = run("--library", str(lib), "series", "--keep-best", "all")
+    assert done.returncode == 0, done.stderr
+    assert "Moved 2 photos" in done.stdout
+    assert not any(Path(p).exists() for p in blurred)
+    # The best shot and its copy stay; the trash holds the two others.
+    assert photos["IMG_0002"].exists() and photos["backup"].exists()
+    assert len(list((temp_trash / "files").iterdir())) == 2
+
+    assert run("--library", str(lib), "undo").returncode == 0
+    assert all(Path(p).exists() for p in blurred)
+
+
 def test_a_bracket_keeps_every_exposure_and_picks_none(tmp_path: Path,
                                                        embedder: object) -> None:
     scene = sample("chelsea.png").convert("RGB")

@@ -9,8 +9,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from simfinder.core.catalog import Catalog
+from simfinder.core.actions import ActionReport
+from simfinder.core.catalog import Catalog, PhotoRecord
 from simfinder.core.decisions import DecisionError
+from simfinder.core.grouping import DuplicateGroup
+from simfinder.core.keeper import DEFAULT_PLAN, KeepPlan
 from simfinder.core.library import Library
 from simfinder.core.series import KEEP_ALL, Series, find_series
 from simfinder.core.similarity import Strictness
@@ -57,6 +60,38 @@ def keep_all(catalog: Catalog, series: Series) -> int:
 
 def undo_keep_all(catalog: Catalog, ids: Sequence[int]) -> int:
     return catalog.remove_series_decisions(ids)
+
+
+def best_only(found: Sequence[Series]) -> list[DuplicateGroup]:
+    """"Keep only the best" of each series (brackets left whole), as groups the clean-up
+    takes: each series' photos, its best shot's files kept (its copies are the Duplicates
+    view's business), the other shots marked for removal."""
+    out: list[DuplicateGroup] = []
+    for s in found:
+        pick = s.pick
+        if pick is None or s.decided:
+            continue
+        out.append(DuplicateGroup("series", s.photos, {p.file_id for p in pick.photos}, 1.0))
+    return out
+
+
+def marked_shots(groups: Sequence[DuplicateGroup]) -> list[PhotoRecord]:
+    return [p for g in groups for p in g.photos if p.file_id not in g.keep]
+
+
+def keep_best(
+    library: Library, found: Sequence[Series], *, plan: KeepPlan = DEFAULT_PLAN,
+) -> ActionReport:
+    """Move every shot but the best of these series to the system trash, journalled (Undo
+    puts them back; photos in reference folders never move; a series whose best shot is no
+    longer on disk is left alone). The user asked for it: nothing else calls this."""
+    from simfinder.app.review import remove_marked
+
+    groups = best_only(found)
+    known = library.catalog.companions_of(p.path for g in groups for p in g.photos)
+    for g in groups:
+        g.companions = {p.path: known[p.path] for p in g.photos if p.path in known}
+    return remove_marked(library, groups, plan=plan)
 
 
 def series_as_json(found: Sequence[Series]) -> dict[str, Any]:

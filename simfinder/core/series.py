@@ -50,14 +50,15 @@ SERIES_WINDOW: Final = 180.0  # seconds between two shots of one series, at most
 FILE_ORDER_REACH: Final = 2  # without capture times: at most this many places apart
 # Cosine of the CNN embeddings of two shots of one scene: the other-shots set's series pairs
 # (hand-held retakes, video frames, brackets) are at 0.70 and above but for a few exposures two
-# stops apart; a sharp frame and a defocused or shaken one of a burst 0.75-0.86. Unrelated
-# photos must also have been taken moments apart to be linked.
-SERIES_COSINE: Final = 0.7
+# stops apart; a sharp frame of a burst and a defocused or shaken one 0.61-0.90 (the series
+# set); unrelated photos 0.3-0.5. They must also have been taken moments apart to be linked.
+SERIES_COSINE: Final = 0.6
 # A bracket: exposures a stop or more apart, or grey levels this far apart at the same ranks
-# (shot_quality.tone_difference: the other-shots set's brackets 35-137, hand-held retakes of
-# one scene under automatic exposure 3-19, frames of a burst 0-2).
+# (shot_quality.tone_difference: the other-shots set's brackets 35-137; hand-held retakes of
+# one scene under automatic exposure 3-19, and 26 for a retake metered 2/3 stop darker; frames
+# of a burst 0-2).
 BRACKET_STOPS: Final = 0.9
-BRACKET_TONES: Final = 25.0
+BRACKET_TONES: Final = 30.0
 _WORKERS: Final = 2
 
 
@@ -115,7 +116,7 @@ def find_series(
     to free first. `groups`: the duplicate groups at `strictness`, if the caller has them.
     Series the user decided to keep whole are left out unless `include_decided`."""
     if groups is None:
-        groups = find_duplicate_groups(library, strictness, decisions=[])
+        groups = find_duplicate_groups(library, strictness)
     cat = library.catalog
     rows = cat.photo_rows()
     by_content: dict[int, list[PhotoRecord]] = defaultdict(list)
