@@ -8,12 +8,13 @@ with other shots. Two shots belong to one series when
 - they look alike (their CNN neighbours' cosine is high: the candidate pairs of duplicate
   grouping, which never loops over all pairs), and are not copies of one capture, and
 - they were taken moments apart: capture times (EXIF) within SERIES_WINDOW of each other
-  (the same camera, when both name one), or, for shots without capture times, they are
-  near each other in their folder's file order (cameras and frame grabbers number them).
+  (the same camera, when both name one; beyond BURST_SECONDS they must look more alike), or,
+  for shots without capture times, they are near each other in their folder's file order
+  (cameras and frame grabbers number them).
 
-A series whose shots were exposed differently (the EXIF exposure or bias differs, or without
-EXIF their grey levels differ as a bracket's do) is a bracket: all its shots are kept and
-none is ranked by exposure.
+A series whose shots line up (one framing) and were exposed differently (the EXIF exposure or
+bias differs, or without EXIF their grey levels differ as a bracket's do) is a bracket: all its
+shots are kept and none is ranked by exposure.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Final
+
+import numpy as np
 
 from simfinder.core.capture import CaptureData, capture_data
 from simfinder.core.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord
@@ -53,12 +56,18 @@ FILE_ORDER_REACH: Final = 2  # without capture times: at most this many places a
 # stops apart; a sharp frame of a burst and a defocused or shaken one 0.61-0.90 (the series
 # set); unrelated photos 0.3-0.5. They must also have been taken moments apart to be linked.
 SERIES_COSINE: Final = 0.6
+# ... within BURST_SECONDS of each other; shots further apart need a closer likeness: photos of
+# several things in one place (banknotes laid one after another on one sheet of paper, a
+# minute apart) are as alike as a thing from near and from twice as far (0.57-0.81).
+BURST_SECONDS: Final = 20.0
+LATER_COSINE: Final = 0.8
 # A bracket: exposures a stop or more apart, or grey levels this far apart at the same ranks
 # (shot_quality.tone_difference: the other-shots set's brackets 35-137; hand-held retakes of
 # one scene under automatic exposure 3-19, and 26 for a retake metered 2/3 stop darker; frames
 # of a burst 0-2).
 BRACKET_STOPS: Final = 0.9
 BRACKET_TONES: Final = 30.0
+LINED_UP: Final = 0.65
 _WORKERS: Final = 2
 
 
@@ -192,11 +201,15 @@ def _linked_pairs(
     close = found.evidence.cosine >= SERIES_COSINE
     order = _file_order(shots)
     out: set[tuple[int, int]] = set()
-    for a, b in zip(found.a[close].tolist(), found.b[close].tolist(), strict=True):
+    for a, b, cosine in zip(found.a[close].tolist(), found.b[close].tolist(),
+                            found.evidence.cosine[close].tolist(), strict=True):
         i, j = shot_of.get(a), shot_of.get(b)
         if i is None or j is None or i == j:
             continue
-        if _moments_apart(i, j, shots, order):
+        gap = _seconds_apart(i, j, shots, order)
+        if gap is None:
+            continue
+        if gap <= BURST_SECONDS or cosine >= LATER_COSINE:
             out.add((min(i, j), max(i, j)))
     return sorted(out)
 
@@ -215,19 +228,22 @@ def _file_order(shots: list[Shot]) -> dict[int, list[tuple[str, int]]]:
     return out
 
 
-def _moments_apart(i: int, j: int, shots: list[Shot],
-                   order: dict[int, list[tuple[str, int]]]) -> bool:
-    """Taken moments apart: capture times within SERIES_WINDOW (and not two cameras), or,
-    without capture times, near each other in a folder's file order (a shot's copies may
-    lie in other folders: any of its files counts)."""
+def _seconds_apart(i: int, j: int, shots: list[Shot],
+                   order: dict[int, list[tuple[str, int]]]) -> float | None:
+    """How far apart in time two shots were taken, if moments apart: capture times within
+    SERIES_WINDOW (and not by two cameras); without capture times, near each other in a
+    folder's file order (a shot's copies may lie in other folders: any of its files counts),
+    taken as a burst (0). None when they were not taken moments apart."""
     a, b = shots[i].main, shots[j].main
     ta, tb = _moment(a), _moment(b)
     if ta is not None and tb is not None:
         if a.camera and b.camera and a.camera != b.camera:
-            return False
-        return abs((ta - tb).total_seconds()) <= SERIES_WINDOW
-    return any(fa == fb and abs(pa - pb) <= FILE_ORDER_REACH
+            return None
+        gap = abs((ta - tb).total_seconds())
+        return gap if gap <= SERIES_WINDOW else None
+    near = any(fa == fb and abs(pa - pb) <= FILE_ORDER_REACH
                for fa, pa in order[i] for fb, pb in order[j])
+    return 0.0 if near else None
 
 
 def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -264,19 +280,33 @@ def _exposure_value(d: CaptureData) -> float | None:
 
 
 def _is_bracket(shots: Sequence[Shot], qs: Sequence[ShotQuality | None]) -> bool:
-    """Shots exposed differently on purpose: the EXIF bias differs, or the exposure differs
-    by a stop or more (a camera's automatic exposure moves by less between shots of one
-    scene: 1/30 and 1/40 s); or their grey levels differ as a bracket's do (some editors
-    copy one EXIF onto every exposure)."""
+    """Shots of one framing exposed differently on purpose: they line up (`_lined_up`), and
+    the EXIF bias differs, or the exposure differs by a stop or more (a camera's automatic
+    exposure moves by less between shots of one scene: 1/30 and 1/40 s), or their grey
+    levels differ as a bracket's do (some editors copy one EXIF onto every exposure)."""
     data = [d for d in (capture_data(Path(s.main.path)) for s in shots) if d is not None]
+    measured = [q for q in qs if q is not None]
+    if not _lined_up(measured):
+        return False  # reframed between shots: the camera metered another picture
     if len({d.bias for d in data if d.bias is not None}) >= 2:
         return True
     values = [v for v in (_exposure_value(d) for d in data) if v is not None]
     if values and max(values) - min(values) >= BRACKET_STOPS:
         return True
-    measured = [q for q in qs if q is not None]
     return any(tone_difference(a, b) >= BRACKET_TONES
                for k, a in enumerate(measured) for b in measured[k + 1:])
+
+
+def _lined_up(qs: Sequence[ShotQuality]) -> bool:
+    """Every shot has the detail of another where that one has it (their detail maps
+    correlate): a bracket's exposures next to each other correlate 0.68-0.97 (from a tripod or
+    the hand, in the other-shots set); a thing shot from near and from further, 0.5 or less."""
+    for k, a in enumerate(qs):
+        best = max((float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1])
+                    for n, b in enumerate(qs) if n != k), default=0.0)
+        if not best >= LINED_UP:
+            return False
+    return True
 
 
 def shot_qualities(
