@@ -67,7 +67,7 @@ LATER_COSINE: Final = 0.8
 # of a burst 0-2).
 BRACKET_STOPS: Final = 0.9
 BRACKET_TONES: Final = 30.0
-LINED_UP: Final = 0.65
+LINED_UP: Final = 0.6
 _WORKERS: Final = 2
 
 
@@ -280,16 +280,17 @@ def _exposure_value(d: CaptureData) -> float | None:
 
 
 def _is_bracket(shots: Sequence[Shot], qs: Sequence[ShotQuality | None]) -> bool:
-    """Shots of one framing exposed differently on purpose: they line up (`_lined_up`), and
-    the EXIF bias differs, or the exposure differs by a stop or more (a camera's automatic
-    exposure moves by less between shots of one scene: 1/30 and 1/40 s), or their grey
-    levels differ as a bracket's do (some editors copy one EXIF onto every exposure)."""
+    """Shots exposed differently on purpose: the EXIF bias differs (the camera's bracketing);
+    or, for shots that line up (`_lined_up`: one framing), the exposure differs by a stop or
+    more (a camera's automatic exposure moves by less between shots of one scene: 1/30 and
+    1/40 s, unless the framing changed) or their grey levels differ as a bracket's do (some
+    editors copy one EXIF onto every exposure)."""
     data = [d for d in (capture_data(Path(s.main.path)) for s in shots) if d is not None]
+    if len({d.bias for d in data if d.bias is not None}) >= 2:
+        return True
     measured = [q for q in qs if q is not None]
     if not _lined_up(measured):
         return False  # reframed between shots: the camera metered another picture
-    if len({d.bias for d in data if d.bias is not None}) >= 2:
-        return True
     values = [v for v in (_exposure_value(d) for d in data) if v is not None]
     if values and max(values) - min(values) >= BRACKET_STOPS:
         return True
@@ -298,15 +299,12 @@ def _is_bracket(shots: Sequence[Shot], qs: Sequence[ShotQuality | None]) -> bool
 
 
 def _lined_up(qs: Sequence[ShotQuality]) -> bool:
-    """Every shot has the detail of another where that one has it (their detail maps
-    correlate): a bracket's exposures next to each other correlate 0.68-0.97 (from a tripod or
-    the hand, in the other-shots set); a thing shot from near and from further, 0.5 or less."""
-    for k, a in enumerate(qs):
-        best = max((float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1])
-                    for n, b in enumerate(qs) if n != k), default=0.0)
-        if not best >= LINED_UP:
-            return False
-    return True
+    """Two of the shots have their detail in the same places (their detail maps correlate):
+    a bracket's neighbouring exposures correlate 0.64-0.97, from a tripod or the hand, in the
+    other-shots set (the extremes less: what one blows out the other shows); a thing shot
+    from near and from further, 0.5 or less."""
+    return any(float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1]) >= LINED_UP
+               for k, a in enumerate(qs) for b in qs[k + 1:])
 
 
 def shot_qualities(
