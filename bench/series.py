@@ -3,8 +3,9 @@ they called as good), how many brackets are offered whole, and the time to find 
 series per 1,000 photos.
 
 The series set is built from public repositories by `--build` (each image's source and licence
-in `sources.json`); the shot a person would keep was chosen by eye from contact sheets before
-the ranker was run, and is written in PICKS (and docs/benchmarks.md). The other-shots set
+in `sources.json`, described in docs/series-set.md); the shot a person would keep was chosen
+by eye from contact sheets before the ranker was run, and is written in PICKS (and
+docs/benchmarks.md). The other-shots set
 (bench/other_shots_set.py) adds its brackets (each must be offered as a bracket, kept whole)
 and its hand-held, video and burst series.
 
