@@ -141,3 +141,11 @@ def test_a_bracket_keeps_every_exposure_and_picks_none(tmp_path: Path,
     assert bracket["kind"] == "bracket" and bracket["freeable_bytes"] == 0
     assert not any(s["best"] for s in bracket["shots"])
     assert all("bracket" in s["reasons"] for s in bracket["shots"])
+
+
+def test_a_shot_that_cannot_be_read_goes_last_without_reasons() -> None:
+    scene = sample("coffee.png").convert("RGB")
+    ranks = rank_shots([None, measure_image(scene), measure_image(scene.filter(
+        ImageFilter.GaussianBlur(3)))])
+    assert [r.index for r in ranks] == [1, 2, 0]
+    assert ranks[-1].reasons == ()
