@@ -21,8 +21,10 @@ HANDHELD = Path(__file__).parent / "data" / "handheld" / "an_0.JPG"
 def _luma(im: Image.Image, quality: int | None = None) -> Image.Image:
     """The photo saved (JPEG at `quality`, PNG if None) and decoded as the keeper decodes it."""
     buf = io.BytesIO()
-    im.save(buf, "PNG" if quality is None else "JPEG", **({} if quality is None else
-                                                         {"quality": quality}))
+    if quality is None:
+        im.save(buf, "PNG", compress_level=1)
+    else:
+        im.save(buf, "JPEG", quality=quality)
     buf.seek(0)
     out = enlargement.decoded_luma(buf)
     assert out is not None
@@ -34,12 +36,17 @@ def _resized(im: Image.Image, factor: float, kernel: R) -> Image.Image:
 
 
 def _photo(which: str) -> tuple[Image.Image, Image.Image]:
-    """A real photo: its luma as the keeper decodes the file, and its RGB pixels."""
+    """A real photo: its luma as the keeper decodes the file, and its RGB pixels; of a camera
+    photo the middle 1600 x 1200 pixels as they are (no resampling, the JPEG grid kept), so
+    that the test stays quick."""
     path = HANDHELD if which == "handheld" else camera_jpeg(which)
     luma = enlargement.decoded_luma(str(path))
     assert luma is not None
     with Image.open(path) as im:
-        return luma, ImageOps.exif_transpose(im).convert("RGB")
+        rgb = ImageOps.exif_transpose(im).convert("RGB")
+    x0, y0 = max(0, (rgb.width - 1600) // 32 * 16), max(0, (rgb.height - 1200) // 32 * 16)
+    box = (x0, y0, min(rgb.width, x0 + 1600), min(rgb.height, y0 + 1200))
+    return luma.crop(box), rgb.crop(box)
 
 
 def _soft_or_noisy(rgb: Image.Image, how: str) -> Image.Image:
@@ -61,10 +68,9 @@ def test_an_original_is_not_an_enlargement_of_its_reductions(which: str, how: st
         rgb = _soft_or_noisy(rgb, how)
         luma = _luma(rgb, 92)
     for factor in (1.25, 1.5, 2):
-        for kernel in (R.LANCZOS, R.BILINEAR):
-            found = enlargement.measure(luma, _luma(_resized(rgb, 1 / factor, kernel), 85))
-            assert found is not None
-            assert not found.enlarged, (factor, kernel, found)
+        found = enlargement.measure(luma, _luma(_resized(rgb, 1 / factor, R.LANCZOS), 85))
+        assert found is not None
+        assert not found.enlarged, (factor, found)
 
 
 @pytest.mark.slow
