@@ -60,10 +60,12 @@ F32 = npt.NDArray[np.float32]
 ENLARGED_BELOW: Final = 0.08
 EXPLAINED_AT_LEAST: Final = 0.5
 # Strength of the enlargement's period (rows and columns summed) at or above this: enlarged.
-# Photos taken at their size measure under 6 at any ratio the trace is asked at.
-PERIOD_AT_LEAST: Final = 15.0
+# Photos taken at their size measure under 10 at any ratio the trace is asked at; enlargements
+# of camera photos from about 60 (1.5x Lanczos) to thousands.
+PERIOD_AT_LEAST: Final = 30.0
 # Strength of a JPEG's block grid enlarged by the ratio (the weaker of rows and columns) at or
-# above this: enlarged. Photos taken at their size measure under 15.
+# above this: enlarged. Photos taken at their size, blurred and saved again too, measure under
+# 10 where the trace is asked (not on the 16-pixel grid of subsampled colour: up to 46 there).
 GRID_AT_LEAST: Final = 30.0
 # The larger photo must be this much larger on each side for its extra band to be measured.
 MIN_FACTOR: Final = 1.15

@@ -11,13 +11,14 @@ meaning in it (Popescu and Farid's resampling traces, with the period known befo
 Two periods are asked:
 
 * the enlargement's own, 1/f cycles per pixel: `period_strength`. It says nothing where it falls
-  on a JPEG's 8-pixel grid (k/8 cycles per pixel) or on 1/2, where a camera's colour filter
-  mosaic and the grid of a centred 2x enlargement (whose two fractions, 1/4 and 3/4, are mirror
-  images, so equally sharp) leave it: those ratios answer None.
+  on a JPEG's 8-pixel grid or the 16-pixel grid of its subsampled colour (k/16 cycles per
+  pixel), or on 1/2, where a camera's colour filter mosaic and the grid of a centred 2x
+  enlargement (whose two fractions, 1/4 and 3/4, are mirror images, so equally sharp) leave
+  it: those ratios answer None.
 * the enlarged grid of a JPEG it was made from, 8f pixels: `enlarged_grid_strength`. An
   enlargement of a JPEG carries that JPEG's block edges at every 8f pixels; a photo taken at its
-  size has its own JPEG grid only (8 pixels; the 16-pixel grid of subsampled colour is left out
-  by reading the JPEG's own luma plane).
+  size has its own JPEG grids only (8 pixels, and 16 for subsampled colour: never asked, so not
+  at 2x).
 
 Each strength is the power of the column (row) sharpness at the asked frequency over the median
 power at other frequencies (about 1.4 for a photo with no such period; see docs/benchmarks.md,
@@ -42,7 +43,11 @@ SIDE: Final = 4096  # the middle of the photo this large at most is measured (16
 _TREND: Final = 31  # columns in the moving mean taken off (the scene's own slow changes)
 _NEAR: Final = 0.006  # frequencies this close (cycles per pixel) count as one
 _LOWEST: Final = 0.03  # frequencies under this are the scene's, not a grid's
-_JPEG_GRID: Final = tuple(k / 8 for k in range(5))
+# A JPEG's 8-pixel block grid, and the 16-pixel one of colour subsampled 2x2: a photo decoded
+# from such a JPEG, edited and saved again carries the latter faintly in its luma (a blurred
+# camera photo saved again reaches the strength of an enlargement's grid there). No trace is
+# asked on either.
+_COLOUR_GRID: Final = tuple(k / 16 for k in range(9))
 
 
 def _fold(nu: float) -> float:
@@ -97,7 +102,7 @@ def _enlargement_frequencies(factor: float) -> list[float]:
     seen: list[float] = []
     for m in (1, 2):
         nu = _fold(m / factor)
-        if nu > _LOWEST and all(abs(nu - g) > _NEAR for g in _JPEG_GRID) \
+        if nu > _LOWEST and all(abs(nu - g) > _NEAR for g in _COLOUR_GRID) \
                 and all(abs(nu - s) > _NEAR for s in seen):
             seen.append(nu)
     return seen
@@ -110,7 +115,7 @@ def period_strength(luma: F32, factor: float) -> float | None:
     asked = _enlargement_frequencies(factor)
     if not asked:
         return None
-    known = list(_JPEG_GRID)
+    known = list(_COLOUR_GRID)
     total = 0.0
     for profile in _profiles(luma, 2):
         if profile.size == 0:
@@ -120,7 +125,7 @@ def period_strength(luma: F32, factor: float) -> float | None:
 
 
 def _grid_frequencies(factor: float) -> list[float]:
-    own = [*_JPEG_GRID, *(_fold(m / factor) for m in (1, 2, 3))]
+    own = [*_COLOUR_GRID, *(_fold(m / factor) for m in (1, 2, 3))]
     out: list[float] = []
     for m in range(1, 8):
         nu = _fold(m / (8 * factor))
@@ -137,7 +142,7 @@ def enlarged_grid_strength(luma: F32, factor: float) -> float | None:
     asked = _grid_frequencies(factor)
     if not asked:
         return None
-    known = [*_JPEG_GRID, *(_fold(m / factor) for m in (1, 2, 3))]
+    known = [*_COLOUR_GRID, *(_fold(m / factor) for m in (1, 2, 3))]
     weakest = float("inf")
     for profile in _profiles(luma, 1):
         if profile.size == 0:
