@@ -44,12 +44,20 @@ class Counted:
     photos: int
     candidates: int
     verified: int
-    features: int  # photos whose features the stage computed (-1: not run)
+    screened: int  # of them, ruled out by the cheap look without SIFT (-1: not run)
+    features: int  # photos whose SIFT features the stage computed (-1: not run)
     stage_seconds: float  # nan: not run
 
     @property
     def per_photo(self) -> float:
         return self.verified / self.photos if self.photos else 0.0
+
+    @property
+    def sift_per_photo(self) -> float:
+        """Pairs verified with SIFT a photo (the screen's rule-outs taken off)."""
+        if self.screened < 0 or not self.photos:
+            return float("nan")
+        return (self.verified - self.screened) / self.photos
 
 
 def count(lib: Library) -> tuple[int, int]:
@@ -76,7 +84,8 @@ def real_set(name: str, images: Path, root: Path) -> Counted:
         report = compare_likely_copies(lib)
     lib.close()
     shutil.rmtree(staged)
-    return Counted(name, photos, pairs, verified, report.features, report.seconds)
+    return Counted(name, photos, pairs, verified, report.screened, report.features,
+                   report.seconds)
 
 
 def synthetic(n: int, root: Path) -> Counted:
@@ -86,17 +95,20 @@ def synthetic(n: int, root: Path) -> Counted:
     pairs, verified = count(lib)
     lib.close()
     shutil.rmtree(root / f"synthetic{n}")
-    return Counted(f"synthetic {n:,}", n, pairs, verified, -1, float("nan"))
+    return Counted(f"synthetic {n:,}", n, pairs, verified, -1, -1, float("nan"))
 
 
 def body(rows: list[Counted]) -> str:
-    lines = ["| library | photos | candidate pairs | pairs verified | per photo | stage s "
-             "| features computed |", "|---|---|---|---|---|---|---|"]
+    lines = ["| library | photos | candidate pairs | pairs to verify | per photo | ruled out "
+             "by ORB | SIFT-verified per photo | photos with SIFT features | stage s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         stage = "-" if r.stage_seconds != r.stage_seconds else f"{r.stage_seconds:.2f}"
         feats = "-" if r.features < 0 else str(r.features)
+        screened = "-" if r.screened < 0 else str(r.screened)
+        sift = "-" if r.screened < 0 else f"{r.sift_per_photo:.2f}"
         lines.append(f"| {r.name} | {r.photos:,} | {r.candidates:,} | {r.verified:,} | "
-                     f"{r.per_photo:.2f} | {stage} | {feats} |")
+                     f"{r.per_photo:.2f} | {screened} | {sift} | {feats} | {stage} |")
     return "\n".join(lines)
 
 

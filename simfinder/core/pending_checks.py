@@ -39,7 +39,8 @@ class ComparisonReport:
     seconds: float = 0.0
     cancelled: bool = False
     skipped: bool = False  # the library had not changed since the stage last finished
-    features: int = 0  # photos whose local features this run computed
+    features: int = 0  # photos whose SIFT features this run computed
+    screened: int = 0  # of the pairs verified, those the cheap look ruled out (no SIFT)
 
     @property
     def left(self) -> int:
@@ -107,7 +108,8 @@ def compare_likely_copies(
             break
         part = pending[start : start + size]
         before = checker.stats.verified
-        done = checker.check(part, [p for p in part if p in screenable])  # stores what it verified, in one transaction
+        # stores what it verified, in one transaction
+        done = checker.check(part, [p for p in part if p in screenable])
         verified += checker.stats.verified - before
         unverifiable += len(part) - len(done)
         meter.advance(len(part))
@@ -121,7 +123,8 @@ def compare_likely_copies(
         library.catalog.put_stage_fingerprint(STAGE, fingerprint)
     report = ComparisonReport(len(pairs), len(stored), verified, unverifiable,
                               time.perf_counter() - started, cancelled,
-                              features=checker.stats.features)
+                              features=checker.stats.features,
+                              screened=checker.stats.screened)
     log.info("likely copies: %d pairs, %d verified earlier, %d verified now, %d without "
              "pixels, in %.1f s%s", report.pairs, report.stored_before, report.verified,
              report.unverifiable, report.seconds, " (cancelled)" if cancelled else "")
