@@ -98,8 +98,8 @@ def main() -> None:
                 sizes[str(folder)] = len(files)
                 one = one_photo_folder(files, work / f"one-{folder.name}")
                 floor = floor_seconds(files)
-                for name, engine in engines.items():
-                    lib = work / f"lib-{r}-{folder.name}-{len(ratios)}"
+                for e, (name, engine) in enumerate(engines.items()):
+                    lib = work / f"lib-{r}-{folder.name}-{e}"  # a new library each time
                     whole = index_seconds(engine, folder, lib)
                     start = index_seconds(engine, one, work / f"{lib.name}-one")
                     ratio = (whole - start) / floor
