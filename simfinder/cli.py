@@ -316,8 +316,6 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
         return  # nothing was left to compare
     line = (f"Compared likely copies in {_duration(report.seconds)}: {report.verified} pairs "
             f"verified now, {report.stored_before} earlier")
-    if report.screened:
-        line += f" ({report.screened} of them told apart at a glance, without local features)"
     if report.unverifiable:
         line += f", {report.unverifiable} without pixels to compare"
     if report.cancelled:

@@ -61,17 +61,9 @@ class CandidatePairs:
     evidence: EvidenceArrays  # without verifications
     turn: I64  # which of hashes.TRANSFORMS gives evidence.turned; -1: none
     verify: npt.NDArray[np.bool_]  # worth a geometric verification
-    # Of those, the pairs whose verdict changes only if their features align (a copy or
-    # another shot): the rules reject them without a verification at every strictness, their
-    # hashes are too far apart for the same-grid comparison and their cosine is below the
-    # loose "scene" rule. A cheap look (`feature_screen`) may rule them out before SIFT.
-    screenable: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
         return len(self.a)
-
-    def screenable_pairs(self) -> set[tuple[int, int]]:
-        return set(self.pairs(self.verify & self.screenable))
 
     def pairs(self, where: npt.NDArray[np.bool_] | None = None) -> list[tuple[int, int]]:
         a, b = (self.a, self.b) if where is None else (self.a[where], self.b[where])
@@ -88,7 +80,7 @@ class CandidatePairs:
 def _empty() -> CandidatePairs:
     none = np.zeros(0, dtype=np.int64)
     return CandidatePairs(none, none, EvidenceArrays.unverified(np.zeros(0), none, none, none),
-                          none, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+                          none, np.zeros(0, dtype=bool))
 
 
 def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
@@ -152,11 +144,8 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
     evidence = EvidenceArrays.unverified(cosine, dp, dd, turned)
     settled = settled_by_hashes(evidence)
     rescue = _rescue_keys(indexed, table, table_cos, a[settled], b[settled])
-    cheap = near_duplicates(evidence, Strictness.LOOSE)
-    verify = ~settled & (member(keys, rescue) | cheap)
-    loose = RULES[Strictness.LOOSE]
-    screenable = (~cheap & (dp + dd > loose.grid_hash_bits) & (cosine < loose.scene_cosine))
-    return CandidatePairs(a, b, evidence, turn, verify, screenable)
+    verify = ~settled & (member(keys, rescue) | near_duplicates(evidence, Strictness.LOOSE))
+    return CandidatePairs(a, b, evidence, turn, verify)
 
 
 def _keys(a: I64, b: I64) -> I64:

@@ -95,8 +95,7 @@ def judge_pairs(
     found = find_candidates(library, strictness)
     checker = checker or PairChecker(library)
     to_verify = np.flatnonzero(found.verify)
-    have, values = checker.check_table(found.a[to_verify], found.b[to_verify],
-                                       found.screenable[to_verify])
+    have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
     log.info("grouping: %d candidate pairs, %d to verify (%d from earlier runs) in %.2f s",
              len(found), len(to_verify), checker.stats.stored, checker.stats.seconds)
 

@@ -4,11 +4,6 @@ Pixels come from the thumbnail cache (the original file only when its thumbnail 
 each photo's local features are computed once per run and kept in a small LRU while the pairs
 that need them are checked in order. Results are stored in the catalog (`pair_checks`), so
 grouping again, at another strictness or after adding photos, only verifies new pairs.
-
-Pairs the caller marks screenable (`candidates.CandidatePairs.screenable`: only aligned features
-could change their verdict) get a cheap look first (`feature_screen`, ORB); one it rules out is
-stored as NO_MATCH (no features match), which gives it the verdicts SIFT would have, and SIFT's
-features of a photo whose every pair is ruled out are never computed.
 """
 
 from __future__ import annotations
@@ -30,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from simfinder.core.matching.feature_screen import ScreenFeatures, could_align, screen_features
 from simfinder.core.matching.verify import (
     NO_MATCH,
     VERIFY_SIDE,
@@ -48,7 +42,6 @@ from simfinder.core.store.sorted_ids import positions
 log = logging.getLogger(__name__)
 
 _CACHE_SIZE = 256  # photos' features kept at once: ~170 KB each
-_SCREEN_CACHE_SIZE = 2048  # photos' ORB features kept at once: ~40 KB each
 _WORKERS = 2  # OpenCV releases the GIL: verification runs on both cores
 
 
@@ -58,7 +51,6 @@ class CheckStats:
     stored: int = 0  # found in the catalog
     verified: int = 0  # verified in this run
     features: int = 0  # photos whose features were computed
-    screened: int = 0  # pairs the cheap look ruled out (stored as NO_MATCH, no SIFT)
     seconds: float = 0.0
 
 
@@ -107,18 +99,12 @@ class PairChecker:
         self._cache: OrderedDict[int, tuple[LocalFeatures, LocalFeatures | None] | None] = (
             OrderedDict()
         )
-        self._screens: OrderedDict[int, ScreenFeatures | None] = OrderedDict()
-        self._screenable: set[tuple[int, int]] = set()
         self._digests: dict[int, bytes] = {}
         self._paths: dict[int, list[str]] = {}
 
-    def check(
-        self, pairs: Iterable[tuple[int, int]], screenable: Iterable[tuple[int, int]] = ()
-    ) -> dict[tuple[int, int], Verification]:
+    def check(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Verification]:
         """Verification of each pair (a, b), a < b, from the catalog or computed now; pairs
-        with a photo whose pixels cannot be had (no thumbnail, file gone) are left out. Pairs
-        also in `screenable` may be ruled out by the cheap look (NO_MATCH)."""
-        self._screenable.update(screenable)
+        with a photo whose pixels cannot be had (no thumbnail, file gone) are left out."""
         started = time.perf_counter()
         wanted = sorted({(min(a, b), max(a, b)) for a, b in pairs if a != b})
         self.stats.asked += len(wanted)
@@ -129,17 +115,12 @@ class PairChecker:
         self.stats.seconds += time.perf_counter() - started
         return out
 
-    def check_table(
-        self, a: I64, b: I64, screenable: Bools | None = None
-    ) -> tuple[Bools, F64]:
+    def check_table(self, a: I64, b: I64) -> tuple[Bools, F64]:
         """`check` of the pairs (a[i], b[i]), a[i] < b[i], as arrays: whether each has a
         verification, and its values (a row each, as `to_row` gives them, inf for None).
         The stored ones are read in one scan of the catalog's table, without a Python object
         for each: grouping asks for ~4 pairs a photo, millions at a million photos."""
         values = np.full((len(a), len(_COLUMNS)), np.nan)
-        if screenable is not None:
-            self._screenable.update(zip(a[screenable].tolist(), b[screenable].tolist(),
-                                        strict=True))
         if len(a) < SCAN_PAIRS:
             have = np.zeros(len(a), dtype=bool)
             todo = np.arange(len(a))
@@ -214,15 +195,6 @@ class PairChecker:
             # (not of their ids, which depend on the order they were indexed in).
             first, second = (a, b) if self._digests.get(a, b"") <= self._digests.get(b, b"") \
                 else (b, a)
-            if (a, b) in self._screenable:
-                s1, s2 = self._screen(first), self._screen(second)
-                if s1 is None or s2 is None:
-                    continue  # no pixels to look at (yet)
-                if not could_align(s1, s2):
-                    out[(a, b)] = NO_MATCH
-                    with self._lock:
-                        self.stats.screened += 1
-                    continue
             f1 = self._features(first)
             f2 = self._features(second)
             if f1 is None or f2 is None:
@@ -243,19 +215,6 @@ class PairChecker:
             self._cache[content_id] = found
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return found
-
-    def _screen(self, content_id: int) -> ScreenFeatures | None:
-        with self._lock:
-            if content_id in self._screens:
-                self._screens.move_to_end(content_id)
-                return self._screens[content_id]
-        image = self._pixels(content_id)
-        found = screen_features(_grey(image)) if image is not None else None
-        with self._lock:
-            self._screens[content_id] = found
-            while len(self._screens) > _SCREEN_CACHE_SIZE:
-                self._screens.popitem(last=False)
         return found
 
     def _mirrored(
@@ -290,12 +249,3 @@ class PairChecker:
             )
         except sqlite3.Error as exc:  # read-only or busy library: just not kept
             log.info("could not keep %d pair verifications: %s", len(fresh), exc)
-
-
-def _grey(image: Image.Image) -> npt.NDArray[np.uint8]:
-    """The greyscale pixels, at most VERIFY_SIDE on the long side (as SIFT sees them)."""
-    grey = image.convert("L")
-    if max(grey.size) > VERIFY_SIDE:
-        grey = grey.copy()
-        grey.thumbnail((VERIFY_SIDE, VERIFY_SIDE), Image.Resampling.BOX)
-    return np.asarray(grey, dtype=np.uint8)

@@ -39,8 +39,6 @@ class ComparisonReport:
     seconds: float = 0.0
     cancelled: bool = False
     skipped: bool = False  # the library had not changed since the stage last finished
-    features: int = 0  # photos whose SIFT features this run computed
-    screened: int = 0  # of the pairs verified, those the cheap look ruled out (no SIFT)
 
     @property
     def left(self) -> int:
@@ -78,8 +76,7 @@ def compare_likely_copies(
     default CHUNK) at a time; stops between chunks when `cancel` is set (the next run carries
     on)."""
     # Imported here: OpenCV (verification) is loaded by the stage, not by its callers.
-    from simfinder.core.matching.candidates import find_candidates
-    from simfinder.core.matching.grouping import group_judged, judge_pairs
+    from simfinder.core.matching.grouping import group_judged, judge_pairs, pairs_to_verify
     from simfinder.core.matching.pairchecks import PairChecker
     from simfinder.core.matching.similarity import Strictness
     from simfinder.core.matching.verify import VERIFY_VERSION
@@ -91,9 +88,7 @@ def compare_likely_copies(
         return ComparisonReport(skipped=True, seconds=time.perf_counter() - started)
     if progress is not None:
         progress(Progress(PHASE, 0, 0, 0.0))
-    found = find_candidates(library, Strictness.LOOSE)  # grouping.pairs_to_verify's pairs
-    pairs = found.pairs(found.verify)
-    screenable = found.screenable_pairs()
+    pairs = pairs_to_verify(library)
     stored = library.catalog.checked_pairs(pairs, VERIFY_VERSION)
     pending = [pair for pair in pairs if pair not in stored]
     meter = ProgressMeter(progress, PHASE, len(pending))
@@ -108,10 +103,9 @@ def compare_likely_copies(
             break
         part = pending[start : start + size]
         before = checker.stats.verified
-        # stores what it verified, in one transaction
-        done = checker.check(part, [p for p in part if p in screenable])
+        found = checker.check(part)  # stores what it verified, in one transaction
         verified += checker.stats.verified - before
-        unverifiable += len(part) - len(done)
+        unverifiable += len(part) - len(found)
         meter.advance(len(part))
     if not cancelled and not (cancel is not None and cancel.cancelled):
         # The pairs that join groups of copies get their capture checks (another exposure
@@ -122,9 +116,7 @@ def compare_likely_copies(
     if not cancelled:
         library.catalog.put_stage_fingerprint(STAGE, fingerprint)
     report = ComparisonReport(len(pairs), len(stored), verified, unverifiable,
-                              time.perf_counter() - started, cancelled,
-                              features=checker.stats.features,
-                              screened=checker.stats.screened)
+                              time.perf_counter() - started, cancelled)
     log.info("likely copies: %d pairs, %d verified earlier, %d verified now, %d without "
              "pixels, in %.1f s%s", report.pairs, report.stored_before, report.verified,
              report.unverifiable, report.seconds, " (cancelled)" if cancelled else "")
