@@ -29,7 +29,7 @@ from simfinder.app.library_settings import (
     save_strictness,
     saved_keys,
 )
-from simfinder.app.usecases import catalog_file
+from simfinder.app.usecases import open_catalog
 from simfinder.core.cleanup.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.photos.devices import AUTO, CPU, CUDA
@@ -67,7 +67,7 @@ class AppSettings:
 
     def __init__(self, qsettings: QSettings) -> None:
         self.q = qsettings
-        self._catalog_path: Path | None = None
+        self._library_root: Path | None = None
 
     def _str(self, key: str, default: str) -> str:
         return str(self.q.value(key, default, type=str))
@@ -78,7 +78,7 @@ class AppSettings:
         """Read and write strictness, keep rules and reference folders in this library; the
         values earlier versions kept in QSettings are moved into it, once."""
         Path(root).mkdir(parents=True, exist_ok=True)
-        self._catalog_path = catalog_file(root)
+        self._library_root = Path(root)
         if self.q.value(_MOVED_KEY, False, type=bool):
             return
         keys = set(self.q.allKeys())
@@ -93,19 +93,19 @@ class AppSettings:
 
     def _catalog(self) -> Catalog:
         """A connection of its own, to use in a `with` block (it closes it)."""
-        assert self._catalog_path is not None
-        return Catalog(self._catalog_path)
+        assert self._library_root is not None
+        return open_catalog(self._library_root)
 
     @property
     def strictness(self) -> Strictness:
-        if self._catalog_path is None:
+        if self._library_root is None:
             return self._legacy_strictness()
         with self._catalog() as cat:
             return result_settings(cat).strictness
 
     @strictness.setter
     def strictness(self, value: Strictness) -> None:
-        if self._catalog_path is None:
+        if self._library_root is None:
             self.q.setValue(_LEGACY_STRICTNESS_KEY, value.value)
             return
         with self._catalog() as cat:
@@ -150,14 +150,14 @@ class AppSettings:
     @property
     def keep_plan(self) -> KeepPlan:
         """The keeper rules in the user's order, reference folders and format order."""
-        if self._catalog_path is None:
+        if self._library_root is None:
             return self._legacy_keep_plan()
         with self._catalog() as cat:
             return result_settings(cat).plan
 
     @keep_plan.setter
     def keep_plan(self, plan: KeepPlan) -> None:
-        if self._catalog_path is None:
+        if self._library_root is None:
             self.q.setValue("duplicates/rules", [r.value for r in plan.rules])
             self.q.setValue("duplicates/referenceFolders", list(plan.reference_folders))
             self.q.setValue("duplicates/formats", list(plan.format_order))
