@@ -4,16 +4,16 @@ decisions about series, kept apart from those about duplicate groups."""
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 
 from simfinder.core.store.catalog.base import CatalogBase
-from simfinder.core.store.catalog.records import (
-    DecisionFile,
-    DecisionRecord,
-    path_key,
-    path_of_key,
+from simfinder.core.store.catalog.decision_tables import (
+    SERIES_DECISIONS,
+    delete_decisions,
+    insert_decision,
+    read_decisions,
 )
+from simfinder.core.store.catalog.records import DecisionRecord
 
 
 class SeriesTables(CatalogBase):
@@ -37,32 +37,13 @@ class SeriesTables(CatalogBase):
     def add_series_decision(self, kind: str, files: Iterable[tuple[bytes, str]]) -> int:
         """Store a decision about a series' (digest, path) files; returns its id."""
         with self.transaction():
-            row = self._db.execute(
-                "INSERT INTO series_decisions(kind, made_at) VALUES (?, ?) RETURNING id",
-                (kind, time.time())).fetchone()
-            decision_id = int(row[0])
-            self._db.executemany(
-                "INSERT OR IGNORE INTO series_decision_files(decision_id, digest, path)"
-                " VALUES (?, ?, ?)", [(decision_id, d, path_key(p)) for d, p in files])
-        return decision_id
+            return insert_decision(self._db, SERIES_DECISIONS,
+                                   {"kind": kind, "made_at": time.time()}, files)
 
     def series_decisions(self) -> list[DecisionRecord]:
         """Every series decision, newest first (scope: always the whole series)."""
-        files: dict[int, list[DecisionFile]] = defaultdict(list)
-        for r in self._db.execute("SELECT decision_id, digest, path FROM series_decision_files"
-                                  " ORDER BY decision_id, path"):
-            files[int(r[0])].append(DecisionFile(bytes(r[1]), path_of_key(r[2])))
-        rows = self._db.execute("SELECT id, kind, made_at FROM series_decisions"
-                                " ORDER BY made_at DESC, id DESC").fetchall()
-        return [DecisionRecord(int(r[0]), str(r[1]), "group", float(r[2]),
-                               tuple(files[int(r[0])])) for r in rows]
+        return read_decisions(self._db, SERIES_DECISIONS)
 
     def remove_series_decisions(self, ids: Iterable[int]) -> int:
-        removed = 0
         with self.transaction():
-            for decision_id in ids:
-                self._db.execute("DELETE FROM series_decision_files WHERE decision_id = ?",
-                                 (int(decision_id),))
-                removed += self._db.execute("DELETE FROM series_decisions WHERE id = ?",
-                                            (int(decision_id),)).rowcount
-        return removed
+            return delete_decisions(self._db, SERIES_DECISIONS, ids)
