@@ -6,6 +6,6 @@ scripts/setup-venv.sh test
 scripts/need-test-packages.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
-.venv/bin/mypy simfinder/core
+.venv/bin/mypy simfinder
 .venv/bin/lint-imports  # the layers, from pyproject.toml [tool.importlinter]
 .venv/bin/python -m pytest "$@"

@@ -363,6 +363,8 @@ def tables(results: dict[str, object]) -> str:
         lines += ["", f"Copies that *{labels[-1]}* does not group with their original at normal:",
                   ""]
         lines += [f"- {name}: {f}" for name, f in missed]
+    if not all(RETRIEVAL in runs[label] for label in labels):
+        return "\n".join(lines)  # `--only` left the retrieval set out
     lines += ["", f"{RETRIEVAL}: other views of one object are *similar*, never duplicates.",
               "", "| | " + " | ".join(labels) + " | imagededup |", "|---|" + "---|" * (
                   len(labels) + 1)]

@@ -1,104 +1,218 @@
-"""What core/enlargement measures on real camera photos: originals against their reductions
-(must stay at or above the threshold) and enlargements (must fall under it).
+"""What core/enlargement measures on real camera photos: originals (as taken, blurred, noisy)
+against their reductions (must never be called enlarged) and enlargements (must be).
 
     .venv/bin/python bench/enlargement_measures.py [--photos N] [--write]
 
 For the first N camera photos of shared/datasets/camera_photos (sorted by path), upright:
 
-* "real": the camera's photo against its reduction by 1/1.25, 1/1.5 and 1/2 (Lanczos, JPEG q85;
-  bicubic, JPEG q95): the larger photo is the original, it holds more detail;
-* "enlarged": the photo reduced to 2 MP (so that 3x stays in memory), then enlarged by the
-  factor, interpolation, sharpening (unsharp mask radius 2, 100 %, threshold 3) and encoding
-  named, against that 2 MP photo.
+* "real": the camera's file against its reduction by 1/1.25, 1/1.5 and 1/2 (Lanczos, JPEG q85);
+  "blurred" and "noisy": the photo blurred (Gaussian, radius 1.2 or 2 px) or with noise added
+  (sigma 5 levels), saved as JPEG q92, against its reductions the same way: soft originals;
+* "enlarged": the camera's photo (as the keeper benchmark enlarges it) enlarged by the factor,
+  interpolation, sharpening (unsharp mask radius 2, 100 %, threshold 3) and encoding named,
+  against the camera's file; the 2.5x and 3x enlargements are of a 1600 px messenger copy
+  (JPEG q80), against it.
 
-It prints, per kind, the least, median and largest share (left-over power above the smaller
-photo's Nyquist frequency over its power just below) and how many of the N pairs land on the
-wrong side of ENLARGED_BELOW.
+Every file is decoded as the keeper decodes it (`enlargement.decoded_luma`). It prints, per
+kind, each measure's least, median and largest value and how many pairs get the wrong verdict.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
+import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.report import write_section  # noqa: E402
-from simfinder.core.cleanup.enlargement import ENLARGED_BELOW, beyond_share  # noqa: E402
+from simfinder.core.cleanup import enlargement  # noqa: E402
+from simfinder.core.cleanup.enlargement import (  # noqa: E402
+    ENLARGED_BELOW,
+    EXPLAINED_AT_LEAST,
+    GRID_AT_LEAST,
+    PERIOD_AT_LEAST,
+    Measures,
+    decoded_luma,
+    measure,
+)
 from tests.datasets import DATASETS  # noqa: E402
 
+MAX_PIXELS = 13_000_000  # larger photos are left out to keep the run short
 SECTION = "## Keep rules: telling enlarged copies from originals"
 R = Image.Resampling
-# (factor, interpolation, JPEG quality or None for PNG, sharpened)
-ENLARGEMENTS = [(1.25, R.LANCZOS, 95, False), (1.25, R.BICUBIC, 85, True),
-                (1.5, R.BILINEAR, 90, False), (1.5, R.LANCZOS, 85, False),
-                (2, R.BICUBIC, None, False), (2, R.LANCZOS, 85, True),
-                (2.5, R.BICUBIC, 90, False), (3, R.BILINEAR, None, True)]
+# (factor, interpolation, JPEG quality or None for PNG, sharpened, of the messenger copy)
+ENLARGEMENTS = [(1.25, R.LANCZOS, 95, False, False), (1.25, R.BICUBIC, 85, True, False),
+                (1.5, R.BILINEAR, 90, False, False), (1.5, R.LANCZOS, 85, False, False),
+                (2, R.BICUBIC, None, False, False), (2, R.LANCZOS, 85, True, False),
+                (2, R.BICUBIC, 90, True, False),
+                (2.5, R.BICUBIC, 90, False, True), (3, R.BILINEAR, None, True, True)]
 
 
-def _jpeg(im: Image.Image, quality: int) -> Image.Image:
+def _encoded(im: Image.Image, quality: int | None) -> io.BytesIO:
     buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality)
+    if quality is None:
+        im.save(buf, "PNG", compress_level=1)
+    else:
+        im.save(buf, "JPEG", quality=quality)
     buf.seek(0)
-    return Image.open(buf).convert("RGB")
+    return buf
+
+
+def _luma(im: Image.Image, quality: int | None) -> Image.Image:
+    out = decoded_luma(_encoded(im, quality))
+    assert out is not None
+    return out
 
 
 def _resized(im: Image.Image, factor: float, kernel: R) -> Image.Image:
     return im.resize((round(im.width * factor), round(im.height * factor)), kernel)
 
 
-def measure(path: Path) -> dict[str, float | None]:
+def _originals(path: Path, rgb: Image.Image) -> dict[str, tuple[Image.Image, Image.Image]]:
+    """Each kind of original: (its luma as decoded, its RGB pixels)."""
+    camera = decoded_luma(str(path))
+    assert camera is not None
+    noise = np.random.default_rng(0).normal(0, 5, (rgb.height, rgb.width, 3))
+    noisy = np.asarray(rgb, np.float32) + noise
+    noisy_rgb = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    out = {"real": (camera, rgb)}
+    for radius in (1.2, 2):
+        soft = rgb.filter(ImageFilter.GaussianBlur(radius))
+        out[f"blurred {radius} px"] = (_luma(soft, 92), soft)
+    out["noisy"] = (_luma(noisy_rgb, 92), noisy_rgb)
+    return out
+
+
+def measures(path: Path) -> dict[str, Measures | None]:
     with Image.open(path) as im:
-        orig = ImageOps.exif_transpose(im).convert("RGB")
-    out: dict[str, float | None] = {}
-    for f in (1.25, 1.5, 2):
-        out[f"real: vs its 1/{f} reduction (Lanczos, q85)"] = beyond_share(
-            orig, _jpeg(_resized(orig, 1 / f, R.LANCZOS), 85))
-        out[f"real: vs its 1/{f} reduction (bicubic, q95)"] = beyond_share(
-            orig, _jpeg(_resized(orig, 1 / f, R.BICUBIC), 95))
-    pixels = orig.width * orig.height
-    src = _resized(orig, (2e6 / pixels) ** 0.5, R.LANCZOS) if pixels > 2e6 else orig
-    for f, kernel, quality, sharpen in ENLARGEMENTS:
+        rgb = ImageOps.exif_transpose(im).convert("RGB")
+    out: dict[str, Measures | None] = {}
+    for kind, (luma, pixels) in _originals(path, rgb).items():
+        for f in (1.25, 1.5, 2):
+            out[f"{kind}: vs its 1/{f} reduction"] = measure(
+                luma, _luma(_resized(pixels, 1 / f, R.LANCZOS), 85))
+    camera = decoded_luma(str(path))
+    messenger = rgb.copy()
+    messenger.thumbnail((1600, 1600), R.LANCZOS)
+    messenger = Image.open(_encoded(messenger, 80)).convert("RGB")
+    for f, kernel, quality, sharpen, of_messenger in ENLARGEMENTS:
+        src = messenger if of_messenger else rgb
         big = _resized(src, f, kernel)
         if sharpen:
             big = big.filter(ImageFilter.UnsharpMask(2, 100, 3))
-        if quality is not None:
-            big = _jpeg(big, quality)
-        name = (f"enlarged {f}x ({kernel.name.lower()}, "
-                + ("sharpened, " if sharpen else "")
-                + (f"JPEG q{quality})" if quality else "PNG)"))
-        out[name] = beyond_share(big, src)
+        name = (f"enlarged {f}x ({kernel.name.lower()}, " + ("sharpened, " if sharpen else "")
+                + (f"JPEG q{quality})" if quality else "PNG)")
+                + (" of a messenger copy" if of_messenger else ""))
+        small = _luma(messenger, None) if of_messenger else camera
+        assert small is not None
+        out[name] = measure(_luma(big, quality), small)
     return out
+
+
+def _pixels(path: Path) -> int:
+    with Image.open(path) as im:
+        return im.width * im.height
+
+
+def cost(path: Path, work: Path) -> tuple[float, float]:
+    """Seconds to decode the camera file and a 1.25x enlargement of it (JPEG q90) once, as a
+    viewer does, and seconds of the keeper's whole check of the pair (from the files, nothing
+    cached); each the least of three runs."""
+    small = work / "small.jpg"
+    small.write_bytes(path.read_bytes())
+    with Image.open(path) as im:
+        _resized(ImageOps.exif_transpose(im).convert("RGB"), 1.25, R.LANCZOS).save(
+            work / "big.jpg", quality=90)
+    big = work / "big.jpg"
+
+    def decode() -> None:
+        for f in (small, big):
+            with Image.open(f) as im:
+                im.load()
+
+    def check() -> None:
+        enlargement._measures.clear()
+        enlargement.is_enlarged_copy((b"big", str(big)), (b"small", str(small)))
+
+    times = []
+    for job in (decode, check):
+        best = float("inf")
+        for _ in range(3):
+            began = time.perf_counter()
+            job()
+            best = min(best, time.perf_counter() - began)
+        times.append(best)
+    return times[0], times[1]
+
+
+def _ratios(costs: list[tuple[float, float]]) -> str:
+    ratios = sorted(check / decode for decode, check in costs)
+    return (f"{statistics.median(ratios):.2f}x median ({ratios[0]:.2f}x-{ratios[-1]:.2f}x); "
+            f"decoding took {statistics.median(d for d, _ in costs) * 1000:.0f} ms median")
+
+
+def _cell(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "-"
+    return f"{min(known):.3g} / {statistics.median(known):.3g} / {max(known):.3g}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=17)
+    parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    photos = sorted((DATASETS / "camera_photos" / "images").rglob("*.*"))[:args.photos]
-    rows: dict[str, list[float]] = {}
+    photos = [p for p in sorted((DATASETS / "camera_photos" / "images").rglob("*.*"))
+              if _pixels(p) <= MAX_PIXELS][:args.photos]
+    rows: dict[str, list[Measures | None]] = {}
+    began = time.monotonic()
+    costs = []
     for path in photos:
-        for kind, share in measure(path).items():
-            rows.setdefault(kind, []).append(share if share is not None else float("nan"))
-        print(path.name, file=sys.stderr)
-    lines = [f"| pair | least | median | largest | on the wrong side of {ENLARGED_BELOW} |",
-             "|---|---|---|---|---|"]
-    for kind, values in rows.items():
-        real = kind.startswith("real")
-        wrong = sum(1 for v in values if (v < ENLARGED_BELOW if real else v >= ENLARGED_BELOW))
-        lines.append(f"| {kind} | {min(values):.3f} | {statistics.median(values):.3f} | "
-                     f"{max(values):.3f} | {wrong}/{len(values)} |")
-    text = (f"The first {len(photos)} camera photos of shared/datasets/camera_photos: the share "
-            "of `core/enlargement.beyond_share` (left-over power above the smaller photo's "
-            "Nyquist frequency over its power just below); a share under the threshold takes "
-            "the larger photo for an enlargement.\n\n" + "\n".join(lines))
+        with tempfile.TemporaryDirectory() as tmp:
+            costs.append(cost(path, Path(tmp)))
+        print(f"{path.name}: decode, check: {costs[-1]}", file=sys.stderr, flush=True)
+        for kind, found in measures(path).items():
+            rows.setdefault(kind, []).append(found)
+            print(f"{path.name}: {kind}: {found}", file=sys.stderr, flush=True)
+    lines = ["| pair | spectrum share (min / median / max) | explained there | period | "
+             "enlarged grid | "
+             "called enlarged | wrong |", "|---|---|---|---|---|---|---|"]
+    for kind, found in rows.items():
+        enlarged = kind.startswith("enlarged")
+        called = sum(1 for m in found if m is not None and m.enlarged)
+        wrong = len(found) - called if enlarged else called
+        lines.append(
+            f"| {kind} | {_cell([m.share if m else None for m in found])} | "
+            f"{_cell([m.explained if m else None for m in found])} | "
+            f"{_cell([m.period if m else None for m in found])} | "
+            f"{_cell([m.grid if m else None for m in found])} | {called}/{len(found)} | "
+            f"{wrong} |")
+    text = (f"The first {len(photos)} camera photos of shared/datasets/camera_photos of up to "
+            "13 MP. A larger photo is called enlarged when the spectrum share (left-over power "
+            f"above the smaller photo's Nyquist frequency over its power just below) is under "
+            f"{ENLARGED_BELOW} with at least {EXPLAINED_AT_LEAST:g} of the larger photo's "
+            "power there explained by the smaller one enlarged, the period strength (rows and "
+            "columns summed) is "
+            f"{PERIOD_AT_LEAST:g} or more, or the enlarged-grid strength (the weaker axis) is "
+            f"{GRID_AT_LEAST:g} or more; '-' where a measure cannot tell at that ratio (the "
+            "period at 2x, which a JPEG grid and a colour mosaic share). Run time "
+            f"{time.monotonic() - began:.0f} s.\n\n" + "\n".join(lines)
+            + "\n\nCost: the keeper's check of a photo against a 1.25x enlargement of it (JPEG "
+            "q90), from the files, against decoding the two files once as a viewer does (Pillow, "
+            "full size, RGB), least of three runs each, same photos: "
+            f"{_ratios(costs)}. Load average at the end: {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores.")
     print(text)
     if args.write:
         write_section(SECTION, text, f"bench/enlargement_measures.py --photos {args.photos} "

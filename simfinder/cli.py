@@ -17,11 +17,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from simfinder import __version__
 from simfinder.app.units import human_size
 from simfinder.config import LIBRARY_ENV
+from simfinder.core.photos.devices import USER_DEVICES
+
+if TYPE_CHECKING:  # the commands import what they use when they run: a fast start
+    from simfinder.core.cleanup.keeper import KeepPlan
+    from simfinder.core.matching.series import Series
+    from simfinder.core.store.library import Library
 
 log = logging.getLogger("simfinder.cli")
 
@@ -49,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="index photo folders (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo folders (or photos)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+    p.add_argument("--device", default="auto", choices=USER_DEVICES,
                    help="where the CNN runs (default: auto)")
     p.add_argument("--forget-missing", action="store_true",
                    help="photos gone from a folder leave the library even when the folder "
@@ -74,6 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
                    "library's strictness setting, normal unless changed)")
     p.add_argument("--all", action="store_true",
                    help="also list the groups you decided about (marked as decided)")
+
+    p = sub.add_parser(
+        "series", help="list similar shots of one scene (series), the best one picked",
+        description="Series: shots of one scene taken moments apart (bursts, retakes, "
+        "brackets), copies counted as one shot. Each series is ranked, the shot to keep "
+        "first with its reasons; a bracket keeps every exposure. Nothing is marked for "
+        "removal.")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON")
+    form.add_argument("--csv", action="store_true",
+                      help="print CSV: one row per file (series, kind, rank, path, width, "
+                      "height, bytes, taken_at, keep, best, reasons, decision)")
+    p.add_argument("--all", action="store_true",
+                   help="also list the series you decided to keep whole")
+    p.add_argument("--keep-all", type=_positive_int, metavar="N",
+                   help="keep every shot of series N (as listed): it is left out from now on, "
+                   "and comes back only if it gains a shot")
+    p.add_argument("--undo", type=_positive_int, metavar="ID",
+                   help="take back the keep-all decision ID")
+    p.add_argument("--keep-best", metavar="N|all",
+                   help="keep only the best shot of series N (or of every series but "
+                   "brackets): the other shots go to the trash, journalled (`simfinder undo` "
+                   "puts them back)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --keep-best: list what would move; move nothing")
 
     p = sub.add_parser(
         "decide", help="decide about photos: not duplicates, or keep all",
@@ -144,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_positive_int, default=20, metavar="N",
                    help="how many results (default: 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--device", default="auto", choices=USER_DEVICES)
 
     p = sub.add_parser("status", help="what the library holds")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -341,6 +372,102 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
         total += g.reclaimable_bytes
     print(f"{len(groups)} groups; {human_size(total)} can be freed by keeping one photo of each.")
     return 0
+
+
+def _cmd_series(args: argparse.Namespace) -> int:
+    from simfinder.app.library_settings import result_settings
+    from simfinder.app.series import (
+        keep_all,
+        review_series,
+        series_as_csv,
+        series_as_json,
+        shot_words,
+        undo_keep_all,
+    )
+    from simfinder.app.usecases import open_library
+
+    with open_library(args.library) as library:
+        cat = library.catalog
+        if args.undo is not None:
+            if not undo_keep_all(cat, [args.undo]):
+                raise UsageError(f"no series decision {args.undo}")
+            print(f"Undid decision {args.undo}: that series is reviewed again.")
+            return 0
+        chosen_settings = result_settings(cat)
+        found = review_series(library, chosen_settings.strictness, include_decided=args.all)
+        if args.keep_best is not None:
+            return _series_keep_best(library, found, args.keep_best, args.dry_run,
+                                     chosen_settings.plan)
+        if args.keep_all is not None:
+            if args.keep_all > len(found):
+                raise UsageError(f"there are {len(found)} series; no series {args.keep_all}")
+            chosen = found[args.keep_all - 1]
+            decision_id = keep_all(cat, chosen)
+            print(f"Decision {decision_id}: keep all {len(chosen.shots)} shots. "
+                  f"`simfinder series --undo {decision_id}` takes it back.")
+            return 0
+    if args.json:
+        json.dump(series_as_json(found), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.csv:
+        series_as_csv(found, sys.stdout)
+        return 0
+    if not found:
+        print("No series of similar shots found.")
+        return 0
+    for k, s in enumerate(found, 1):
+        label = "bracket (all exposures kept)" if s.bracket else "similar shots"
+        note = f" - decided: keep all (decision {s.decision.id})" if s.decision else ""
+        print(f"Series {k}: {len(s.shots)} {label}{note}")
+        for n, shot in enumerate(s.shots):
+            mark = "best " if s.pick is shot else "     "
+            copies = f" (+{len(shot.photos) - 1} copies)" if len(shot.photos) > 1 else ""
+            words = shot_words(s, n)
+            tail = f"  - {words}" if words else ""
+            print(f"  {mark}{shot.main.width}x{shot.main.height} "
+                  f"{human_size(shot.size):>9}  {shot.main.path}{copies}{tail}")
+    shots = sum(len(s.shots) for s in found)
+    freed = sum(s.freeable_bytes for s in found)
+    print(f"{len(found)} series, {shots} shots; keeping only the best of each would free "
+          f"{human_size(freed)} (nothing is marked for removal).")
+    return 0
+
+
+def _series_keep_best(library: Library, found: Sequence[Series], which: str, dry_run: bool,
+                      plan: KeepPlan) -> int:
+    """`series --keep-best N|all`: every shot but the best to the trash, journalled."""
+    from simfinder.app.series import best_only, keep_best, marked_shots
+    from simfinder.core.cleanup.actions import count_files
+    from simfinder.core.cleanup.trash import trash_name
+
+    series = list(found)
+    if which != "all":
+        try:
+            n = int(which)
+        except ValueError:
+            raise UsageError(f"--keep-best takes a series number or 'all', not {which!r}") \
+                from None
+        if not 1 <= n <= len(series):
+            raise UsageError(f"there are {len(series)} series; no series {which}")
+        if series[n - 1].bracket:
+            raise UsageError(f"series {n} is a bracket: every exposure is kept")
+        series = [series[n - 1]]
+    photos = marked_shots(best_only(series))
+    if not photos:
+        raise UsageError("no series with shots to let go")
+    size = human_size(sum(p.size for p in photos))
+    if dry_run:
+        for p in photos:
+            print(p.path)
+        print(f"Would move {count_files(len(photos), 0)} ({size}) to {trash_name()}.")
+        return 0
+    report = keep_best(library, series, plan=plan)
+    print(f"Moved {count_files(len(report.moved), 0)} ({human_size(report.bytes_moved)}) to "
+          f"{trash_name()}. `simfinder undo` puts them back.")
+    for failure in [*report.failed, *report.companions_failed]:
+        print(f"simfinder: not moved: {failure.path}: {failure.reason}", file=sys.stderr)
+    return 1 if report.failed or report.companions_failed else 0
 
 
 def _decision_note(group: object) -> str:
@@ -572,10 +699,6 @@ def _cmd_undo(args: argparse.Namespace) -> int:
     return 1 if report.failed or report.companions_failed else 0
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _cmd_similar(args: argparse.Namespace) -> int:
     from simfinder.app.usecases import (
         EmbedderProvider,
@@ -693,6 +816,7 @@ _COMMANDS = {
     "index": _cmd_index,
     "forget": _cmd_forget,
     "duplicates": _cmd_duplicates,
+    "series": _cmd_series,
     "decide": _cmd_decide,
     "decisions": _cmd_decisions,
     "settings": _cmd_settings,

@@ -108,8 +108,7 @@ def test_the_sidebar_shows_subfolders_as_a_tree_and_narrows_the_gallery(
     root = tmp_path / "Pictures"
     rows = fake_rows(root, 12, ("", "2019", "2019/Rome", "2020"))
     window = gallery_window(make_window, qtbot, rows)
-    window._folders = [str(root)]
-    window._counts = {str(root): len(rows)}
+    window.sidebar.set_library([str(root)], {str(root): len(rows)}, ())
     window._fill_folder_list()
     tree = window.folder_list
     top = tree.topLevelItem(1)  # after All Photos

@@ -100,3 +100,46 @@ def test_an_original_with_camera_data_is_kept_without_reading_its_reductions(
     monkeypatch.setattr(enlargement, "is_enlarged_copy", never)
     choice = choose([on_disk(export), on_disk(original)])
     assert choice.photo.path == str(original)
+
+
+@pytest.mark.parametrize(("factor", "kernel", "sharpen", "quality"), [
+    (1.25, R.LANCZOS, False, 95),
+    (1.5, R.LANCZOS, False, 85),
+    (1.5, R.BICUBIC, True, 85),
+])
+def test_a_slight_enlargement_of_the_file_loses_keep_to_it(
+        tmp_path: Path, factor: float, kernel: R, sharpen: bool, quality: int) -> None:
+    # An editor's "enlarge" of the camera file itself by 1.25x or 1.5x, re-encoded, maybe
+    # sharpened, which the spectrum alone took for more detail.
+    original, _, _ = _camera_original(tmp_path, side=1600)
+    with Image.open(original) as im:
+        big = _resized(im.convert("RGB"), factor, kernel)
+    if sharpen:
+        big = big.filter(ImageFilter.UnsharpMask(2, 100, 3))
+    enlarged = save(big, tmp_path / "Pictures" / "DSC_0001_large.jpg", quality=quality)
+    choice = choose([on_disk(enlarged), on_disk(original)])
+    assert choice.photo.path == str(original)
+    assert choice.reason.startswith("the most detail: the others are enlarged copies")
+
+
+def test_an_enlargement_that_kept_the_camera_data_loses_keep_by_its_exif_pixel_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both carry the camera's EXIF, so nothing looks more original than the other and no
+    # pixel is compared; the EXIF's pixel size, left as it was, tells the enlarged one.
+    _, rgb, exif_bytes = _camera_original(tmp_path, side=1200)
+    exif = Image.Exif()
+    exif.load(exif_bytes)
+    exif[0x0112] = 1
+    ifd = exif.get_ifd(0x8769)
+    ifd[0xA002], ifd[0xA003] = rgb.width, rgb.height
+    original = save(rgb, tmp_path / "Pictures" / "DSC_0001.jpg", quality=92, exif=exif)
+    enlarged = save(_resized(rgb, 1.3, R.BICUBIC), tmp_path / "Pictures" / "DSC_0001_big.jpg",
+                    quality=92, exif=exif)
+
+    def never(*args: object) -> bool:
+        raise AssertionError("pixels compared where the EXIF tells")
+
+    monkeypatch.setattr(enlargement, "is_enlarged_copy", never)
+    choice = choose([on_disk(enlarged), on_disk(original)])
+    assert choice.photo.path == str(original)
+    assert choice.reason.startswith("the most detail: the others are enlarged copies")

@@ -66,3 +66,18 @@ def test_excluded_folders_are_skipped(tmp_path: Path) -> None:
     touch(tmp_path / "lib" / "thumbs" / "ab" / "t.jpg")
     keep = touch(tmp_path / "p.jpg")
     assert paths(scan_folders([tmp_path], exclude=[tmp_path / "lib" / "thumbs"])) == {str(keep)}
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"heim", b"heis", b"hevc", b"mif1", b"avif", b"avis"])
+def test_a_heif_or_avif_file_without_its_extension_is_found_as_the_decoder_reads_it(
+        tmp_path: Path, brand: bytes) -> None:
+    # A phone export with no extension: the scan and the decoder agree on what is an image
+    # (the scan knew fewer HEIF brands than the decoder: heim, heis, hevc, avis were missed).
+    from simfinder.core.photos.decode import DecodeFailure, decode_photo
+
+    photo = touch(tmp_path / "IMG_0001", b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 20)
+    assert paths(scan_folders([tmp_path])) == {str(photo)}
+    # Only the header: the decoder fails, and calls it a damaged image, not a non-image.
+    failure = decode_photo(photo)
+    assert isinstance(failure, DecodeFailure)
+    assert failure.reason != "not an image file"

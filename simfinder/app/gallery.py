@@ -16,6 +16,7 @@ from simfinder.app.usecases import EmbedderProvider, ForgetReport
 from simfinder.config import model_cache_dir
 from simfinder.core.matching.search import SIMILAR_SHOT, SimilarHit
 from simfinder.core.matching.similarity import Strictness, is_near_duplicate
+from simfinder.core.photos.devices import AUTO, ONNX_CPU_DEVICES
 from simfinder.core.photos.embed import Embedder
 from simfinder.core.store.catalog import ErrorRecord, OfflineFolder, PhotoRecord, PhotoRow
 from simfinder.core.store.library import Library
@@ -81,11 +82,6 @@ def library_snapshot(library: Library) -> LibrarySnapshot:
                            cat.all_companions())
 
 
-def is_offline_photo(path: str, offline: Sequence[str]) -> bool:
-    """Whether the photo at `path` is in one of the `offline` folders."""
-    return any(_is_under(path, folder) for folder in offline)
-
-
 def folder_of(path: str, folders: Sequence[str]) -> str | None:
     """The (innermost) remembered folder that holds `path`."""
     best: str | None = None
@@ -147,10 +143,6 @@ def much_alike_count(hits: Sequence[SimilarHit]) -> int:
     return len(hits)
 
 
-# The plain words a person reads for how a photo relates to the query.
-MATCH_WORDS = ("duplicate", "near-duplicate", SIMILAR_SHOT, "similar")
-
-
 def alike_percent(score: float, exact: bool) -> int:
     """How alike, in whole percent for people, rounded down: 100 only for exact copies (the
     same bytes). A near-duplicate is the picture in another file (resized, re-encoded,
@@ -191,7 +183,7 @@ def export_model_out_of_process(device: str, timeout: float = 900.0) -> bool:
     that holds the GIL for long stretches: in-process, a GUI's event loop would stall for
     hundreds of milliseconds. Returns whether the file is there; on False the in-process
     export remains the fallback."""
-    if device not in ("auto", "cpu", "cpu-onnx"):
+    if device not in (AUTO, *ONNX_CPU_DEVICES):
         return False
     from simfinder.core.photos.embed import bundled_onnx_path, onnx_cache_path
 

@@ -22,7 +22,7 @@ from simfinder.core.photos.embed import Embedder
 from simfinder.core.photos.thumbs import ThumbnailCache
 from simfinder.core.progress import CancelToken, ProgressCallback
 from simfinder.core.store import layout
-from simfinder.core.store.catalog import ErrorRecord, OfflineFolder
+from simfinder.core.store.catalog import Catalog, ErrorRecord, OfflineFolder
 from simfinder.core.store.layout import CATALOG_FILE
 from simfinder.core.store.library import Library
 
@@ -37,6 +37,11 @@ def open_library(library_dir: str | os.PathLike[str] | None = None) -> Library:
 def catalog_file(library_dir: str | os.PathLike[str]) -> Path:
     """The library's catalog file: for connections of their own (the review's recorder)."""
     return layout.catalog_file(Path(library_dir))
+
+
+def open_catalog(library_dir: str | os.PathLike[str]) -> Catalog:
+    """A connection of its own to the library's catalog, for a `with` block (it closes it)."""
+    return Catalog(layout.catalog_file(Path(library_dir)))
 
 
 def library_thumbnails(library_dir: str | os.PathLike[str]) -> ThumbnailCache:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QVBoxLayout, QWidget
 
@@ -15,11 +16,15 @@ from simfinder.gui import desktop
 from simfinder.gui.list_pane import ListPane, ListRow
 
 
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ActionReportDialog", text)
+
+
 class ActionReportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModal(False)
-        self.setWindowTitle("Not Moved")
+        self.setWindowTitle(tr("Not Moved"))
         self.resize(760, 360)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -53,5 +58,5 @@ class ActionReportDialog(QDialog):
         return self.pane.column(2)
 
     def _menu(self, path: Any, menu: QMenu) -> None:
-        menu.addAction("Show in Folder", lambda: desktop.show_in_folder(path))
-        menu.addAction("Copy Path", lambda: QGuiApplication.clipboard().setText(path))
+        menu.addAction(tr("Show in Folder"), lambda: desktop.show_in_folder(path))
+        menu.addAction(tr("Copy Path"), lambda: QGuiApplication.clipboard().setText(path))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,6 +45,11 @@ from simfinder.core.cleanup.keeper import bytes_per_pixel
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("CompareDialog", text)
+
 
 COMPARE_SIDE = 3072  # decoded size: enough to judge sharpness and artefacts, quick to load
 MAX_PHOTOS = 6
@@ -171,21 +176,21 @@ class CompareDialog(QDialog):
         self.photos = list(photos)[:MAX_PHOTOS]
         self.tasks = tasks
         self.setModal(False)
-        self.setWindowTitle(f"Compare {len(self.photos)} Photos")
+        self.setWindowTitle(tr("Compare {count} Photos").format(count=len(self.photos)))
         self.resize(1280, 860)
         self.loaded = 0
         self._syncing = False
 
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.fit_button = QPushButton("Fit", self)
-        self.fit_button.setToolTip("Show the whole photos (0)")
+        self.fit_button = QPushButton(tr("Fit"), self)
+        self.fit_button.setToolTip(tr("Show the whole photos (0)"))
         self.actual_button = QPushButton("100%", self)
-        self.actual_button.setToolTip("Actual pixels of the largest photo (1)")
-        self.zoom_in_button = QPushButton("Zoom In", self)
-        self.zoom_out_button = QPushButton("Zoom Out", self)
+        self.actual_button.setToolTip(tr("Actual pixels of the largest photo (1)"))
+        self.zoom_in_button = QPushButton(tr("Zoom In"), self)
+        self.zoom_out_button = QPushButton(tr("Zoom Out"), self)
         self.zoom_label = QLabel(self)
-        hint = QLabel("Scroll to zoom, drag to move: all photos follow.", self)
+        hint = QLabel(tr("Scroll to zoom, drag to move: all photos follow."), self)
         hint.setStyleSheet("color: gray")
         for w in (self.fit_button, self.actual_button, self.zoom_in_button,
                   self.zoom_out_button):
@@ -208,8 +213,9 @@ class CompareDialog(QDialog):
             cell = QWidget(grid_host)
             v = QVBoxLayout(cell)
             v.setContentsMargins(2, 2, 2, 2)
-            caption = QLabel(f"<b>{os.path.basename(record.path)}</b> · {record.width} \u00d7 "
-                             f"{record.height} · {human_size(record.size)}", cell)
+            caption = QLabel(tr("<b>{name}</b> · {width} \u00d7 {height} · {size}").format(
+                name=os.path.basename(record.path), width=record.width, height=record.height,
+                size=human_size(record.size)), cell)
             caption.setToolTip(record.path)
             view = CompareView(record, reference_width, cell)
             view.zoomed.connect(self._on_zoomed)
@@ -222,7 +228,7 @@ class CompareDialog(QDialog):
         splitter.addWidget(grid_host)
 
         self.table = QTableWidget(len(FIELDS), len(self.photos), splitter)
-        self.table.setVerticalHeaderLabels(list(FIELDS))
+        self.table.setVerticalHeaderLabels([tr(field) for field in FIELDS])
         self.table.setHorizontalHeaderLabels([os.path.basename(p.path) for p in self.photos])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -337,4 +343,5 @@ class CompareDialog(QDialog):
         finally:
             self._syncing = False
         if scale is not None:
-            self.zoom_label.setText(f"{scale * 100 * self.devicePixelRatioF():.0f}%")
+            self.zoom_label.setText(tr("{value:.0f}%").format(
+                                        value=scale * 100 * self.devicePixelRatioF()))

@@ -15,10 +15,15 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from simfinder import __version__
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("CrashHandler", text)
+
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +97,24 @@ class CrashHandler(QObject):
     @Slot(str, str)
     def _show(self, summary: str, path: str) -> None:
         self.count += 1
-        where = (f"The details were saved to<br><code>{path}</code><br>"
-                 "Please include that file when you report the problem."
-                 if path else "The details could not be saved.")
+        where = (tr("The details were saved to<br><code>{path}</code><br>Please include that "
+                    "file when you report the problem.").format(path=path)
+                 if path else tr("The details could not be saved."))
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.setInformativeText(
-                f"{self.count} unexpected errors so far; the last one:<br>"
-                f"<code>{_esc(summary)}</code><br><br>{where}")
+                tr("{count} unexpected errors so far; the last "
+                   "one:<br><code>{error}</code><br><br>{where}").format(count=self.count,
+                                                                       error=_esc(summary),
+                                                                       where=where))
             return
         parent = _main_window()
         box = QMessageBox(parent)
         box.setIcon(QMessageBox.Icon.Critical)
-        box.setWindowTitle("simfinder: unexpected error")
-        box.setText("Something went wrong inside simfinder. You can keep working; if things "
-                    "look wrong, restart it. Your photos were not changed.")
-        box.setInformativeText(f"<code>{_esc(summary)}</code><br><br>{where}")
+        box.setWindowTitle(tr("simfinder: unexpected error"))
+        box.setText(tr("Something went wrong inside simfinder. You can keep working; if things "
+                       "look wrong, restart it. Your photos were not changed."))
+        box.setInformativeText(tr("<code>{error}</code><br><br>{where}").format(
+            error=_esc(summary), where=where))
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         box.setModal(False)
         box.setWindowModality(Qt.WindowModality.NonModal)

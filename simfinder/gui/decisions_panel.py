@@ -11,14 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton, QWidget
 
 from simfinder.app.decisions import KIND_WORDS, DecisionView
 from simfinder.core.matching.decisions import KEEP_ALL
+from simfinder.gui.action_table import keys_text
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 from simfinder.gui.words import counted
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DecisionsDock", text)
 
 
 class DecisionsDock(ListDock):
@@ -32,15 +37,16 @@ class DecisionsDock(ListDock):
         super().__init__("Decisions", "decisions-dock", pane, parent)
         pane.menu_for = self._menu
         pane.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        pane.tree.setAccessibleName("Decisions")
-        self.undo_button = QPushButton("&Undo Decision", pane)
-        self.undo_button.setToolTip("Take the selected decisions back (Delete): their photos "
-                                    "are reviewed again")
-        self.export_button = QPushButton("Export…", pane)
-        self.export_button.setToolTip("Save every decision to a file (to keep, or to use in "
-                                      "another library of the same photos)")
-        self.import_button = QPushButton("Import…", pane)
-        self.import_button.setToolTip("Add the decisions of a file exported earlier")
+        pane.tree.setAccessibleName(tr("Decisions"))
+        self.undo_button = QPushButton(tr("&Undo Decision"), pane)
+        self.undo_button.setToolTip(
+            tr("Take the selected decisions back ({keys}): their photos are reviewed again")
+            .format(keys=keys_text(QKeySequence.StandardKey.Delete)))
+        self.export_button = QPushButton(tr("Export…"), pane)
+        self.export_button.setToolTip(tr("Save every decision to a file (to keep, or to use in "
+                                         "another library of the same photos)"))
+        self.import_button = QPushButton(tr("Import…"), pane)
+        self.import_button.setToolTip(tr("Add the decisions of a file exported earlier"))
         for button in (self.undo_button, self.export_button, self.import_button):
             pane.buttons.addWidget(button)
         self.undo_button.clicked.connect(self.undo_selected)
@@ -79,9 +85,9 @@ class DecisionsDock(ListDock):
                 for col in range(4):
                     item.setForeground(col, Qt.GlobalColor.gray)
         if not self.views:
-            self.summary.setText("No decisions yet. In Duplicates, “Keep All” (K) or “Not "
-                                 "Duplicates” (N) on a group, or on photos you select, takes "
-                                 "them out of the review for good; they are listed here.")
+            self.summary.setText(tr("No decisions yet. In Duplicates, “Keep All” (K) or “Not "
+                                    "Duplicates” (N) on a group, or on photos you select, takes "
+                                    "them out of the review for good; they are listed here."))
         else:
             kept = sum(1 for v in self.views if v.kind == KEEP_ALL)
             parts = []
@@ -90,9 +96,10 @@ class DecisionsDock(ListDock):
             if len(self.views) - kept:
                 parts.append(f"{len(self.views) - kept:,} not duplicates")
             decisions = counted(len(self.views), '%Ln decision(s)')
-            self.summary.setText(f"{decisions} ({', '.join(parts)})."
-                                 " Their groups stay out of the Duplicates list, across rescans,"
-                                 " renames and moves; undo one to review its photos again.")
+            self.summary.setText(tr("{decisions} ({kinds}). Their groups stay out of the "
+                                    "Duplicates list, across rescans, renames and moves; undo "
+                                    "one to review its photos again.").format(
+                                     decisions=decisions, kinds=', '.join(parts)))
         self._update_buttons()
 
     def ids(self) -> list[int]:
@@ -105,14 +112,15 @@ class DecisionsDock(ListDock):
 
     def choose_export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export Decisions", str(Path.home() / "simfinder-decisions.json"),
-            "JSON files (*.json);;All files (*)")
+            self, tr("Export Decisions"), str(Path.home() / "simfinder-decisions.json"),
+            tr("JSON files (*.json);;All files (*)"))
         if name:
             self.export_requested.emit(Path(name))
 
     def choose_import(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self, "Import Decisions", str(Path.home()), "JSON files (*.json);;All files (*)")
+            self, tr("Import Decisions"), str(Path.home()),
+            tr("JSON files (*.json);;All files (*)"))
         if name:
             self.import_requested.emit(Path(name))
 
@@ -126,8 +134,9 @@ class DecisionsDock(ListDock):
             return
         chosen = [int(i) for i in self.pane.selected_payloads()]
         ids = chosen if decision_id in chosen else [int(decision_id)]
-        menu.addAction("Undo Decision" if len(ids) == 1 else f"Undo {len(ids)} Decisions",
+        menu.addAction(tr("Undo Decision") if len(ids) == 1
+                       else tr("Undo {count} Decisions").format(count=len(ids)),
                        lambda: self.undo_requested.emit(ids))
         if view.present:
             path = view.present[0].path
-            menu.addAction("Show in Folder", lambda: self.show_in_folder_requested.emit(path))
+            menu.addAction(tr("Show in Folder"), lambda: self.show_in_folder_requested.emit(path))

@@ -62,7 +62,7 @@ def _show_items_over_dbus(file: Path) -> bool:
     if not iface.isValid():
         return False
     uri = QUrl.fromLocalFile(str(file)).toString()
-    watcher = QDBusPendingCallWatcher(iface.asyncCall("ShowItems", [uri], ""))
+    watcher = QDBusPendingCallWatcher(iface.asyncCallWithArgumentList("ShowItems", [[uri], ""]))
     _watchers.add(watcher)
 
     def answered(w: QDBusPendingCallWatcher) -> None:

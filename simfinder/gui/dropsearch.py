@@ -99,6 +99,6 @@ def save_for_search(contents: DropContents, folder: Path, serial: int) -> Path:
         return path
     assert contents.image is not None
     path = folder / f"pasted-image-{serial}.png"
-    if not contents.image.save(str(path), "PNG"):
+    if not contents.image.save(str(path)):  # PNG, by the name
         raise OSError(f"could not save the image to {path}")
     return path

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QCoreApplication,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -34,7 +35,6 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QKeyEvent,
-    QKeySequence,
     QPainter,
     QPalette,
 )
@@ -64,32 +64,39 @@ from simfinder.app.gallery import KIND_HELP, alike_percent
 from simfinder.app.review import (
     CompanionNote,
     companion_notes,
-    describe_marked,
     groups_as_csv,
     mark_groups,
+    marked_companions,
     marked_for_removal,
 )
 from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
-from simfinder.core.cleanup.actions import OFFLINE_REASON, ActionReport, UndoReport, count_files
+from simfinder.core.cleanup.actions import OFFLINE_REASON, ActionReport, UndoReport
 from simfinder.core.cleanup.keeper import KeepPlan, keep_reasons, why_kept
 from simfinder.core.cleanup.trash import trash_name
 from simfinder.core.matching.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.matching.grouping import DuplicateGroup
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.store.catalog import PhotoRecord, ReviewState
-from simfinder.gui import desktop
+from simfinder.gui import desktop, style
 from simfinder.gui.action_report import ActionReportDialog
+from simfinder.gui.action_table import ActionSpec, build_actions
 from simfinder.gui.compare import CompareDialog
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
 from simfinder.gui.review_controller import ReviewController
 from simfinder.gui.settings import AppSettings
+from simfinder.gui.style import COMPANION_COLOR, KEEP_COLOR, NEW_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted
+from simfinder.gui.words import counted, files_text
 from simfinder.gui.workers import GroupsController, IndexController
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DuplicatesPanel", text)
+
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +116,6 @@ STRICTNESS_WORDS = {
     Strictness.LOOSE: ("Loose", "Also heavier edits and shots of one scene seconds apart"),
 }
 
-KEEP_COLOR = QColor("#2e7d32")
-NEW_COLOR = QColor("#1f6fc5")
-COMPANION_COLOR = QColor("#6d6d6d")
-REMOVE_COLOR = QColor("#c0392b")
 
 _NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
 
@@ -144,6 +147,11 @@ def _notes_text(notes: Sequence[CompanionNote]) -> str:
     return "\n\n" + "\n".join(lines)
 
 
+def _marked_text(groups: Sequence[DuplicateGroup], photos: Sequence[PhotoRecord]) -> str:
+    """What removing the marked photos moves: "12 photos and 5 companion files"."""
+    return files_text(len(photos), len(marked_companions(groups)))
+
+
 def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str | None:
     """A confirmation with the choices as buttons (the first the default) and Cancel; the
     choice made, or None."""
@@ -158,9 +166,9 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
     return next((c for c, b in zip(choices, buttons, strict=True) if b is clicked), None)
 
 
-REVIEWED_ONLY = "Only the Reviewed Groups"
+REVIEWED_ONLY = "Only the Reviewed Groups"  # a translation source, as the two below
 SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
-KEEP_MINE = "Keep My Marks"
+KEEP_MINE = "Keep My Marks"  # translation sources of the two answers of apply_plan
 REAPPLY = "Re-apply the Rules to Them"
 
 
@@ -229,7 +237,7 @@ class DuplicatesModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return tr(COLUMNS[section])
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -273,15 +281,15 @@ class DuplicatesModel(QAbstractItemModel):
                 return font
             if role == Qt.ItemDataRole.ToolTipRole:
                 if reference:
-                    return "In a reference folder: always kept"
+                    return tr("In a reference folder: always kept")
                 if record.file_id in group.settled and keep:
-                    return "Kept: you decided about it before. Uncheck to mark it for removal."
+                    return tr("Kept: you decided about it before. Uncheck to mark it for removal.")
                 if not keep:
-                    return "Marked for removal. Check to keep it."
+                    return tr("Marked for removal. Check to keep it.")
                 # Why the rules kept it, in plain words (the files it reads are cached).
                 reason = keep_reasons(group, self.plan).get(record.file_id, "")
-                return f"Kept: {reason}. Uncheck to mark it for removal." if reason \
-                    else "Kept. Uncheck to mark it for removal."
+                return (tr("Kept: {reason}. Uncheck to mark it for removal.").format(reason=reason)
+                        if reason else tr("Kept. Uncheck to mark it for removal."))
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FOLDER:
@@ -592,6 +600,12 @@ class DuplicatesPanel(QWidget):
     decisions_requested = Signal()  # show the Decisions panel
     rescan_requested = Signal()  # a setting the scan reads changed (RAW+JPEG pairs)
 
+    # Built from the table in _build_actions.
+    act_keep_all: QAction
+    act_not_duplicates: QAction
+    act_done: QAction
+    act_decisions: QAction
+
     def __init__(
         self,
         thumbnails: ThumbnailStore,
@@ -631,70 +645,86 @@ class DuplicatesPanel(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
 
+        self._build_actions()
+        self._build_bars(layout)
+        self._build_banners(layout)
+        self._build_list(layout)
+        self._build_totals(layout)
+        self._connect()
+        self.model.plan = self.plan
+        self._show_state()
+
+    def _build_actions(self) -> None:
+        build_actions(self, "DuplicatesPanel", [
+            ActionSpec("keep_all", "&Keep All",
+                       "Keep every photo of this group (or of the selected photos): it leaves "
+                       "the list for good, unless it gains a photo", lambda: self.decide(KEEP_ALL),
+                       keys="K", keys_in_tip=True),
+            ActionSpec("not_duplicates", "&Not Duplicates",
+                       "These photos are not duplicates: never group them together again, not "
+                       "even through another photo", lambda: self.decide(NOT_DUPLICATES),
+                       keys="N", keys_in_tip=True),
+            ActionSpec("done", "Mark &Done",
+                       "Mark this group reviewed and go to the next one; your review is saved "
+                       "as you go", self.toggle_done, keys="D", keys_in_tip=True),
+            ActionSpec("decisions", "Decisions…", "Show your decisions, to undo any of them",
+                       self.decisions_requested.emit),
+        ], window_keys=False)  # the keys act on the list only: typing in Match decides nothing
+
+    def _build_bars(self, layout: QVBoxLayout) -> None:
+        """Two rows, so that the view fits a 1024-pixel-wide screen: what is shown and how,
+        then what to do with it."""
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        match_label = QLabel("&Match:", self)
+        match_label = QLabel(tr("&Match:"), self)
         self.strictness_combo = QComboBox(self)
         for value, (word, tip) in STRICTNESS_WORDS.items():
+            word, tip = tr(word), tr(tip)
             self.strictness_combo.addItem(word, value.value)
             self.strictness_combo.setItemData(self.strictness_combo.count() - 1, tip,
                                               Qt.ItemDataRole.ToolTipRole)
         self.strictness_combo.setCurrentIndex(list(STRICTNESS_WORDS).index(self.strictness))
-        self.strictness_combo.setToolTip("How alike photos must be to count as duplicates")
+        self.strictness_combo.setToolTip(tr("How alike photos must be to count as duplicates"))
         match_label.setBuddy(self.strictness_combo)
         self.count_label = QLabel(self)
         self.count_label.setMinimumWidth(150)
-        self.rules_button = QPushButton("Keep Rules…", self)
-        self.rules_button.setToolTip("Which copy to keep: the rules in order, reference "
-                                     "folders, preferred formats")
-        self.compare_button = QPushButton("Compare", self)
-        self.compare_button.setToolTip("Compare the selected photos (or the current group) "
-                                       "side by side")
+        self.rules_button = QPushButton(tr("Keep Rules…"), self)
+        self.rules_button.setToolTip(tr("Which copy to keep: the rules in order, reference "
+                                        "folders, preferred formats"))
+        self.compare_button = QPushButton(tr("Compare"), self)
+        self.compare_button.setToolTip(tr("Compare the selected photos (or the current group) "
+                                          "side by side"))
         self.export_button = QToolButton(self)
-        self.export_button.setText("Export")
-        self.export_button.setToolTip("Save the groups and their marks as CSV or JSON")
+        self.export_button.setText(tr("Export"))
+        self.export_button.setToolTip(tr("Save the groups and their marks as CSV or JSON"))
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         export_menu = QMenu(self.export_button)
-        self.act_export_csv = export_menu.addAction("Export as CSV…",
+        self.act_export_csv = export_menu.addAction(tr("Export as CSV…"),
                                                     lambda: self.export("csv"))
-        self.act_export_json = export_menu.addAction("Export as JSON…",
+        self.act_export_json = export_menu.addAction(tr("Export as JSON…"),
                                                      lambda: self.export("json"))
         self.export_button.setMenu(export_menu)
-        self.act_keep_all = self._action(
-            "&Keep All", "K", "Keep every photo of this group (or of the selected photos): it "
-            "leaves the list for good, unless it gains a photo (K)",
-            lambda: self.decide(KEEP_ALL))
-        self.act_not_duplicates = self._action(
-            "&Not Duplicates", "N", "These photos are not duplicates: never group them together "
-            "again, not even through another photo (N)", lambda: self.decide(NOT_DUPLICATES))
-        self.act_done = self._action(
-            "Mark &Done", "D", "Mark this group reviewed and go to the next one (D); your "
-            "review is saved as you go", self.toggle_done)
-        self.act_decisions = self._action(
-            "Decisions…", None, "Show your decisions, to undo any of them",
-            self.decisions_requested.emit)
-        self.keep_all_button = QPushButton("Keep All", self)
+        self.keep_all_button = QPushButton(tr("Keep All"), self)
         self.keep_all_button.setToolTip(self.act_keep_all.toolTip())
-        self.not_dup_button = QPushButton("Not Duplicates", self)
+        self.not_dup_button = QPushButton(tr("Not Duplicates"), self)
         self.not_dup_button.setToolTip(self.act_not_duplicates.toolTip())
-        self.done_button = QPushButton("Done", self)
+        self.done_button = QPushButton(tr("Done"), self)
         self.done_button.setToolTip(self.act_done.toolTip())
         self.decisions_button = QToolButton(self)
         self.decisions_button.setDefaultAction(self.act_decisions)
-        self.decisions_button.setText("Decisions")
+        self.decisions_button.setText(tr("Decisions"))
         self.keep_all_button.clicked.connect(self.act_keep_all.trigger)
         self.not_dup_button.clicked.connect(self.act_not_duplicates.trigger)
         self.done_button.clicked.connect(self.act_done.trigger)
-        self.move_button = QPushButton("Move to Folder…", self)
-        self.move_button.setToolTip("Move the photos marked for removal into a folder you "
-                                    "choose (Edit > Undo moves them back)")
+        self.move_button = QPushButton(tr("Move to Folder…"), self)
+        self.move_button.setToolTip(tr("Move the photos marked for removal into a folder you "
+                                       "choose (Edit > Undo moves them back)"))
         self.trash_button = QPushButton(
             self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
-            f"Move to {trash_name().removeprefix('the ')}…", self)
-        self.trash_button.setToolTip(f"Move the photos marked for removal to {trash_name()} "
-                                     "(Edit > Undo puts them back)")
-        # Two rows, so that the view fits a 1024-pixel-wide screen: what is shown and how, then
-        # what to do with it.
+            tr("Move to {trash}…").format(trash=trash_name().removeprefix("the ")), self)
+        self.trash_button.setToolTip(tr("Move the photos marked for removal to {trash_name} "
+                                        "(Edit > Undo puts them back)").format(
+                                         trash_name=trash_name()))
         bar.addWidget(match_label)
         bar.addWidget(self.strictness_combo)
         bar.addWidget(self.count_label, 1)
@@ -713,13 +743,15 @@ class DuplicatesPanel(QWidget):
         actions.addWidget(self.trash_button)
         layout.addLayout(actions)
 
+
+    def _build_banners(self, layout: QVBoxLayout) -> None:
         self.notice = QLabel(self)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #b03a2e;")
+        self.notice.setStyleSheet(style.WARNING_TEXT)
         self.notice.hide()
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)
-        self._notice_timer.setInterval(8000)
+        self._notice_timer.setInterval(style.NOTICE_INLINE_MS)
         self._notice_timer.timeout.connect(self.notice.hide)
         layout.addWidget(self.notice)
 
@@ -728,20 +760,20 @@ class DuplicatesPanel(QWidget):
         self.checking_label = QLabel(self)
         self.checking_label.setObjectName("checking-banner")
         self.checking_label.setWordWrap(True)
-        self.checking_label.setStyleSheet(
-            "#checking-banner { background: rgba(40, 110, 200, 28); padding: 4px 8px;"
-            " border: 1px solid rgba(40, 110, 200, 90); border-radius: 3px; }")
+        self.checking_label.setStyleSheet(style.banner("checking-banner", boxed=True))
         self.checking_label.setText(
-            "Still checking likely copies (see the status bar): these are the groups found "
-            "so far. More photos may join them, or new groups come, when that is done; your "
-            "marks stay.")
+            tr("Still checking likely copies (see the status bar): these are the groups found "
+               "so far. More photos may join them, or new groups come, when that is done; your "
+               "marks stay."))
         self.checking_label.hide()
         layout.addWidget(self.checking_label)
 
-        self.model = DuplicatesModel(thumbnails, self)
+
+    def _build_list(self, layout: QVBoxLayout) -> None:
+        self.model = DuplicatesModel(self.thumbnails, self)
         self.tree = DuplicatesTree(self)
         self.tree.setModel(self.model)
-        self.tree.setItemDelegateForColumn(COL_PHOTO, PhotoCellDelegate(thumbnails, self.tree))
+        self.tree.setItemDelegateForColumn(COL_PHOTO, PhotoCellDelegate(self.thumbnails, self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setAlternatingRowColors(False)
@@ -751,7 +783,7 @@ class DuplicatesPanel(QWidget):
         self.tree.setAllColumnsShowFocus(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.tree.setAccessibleName("Duplicate groups")
+        self.tree.setAccessibleName(tr("Duplicate groups"))
         self.tree.addActions([self.act_keep_all, self.act_not_duplicates, self.act_done])
         header = self.tree.header()
         header.setStretchLastSection(True)
@@ -770,14 +802,18 @@ class DuplicatesPanel(QWidget):
         self.stack.addWidget(self.tree)
         layout.addWidget(self.stack, 1)
 
+
+    def _build_totals(self, layout: QVBoxLayout) -> None:
         line = QFrame(self)
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
         self.totals_label = QLabel(self)
-        self.totals_label.setAccessibleName("Duplicate totals")
+        self.totals_label.setAccessibleName(tr("Duplicate totals"))
         layout.addWidget(self.totals_label)
 
+
+    def _connect(self) -> None:
         self.strictness_combo.currentIndexChanged.connect(self._on_strictness_changed)
         self.rules_button.clicked.connect(self.edit_rules)
         self.compare_button.clicked.connect(self.compare_selection)
@@ -803,8 +839,6 @@ class DuplicatesPanel(QWidget):
         self.indexer.action_finished.connect(self._on_action_finished)
         self.indexer.undo_finished.connect(self._on_undo_finished)
         self.indexer.failed.connect(self._on_job_failed)
-        self.model.plan = self.plan
-        self._show_state()
 
     # -- finding groups ---------------------------------------------------------------------
 
@@ -896,7 +930,7 @@ class DuplicatesPanel(QWidget):
 
     def _update_count_label(self) -> None:
         if self.searching:
-            self.count_label.setText("Finding duplicates…")
+            self.count_label.setText(tr("Finding duplicates…"))
             self.count_label.setToolTip("")
             return
         count = self.counts.get(self.strictness)
@@ -905,8 +939,8 @@ class DuplicatesPanel(QWidget):
         text = counted(count, '%Ln group(s)') if count is not None else ""
         if text and (self._indexing or self._provisional):
             text += " so far"
-            self.count_label.setToolTip("Indexing is going on: the list is updated when it "
-                                        "is done")
+            self.count_label.setToolTip(tr("Indexing is going on: the list is updated when it "
+                                           "is done"))
         else:
             self.count_label.setToolTip("")
         self.count_label.setText(text)
@@ -961,16 +995,17 @@ class DuplicatesPanel(QWidget):
             self.stack.setCurrentWidget(self.tree)
         else:
             if checking:
-                self.empty.setText("Comparing likely copies (see the status bar)…\n\nNo "
-                                   "duplicates found so far: they are listed as they are.")
+                self.empty.setText(tr("Comparing likely copies (see the status bar)…\n\nNo "
+                                      "duplicates found so far: they are listed as they are."))
             elif self.searching:
-                self.empty.setText("Looking for duplicates…")
+                self.empty.setText(tr("Looking for duplicates…"))
             else:
-                word = STRICTNESS_WORDS[self.strictness][0].lower()
-                self.empty.setText(f"No duplicates at “{word}” matching.\n\nTry Loose to "
-                                   "also find edited copies and bursts."
+                word = tr(STRICTNESS_WORDS[self.strictness][0]).lower()
+                self.empty.setText(tr("No duplicates at “{strictness}” matching.\n\nTry Loose "
+                                      "to also find edited copies and bursts.").format(
+                                          strictness=word)
                                    if self.strictness is not Strictness.LOOSE
-                                   else "No duplicates found.")
+                                   else tr("No duplicates found."))
             self.stack.setCurrentWidget(self.empty)
         self._update_totals()
 
@@ -980,8 +1015,10 @@ class DuplicatesPanel(QWidget):
             self.totals_label.setText("")
         else:
             self.totals_label.setText(
-                f"{counted(groups, '%Ln group(s)')} · {counted(photos, '%Ln photo(s)')} · "
-                f"{removed:,} marked for removal · <b>{human_size(size)}</b> can be freed")
+                tr("{count} · {count2} · {removed:,} marked for removal · <b>{human_size}</b> "
+                   "can be freed").format(count=counted(groups, '%Ln group(s)'),
+                                          count2=counted(photos, '%Ln photo(s)'), removed=removed,
+                                          human_size=human_size(size)))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -993,7 +1030,7 @@ class DuplicatesPanel(QWidget):
         for button in (self.keep_all_button, self.not_dup_button, self.done_button):
             button.setEnabled(target)
         row = self.current_group_row()
-        self.done_button.setText("Not Done" if self.model.is_done(row) else "Done")
+        self.done_button.setText(tr("Not Done") if self.model.is_done(row) else tr("Done"))
         self.trash_button.setEnabled(removed > 0 and not busy)
         self.move_button.setEnabled(removed > 0 and not busy)
         self.export_button.setEnabled(self.model.rowCount() > 0)
@@ -1020,15 +1057,18 @@ class DuplicatesPanel(QWidget):
         keep_marks = True
         marks, groups = self.model.session.marks_the_rules_change(plan)
         if marks:
-            mine = f"{counted(marks, '%Ln mark(s)')} you set by hand"
+            keep_mine, reapply = tr(KEEP_MINE), tr(REAPPLY)
             answer = ask(
-                self, "Keep Rules",
-                f"The new rules would change {mine} (in {counted(groups, '%Ln group(s)')}).\n\n"
-                f"{KEEP_MINE} leaves them as you set them and marks the rest by the new rules; "
-                f"{REAPPLY} marks every photo by the new rules.", [KEEP_MINE, REAPPLY])
+                self, tr("Keep Rules"),
+                tr("The new rules would change {marks} you set by hand (in {groups}).\n\n"
+                   "{keep_mine} leaves them as you set them and marks the rest by the new "
+                   "rules; {reapply} marks every photo by the new rules.").format(
+                    marks=counted(marks, "%Ln mark(s)"), groups=counted(groups, "%Ln group(s)"),
+                    keep_mine=keep_mine, reapply=reapply),
+                [keep_mine, reapply])
             if answer is None:
                 return  # the rules stay as they were
-            keep_marks = answer == KEEP_MINE
+            keep_marks = answer == keep_mine
         rescan = plan.remove_raw_jpegs != self.plan.remove_raw_jpegs
         self.plan = plan
         self.settings.keep_plan = plan
@@ -1041,18 +1081,6 @@ class DuplicatesPanel(QWidget):
             self.rescan_requested.emit()
 
     # -- decisions and the review saved as the user goes -------------------------------------
-
-    def _action(self, text: str, shortcut: str | None, tip: str,
-                slot: Callable[[], object]) -> QAction:
-        act = QAction(text, self)
-        if shortcut:
-            # The keys act on the list only (typing in the Match box never decides anything).
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        act.setToolTip(tip)
-        act.setStatusTip(tip)
-        act.triggered.connect(slot)
-        return act
 
     def current_group_row(self) -> int:
         current = self.tree.currentIndex()
@@ -1071,8 +1099,8 @@ class DuplicatesPanel(QWidget):
             groups = {g for g, group in enumerate(self.model.groups())
                       if any(p.file_id == c.file_id for c in chosen for p in group.photos)}
             if len(groups) > 1:
-                self.show_notice("The selected photos are in different groups: select photos "
-                                 "of one group, or none to decide about the current group.")
+                self.show_notice(tr("The selected photos are in different groups: select photos "
+                                    "of one group, or none to decide about the current group."))
                 return None
             row = groups.pop()
         if row < 0:
@@ -1090,8 +1118,8 @@ class DuplicatesPanel(QWidget):
             return
         group, photos, scope = target
         if kind == NOT_DUPLICATES and len({p.digest for p in photos}) < 2:
-            self.show_notice("These are exact copies (the same bytes): they are duplicates. "
-                             "To keep them all, choose Keep All.")
+            self.show_notice(tr("These are exact copies (the same bytes): they are duplicates. "
+                                "To keep them all, choose Keep All."))
             return
         row = self.model.group_row(group.key)
         self._position_row = row
@@ -1102,9 +1130,10 @@ class DuplicatesPanel(QWidget):
         self.tree.setFocus()
         n = len(photos)
         if kind == KEEP_ALL:
-            done = f"Keeping all {n} photos" + (" of the group" if scope == GROUP else "")
+            done = (tr("Keeping all {count} photos of the group") if scope == GROUP
+                    else tr("Keeping all {count} photos")).format(count=n)
         else:
-            done = f"{n} photos marked as not duplicates of each other"
+            done = tr("{count} photos marked as not duplicates of each other").format(count=n)
         self.message.emit(f"{done}. View > Decisions lists it, to undo it.")
 
     def toggle_done(self) -> None:
@@ -1123,11 +1152,9 @@ class DuplicatesPanel(QWidget):
         self._update_buttons()
         self.tree.setFocus()
 
-    def _on_decisions_changed(self, what: str) -> None:
+    def _on_decisions_changed(self) -> None:
         """A decision was made, undone or imported: the groups are found again (from the pairs
         already judged: nothing is verified or indexed again)."""
-        if what.startswith("exported"):
-            return
         self.counts.clear()
         self._found.clear()
         self._stale = True
@@ -1235,22 +1262,26 @@ class DuplicatesPanel(QWidget):
         menu = QMenu(self)
         chosen = self.selected_records()
         if record is not None and len(chosen) >= 2:
-            menu.addAction(f"Keep All {len(chosen)} Selected", self.act_keep_all.trigger)
-            menu.addAction("Selected Photos Are Not Duplicates",
+            menu.addAction(tr("Keep All {count} Selected").format(count=len(chosen)),
+                           self.act_keep_all.trigger)
+            menu.addAction(tr("Selected Photos Are Not Duplicates"),
                            self.act_not_duplicates.trigger)
         else:
             menu.addAction(self.act_keep_all)
             menu.addAction(self.act_not_duplicates)
         menu.addAction(self.act_done)
         rows = self.selected_group_rows()
-        which = "This Group" if len(rows) == 1 else f"the {len(rows)} Selected Groups"
+        which = (tr("This Group") if len(rows) == 1
+                 else tr("the {count} Selected Groups").format(count=len(rows)))
         marked = any(p.file_id not in g.keep for g in map(self.model.group_at, rows)
                      for p in g.photos)
         menu.addSeparator()
         where = trash_name().removeprefix("the ")
-        for item in (menu.addAction(f"Move Marked Photos of {which} to {where}…",
+        for item in (menu.addAction(tr("Move Marked Photos of {which} to {where}…").format(
+                                        which=which, where=where),
                                     lambda: self.trash_marked(rows)),
-                     menu.addAction(f"Move Marked Photos of {which} to Folder…",
+                     menu.addAction(tr("Move Marked Photos of {which} to Folder…").format(
+                                        which=which),
                                     lambda: self.move_marked(rows))):
             item.setEnabled(marked and not self._waiting_action)
         if record is None:
@@ -1258,19 +1289,19 @@ class DuplicatesPanel(QWidget):
         group: DuplicateGroup = index.data(GroupRole)
         menu.addSeparator()
         keep = record.file_id in group.keep
-        menu.addAction("Keep Only This One", lambda: self.model.keep_only(record.file_id))
+        menu.addAction(tr("Keep Only This One"), lambda: self.model.keep_only(record.file_id))
         if keep:
-            menu.addAction("Mark for Removal",
+            menu.addAction(tr("Mark for Removal"),
                            lambda: self.model.set_keep(record.file_id, False))
         else:
-            menu.addAction("Keep", lambda: self.model.set_keep(record.file_id, True))
+            menu.addAction(tr("Keep"), lambda: self.model.set_keep(record.file_id, True))
         menu.addSeparator()
-        menu.addAction("Compare Group…", lambda: self.compare(
+        menu.addAction(tr("Compare Group…"), lambda: self.compare(
             [record, *[p for p in group.photos if p.file_id != record.file_id]]))
-        menu.addAction("Preview", lambda: self.preview_requested.emit(record))
-        menu.addAction("Open with Default App",
+        menu.addAction(tr("Preview"), lambda: self.preview_requested.emit(record))
+        menu.addAction(tr("Open with Default App"),
                        lambda: desktop.open_with_default_app(record.path))
-        menu.addAction("Show in Folder", lambda: desktop.show_in_folder(record.path))
+        menu.addAction(tr("Show in Folder"), lambda: desktop.show_in_folder(record.path))
         return menu
 
     # -- exports ----------------------------------------------------------------------------
@@ -1281,8 +1312,9 @@ class DuplicatesPanel(QWidget):
         suffix = "csv" if fmt == "csv" else "json"
         start = str(Path.home() / f"duplicates.{suffix}")
         name, _ = QFileDialog.getSaveFileName(
-            self, f"Export Duplicates as {suffix.upper()}", start,
-            f"{suffix.upper()} files (*.{suffix});;All files (*)")
+            self, tr("Export Duplicates as {kind}").format(kind=suffix.upper()), start,
+            tr("{kind} files (*.{suffix});;All files (*)").format(kind=suffix.upper(),
+                                                                   suffix=suffix))
         if not name:
             return None
         path = Path(name)
@@ -1295,7 +1327,8 @@ class DuplicatesPanel(QWidget):
                     json.dump(groups_as_json(groups, self.model.plan), out, indent=2)
                     out.write("\n")
         except OSError as exc:
-            self.show_notice(f"Could not save {path}: {exc.strerror or exc}")
+            self.show_notice(tr("Could not save {path}: {error}").format(path=path,
+                                                                         error=exc.strerror or exc))
             return None
         self.message.emit(f"Saved {counted(len(groups), '%Ln group(s)')} to {path}")
         return path
@@ -1323,8 +1356,9 @@ class DuplicatesPanel(QWidget):
             self.show_notice(str(exc))
             return None
         if not photos:
-            self.show_notice("No photo is marked for removal" + (
-                " in this group." if rows is not None and len(rows) == 1 else "."))
+            self.show_notice(tr("No photo is marked for removal in this group.")
+                             if rows is not None and len(rows) == 1
+                             else tr("No photo is marked for removal."))
             return None
         return [g for g in groups if any(p.file_id not in g.keep for p in g.photos)], photos
 
@@ -1344,38 +1378,46 @@ class DuplicatesPanel(QWidget):
             return f"{counted(len(chosen), '%Ln photo(s)')} ({size})"
 
         reviewed = [g for g in groups if g.key in self.model.done]
+        reviewed_only = tr(REVIEWED_ONLY)
         choices = [verb]
         if rows is not None:
-            scope = ("Only this group: the others are left as they are." if len(groups) == 1
-                     else f"Only the {counted(len(groups), '%Ln selected group(s)')}.")
+            scope = (tr("Only this group: the others are left as they are.") if len(groups) == 1
+                     else tr("Only the {groups}.").format(
+                         groups=counted(len(groups), "%Ln selected group(s)")))
         elif len(reviewed) == len(groups):
-            scope = f"You marked all {counted(len(groups), '%Ln group(s)')} Done."
+            scope = tr("You marked all {groups} Done.").format(
+                groups=counted(len(groups), "%Ln group(s)"))
         elif not reviewed:
-            scope = (f"You have marked none of the {counted(len(groups), '%Ln group(s)')} "
-                     "Done: the photos marked by the keep rules in groups you have not looked "
-                     "at go too.")
+            scope = tr("You have marked none of the {groups} Done: the photos marked by the "
+                       "keep rules in groups you have not looked at go too.").format(
+                           groups=counted(len(groups), "%Ln group(s)"))
         else:
             left = len(groups) - len(reviewed)
             only = [p for g in reviewed for p in g.photos if p.file_id not in g.keep]
-            scope = (f"You marked {len(reviewed)} of the {counted(len(groups), '%Ln group(s)')} "
-                     f"Done; {counted(left, '%Ln is not reviewed yet')}. "
-                     f"{REVIEWED_ONLY}: {summary(only)}.")
-            choices.append(REVIEWED_ONLY)
+            scope = tr("You marked {reviewed} of the {groups} Done; {left}. {choice}: "
+                       "{photos}.").format(
+                           reviewed=len(reviewed), groups=counted(len(groups), "%Ln group(s)"),
+                           left=counted(left, "%Ln is not reviewed yet"),
+                           choice=reviewed_only, photos=summary(only))
+            choices.append(reviewed_only)
         notes = companion_notes(groups, self.plan)
         lacking = [n for n in notes if n.kind == "lacking"]
         swap = ""
         if lacking:
-            swap = (f"Keep {lacking[0].name} Instead"
-                    if len(lacking) == 1 else f"Keep Those {len(lacking)} Photos Instead")
+            swap = (tr("Keep {name} Instead").format(name=lacking[0].name) if len(lacking) == 1
+                    else tr("Keep Those {count} Photos Instead").format(count=len(lacking)))
             choices.append(swap)
-        answer = ask(self, title, f"{question(groups, photos)}{_notes_text(notes)}\n\n"
-                                  f"{scope} {after}", choices)
+        answer = ask(self, title, tr("{question}{notes_text}\n\n{scope} {after}").format(
+                                      question=question(groups, photos),
+                                      notes_text=_notes_text(notes),
+                                      scope=scope,
+                                      after=after), choices)
         if answer is None:
             return None
         if answer == swap:
             self.keep_instead(lacking)
             return None
-        return reviewed if answer == REVIEWED_ONLY else groups
+        return reviewed if answer == reviewed_only else groups
 
     def keep_instead(self, notes: Sequence[CompanionNote]) -> None:
         """Keep each note's photo in its group instead of the photo kept (the swap the
@@ -1383,47 +1425,53 @@ class DuplicatesPanel(QWidget):
         for note in notes:
             self.model.keep_only(note.photo.file_id)
         names = ", ".join(n.name for n in notes)
-        self.show_notice(f"Kept {names} instead, with {'its' if len(notes) == 1 else 'their'} "
-                         "companion files. Nothing was moved.")
+        kept = (tr("Kept {names} instead, with its companion files. Nothing was moved.")
+                if len(notes) == 1 else
+                tr("Kept {names} instead, with their companion files. Nothing was moved."))
+        self.show_notice(kept.format(names=names))
 
     def trash_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
         where = trash_name()
         groups = self._confirm(
-            rows, f"Move to {where.removeprefix('the ')}",
-            f"Move to {where.removeprefix('the ')}",
-            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
-                                   f"({human_size(sum(p.size for p in photos))}) to {where}?",
-            f"Each group keeps its photos marked Keep. The photos stay in {where} until you "
-            "empty it, and Edit > Undo puts them back.")
+            rows, tr("Move to {trash}").format(trash=where.removeprefix("the ")),
+            tr("Move to {trash}").format(trash=where.removeprefix("the ")),
+            lambda chosen, photos: tr("Move {files} ({size}) to {trash}?").format(
+                files=_marked_text(chosen, photos),
+                size=human_size(sum(p.size for p in photos)), trash=where),
+            tr("Each group keeps its photos marked Keep. The photos stay in {trash} until you "
+               "empty it, and Edit > Undo puts them back.").format(trash=where))
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, None, f"Moving {counted(n, '%Ln photo(s)')} to {where}…")
+        self._start_action(groups, None, tr("Moving {photos} to {trash}…").format(
+            photos=counted(n, "%Ln photo(s)"), trash=where))
 
     def move_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) into a folder."""
         if self._marked(rows) is None:
             return
         folder = QFileDialog.getExistingDirectory(
-            self, "Move the Photos Marked for Removal Into", str(Path.home()))
+            self, tr("Move the Photos Marked for Removal Into"), str(Path.home()))
         if not folder:
             return
         target = Path(folder).resolve()
         inside = [f for f in self.library_folders()
                   if str(target) == f or str(target).startswith(f.rstrip(os.sep) + os.sep)]
-        note = (" This folder is inside your library: the moved photos will still be "
-                "listed as duplicates." if inside else "")
+        note = (tr(" This folder is inside your library: the moved photos will still be "
+                   "listed as duplicates.") if inside else "")
         groups = self._confirm(
-            rows, "Move to Folder", "Move to Folder",
-            lambda chosen, photos: f"Move {describe_marked(chosen, photos)} "
-                                   f"({human_size(sum(p.size for p in photos))}) into {target}?",
-            "Each photo goes to the same place below it as in its library folder. "
-            f"Edit > Undo moves them back.{note}")
+            rows, tr("Move to Folder"), tr("Move to Folder"),
+            lambda chosen, photos: tr("Move {files} ({size}) into {folder}?").format(
+                files=_marked_text(chosen, photos),
+                size=human_size(sum(p.size for p in photos)), folder=target),
+            tr("Each photo goes to the same place below it as in its library folder. "
+               "Edit > Undo moves them back.") + note)
         if groups is None:
             return
         n = sum(1 for g in groups for p in g.photos if p.file_id not in g.keep)
-        self._start_action(groups, str(target), f"Moving {counted(n, '%Ln photo(s)')} to {target}…")
+        self._start_action(groups, str(target), tr("Moving {photos} to {folder}…").format(
+            photos=counted(n, "%Ln photo(s)"), folder=target))
 
     def _start_action(self, groups: list[DuplicateGroup], target: str | None, text: str) -> None:
         self._waiting_action = True
@@ -1437,41 +1485,45 @@ class DuplicatesPanel(QWidget):
         self.model.photos_moved([src for src, _ in report.moved])
         n = len(report.moved)
         if not n:
-            done = "No photo was moved."
+            done = tr("No photo was moved.")
         elif report.kind == "trash":
-            done = f"Moved {count_files(n, len(report.companions_moved))} " \
-                   f"({human_size(report.bytes_moved)}) to " \
-                   f"{trash_name()}. Edit > Undo puts them back."
+            done = tr("Moved {files} ({size}) to {trash}. Edit > Undo puts them back.").format(
+                files=files_text(n, len(report.companions_moved)),
+                size=human_size(report.bytes_moved), trash=trash_name())
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
-            done = f"Moved {count_files(n, len(report.companions_moved))} " \
-                   f"({human_size(report.bytes_moved)}) into " \
-                   f"{target}. Edit > Undo moves them back."
+            done = tr("Moved {files} ({size}) into {folder}. Edit > Undo moves them back.").format(
+                files=files_text(n, len(report.companions_moved)),
+                size=human_size(report.bytes_moved), folder=target)
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:
-            done += f" {counted(offline, '%Ln photo(s)')} in offline folders skipped."
+            done += tr(" {photos} in offline folders skipped.").format(
+                photos=counted(offline, "%Ln photo(s)"))
         if len(report.failed) > offline:
-            done += f" {counted(len(report.failed) - offline, '%Ln photo(s)')} could not be moved."
+            done += tr(" {photos} could not be moved.").format(
+                photos=counted(len(report.failed) - offline, "%Ln photo(s)"))
         if report.companions_failed:
             companions = counted(len(report.companions_failed), '%Ln companion file(s)')
-            done += f" {companions} could not be moved with their photos."
+            done += tr(" {companions} could not be moved with their photos.").format(
+                companions=companions)
         if report.failed or report.companions_failed:
-            self._show_report("Some photos were not moved", done,
+            self._show_report(tr("Some photos were not moved"), done,
                               [*report.failed, *report.companions_failed])
         self.message.emit(done)
         self._update_buttons()
 
     def _on_undo_finished(self, report: UndoReport | None) -> None:
         if report is None:
-            self.message.emit("Nothing to undo.")
+            self.message.emit(tr("Nothing to undo."))
             return
         self.model.photos_back(report.restored)
         n = len(report.restored)
-        done = f"Put back {count_files(n, len(report.companions_restored))}."
+        done = tr("Put back {files}.").format(files=files_text(n, len(report.companions_restored)))
         failed = [*report.failed, *report.companions_failed]
         if failed:
-            done += f" {counted(len(failed), '%Ln file(s)')} could not be put back."
-            self._show_report("Some photos were not put back", done, failed)
+            done += tr(" {files} could not be put back.").format(
+                files=counted(len(failed), "%Ln file(s)"))
+            self._show_report(tr("Some photos were not put back"), done, failed)
         self.message.emit(done)
 
     def _on_job_failed(self, _message: str) -> None:

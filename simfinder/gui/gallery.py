@@ -58,13 +58,13 @@ from simfinder.core.store.catalog import (
     PhotoRecord,
     PhotoRow,
 )
+from simfinder.gui.style import COMPANION_COLOR
 from simfinder.gui.thumbnails import ThumbnailStore
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 FileIdRole = Qt.ItemDataRole.UserRole + 3
 CompanionsRole = Qt.ItemDataRole.UserRole + 4  # the photo's companion files' paths
-COMPANION_COLOR = QColor("#6d6d6d")
 
 MIN_THUMB = 64
 MAX_THUMB = 256
@@ -211,9 +211,6 @@ class GalleryModel(QAbstractListModel):
     def order(self) -> SortOrder:
         return self._order
 
-    def path_at(self, row: int) -> str:
-        return self._rows[row][ROW_PATH]
-
     def record_at(self, row: int) -> PhotoRecord:
         return PhotoRecord.of(self._rows[row])
 
@@ -324,7 +321,8 @@ class GalleryModel(QAbstractListModel):
         doomed = {fid for fid in file_ids if fid in self._by_id}
         if not doomed:
             return 0
-        rows = sorted((self.row_of(fid) for fid in doomed), reverse=True)  # type: ignore[misc]
+        rows = sorted((found for fid in doomed if (found := self.row_of(fid)) is not None),
+                      reverse=True)
         # Remove contiguous runs from the bottom up.
         start = end = rows[0]
         runs: list[tuple[int, int]] = []
@@ -429,15 +427,15 @@ class GalleryDelegate(QStyledItemDelegate):
         return QSize(self.side + 2 * _PAD, self.side + 2 * _PAD + _TEXT_GAP + fm.height())
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        return self.item_size(option.fontMetrics)  # type: ignore[attr-defined]
+        return self.item_size(option.fontMetrics)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         record = index.data(RecordRole)
         if record is None:
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        state = option.state
         selected = bool(state & QStyle.StateFlag.State_Selected)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -458,7 +456,7 @@ class GalleryDelegate(QStyledItemDelegate):
         if offline:
             painter.setOpacity(0.35)
         draw_thumbnail(painter, box, self.thumbnails, record, palette)
-        fm: QFontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        fm: QFontMetrics = option.fontMetrics
         companions = index.data(CompanionsRole) or []
         if companions:
             # "+N" on the thumbnail's corner: files go with this photo (listed in the tooltip).

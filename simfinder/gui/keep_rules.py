@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan, KeepRule
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("KeepRulesDialog", text)
+
 
 _FORMAT_NAMES = {"HEIF": "HEIF / HEIC", "RAW": "Camera RAW", "MPO": "MPO (3D JPEG)"}
 
@@ -50,8 +55,8 @@ def _move(widget: QListWidget, step: int) -> None:
 def _up_down(widget: QListWidget, parent: QWidget) -> tuple[QVBoxLayout, QPushButton,
                                                             QPushButton]:
     column = QVBoxLayout()
-    up = QPushButton("Move &Up", parent)
-    down = QPushButton("Move &Down", parent)
+    up = QPushButton(tr("Move &Up"), parent)
+    down = QPushButton(tr("Move &Down"), parent)
     up.clicked.connect(lambda: _move(widget, -1))
     down.clicked.connect(lambda: _move(widget, 1))
     column.addWidget(up)
@@ -63,43 +68,43 @@ def _up_down(widget: QListWidget, parent: QWidget) -> tuple[QVBoxLayout, QPushBu
 class KeepRulesDialog(QDialog):
     def __init__(self, plan: KeepPlan, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Which Copy to Keep")
+        self.setWindowTitle(tr("Which Copy to Keep"))
         self.resize(720, 560)
         layout = QVBoxLayout(self)
 
-        intro = QLabel("In each group, simfinder keeps the copy the first rule prefers; the next "
-                       "rules only decide between copies the rules above find equal. The "
-                       "default order keeps the original a person would keep. You can still "
-                       "change any mark in the list.", self)
+        intro = QLabel(tr("In each group, simfinder keeps the copy the first rule prefers; the "
+                          "next rules only decide between copies the rules above find equal. "
+                          "The default order keeps the original a person would keep. You can "
+                          "still change any mark in the list."), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        rules_box = QGroupBox("Keep the copy with", self)
+        rules_box = QGroupBox(tr("Keep the copy with"), self)
         grid = QHBoxLayout(rules_box)
         self.rules = _reorderable(rules_box)
-        self.rules.setAccessibleName("Keeper rules, first one first")
+        self.rules.setAccessibleName(tr("Keeper rules, first one first"))
         grid.addWidget(self.rules, 1)
         buttons_column, self.rule_up, self.rule_down = _up_down(self.rules, rules_box)
         grid.addLayout(buttons_column)
         layout.addWidget(rules_box, 2)
 
         self.remove_raw_jpegs = QCheckBox(
-            "Remove the JPEG of RAW+JPEG pairs: keep only the RAW", self)
+            tr("Remove the JPEG of RAW+JPEG pairs: keep only the RAW"), self)
         self.remove_raw_jpegs.setToolTip(
-            "A camera's RAW and the JPEG it wrote beside it (same name, same folder) are one "
-            "photo, moved together and never offered for removal. With this on, the JPEG is a "
-            "copy of its RAW, marked for removal, from the next scan of your folders.")
+            tr("A camera's RAW and the JPEG it wrote beside it (same name, same folder) are one "
+               "photo, moved together and never offered for removal. With this on, the JPEG is a "
+               "copy of its RAW, marked for removal, from the next scan of your folders."))
         layout.addWidget(self.remove_raw_jpegs)
 
         lower = QGridLayout()
-        refs_box = QGroupBox("Reference folders (never marked for removal)", self)
+        refs_box = QGroupBox(tr("Reference folders (never marked for removal)"), self)
         refs = QHBoxLayout(refs_box)
         self.references = QListWidget(refs_box)
-        self.references.setAccessibleName("Reference folders")
+        self.references.setAccessibleName(tr("Reference folders"))
         refs.addWidget(self.references, 1)
         ref_buttons = QVBoxLayout()
-        self.add_reference = QPushButton("&Add…", refs_box)
-        self.remove_reference = QPushButton("&Remove", refs_box)
+        self.add_reference = QPushButton(tr("&Add…"), refs_box)
+        self.remove_reference = QPushButton(tr("&Remove"), refs_box)
         self.add_reference.clicked.connect(self.choose_reference)
         self.remove_reference.clicked.connect(self._remove_reference)
         ref_buttons.addWidget(self.add_reference)
@@ -108,10 +113,10 @@ class KeepRulesDialog(QDialog):
         refs.addLayout(ref_buttons)
         lower.addWidget(refs_box, 0, 0)
 
-        formats_box = QGroupBox("Preferred formats, best first (for that rule)", self)
+        formats_box = QGroupBox(tr("Preferred formats, best first (for that rule)"), self)
         fmts = QHBoxLayout(formats_box)
         self.formats = _reorderable(formats_box)
-        self.formats.setAccessibleName("Preferred formats")
+        self.formats.setAccessibleName(tr("Preferred formats"))
         fmts.addWidget(self.formats, 1)
         formats_column, self.format_up, self.format_down = _up_down(self.formats, formats_box)
         fmts.addLayout(formats_column)
@@ -142,7 +147,7 @@ class KeepRulesDialog(QDialog):
             self._add_reference_item(folder)
         self.formats.clear()
         for fmt in plan.format_order:
-            item = QListWidgetItem(_FORMAT_NAMES.get(fmt, fmt))
+            item = QListWidgetItem(tr(_FORMAT_NAMES[fmt]) if fmt in _FORMAT_NAMES else fmt)
             item.setData(Qt.ItemDataRole.UserRole, fmt)
             self.formats.addItem(item)
 
@@ -152,7 +157,7 @@ class KeepRulesDialog(QDialog):
         self.references.addItem(item)
 
     def choose_reference(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a Reference Folder",
+        folder = QFileDialog.getExistingDirectory(self, tr("Add a Reference Folder"),
                                                   str(Path.home()))
         if folder:
             self.add_reference_folder(folder)

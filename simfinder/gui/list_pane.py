@@ -91,7 +91,7 @@ class ListPane(QWidget):
         self.tree.addTopLevelItems(items)
         self.tree.setSortingEnabled(self._sortable)
         if items:
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+            self.tree.setCurrentItem(items[0])
 
     def items(self) -> list[QTreeWidgetItem]:
         found = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))

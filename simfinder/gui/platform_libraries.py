@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,15 @@ PLUGIN_FILES = {"xcb": "libqxcb.so", "wayland": "libqwayland.so"}
 
 def needed(path: Path) -> list[str]:
     """The libraries (DT_NEEDED sonames) an ELF file links to, in its order."""
+    from elftools.elf.dynamic import DynamicSegment
     from elftools.elf.elffile import ELFFile
 
     with path.open("rb") as f:
         # The dynamic segment, not the sections: building every section (symbol hashes
         # included) costs ten times as much.
-        return [tag.needed for segment in ELFFile(f).iter_segments("PT_DYNAMIC")
+        # A DT_NEEDED tag has the library's name as the attribute `needed` (set by name).
+        return [str(cast(Any, tag).needed) for segment in ELFFile(f).iter_segments("PT_DYNAMIC")
+                if isinstance(segment, DynamicSegment)
                 for tag in segment.iter_tags("DT_NEEDED")]
 
 

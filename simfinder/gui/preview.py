@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -14,6 +14,11 @@ from simfinder.app.units import human_size
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("PreviewDialog", text)
+
 
 PREVIEW_SIDE = 2560
 
@@ -24,7 +29,7 @@ class PreviewDialog(QDialog):
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
-        self.setWindowTitle("Preview")
+        self.setWindowTitle(tr("Preview"))
         self.setModal(False)
         self.resize(1000, 760)
         self.path: Path | None = None
@@ -53,10 +58,10 @@ class PreviewDialog(QDialog):
             caption = str(path)
         self.path = path
         self._pixmap = None
-        self.setWindowTitle(f"{os.path.basename(path)} — Preview")
+        self.setWindowTitle(tr("{basename} — Preview").format(basename=os.path.basename(path)))
         self.caption.setText(caption)
         self.image_label.setPixmap(QPixmap())
-        self.image_label.setText("Loading…")
+        self.image_label.setText(tr("Loading…"))
         side = PREVIEW_SIDE
         self._tasks.submit(lambda: load_photo(path, side),
                            lambda image, error: self._on_loaded(path, image, error),
@@ -73,7 +78,8 @@ class PreviewDialog(QDialog):
         if path != self.path:
             return
         if image is None or image.isNull():
-            self.image_label.setText(f"Cannot show this photo: {error or 'unknown error'}")
+            self.image_label.setText(tr("Cannot show this photo: {error}").format(
+                                         error=error or tr('unknown error')))
             return
         self._pixmap = QPixmap.fromImage(image)
         self._rescale()

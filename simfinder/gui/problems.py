@@ -7,12 +7,16 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
 from simfinder.core.store.catalog import ErrorRecord
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
 from simfinder.gui.words import counted
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ProblemsDock", text)
 
 
 class ProblemsDock(ListDock):
@@ -37,7 +41,7 @@ class ProblemsDock(ListDock):
     def set_problems(self, errors: Sequence[ErrorRecord],
                      folders: Sequence[tuple[str, str]]) -> None:
         rows = [ListRow([os.path.basename(folder) or folder,
-                         f"Folder could not be read: {reason}", folder],
+                         tr("Folder could not be read: {reason}").format(reason=reason), folder],
                         folder, {0: folder})
                 for folder, reason in folders]
         for err in errors:
@@ -48,7 +52,7 @@ class ProblemsDock(ListDock):
         self._files = len(errors)
         self._folders = len(folders)
         if not rows:
-            self.summary.setText("Every photo in your folders could be read.")
+            self.summary.setText(tr("Every photo in your folders could be read."))
         else:
             parts = []
             if errors:
@@ -63,4 +67,4 @@ class ProblemsDock(ListDock):
         return [str(p) for p in self.pane.payloads()]
 
     def _menu(self, path: Any, menu: QMenu) -> None:
-        menu.addAction("Show in Folder", lambda: self.show_in_folder_requested.emit(path))
+        menu.addAction(tr("Show in Folder"), lambda: self.show_in_folder_requested.emit(path))

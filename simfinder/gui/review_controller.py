@@ -5,11 +5,11 @@ back (the decisions list, the saved review) arrives as signals on the UI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from simfinder.app.decisions import (
     decide,
@@ -22,12 +22,22 @@ from simfinder.app.review_log import ReviewRecorder
 from simfinder.app.usecases import catalog_file
 from simfinder.core.store.catalog import Catalog, PhotoRecord
 
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ReviewController", text)
+
+
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class ReviewController(QObject):
     decisions_listed = Signal(object)  # list[DecisionView], newest first
-    decisions_changed = Signal(str)  # a decision was made, undone or imported: what happened
+    decisions_changed = Signal()  # a decision was made, undone or imported
+    decisions_undone = Signal(int)  # how many were taken back
+    decisions_imported = Signal(int, int)  # added, already there
+    decisions_exported = Signal(int, object)  # how many, to which file (Path)
     state_loaded = Signal(object)  # ReviewState
     saved = Signal(int)  # writes committed so far
     failed = Signal(str)  # one line for the user
@@ -45,21 +55,23 @@ class ReviewController(QObject):
 
     def decide(self, kind: str, photos: Sequence[PhotoRecord], scope: str) -> None:
         chosen = list(photos)
-        self._change(lambda c: decide(c, kind, chosen, scope), "decided")
+        self._change(lambda c: decide(c, kind, chosen, scope), lambda _id: None)
 
     def undo(self, ids: Sequence[int]) -> None:
         chosen = list(ids)
-        self._change(lambda c: undo_decisions(c, chosen), "undone")
+        self._change(lambda c: undo_decisions(c, chosen), self.decisions_undone.emit)
 
     def import_file(self, path: Path) -> None:
-        self._change(lambda c: import_decisions_file(c, path), "imported")
+        self._change(lambda c: import_decisions_file(c, path),
+                     lambda counts: self.decisions_imported.emit(*counts))
 
     def export(self, path: Path) -> None:
         def done(count: int | None, error: str | None) -> None:
             if error is not None:
-                self.failed.emit(f"Could not save the decisions to {path}: {error}")
+                self.failed.emit(tr("Could not save the decisions to {path}: {error}").format(
+                    path=path, error=error))
             else:
-                self.decisions_changed.emit(f"exported:{count}:{path}")
+                self.decisions_exported.emit(count, path)
 
         self.recorder.submit(lambda c: export_decisions(c, path), done)
 
@@ -76,17 +88,20 @@ class ReviewController(QObject):
 
     def _written(self, error: str | None) -> None:
         if error is not None:
-            self.failed.emit(f"Could not save the review: {error}")
+            self.failed.emit(tr("Could not save the review: {error}").format(error=error))
         else:
             self.saved.emit(self.recorder.saved)
 
-    def _change(self, work: Any, what: str) -> None:
-        def done(result: object, error: str | None) -> None:
+    def _change(self, work: Callable[[Catalog], _T], changed: Callable[[_T], object]) -> None:
+        """Run a change of the decisions on the recorder's thread; then `changed` gets what it
+        returned (on the UI thread), decisions_changed is emitted and the list read again."""
+        def done(result: Any, error: str | None) -> None:
             if error is not None:
                 self.failed.emit(error)
                 return
             self.saved.emit(self.recorder.saved)
-            self.decisions_changed.emit(f"{what}:{result}")
+            changed(result)
+            self.decisions_changed.emit()
             self.refresh()
 
         self.recorder.submit(work, done)
@@ -100,7 +115,3 @@ class ReviewController(QObject):
 
         return done
 
-
-def read_review_catalog(root: Path) -> Catalog:
-    """A catalog connection for reading the review (tests use it to look at what was saved)."""
-    return Catalog(catalog_file(root), readonly=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,11 +29,17 @@ from simfinder.app.library_settings import (
     save_strictness,
     saved_keys,
 )
-from simfinder.app.usecases import catalog_file
+from simfinder.app.usecases import open_catalog
 from simfinder.core.cleanup.keeper import DEFAULT_FORMAT_ORDER, KeepPlan, rules_from_settings
 from simfinder.core.matching.similarity import Strictness
+from simfinder.core.photos.devices import AUTO, CPU, CUDA
 from simfinder.core.store.catalog import Catalog
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
+
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +48,11 @@ _MOVED_KEY = "library/settingsMoved"
 _LEGACY_PLAN_KEYS = ("duplicates/rules", "duplicates/referenceFolders", "duplicates/formats")
 _LEGACY_STRICTNESS_KEY = "matching/strictness"
 
+# The devices the app offers (of core.devices.USER_DEVICES), with their labels.
 DEVICES = {
-    "auto": "Automatic (a GPU if there is one, else the CPU)",
-    "cpu": "CPU",
-    "cuda": "NVIDIA GPU (CUDA)",
+    AUTO: "Automatic (a GPU if there is one, else the CPU)",
+    CPU: "CPU",
+    CUDA: "NVIDIA GPU (CUDA)",
 }
 STRICTNESS_LABELS = {
     Strictness.STRICT: "Strict: only copies that are practically identical",
@@ -60,7 +67,7 @@ class AppSettings:
 
     def __init__(self, qsettings: QSettings) -> None:
         self.q = qsettings
-        self._catalog_path: Path | None = None
+        self._library_root: Path | None = None
 
     def _str(self, key: str, default: str) -> str:
         return str(self.q.value(key, default, type=str))
@@ -71,7 +78,7 @@ class AppSettings:
         """Read and write strictness, keep rules and reference folders in this library; the
         values earlier versions kept in QSettings are moved into it, once."""
         Path(root).mkdir(parents=True, exist_ok=True)
-        self._catalog_path = catalog_file(root)
+        self._library_root = Path(root)
         if self.q.value(_MOVED_KEY, False, type=bool):
             return
         keys = set(self.q.allKeys())
@@ -86,19 +93,19 @@ class AppSettings:
 
     def _catalog(self) -> Catalog:
         """A connection of its own, to use in a `with` block (it closes it)."""
-        assert self._catalog_path is not None
-        return Catalog(self._catalog_path)
+        assert self._library_root is not None
+        return open_catalog(self._library_root)
 
     @property
     def strictness(self) -> Strictness:
-        if self._catalog_path is None:
+        if self._library_root is None:
             return self._legacy_strictness()
         with self._catalog() as cat:
             return result_settings(cat).strictness
 
     @strictness.setter
     def strictness(self, value: Strictness) -> None:
-        if self._catalog_path is None:
+        if self._library_root is None:
             self.q.setValue(_LEGACY_STRICTNESS_KEY, value.value)
             return
         with self._catalog() as cat:
@@ -121,7 +128,8 @@ class AppSettings:
 
     @property
     def thumbnail_size(self) -> int:
-        value = int(self.q.value("gallery/thumbnailSize", DEFAULT_THUMB, type=int))
+        stored = self.q.value("gallery/thumbnailSize", DEFAULT_THUMB, type=int)
+        value = stored if isinstance(stored, int) else DEFAULT_THUMB
         return max(MIN_THUMB, min(MAX_THUMB, value))
 
     @thumbnail_size.setter
@@ -142,14 +150,14 @@ class AppSettings:
     @property
     def keep_plan(self) -> KeepPlan:
         """The keeper rules in the user's order, reference folders and format order."""
-        if self._catalog_path is None:
+        if self._library_root is None:
             return self._legacy_keep_plan()
         with self._catalog() as cat:
             return result_settings(cat).plan
 
     @keep_plan.setter
     def keep_plan(self, plan: KeepPlan) -> None:
-        if self._catalog_path is None:
+        if self._library_root is None:
             self.q.setValue("duplicates/rules", [r.value for r in plan.rules])
             self.q.setValue("duplicates/referenceFolders", list(plan.reference_folders))
             self.q.setValue("duplicates/formats", list(plan.format_order))
@@ -172,7 +180,8 @@ class AppSettings:
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.q.value("window/geometry", QByteArray(), type=QByteArray)
         state = self.q.value("window/state", QByteArray(), type=QByteArray)
-        return (geometry or None, state or None)
+        return (geometry if isinstance(geometry, QByteArray) and not geometry.isEmpty() else None,
+                state if isinstance(state, QByteArray) and not state.isEmpty() else None)
 
     def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)
@@ -198,7 +207,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, *, model_loaded: bool,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(tr("Settings"))
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 12)
@@ -209,19 +218,20 @@ class SettingsDialog(QDialog):
 
         self.strictness = QComboBox(self)
         for value, label in STRICTNESS_LABELS.items():
-            self.strictness.addItem(label, value.value)
+            self.strictness.addItem(tr(label), value.value)
         self.strictness.setCurrentIndex(list(STRICTNESS_LABELS).index(settings.strictness))
-        self.strictness.setToolTip("How alike two photos must be to count as duplicates")
-        form.addRow("Duplicate &matching:", self.strictness)
+        self.strictness.setToolTip(tr("How alike two photos must be to count as duplicates"))
+        form.addRow(tr("Duplicate &matching:"), self.strictness)
 
         self.device = QComboBox(self)
-        for value, label in DEVICES.items():
-            self.device.addItem(label, value)
+        for device, label in DEVICES.items():
+            self.device.addItem(tr(label), device)
         self.device.setCurrentIndex(list(DEVICES).index(settings.device))
-        self.device.setToolTip("Where the image-similarity model (a CNN) runs")
-        form.addRow("Run the &model on:", self.device)
+        self.device.setToolTip(tr("Where the image-similarity model (a CNN) runs"))
+        form.addRow(tr("Run the &model on:"), self.device)
         if model_loaded:
-            note = QLabel("A change of device takes effect the next time simfinder starts.", self)
+            note = QLabel(tr("A change of device takes effect the next time simfinder starts."),
+                          self)
             note.setWordWrap(True)
             note.setStyleSheet("color: gray")
             form.addRow("", note)
@@ -234,11 +244,12 @@ class SettingsDialog(QDialog):
         self.thumb_size.setValue(settings.thumbnail_size)
         self.thumb_value = QLabel(self)
         self.thumb_value.setMinimumWidth(56)
-        self.thumb_size.valueChanged.connect(lambda v: self.thumb_value.setText(f"{v} px"))
-        self.thumb_value.setText(f"{self.thumb_size.value()} px")
+        self.thumb_size.valueChanged.connect(lambda v: self.thumb_value.setText(tr("{v} px").format(
+                                                                                    v=v)))
+        self.thumb_value.setText(tr("{value} px").format(value=self.thumb_size.value()))
         row.addWidget(self.thumb_size, 1)
         row.addWidget(self.thumb_value)
-        thumb_label = QLabel("Gallery &thumbnails:", self)
+        thumb_label = QLabel(tr("Gallery &thumbnails:"), self)
         thumb_label.setBuddy(self.thumb_size)
         form.addRow(thumb_label, row)
         layout.addLayout(form)

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QElapsedTimer,
     QModelIndex,
     QObject,
@@ -24,7 +25,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -45,9 +55,15 @@ from simfinder.app.gallery import alike_percent, match_word, much_alike_count
 from simfinder.core.matching.search import SimilarHit
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.store.catalog import PhotoRecord
+from simfinder.gui.action_table import keys_text
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
 from simfinder.gui.words import counted
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SimilarPanel", text)
+
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -120,7 +136,8 @@ class SimilarModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
             why = html.escape(str(hit.explanation().get("why", "")))
-            return f"{describe(hit.photo)}<br><i>{WORD_HELP[word]}</i><br>Why: {why}"
+            return (f"{describe(hit.photo)}<br><i>{tr(WORD_HELP[word])}</i><br>"
+                    + tr("Why: {why}").format(why=why))
         return None
 
     def set_hits(self, hits: Sequence[SimilarHit]) -> None:
@@ -167,13 +184,13 @@ class SimilarDelegate(QStyledItemDelegate):
         record: PhotoRecord | None = index.data(RecordRole)
         if record is None:
             return
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        state = option.state
         painter.save()
         if index.data(DividerRole):
             self._paint_divider(painter, QRect(rect.left(), rect.top(), rect.width(),
-                                               _DIVIDER_HEIGHT), palette, option.font)  # type: ignore[attr-defined]
+                                               _DIVIDER_HEIGHT), palette, option.font)
             rect = rect.adjusted(0, _DIVIDER_HEIGHT, 0, 0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
@@ -187,7 +204,7 @@ class SimilarDelegate(QStyledItemDelegate):
 
         left = box.right() + 10
         width = rect.right() - left - _ROW_PAD
-        base: QFont = option.font  # type: ignore[attr-defined]
+        base: QFont = option.font
         bold = QFont(base)
         bold.setBold(True)
         fm_bold = QFontMetrics(bold)
@@ -234,7 +251,8 @@ class SimilarDelegate(QStyledItemDelegate):
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
         fm = QFontMetrics(small)
-        text_w = fm.horizontalAdvance(DIVIDER_TEXT)
+        text = tr(DIVIDER_TEXT)
+        text_w = fm.horizontalAdvance(text)
         mid = strip.center().y()
         left, right = strip.left() + _ROW_PAD, strip.right() - _ROW_PAD
         text_left = left + (right - left - text_w) // 2
@@ -244,7 +262,7 @@ class SimilarDelegate(QStyledItemDelegate):
         painter.drawLine(text_left + text_w + 8, mid, right, mid)
         painter.setFont(small)
         painter.drawText(QRect(text_left, strip.top(), text_w, strip.height()),
-                         Qt.AlignmentFlag.AlignCenter, DIVIDER_TEXT)
+                         Qt.AlignmentFlag.AlignCenter, text)
 
 
 class _QueryThumb(QLabel):
@@ -280,14 +298,14 @@ class SimilarPanel(QWidget):
         top = QHBoxLayout()
         self.back_button = QToolButton(self)
         self.back_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
-        self.back_button.setText("Back")
+        self.back_button.setText(tr("Back"))
         self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.back_button.setToolTip("Back to the previous photo (Alt+Left)")
+        self.back_button.setToolTip(tr("Back to the previous photo (Alt+Left)"))
         self.back_button.setShortcut("Alt+Left")
         self.back_button.setAutoRaise(True)
         self.back_button.setEnabled(False)
         self.back_button.clicked.connect(self.go_back)
-        self.title = QLabel("Similar photos", self)
+        self.title = QLabel(tr("Similar photos"), self)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
@@ -299,7 +317,7 @@ class SimilarPanel(QWidget):
         self.query_thumb = _QueryThumb(self)
         self.query_thumb.setFixedHeight(self.QUERY_SIDE)
         self.query_thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.query_thumb.setToolTip("Double-click for a large preview")
+        self.query_thumb.setToolTip(tr("Double-click for a large preview"))
         self.query_thumb.double_clicked.connect(self._open_query)
         layout.addWidget(self.query_thumb)
 
@@ -334,7 +352,7 @@ class SimilarPanel(QWidget):
         self.results.clicked.connect(self._on_result_clicked)
         self.results.activated.connect(self._on_result_clicked)
         self.results.customContextMenuRequested.connect(self._on_context_menu)
-        self.results.setAccessibleName("Similar photos")
+        self.results.setAccessibleName(tr("Similar photos"))
         layout.addWidget(self.results, 1)
         self.filler = QWidget(self)  # takes the space while there is no query
         layout.addWidget(self.filler, 1)
@@ -352,9 +370,10 @@ class SimilarPanel(QWidget):
         self.query_thumb.clear()
         self.query_thumb.setText("")
         self.query_label.setText("")
-        self.status.setText("Click a photo to see the photos most like it, best first.\n\n"
-                            "You can also drop an image on the window, or paste one (Ctrl+V), "
-                            "to search the library with it.")
+        self.status.setText(tr("Click a photo to see the photos most like it, best first.\n\n"
+                               "You can also drop an image on the window, or paste one ({keys}), "
+                               "to search the library with it.").format(
+                                   keys=keys_text(QKeySequence.StandardKey.Paste)))
         self._show_query_parts(False)
 
     def _show_query_parts(self, visible: bool) -> None:
@@ -372,7 +391,7 @@ class SimilarPanel(QWidget):
         self._external_pixmap = None
         self._update_query_header()
         self.model.set_hits([])
-        self.status.setText("Looking for similar photos…")
+        self.status.setText(tr("Looking for similar photos…"))
         self.search_requested.emit(target)
 
     def set_external_thumbnail(self, image: QImage) -> None:
@@ -384,25 +403,26 @@ class SimilarPanel(QWidget):
     def show_results(self, hits: Sequence[SimilarHit]) -> None:
         self.model.set_hits(hits)
         if not hits:
-            self.status.setText("The library has no other photos to compare with.")
+            self.status.setText(tr("The library has no other photos to compare with."))
             return
         alike = much_alike_count(hits)
         words = self.model.words()[:alike]
         counts = {w: words.count(w) for w in WORD_COLORS}
         parts = [counted(n, COUNTED[w]) for w, n in counts.items() if n]
         if not alike:
-            self.status.setText("No photo in the library is much like this one; "
-                                "the closest are listed.")
+            self.status.setText(tr("No photo in the library is much like this one; "
+                                   "the closest are listed."))
         elif alike < len(hits):
-            self.status.setText(f"Most alike first: {', '.join(parts)}, then less alike "
-                                "photos below the line.")
+            self.status.setText(tr("Most alike first: {parts}, then less alike "
+                                   "photos below the line.").format(parts=', '.join(parts)))
         else:
-            self.status.setText(f"Most alike first: {', '.join(parts)}.")
+            self.status.setText(tr("Most alike first: {parts}.").format(parts=', '.join(parts)))
         self.results.scrollToTop()
 
     def show_error(self, message: str) -> None:
         self.model.set_hits([])
-        self.status.setText(f"<b>Could not search with this image.</b><br>{message}")
+        self.status.setText(tr("<b>Could not search with this image.</b><br>{message}").format(
+                                message=message))
 
     def go_back(self) -> None:
         if not self.history:
@@ -436,15 +456,16 @@ class SimilarPanel(QWidget):
             details = (f"{rec.width} \u00d7 {rec.height}"
                        + (f" · {rec.taken_at[:10]}" if rec.taken_at else ""))
             self.query_label.setText(
-                f"<b>{_esc(os.path.basename(rec.path))}</b><br>"
-                f"<span style='color:gray'>{_esc(details)}<br>"
-                f"{_esc(self.delegate.folder_text(rec.path))}</span>")
+                tr("<b>{esc}</b><br><span style='color:gray'>{esc2}<br>{esc3}</span>").format(
+                    esc=_esc(os.path.basename(rec.path)),
+                    esc2=_esc(details),
+                    esc3=_esc(self.delegate.folder_text(rec.path))))
         else:
             pix = self._external_pixmap
             self.query_label.setToolTip(str(target.path))
             self.query_label.setText(
-                f"<b>{_esc(target.label)}</b><br><span style='color:gray'>"
-                "Not in the library: searched without adding it</span>")
+                tr("<b>{esc}</b><br><span style='color:gray'>Not in the library: searched "
+                   "without adding it</span>").format(esc=_esc(target.label)))
         if pix is not None and not pix.isNull():
             if max(pix.width(), pix.height()) > side:
                 pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,

@@ -68,7 +68,7 @@ class TaskRunner(QObject):
 
     @Slot(int, object, object)
     def _on_finished(self, task_id: int, result: Any, error: str | None) -> None:
-        channel, on_done = self._callbacks.pop(task_id, (None, None))  # type: ignore[assignment]
+        channel, on_done = self._callbacks.pop(task_id, (None, None))
         if on_done is None:
             return
         if channel is not None and self._latest.get(channel) != task_id:

@@ -47,3 +47,25 @@ def counted(n: int, source: str) -> str:
         return text  # a translation has it
     singular, plural = ENGLISH[source]
     return (singular if n == 1 else plural).replace("%Ln", number)
+
+
+def files_text(photos: int, companions: int) -> str:
+    """"12 photos", or "12 photos and 5 companion files" (core.actions.count_files in the
+    user's language)."""
+    text = counted(photos, "%Ln photo(s)")
+    if companions:
+        text = QCoreApplication.translate(CONTEXT, "{photos} and {companions}").format(
+            photos=text, companions=counted(companions, "%Ln companion file(s)"))
+    return text
+
+
+def duration(seconds: float) -> str:
+    """A time span as a person says it: "42 s", "3 min 05 s", "25 min", "2 h 07 min"."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {s:02d} s" if minutes < 10 else f"{minutes} min"
+    hours, m = divmod(minutes, 60)
+    return f"{hours} h {m:02d} min"

@@ -11,9 +11,11 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, cast
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from simfinder.app.gallery import (
     LibrarySnapshot,
@@ -49,6 +51,11 @@ from simfinder.core.store.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineF
 from simfinder.core.store.library import Library, LibraryBusy
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
 
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("IndexController", text)
+
+
 log = logging.getLogger(__name__)
 
 EmbedderFactory = Callable[[], Embedder]
@@ -57,9 +64,25 @@ EmbedderFactory = Callable[[], Embedder]
 # -- library jobs (indexing thread) ---------------------------------------------------------
 
 
+class JobKind(StrEnum):
+    """What a library job does (on the indexing thread, one after another)."""
+
+    LOAD = "load"  # read the library (and settle an action a killed session left)
+    INDEX = "index"  # index folders, then compare the likely copies
+    FORGET = "forget"  # remove a folder from the library
+    FORGET_MISSING = "forget-missing"  # forget the photos of an offline folder
+    TRASH = "trash"  # move the photos the groups do not keep to the trash
+    MOVE = "move"  # ... or into a folder
+    UNDO = "undo"  # put the last action's photos back
+
+
+# The jobs that move the user's files.
+ACTIONS = (JobKind.TRASH, JobKind.MOVE, JobKind.UNDO)
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
-    kind: str  # "load", "index", "forget", or an action: "trash", "move", "undo"
+    kind: JobKind
     folders: tuple[str, ...] = ()
     remembered: bool = False  # index the library's remembered folders too
     order: SortOrder = SortOrder.DATE  # the gallery's order, to prepare its rows in
@@ -68,9 +91,6 @@ class _Job:
     groups: tuple[DuplicateGroup, ...] = ()  # for "trash" and "move": the marked groups
     plan: KeepPlan | None = None  # their keeper plan (its reference folders are protected)
     target: str | None = None  # for "move": the folder
-
-
-ACTIONS = ("trash", "move", "undo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +112,7 @@ class LibraryUpdate:
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    kind: str
+    kind: JobKind
     update: LibraryUpdate
     run: IndexRun | None = None  # for "index": the indexing and the likely copies compared
     forgot: ForgetReport | None = None  # for "forget"
@@ -107,7 +127,7 @@ class IndexWorker(QObject):
     progress = Signal(object)  # Progress
     photos_indexed = Signal(object)  # list[PhotoRecord], as soon as they are committed
     job_done = Signal(object)  # JobOutcome
-    job_failed = Signal(str, str, object)  # kind, one line for the user, LibraryUpdate|None
+    job_failed = Signal(object, str, object)  # JobKind, one line for the user, LibraryUpdate|None
 
     def __init__(self, root: Path) -> None:
         super().__init__()
@@ -158,56 +178,69 @@ class IndexWorker(QObject):
             return None
 
     def _run(self, job: _Job) -> JobOutcome:
-        lib = self._lib()
-        if job.kind == "load":
-            try:
-                settle_interrupted_actions(lib)  # a move the last session was killed in
-            except LibraryBusy:
-                log.info("library busy: interrupted actions are settled another time")
-            return JobOutcome("load", self._update(library_snapshot(lib), job.order))
-        if job.kind == "forget":
-            forgot = forget_folder(lib, job.folders[0])
-            update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome("forget", update, forgot=forgot)
-        if job.kind == "forget-missing":
-            gone = forget_missing_photos(lib, job.folders[0])
-            update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome("forget-missing", update, forgot_missing=gone)
-        if job.kind in ("trash", "move"):
-            assert job.plan is not None
-            action = remove_marked(
-                lib, job.groups, plan=job.plan, progress=self.progress.emit,
-                destination=Path(job.target) if job.kind == "move" and job.target else None)
-            update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome(job.kind, update, action=action)
-        if job.kind == "undo":
-            assert job.embedder is not None
-            undo = undo_last_action(lib, job.embedder, progress=self.progress.emit)
-            update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome("undo", update, undo=undo)
-        if job.kind == "index":
-            assert job.embedder is not None
-            def on_indexed(paths: list[str]) -> None:
-                records = photos_at(lib, paths)
-                if records:
-                    if self._sent is not None:
-                        self._sent.update((r.file_id, r.row) for r in records)
-                    self.photos_indexed.emit(records)
+        run = {
+            JobKind.LOAD: self._load,
+            JobKind.INDEX: self._index,
+            JobKind.FORGET: self._forget,
+            JobKind.FORGET_MISSING: self._forget_missing,
+            JobKind.TRASH: self._remove_marked,
+            JobKind.MOVE: self._remove_marked,
+            JobKind.UNDO: self._undo,
+        }[job.kind]
+        return run(job, self._lib())
 
-            # Indexing, then comparing the likely copies (phase "comparing"): Stop and Pause
-            # cancel either, and the next run resumes it.
-            run = index_folders(
-                lib,
-                job.folders,
-                job.embedder,
-                remembered=job.remembered,
-                progress=self.progress.emit,
-                cancel=job.cancel,
-                on_indexed=on_indexed,
-            )
-            update = self._update(library_snapshot(lib), job.order)
-            return JobOutcome("index", update, run=run)
-        raise ValueError(f"unknown job {job.kind!r}")
+    def _outcome(self, job: _Job, lib: Library, **reports: Any) -> JobOutcome:
+        return JobOutcome(job.kind, self._update(library_snapshot(lib), job.order), **reports)
+
+    def _load(self, job: _Job, lib: Library) -> JobOutcome:
+        try:
+            settle_interrupted_actions(lib)  # a move the last session was killed in
+        except LibraryBusy:
+            log.info("library busy: interrupted actions are settled another time")
+        return self._outcome(job, lib)
+
+    def _forget(self, job: _Job, lib: Library) -> JobOutcome:
+        forgot = forget_folder(lib, job.folders[0])
+        return self._outcome(job, lib, forgot=forgot)
+
+    def _forget_missing(self, job: _Job, lib: Library) -> JobOutcome:
+        gone = forget_missing_photos(lib, job.folders[0])
+        return self._outcome(job, lib, forgot_missing=gone)
+
+    def _remove_marked(self, job: _Job, lib: Library) -> JobOutcome:
+        assert job.plan is not None
+        action = remove_marked(
+            lib, job.groups, plan=job.plan, progress=self.progress.emit,
+            destination=Path(job.target) if job.kind == JobKind.MOVE and job.target else None)
+        return self._outcome(job, lib, action=action)
+
+    def _undo(self, job: _Job, lib: Library) -> JobOutcome:
+        assert job.embedder is not None
+        undo = undo_last_action(lib, job.embedder, progress=self.progress.emit)
+        return self._outcome(job, lib, undo=undo)
+
+    def _index(self, job: _Job, lib: Library) -> JobOutcome:
+        assert job.embedder is not None
+
+        def on_indexed(paths: list[str]) -> None:
+            records = photos_at(lib, paths)
+            if records:
+                if self._sent is not None:
+                    self._sent.update((r.file_id, r.row) for r in records)
+                self.photos_indexed.emit(records)
+
+        # Indexing, then comparing the likely copies (phase "comparing"): Stop and Pause
+        # cancel either, and the next run resumes it.
+        run = index_folders(
+            lib,
+            job.folders,
+            job.embedder,
+            remembered=job.remembered,
+            progress=self.progress.emit,
+            cancel=job.cancel,
+            on_indexed=on_indexed,
+        )
+        return self._outcome(job, lib, run=run)
 
     @Slot()
     def close(self) -> None:
@@ -267,7 +300,7 @@ class IndexController(QObject):
 
     @property
     def indexing(self) -> bool:
-        return any(j.kind == "index" and not j.cancel.cancelled for j in self._queued)
+        return any(j.kind == JobKind.INDEX and not j.cancel.cancelled for j in self._queued)
 
     @property
     def busy(self) -> bool:
@@ -290,19 +323,19 @@ class IndexController(QObject):
 
     def load(self, order: SortOrder = SortOrder.DATE) -> None:
         """Read the library (the first update carries every photo, sorted in `order`)."""
-        self._send(_Job("load", order=order))
+        self._send(_Job(JobKind.LOAD, order=order))
 
     def index(self, folders: Sequence[str | Path] = (), *, remembered: bool = True) -> None:
         """Index `folders` and, with `remembered`, every folder of the library. A run already
         going on is stopped and this one takes over all its folders (nothing is lost: the
         engine resumes where the stopped run was)."""
         for job in self._queued:
-            if job.kind == "index" and not job.cancel.cancelled:
+            if job.kind == JobKind.INDEX and not job.cancel.cancelled:
                 job.cancel.cancel()
                 remembered = remembered or job.remembered
                 folders = [*folders, *job.folders]
         self.last_progress = None
-        self._send(_Job("index", tuple(str(f) for f in folders), remembered=remembered,
+        self._send(_Job(JobKind.INDEX, tuple(str(f) for f in folders), remembered=remembered,
                         embedder=self.embedder))
         self._set_state("indexing")
 
@@ -323,37 +356,37 @@ class IndexController(QObject):
     def forget(self, folder: str) -> None:
         """Remove a folder from the library. A run going on is stopped first (it holds the
         library) and carries on with the other folders afterwards."""
-        self._between_runs(_Job("forget", (folder,)),
+        self._between_runs(_Job(JobKind.FORGET, (folder,)),
                            keep=lambda f: not _is_within(f, folder))
 
     def forget_missing(self, folder: str) -> None:
         """The photos of an offline folder are really gone: take them out of the library."""
-        self._between_runs(_Job("forget-missing", (folder,)))
+        self._between_runs(_Job(JobKind.FORGET_MISSING, (folder,)))
 
     def remove_marked(self, groups: Sequence[DuplicateGroup], plan: KeepPlan,
                       target: str | None = None) -> None:
         """Move the photos the groups do not keep to the trash, or into `target`. Indexing
         going on is stopped for it and carries on afterwards."""
-        self._between_runs(_Job("move" if target else "trash", groups=tuple(groups),
+        self._between_runs(_Job(JobKind.MOVE if target else JobKind.TRASH, groups=tuple(groups),
                                 plan=plan, target=target))
 
     def undo(self) -> None:
         """Put the files of the last action back (and index them again)."""
-        self._between_runs(_Job("undo", embedder=self.embedder))
+        self._between_runs(_Job(JobKind.UNDO, embedder=self.embedder))
 
     def _between_runs(self, job: _Job, keep: Callable[[str], bool] = lambda f: True) -> None:
-        running = [j for j in self._queued if j.kind == "index" and not j.cancel.cancelled]
+        running = [j for j in self._queued if j.kind == JobKind.INDEX and not j.cancel.cancelled]
         for run in running:
             run.cancel.cancel()
         self._send(job)
         if running:
             others = tuple(f for j in running for f in j.folders if keep(f))
-            self._send(_Job("index", others, remembered=True, embedder=self.embedder))
+            self._send(_Job(JobKind.INDEX, others, remembered=True, embedder=self.embedder))
 
     def _cancel_runs(self, then: str) -> None:
         cancelled = False
         for job in self._queued:
-            if job.kind == "index" and not job.cancel.cancelled:
+            if job.kind == JobKind.INDEX and not job.cancel.cancelled:
                 job.cancel.cancel()
                 cancelled = True
         if cancelled:
@@ -374,7 +407,7 @@ class IndexController(QObject):
 
     # -- results ----------------------------------------------------------------------------
 
-    def _finish_job(self, kind: str) -> _Job | None:
+    def _finish_job(self, kind: JobKind) -> _Job | None:
         # Jobs run in the order they were sent: the one that finished is the oldest.
         if self._queued and self._queued[0].kind == kind:
             return self._queued.pop(0)
@@ -385,21 +418,21 @@ class IndexController(QObject):
     @Slot(object)
     def _on_done(self, outcome: JobOutcome) -> None:
         job = self._finish_job(outcome.kind)
-        if outcome.kind == "index" and outcome.run is not None:
+        if outcome.kind == JobKind.INDEX and outcome.run is not None:
             self.index_finished.emit(outcome.run)
         self.library_updated.emit(outcome.update)
-        if outcome.kind == "forget" and outcome.forgot is not None:
+        if outcome.kind == JobKind.FORGET and outcome.forgot is not None:
             self.folder_forgotten.emit(outcome.forgot)
-        if outcome.kind == "forget-missing" and outcome.forgot_missing is not None:
+        if outcome.kind == JobKind.FORGET_MISSING and outcome.forgot_missing is not None:
             self.missing_forgotten.emit(outcome.forgot_missing)
-        if outcome.kind in ("trash", "move") and outcome.action is not None:
+        if outcome.kind in (JobKind.TRASH, JobKind.MOVE) and outcome.action is not None:
             self.action_finished.emit(outcome.action)
-        if outcome.kind == "undo":
+        if outcome.kind == JobKind.UNDO:
             self.undo_finished.emit(outcome.undo)
         self._update_state(job)
 
-    @Slot(str, str, object)
-    def _on_failed(self, kind: str, message: str, update: LibraryUpdate | None) -> None:
+    @Slot(object, str, object)
+    def _on_failed(self, kind: JobKind, message: str, update: LibraryUpdate | None) -> None:
         job = self._finish_job(kind)
         if update is not None:
             self.library_updated.emit(update)
@@ -409,9 +442,9 @@ class IndexController(QObject):
     def _update_state(self, job: _Job | None) -> None:
         if self.indexing:
             self._set_state("indexing")
-        elif job is not None and job.kind == "index":
+        elif job is not None and job.kind == JobKind.INDEX:
             self._set_state(self._after_cancel if job.cancel.cancelled else "idle")
-        elif self._state == "pausing" and not any(j.kind == "index" for j in self._queued):
+        elif self._state == "pausing" and not any(j.kind == JobKind.INDEX for j in self._queued):
             self._set_state(self._after_cancel)
 
 
@@ -563,8 +596,8 @@ class QueryWorker(_NewestOnlyWorker):
             return
         except Exception as exc:
             log.exception("similar search for %s failed", request.image)
-            self.failed.emit(request.query_id, f"The search failed: {exc}")
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            self.failed.emit(request.query_id, tr("The search failed: {error}").format(error=exc))
+            sys.excepthook(*sys.exc_info())
             return
         self.done.emit(request.query_id, hits)
 
@@ -628,7 +661,8 @@ class GroupsWorker(_NewestOnlyWorker):
             groups = review_groups(library, request.strictness, request.plan, judged=judged)
         except Exception as exc:
             log.exception("finding duplicate groups failed")
-            self.failed.emit(request.request_id, f"Could not find the duplicates: {exc}")
+            self.failed.emit(request.request_id,
+                             tr("Could not find the duplicates: {error}").format(error=exc))
             return
         self.done.emit(request.request_id, (request.strictness, groups, request.provisional))
 
@@ -654,7 +688,8 @@ class GroupsController(_NewestOnlyController):
         return request_id
 
     def _answered(self, request_id: int, answer: object) -> None:
-        strictness, groups, provisional = answer  # type: ignore[misc]
+        strictness, groups, provisional = cast(tuple[Strictness, list[DuplicateGroup], bool],
+                                               answer)
         self.results.emit(strictness, groups, provisional)
 
     def _refused(self, request_id: int, message: str) -> None:

@@ -15,21 +15,34 @@ sharpening) is explained by it; what is left over is detail beyond it. The measu
 left-over power just above the smaller photo's Nyquist frequency over the power the smaller
 photo holds just below it (the same band of a real capture carries on at a few tenths of it).
 
-Both files are decoded (the larger one fully: Pillow cannot decode a JPEG's middle alone), so
-the keeper asks only where the answer can change the photo kept; answers are cached by the
-two contents' digests. A file that cannot be read answers "not an enlargement".
+That spectrum leaves two kinds of enlargement uncaught: small factors (1.25x-1.5x), where the
+band above the smaller photo's resolution is where re-encoding noise lives, and sharpened ones
+(sharpening with a threshold is not a linear filter). And a soft original holds little there
+either. So the spectrum's threshold is kept low enough for blurred originals, and two traces
+of the enlarging itself are asked too, at the exact ratio of the two sizes
+(`resampling_trace`): sharpness that repeats with the enlargement's period, and the block
+grid of a JPEG it was made from, enlarged. Neither is in a photo taken at its size, and
+neither is undone by sharpening or re-encoding. Before any pixel, the cheapest cue: EXIF
+pixel dimensions smaller than the file's own mean the file was enlarged after capture.
+
+Both files are decoded once, in full (Pillow cannot decode a JPEG's middle alone; a JPEG's own
+luma plane is read, without the colour conversion), so the keeper asks only where the answer
+can change the photo kept; answers are cached by the two contents' digests. A file that
+cannot be read answers "not an enlargement".
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Final
+from dataclasses import dataclass
+from typing import BinaryIO, Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from simfinder.core.cleanup import resampling_trace
 from simfinder.core.photos.decode import photo_formats
 from simfinder.core.photos.provenance import Cache
 
@@ -38,36 +51,64 @@ log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 
 # Left-over power above the smaller photo's Nyquist frequency under this share of the power it
-# holds just below: the larger photo is an enlargement of it (see docs/benchmarks.md, "Keep
-# rules: telling enlarged copies from originals": camera photos against their reductions and
-# enlargements of them).
+# holds just below, and at least EXPLAINED_AT_LEAST of the larger photo's power there explained
+# by the smaller one enlarged: the larger photo is an enlargement of it (see docs/benchmarks.md,
+# "Keep rules: telling enlarged copies from originals"). A blurred original holds as little
+# there as an enlargement (a camera photo blurred by 1.2 px: 0.01-0.03 against its half), but
+# none of it is an image of its reduction's detail (explained 0.02-0.04; sharp originals
+# against reductions by nearest neighbour, whose aliases are such images, up to 0.42).
 ENLARGED_BELOW: Final = 0.08
+EXPLAINED_AT_LEAST: Final = 0.5
+# Strength of the enlargement's period (rows and columns summed) at or above this: enlarged.
+# Photos taken at their size measure under 10 at any ratio the trace is asked at; enlargements
+# of camera photos from about 60 (1.5x Lanczos) to thousands.
+PERIOD_AT_LEAST: Final = 30.0
+# Strength of a JPEG's block grid enlarged by the ratio (the weaker of rows and columns) at or
+# above this: enlarged. Photos taken at their size, blurred and saved again too, measure under
+# 10 where the trace is asked (not on the 16-pixel grid of subsampled colour: up to 46 there).
+GRID_AT_LEAST: Final = 30.0
 # The larger photo must be this much larger on each side for its extra band to be measured.
 MIN_FACTOR: Final = 1.15
 
-_DECODE_MARGIN: Final = 1.3  # decode the larger photo at least this much larger than the smaller
 _CROP: Final = 128  # crop side, pixels of the larger photo
 _CROPS: Final = 8
 _CELL: Final = 4  # frequency cells of 4x4 samples, pooled over the crops
 _CLIPPED: Final = (4, 251)  # luma levels at or beyond these count as clipped
 
-_measures: Cache[tuple[bytes, bytes], float | None] = Cache(20_000)
+@dataclass(frozen=True)
+class Measures:
+    """What tells a larger photo from an enlargement of a smaller one; None where a measure
+    cannot tell at the two sizes (see the module's and `resampling_trace`'s notes)."""
+    share: float | None  # left-over power above the smaller photo's resolution
+    explained: float | None  # share of the power there that the smaller one enlarged explains
+    period: float | None  # sharpness repeating with the enlargement's period
+    grid: float | None  # a JPEG's block grid enlarged by the ratio
+
+    @property
+    def enlarged(self) -> bool:
+        return ((self.share is not None and self.share < ENLARGED_BELOW
+                 and self.explained is not None and self.explained >= EXPLAINED_AT_LEAST)
+                or (self.period is not None and self.period >= PERIOD_AT_LEAST)
+                or (self.grid is not None and self.grid >= GRID_AT_LEAST))
 
 
-def _upright(path: str, at_least: tuple[int, int] | None = None) -> Image.Image | None:
-    """The photo's pixels turned upright; a JPEG decoded at 1/2, 1/4 or 1/8 of its size where
-    that stays `at_least` this large on both sides (either way round)."""
+_measures: Cache[tuple[bytes, bytes], Measures | None] = Cache(20_000)
+_told: Cache[tuple[bytes, bytes], bool] = Cache(20_000)
+
+
+def decoded_luma(fp: str | BinaryIO) -> Image.Image | None:
+    """The photo's luma (mode L) at its full size, turned upright; a JPEG's own luma plane
+    (without the colour conversion, whose 16-pixel grid of subsampled colour would look like an
+    enlarged block grid)."""
     try:
-        with Image.open(path, formats=photo_formats()) as im:
-            if at_least is not None and im.format == "JPEG":
-                w, h = im.size
-                side = max(at_least) if w >= h else min(at_least)
-                other = min(at_least) if w >= h else max(at_least)
-                im.draft("RGB", (side, other))
+        with Image.open(fp, formats=photo_formats()) as im:
+            if im.format == "JPEG" and im.mode in ("RGB", "YCbCr"):
+                im.draft("L", im.size)
             im.load()
-            return ImageOps.exif_transpose(im)
+            upright = ImageOps.exif_transpose(im)
+            return upright if upright.mode == "L" else upright.convert("RGB").convert("L")
     except Exception:
-        log.debug("cannot decode %s", path, exc_info=True)
+        log.debug("cannot decode %s", fp, exc_info=True)
         return None
 
 
@@ -101,10 +142,12 @@ def _enlarged_crop(small: Image.Image, box: tuple[float, float, float, float]) -
     return _luma(small.resize((_CROP, _CROP), Image.Resampling.BILINEAR, box=box))
 
 
-def beyond_share(big: Image.Image, small: Image.Image) -> float | None:
+def spectrum(big: Image.Image, small: Image.Image) -> tuple[float, float] | None:
     """Power the larger photo holds above the smaller one's Nyquist frequency that the smaller
-    one enlarged does not explain, over the power the smaller one holds just below it; None if
-    they do not frame one picture at two sizes far enough apart to tell."""
+    one enlarged does not explain, over the power the smaller one holds just below it; and the
+    share of the larger photo's power there that it does explain (the images of the smaller
+    photo's detail that bilinear and bicubic enlargers leave). None if they do not frame one
+    picture at two sizes far enough apart to tell."""
     kx, ky = small.width / big.width, small.height / big.height
     if kx > 1 / MIN_FACTOR or ky > 1 / MIN_FACTOR or abs(kx / ky - 1) > 0.01:
         return None
@@ -153,25 +196,77 @@ def beyond_share(big: Image.Image, small: Image.Image) -> float | None:
     # Rounding to 8 bits leaves white noise of 1/12 level² in every photo, enlarged or not:
     # in a faint, soft picture it is as strong as the detail near the Nyquist frequency.
     floor = n * _CELL * _CELL * float((window ** 2).sum()) / 12
-    return max(0.0, float(left_over[above].mean()) - floor) / reference
+    explained = float((power_big - left_over)[above].sum()) / max(float(power_big[above].sum()),
+                                                                  1e-9)
+    return max(0.0, float(left_over[above].mean()) - floor) / reference, explained
+
+
+def measure(big: Image.Image, small: Image.Image) -> Measures | None:
+    """The measures of a larger photo against a smaller one (both upright, any mode); None if
+    they do not frame one picture at two sizes far enough apart to tell."""
+    kx, ky = small.width / big.width, small.height / big.height
+    if kx > 1 / MIN_FACTOR or ky > 1 / MIN_FACTOR or abs(kx / ky - 1) > 0.01:
+        return None
+    found = spectrum(big, small)
+    share, explained = found if found is not None else (None, None)
+    side = resampling_trace.SIDE
+    x0, y0 = max(0, (big.width - side) // 2), max(0, (big.height - side) // 2)
+    middle = big.crop((x0, y0, min(big.width, x0 + side), min(big.height, y0 + side)))
+    luma = _luma(middle)
+    factor = big.width / small.width
+    return Measures(share, explained, resampling_trace.period_strength(luma, factor),
+                    resampling_trace.enlarged_grid_strength(luma, factor))
+
+
+def _exif_pixel_size(path: str) -> tuple[int, int, tuple[int, int]] | None:
+    """The pixel size the EXIF gives (PixelXDimension, PixelYDimension) and the file's own."""
+    try:
+        with Image.open(path, formats=photo_formats()) as im:
+            exif = im.getexif().get_ifd(0x8769)
+            w, h = exif.get(0xA002), exif.get(0xA003)
+            if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+                return w, h, im.size
+    except Exception:
+        log.debug("cannot read %s", path, exc_info=True)
+    return None
+
+
+def _told_smaller(larger: str, smaller: str) -> bool:
+    declared = _exif_pixel_size(larger)
+    if declared is None:
+        return False
+    w, h, actual = declared
+    told, own = sorted((w, h)), sorted(actual)  # a turned photo may keep its old EXIF size
+    if own[1] < told[1] * MIN_FACTOR or abs(own[0] / own[1] - told[0] / told[1]) > 0.02:
+        return False
+    try:
+        with Image.open(smaller, formats=photo_formats()) as im:
+            return max(im.size) >= told[1] * 0.98
+    except Exception:
+        log.debug("cannot read %s", smaller, exc_info=True)
+        return False
+
+
+def enlarged_after_capture(larger: tuple[bytes, str], smaller: tuple[bytes, str]) -> bool:
+    """True if the larger file's (digest, path) EXIF says it had fewer pixels when taken (an
+    editor enlarged it and kept the metadata) and the smaller file holds at least as many as
+    that. Reads the two files' headers only."""
+    return _told.get_or((larger[0], smaller[0]), lambda: _told_smaller(larger[1], smaller[1]))
 
 
 def is_enlarged_copy(larger: tuple[bytes, str], smaller: tuple[bytes, str]) -> bool:
     """True if the larger photo (digest, path) holds no detail beyond the smaller one's
-    resolution: it is an enlargement of it (or of a copy smaller still), re-encoded or not."""
+    resolution: it is an enlargement of it (or of a copy smaller still), re-encoded or not,
+    as its pixels tell (`enlarged_after_capture` asks its EXIF)."""
 
-    def measure() -> float | None:
-        small = _upright(smaller[1])
-        # The larger photo is needed only to a little beyond the smaller one's resolution: a
-        # JPEG decodes its coarser scales several times faster.
-        need = None if small is None else (round(small.width * _DECODE_MARGIN),
-                                           round(small.height * _DECODE_MARGIN))
-        big = _upright(larger[1], need) if small is not None else None
+    def measured() -> Measures | None:
+        small = decoded_luma(smaller[1])
+        big = decoded_luma(larger[1]) if small is not None else None
         if big is None or small is None:
             return None
-        share = beyond_share(big, small)
-        log.debug("%s beyond %s: %s", larger[1], smaller[1], share)
-        return share
+        found = measure(big, small)
+        log.debug("%s against %s: %s", larger[1], smaller[1], found)
+        return found
 
-    share = _measures.get_or((larger[0], smaller[0]), measure)
-    return share is not None and share < ENLARGED_BELOW
+    found = _measures.get_or((larger[0], smaller[0]), measured)
+    return found is not None and found.enlarged

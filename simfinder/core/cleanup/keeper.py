@@ -313,9 +313,13 @@ def is_enlarged(photo: PhotoRecord, smaller: Sequence[PhotoRecord],
                   if not _is_raw(other) and other.digest != photo.digest
                   and _same_framing(photo, other)
                   and photo.width >= other.width * enlargement.MIN_FACTOR][:ENLARGED_CHECKS]
-    return any(_worth_checking(photo, other, group)
-               and enlargement.is_enlarged_copy((photo.digest, photo.path),
-                                                (other.digest, other.path))
+    # The EXIF's pixel size is read always (an enlargement that kept the camera data looks as
+    # original as its source); the pixels only where the answer can change the photo kept.
+    return any(enlargement.enlarged_after_capture((photo.digest, photo.path),
+                                                  (other.digest, other.path))
+               or (_worth_checking(photo, other, group)
+                   and enlargement.is_enlarged_copy((photo.digest, photo.path),
+                                                    (other.digest, other.path)))
                for other in candidates)
 
 

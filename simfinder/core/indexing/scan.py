@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simfinder.core.photos.companions import FolderCompanions, folder_companions, is_companion_name
 from simfinder.core.photos.formats import is_photo_path
+from simfinder.core.photos.image_magic import HEAD_BYTES, starts_like_image
 from simfinder.core.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -25,32 +26,14 @@ _NOT_PHOTOS = frozenset(
     ).split()
 )
 
-# Leading bytes of the image formats we decode, for files whose name does not say what they are.
-_MAGIC: tuple[tuple[int, bytes], ...] = (
-    (0, b"\xff\xd8\xff"),
-    (0, b"\x89PNG\r\n\x1a\n"),
-    (0, b"GIF87a"),
-    (0, b"GIF89a"),
-    (0, b"BM"),
-    (0, b"II*\x00"),
-    (0, b"MM\x00*"),
-    (8, b"WEBP"),
-    (4, b"ftypheic"),
-    (4, b"ftypheix"),
-    (4, b"ftypmif1"),
-    (4, b"ftypmsf1"),
-    (4, b"ftypavif"),
-)
-
-
 def looks_like_image(path: str) -> bool:
     """True if the file starts like an image we can decode, whatever its name says."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return False
-    return any(head[off : off + len(sig)] == sig for off, sig in _MAGIC)
+    return starts_like_image(head)
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,13 +125,6 @@ def pairs_to_verify(library: Library) -> list[tuple[int, int]]:
     return found.pairs(found.verify)
 
 
-def near_duplicate_pairs(
-    library: Library, strictness: Strictness
-) -> dict[tuple[int, int], float]:
-    """Accepted content pairs (a < b) with their score."""
-    return {pair: j.score for pair, j in judge_pairs(library, strictness).items() if j.accepted}
-
-
 def find_duplicate_groups(
     library: Library,
     strictness: Strictness = Strictness.NORMAL,

@@ -209,14 +209,24 @@ def same_grid(ev: Evidence, rule: MatchRule) -> bool:
     )
 
 
+# What moved_apart asks (verdicts.py applies the same to arrays): enough inliers to judge, then
+# a poor fit with drift, or a poorer fit with many features off it.
+MOVED_MIN_INLIERS = 20
+MOVED_MISFIT = 0.15
+MOVED_DRIFT = 0.3
+MOVED_MISFIT_SCATTERED = 0.18
+MOVED_MAX_INLIER_RATIO = 0.85
+
+
 def moved_apart(v: Verification | None) -> bool:
     """Many features match, but they do not line up as in any copy: what a camera that moved
     (another viewpoint) or a scene that moved (a burst, people, leaves) leaves behind. Of the
     1,155 copy pairs of the benchmark sets with 20 or more inliers, none fits this loosely
     (misfit <= 0.17, drift <= 0.32 px)."""
-    if v is None or v.inliers < 20:
+    if v is None or v.inliers < MOVED_MIN_INLIERS:
         return False
-    return (v.misfit >= 0.15 and v.drift >= 0.3) or (v.misfit >= 0.18 and v.inlier_ratio < 0.85)
+    return ((v.misfit >= MOVED_MISFIT and v.drift >= MOVED_DRIFT)
+            or (v.misfit >= MOVED_MISFIT_SCATTERED and v.inlier_ratio < MOVED_MAX_INLIER_RATIO))
 
 
 def is_near_duplicate(ev: Evidence, strictness: Strictness) -> bool:

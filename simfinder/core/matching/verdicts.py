@@ -17,6 +17,11 @@ import numpy.typing as npt
 
 from simfinder.core.matching.similarity import (
     MIN_MATCHES_TO_JUDGE,
+    MOVED_DRIFT,
+    MOVED_MAX_INLIER_RATIO,
+    MOVED_MIN_INLIERS,
+    MOVED_MISFIT,
+    MOVED_MISFIT_SCATTERED,
     RULES,
     SURE_HASH_BITS,
     MatchRule,
@@ -118,8 +123,9 @@ def _same_layout(e: EvidenceArrays, rule: MatchRule) -> Bools:
 
 
 def _moved_apart(e: EvidenceArrays) -> Bools:
-    out: Bools = (e.inliers >= 20) & (((e.misfit >= 0.15) & (e.drift >= 0.3))
-                                      | ((e.misfit >= 0.18) & (e.inlier_ratio < 0.85)))
+    out: Bools = (e.inliers >= MOVED_MIN_INLIERS) & (
+        ((e.misfit >= MOVED_MISFIT) & (e.drift >= MOVED_DRIFT))
+        | ((e.misfit >= MOVED_MISFIT_SCATTERED) & (e.inlier_ratio < MOVED_MAX_INLIER_RATIO)))
     return out
 
 

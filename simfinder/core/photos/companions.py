@@ -92,14 +92,6 @@ class FolderCompanions:
     shared: dict[str, list[str]] = field(default_factory=dict)
 
 
-def find_companions(photos: Iterable[str], others: Iterable[str], *,
-                    pair_raw: bool = True) -> dict[str, list[str]]:
-    """The companions of the photos of one folder: photo path -> its companion paths (sorted),
-    for the photos that have any. `photos` and `others` are the paths of the folder's photos
-    and of its other files."""
-    return folder_companions(photos, others, pair_raw=pair_raw).companions
-
-
 def folder_companions(photos: Iterable[str], others: Iterable[str], *,
                       pair_raw: bool = True) -> FolderCompanions:
     """Who owns what in one folder: see FolderCompanions and the module's docstring. Names

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError, features
 
 from simfinder.core.photos.formats import RAW_EXTENSIONS, raw_support_available
+from simfinder.core.photos.image_magic import HEAD_BYTES, TIFF_MAGIC, starts_like_image
 
 if TYPE_CHECKING:
     import rawpy
@@ -411,8 +412,8 @@ def _raw_container_meta(path: Path) -> _Meta:
 
 def _decode_raw(path: Path, max_side: int, use_draft: bool) -> DecodedPhoto:
     with open(path, "rb") as fp:
-        head = fp.read(16)
-    if _looks_like_image(head) and not head.startswith(_TIFF_MAGIC):
+        head = fp.read(HEAD_BYTES)
+    if starts_like_image(head) and not head.startswith(TIFF_MAGIC):
         # A JPEG/PNG/HEIF/... with a RAW extension (real RAWs are TIFF-like or have their own
         # magic): content wins.
         return _decode_with_pillow(path, max_side, use_draft)
@@ -509,22 +510,6 @@ def _raw_preview(
 # --------------------------------------------------------------------------- entry point
 
 
-def _looks_like_image(head: bytes) -> bool:
-    """Magic numbers of the formats we decode: a file that has one but that Pillow cannot
-    identify is a damaged image, not a non-image."""
-    return (
-        head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", *_TIFF_MAGIC))
-        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
-        or (head[4:8] == b"ftyp" and head[8:12] in _ISOBMFF_IMAGE_BRANDS)
-    )
-
-
-_TIFF_MAGIC: Final = (b"II*\x00", b"MM\x00*")
-_ISOBMFF_IMAGE_BRANDS: Final = frozenset(
-    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
-)
-
-
 def _decode_with_pillow(
     path: Path, max_side: int, use_draft: bool, formats: tuple[str, ...] | None = None
 ) -> DecodedPhoto:
@@ -533,7 +518,7 @@ def _decode_with_pillow(
             im = Image.open(fp, formats=formats or _formats())
         except UnidentifiedImageError:
             fp.seek(0)
-            damaged = _looks_like_image(fp.read(16))
+            damaged = starts_like_image(fp.read(HEAD_BYTES))
             raise _Failed(_CORRUPT if damaged else _NOT_AN_IMAGE) from None
         with im:
             return _decode_opened(im, max_side, use_draft)

@@ -48,6 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from simfinder.core.photos.devices import ONNX_CPU_DEVICES, TORCH_DEVICES
+
 if TYPE_CHECKING:
     import torch
 
@@ -486,7 +488,7 @@ def load_embedder(
         gpu = _detect_gpu()
         device = gpu if gpu is not None else "cpu"
         logger.info("embedder device: %s", device)
-    if device in ("cpu", "cpu-onnx"):
+    if device in ONNX_CPU_DEVICES:
         path = ensure_onnx(cache_dir)
         try:
             return OnnxEmbedder(path, threads=threads, batch_size=batch_size)
@@ -496,6 +498,6 @@ def load_embedder(
             logger.warning("could not load %s; exporting it again", path, exc_info=True)
             export_onnx(path)
             return OnnxEmbedder(path, threads=threads, batch_size=batch_size)
-    if device in ("cpu-torch", "cuda", "mps"):
+    if device in TORCH_DEVICES:
         return TorchEmbedder(device, threads=threads, batch_size=batch_size)
     raise ValueError(f"unknown embedding device {device!r}")

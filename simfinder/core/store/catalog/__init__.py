@@ -43,6 +43,7 @@ from simfinder.core.store.catalog.records import (
 )
 from simfinder.core.store.catalog.review import ReviewTables
 from simfinder.core.store.catalog.schema import SCHEMA_VERSION
+from simfinder.core.store.catalog.series import SeriesTables
 
 __all__ = [
     "JOURNAL_STATES",
@@ -72,5 +73,8 @@ __all__ = [
 ]
 
 
-class Catalog(FileTables, ContentTables, JournalTables, EvidenceTables, ReviewTables, CatalogBase):
+class Catalog(
+    FileTables, ContentTables, JournalTables, EvidenceTables, ReviewTables, SeriesTables,
+    CatalogBase,
+):
     """The catalog: one connection, every table's methods. A context manager that closes it."""

@@ -83,10 +83,6 @@ class JournalTables(CatalogBase):
         rows = self._batch_rows("WHERE id = ?", (batch_id,))
         return rows[0] if rows else None
 
-    def journal_batches(self) -> list[JournalBatch]:
-        """Every batch, newest first."""
-        return self._batch_rows("", ())
-
     def journal_last_undoable(self) -> JournalBatch | None:
         """The newest batch not undone yet that moved at least one file."""
         rows = self._batch_rows(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 
 from simfinder.core.store.catalog.base import CatalogBase
+from simfinder.core.store.catalog.decision_tables import (
+    GROUP_DECISIONS,
+    delete_decisions,
+    insert_decision,
+    read_decisions,
+)
 from simfinder.core.store.catalog.records import (
-    DecisionFile,
     DecisionRecord,
     ReviewState,
     path_key,
@@ -25,42 +29,19 @@ class ReviewTables(CatalogBase):
         made_at: float | None = None,
     ) -> int:
         """Store a decision about these (digest, path) files; returns its id. Own transaction."""
+        values = {"kind": kind, "scope": scope,
+                  "made_at": time.time() if made_at is None else made_at}
         with self.transaction():
-            row = self._db.execute(
-                "INSERT INTO decisions(kind, scope, made_at) VALUES (?, ?, ?) RETURNING id",
-                (kind, scope, time.time() if made_at is None else made_at),
-            ).fetchone()
-            decision_id = int(row[0])
-            self._db.executemany(
-                "INSERT OR IGNORE INTO decision_files(decision_id, digest, path) VALUES (?,?,?)",
-                [(decision_id, digest, path_key(path)) for digest, path in files],
-            )
-        return decision_id
+            return insert_decision(self._db, GROUP_DECISIONS, values, files)
 
     def decisions(self) -> list[DecisionRecord]:
         """Every decision, newest first."""
-        files: dict[int, list[DecisionFile]] = defaultdict(list)
-        for r in self._db.execute(
-            "SELECT decision_id, digest, path FROM decision_files ORDER BY decision_id, path"
-        ):
-            files[int(r[0])].append(DecisionFile(bytes(r[1]), path_of_key(r[2])))
-        rows = self._db.execute(
-            "SELECT id, kind, scope, made_at FROM decisions ORDER BY made_at DESC, id DESC"
-        ).fetchall()
-        return [DecisionRecord(int(r[0]), str(r[1]), str(r[2]), float(r[3]),
-                               tuple(files[int(r[0])]))
-                for r in rows]
+        return read_decisions(self._db, GROUP_DECISIONS)
 
     def remove_decisions(self, ids: Iterable[int]) -> int:
         """Forget decisions (undo them); returns how many there were. Own transaction."""
-        removed = 0
         with self.transaction():
-            for decision_id in ids:
-                self._db.execute("DELETE FROM decision_files WHERE decision_id = ?",
-                                 (int(decision_id),))
-                cur = self._db.execute("DELETE FROM decisions WHERE id = ?", (int(decision_id),))
-                removed += cur.rowcount
-        return removed
+            return delete_decisions(self._db, GROUP_DECISIONS, ids)
 
     def settings(self) -> dict[str, str]:
         """Every setting saved in the library: key -> its JSON text."""

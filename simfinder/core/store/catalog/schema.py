@@ -207,6 +207,30 @@ MIGRATIONS: list[str] = [
     CREATE INDEX companions_by_folder ON companions(folder);
     ALTER TABLE action_items ADD COLUMN photo_item INTEGER;
     """,
+    # Similar shots (core.matching.series). `shot_measures`: what the ranker measured in a
+    # content (core.photos.shot_quality, JSON), `version` its QUALITY_VERSION.
+    # `series_decisions` and their files: the user's decisions about series ("keep-all"), by
+    # content digest and the path each file had, as `decisions` are for duplicate groups but
+    # apart from them (a series is not a duplicate group: a decision about one says nothing
+    # about the other).
+    """
+    CREATE TABLE shot_measures (
+        content_id INTEGER PRIMARY KEY REFERENCES contents(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        measures TEXT NOT NULL
+    );
+    CREATE TABLE series_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        made_at REAL NOT NULL
+    );
+    CREATE TABLE series_decision_files (
+        decision_id INTEGER NOT NULL REFERENCES series_decisions(id) ON DELETE CASCADE,
+        digest BLOB NOT NULL,
+        path BLOB NOT NULL,
+        PRIMARY KEY (decision_id, path)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,163 @@
+"""Similar shots (series): how often the ranker's pick is the shot a person would keep (or one
+they called as good), how many brackets are offered whole, and the time to find and rank
+series per 1,000 photos.
+
+The series set is built from public repositories by `--build` (each image's source and licence
+in `sources.json`, described in docs/series-set.md); the shot a person would keep was chosen
+by eye from contact sheets before the ranker was run, and is written in PICKS (and
+docs/benchmarks.md). The other-shots set
+(bench/other_shots_set.py) adds its brackets (each must be offered as a bracket, kept whole)
+and its hand-held, video and burst series.
+
+    python bench/series.py --build            # writes /work/datasets/series from the mirrors
+    python bench/series.py                    # indexes both sets in a temporary library
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MIRROR = Path("/work/.mirror/Kwentar+blur_dataset/repo/.git")
+REPO, COMMIT, LICENCE = "Kwentar/blur_dataset", "4ab4fa2", "CC0 1.0 (README: 'CC0: Public Domain')"
+OUT = Path("/work/datasets/series")
+OTHER_SHOTS = Path("/work/datasets/other_shots")
+
+# series -> (files, the shots a person keeps: the pick and those equally good). Chosen by eye
+# on contact sheets (420 px) before the ranker ran. The blur triplets: one shot sharp, the
+# others defocused or shaken, by hand, of the same scene moments apart.
+PICKS: dict[str, tuple[list[str], set[str]]] = {
+    "blur-building": (["106_NIKON-D3400-35MM_F.JPG", "106_NIKON-D3400-35MM_M.JPG",
+                       "106_NIKON-D3400-35MM_S.JPG"], {"106_NIKON-D3400-35MM_S.JPG"}),
+    "blur-posters": (["176_HONOR-7X_F.jpg", "176_HONOR-7X_M.jpg", "176_HONOR-7X_S.jpg"],
+                     {"176_HONOR-7X_S.jpg"}),
+    "blur-mural": (["180_HONOR-10_F.jpg", "180_HONOR-10_M.jpg", "180_HONOR-10_S.jpg"],
+                   {"180_HONOR-10_S.jpg"}),
+}
+# The other-shots set's series with a shot to prefer (same sheets, 400 px): the banknote
+# close-ups over the shots from twice as far (the note a quarter of the frame), the GoPro
+# frames where the diver's torch lights the anemone over the one where it is in shadow.
+OTHER_PICKS: dict[str, set[str]] = {
+    "object-banknote10-front": {"10__(7).jpg"},
+    "object-banknote20-front": {"20__(8).jpg"},
+    "object-banknote20-back": {"20__(10).jpg"},
+    "burst-gopro-anemone": {"G0020186.JPG", "G0020187.JPG", "G0020188.JPG"},
+}
+# ... and those whose shots are all as good (hand-held retakes, video frames): only found.
+EQUAL = ("handheld-arch", "handheld-cathedral", "handheld-cathedral-portrait",
+         "handheld-cathedral-side", "handheld-cityhall", "handheld-palace",
+         "handheld-promenade", "handheld-window-arch", "object-banknote10-back",
+         "object-banknote50-back", "video-highway-1", "video-highway-4", "video-office-1",
+         "video-office-5", "video-office-walk", "video-watersurface")
+
+
+def build(out: Path) -> int:
+    if not MIRROR.exists():
+        print("missing mirror: fetch github:Kwentar/blur_dataset", file=sys.stderr)
+        return 1
+    sources = []
+    for series, (files, _) in PICKS.items():
+        (out / "images" / series).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            data = subprocess.run(["git", "--git-dir", str(MIRROR), "show",
+                                   f"{COMMIT}:samples/{name}"], capture_output=True,
+                                  check=True).stdout
+            (out / "images" / series / name).write_bytes(data)
+            sources.append({"file": f"{series}/{name}", "repository": REPO, "commit": COMMIT,
+                            "path": f"samples/{name}", "licence": LICENCE})
+    (out / "sources.json").write_text(json.dumps(
+        {"sources": sources, "picks": {s: sorted(p) for s, (_, p) in PICKS.items()}}, indent=2))
+    print(f"wrote {len(sources)} images to {out}")
+    return 0
+
+
+def run(sets: list[Path]) -> int:
+    from simfinder.app.usecases import EmbedderProvider, open_library
+    from simfinder.core.indexing.indexer import Indexer
+    from simfinder.core.matching.series import Series, find_series
+
+    with tempfile.TemporaryDirectory() as tmp:
+        library = open_library(tmp)
+        start = time.perf_counter()
+        Indexer(library, EmbedderProvider("cpu")).run([s / "images" for s in sets])
+        indexing = time.perf_counter() - start
+        photos = library.catalog.file_count()
+        start = time.perf_counter()
+        found = find_series(library)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        find_series(library)
+        warm = time.perf_counter() - start
+        library.close()
+
+    def series_of(folder: str) -> list[Series]:
+        return [s for s in found if any(Path(p.path).parent.name == folder for p in s.photos)]
+
+    wanted = {name: (len(files), keep) for name, (files, keep) in PICKS.items()}
+    if OTHER_SHOTS in sets:
+        for name, keep in OTHER_PICKS.items():
+            wanted[name] = (len(list((OTHER_SHOTS / "images" / name).iterdir())), keep)
+    right = whole = 0
+    for name, (count, keep) in wanted.items():
+        series = series_of(name)
+        pick = series[0].pick if len(series) == 1 else None
+        picked = Path(pick.main.path).name if pick is not None else None
+        complete = len(series) == 1 and sum(
+            Path(p.path).parent.name == name for p in series[0].photos) == count
+        whole += complete
+        right += picked in keep
+        reasons = ", ".join(series[0].ranks[0].reasons) if series and series[0].ranks else ""
+        print(f"{name}: {'whole' if complete else 'NOT WHOLE'}, picked {picked} ({reasons})"
+              f" - {'right' if picked in keep else 'WRONG'}")
+    equal_found = 0
+    if OTHER_SHOTS in sets:
+        for name in EQUAL:
+            count = len(list((OTHER_SHOTS / "images" / name).iterdir()))
+            series = series_of(name)
+            ok = len(series) == 1 and sum(
+                Path(p.path).parent.name == name for p in series[0].photos) == count
+            equal_found += ok
+            if not ok:
+                print(f"{name}: not found whole ({len(series)} series)")
+    print(f"picks right: {right}/{len(wanted)} (series found whole: {whole}/{len(wanted)})")
+    print(f"series of equally good shots found whole: {equal_found}/{len(EQUAL)}")
+    brackets = {Path(p.path).parent.name for s in found if s.bracket for p in s.photos}
+    doc = json.loads((OTHER_SHOTS / "groundtruth.json").read_text()) if OTHER_SHOTS in sets \
+        else {"other_shots": []}
+    bracket_series = {shots[0].split("/")[0] for shots in doc["other_shots"]
+                      if shots[0].startswith("bracket-")}
+    found_brackets = {s for s in bracket_series
+                      if any(Path(p.path).parent.name == s for f in found for p in f.photos)}
+    ranked_brackets = sorted(found_brackets - brackets)
+    print(f"brackets found: {len(found_brackets)}/{len(bracket_series)}, offered whole: "
+          f"{len(found_brackets & brackets)}; ranked as a series: {ranked_brackets}")
+    print(f"series: {len(found)} ({sum(len(s.shots) for s in found)} shots) in {photos} photos")
+    print(f"indexing (scan, decode, hashes, CNN, comparing likely copies): {indexing:.1f} s "
+          f"({indexing / photos * 1000:.0f} s per 1,000 photos)")
+    print(f"find and rank, measures not stored yet: {cold:.1f} s "
+          f"({cold / photos * 1000:.0f} s per 1,000 photos, {cold / indexing:.2f}x indexing); "
+          f"stored: {warm:.2f} s ({warm / photos * 1000:.1f} s per 1,000 photos, "
+          f"{warm / indexing:.3f}x indexing)")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", action="store_true", help="write the series set")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.build:
+        return build(args.out)
+    sets = [s for s in (args.out, OTHER_SHOTS) if (s / "images").is_dir()]
+    return run(sets)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""What a person culling a series looks at in one shot, measured: sharpness where the subject
+is, motion blur, exposure, noise, and the faces (in focus, eyes open).
+
+The measures are meant to be compared between shots of one scene (`series_rank`), not read
+alone: a night street is darker and noisier than a beach at noon, but of two shots of the same
+night street the noisier one is the worse. So each shot keeps maps on a common grid (how much
+fine detail each part holds, how salient each part is): the series averages the saliency of
+its shots into one subject map, and each shot's sharpness is read under that same map; a
+sharp background behind a blurred subject does not make a sharp shot.
+
+Faces come from the LBP frontal-face cascade that ships with scikit-image (trained by
+OpenCV). Whether eyes are open is read from the eye band of each face: an open eye shows a
+dark iris against the white of the eye (a wide spread of grey levels), a closed one shows skin
+and a lash line. The measure only means something between shots of the same face.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from simfinder.core.photos.decode import DecodedPhoto, decode_photo
+
+log = logging.getLogger(__name__)
+
+# Bump when a change here changes measures: stored measures are redone.
+QUALITY_VERSION: Final = 2
+ANALYSIS_SIDE: Final = 1024  # longest side the measures are taken at
+FACE_SIDE: Final = 360  # longest side faces are looked for at (the cascade is slow)
+GRID: Final = 16  # cells across and down of the detail and saliency maps
+_SALIENCY_SIDE: Final = 64  # spectral residual saliency works on a small image
+_BLOWN: Final = 250  # grey levels at or above: blown highlights
+_CRUSHED: Final = 5  # at or below: crushed shadows
+_CLIP_SIDE: Final = 128  # width clipped areas are measured at
+_MIN_FACE: Final = 20  # pixels at FACE_SIDE: faces from a sixteenth of the frame up
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Face:
+    """A face found in the shot: its box in fractions of the frame, how much fine detail it
+    holds (log of the mean squared Laplacian) and how open its eyes look (spread of grey
+    levels in the eye band against the face's; comparable between shots of one face)."""
+
+    box: tuple[float, float, float, float]  # x, y, width, height, fractions of the frame
+    detail: float
+    eyes: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShotQuality:
+    """One shot's measures (see the module's docstring)."""
+
+    detail: F32  # GRID x GRID: log of the mean squared Laplacian of each cell
+    saliency: F32  # GRID x GRID, sums to 1: how much each cell draws the eye
+    streak: float  # 0..1: how much the fine detail runs one way (motion blur: high)
+    blown: float  # share of pixels blown out
+    crushed: float  # share of pixels crushed to black
+    noise: float  # estimated noise, grey levels (0-255)
+    faces: tuple[Face, ...]
+    levels: tuple[float, ...] = ()  # grey levels at the 10th, 20th ... 90th percentiles
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "detail": [round(float(v), 3) for v in self.detail.ravel()],
+            "saliency": [round(float(v), 5) for v in self.saliency.ravel()],
+            "streak": round(self.streak, 4), "blown": round(self.blown, 5),
+            "crushed": round(self.crushed, 5), "noise": round(self.noise, 3),
+            "faces": [{"box": [round(v, 4) for v in f.box], "detail": round(f.detail, 3),
+                       "eyes": round(f.eyes, 4)} for f in self.faces],
+            "levels": [round(v, 2) for v in self.levels],
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> ShotQuality:
+        return cls(
+            np.asarray(doc["detail"], np.float32).reshape(GRID, GRID),
+            np.asarray(doc["saliency"], np.float32).reshape(GRID, GRID),
+            float(doc["streak"]), float(doc["blown"]), float(doc["crushed"]),
+            float(doc["noise"]),
+            tuple(Face((float(f["box"][0]), float(f["box"][1]), float(f["box"][2]),
+                        float(f["box"][3])), float(f["detail"]), float(f["eyes"]))
+                  for f in doc["faces"]),
+            tuple(float(v) for v in doc.get("levels", ())),
+        )
+
+
+def measure_shot(path: Path) -> ShotQuality | None:
+    """The measures of the photo at `path`; None if it cannot be decoded."""
+    decoded = decode_photo(path, ANALYSIS_SIDE)
+    if not isinstance(decoded, DecodedPhoto):
+        log.info("cannot measure %s: %s", path, decoded.reason)
+        return None
+    return measure_image(decoded.image)
+
+
+def measure_image(image: Image.Image) -> ShotQuality:
+    """The measures of an upright image (at ANALYSIS_SIDE or smaller)."""
+    rgb = np.asarray(image.convert("RGB"))
+    grey8: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), np.uint8)
+    grey: F32 = grey8.astype(np.float32)
+    lap: F32 = np.asarray(cv2.Laplacian(grey, cv2.CV_32F, ksize=3), np.float32)
+    # Clipped areas at a scale blur does not change: a blurred shot has no fewer blown pixels
+    # than a sharp one of the same light (at full scale blur spreads the edge of a blown area).
+    coarse = cv2.resize(grey8, (_CLIP_SIDE, _CLIP_SIDE * grey8.shape[0] // max(grey8.shape[1], 1)
+                                or 1), interpolation=cv2.INTER_AREA)
+    return ShotQuality(
+        detail=_cell_detail(lap),
+        saliency=_saliency(grey),
+        streak=_streak(grey, lap),
+        blown=float(np.mean(coarse >= _BLOWN)),
+        crushed=float(np.mean(coarse <= _CRUSHED)),
+        noise=_noise(grey),
+        faces=_faces(grey8, lap),
+        levels=tuple(float(v) for v in np.percentile(grey8[::2, ::2], range(10, 100, 10))),
+    )
+
+
+def _cells(values: F32) -> F32:
+    """`values` averaged over a GRID x GRID grid of cells."""
+    out = cv2.resize(values, (GRID, GRID), interpolation=cv2.INTER_AREA)
+    return np.asarray(out, np.float32)
+
+
+def tone_difference(a: ShotQuality, b: ShotQuality) -> float:
+    """How far apart two shots' grey levels are at the same ranks, on average: exposures of
+    a bracket 20-80, shots of one exposure a few (capture.TONE_STEP)."""
+    if not a.levels or len(a.levels) != len(b.levels):
+        return 0.0
+    return float(np.mean(np.abs(np.subtract(a.levels, b.levels))))
+
+
+def _cell_detail(lap: F32) -> F32:
+    out: F32 = np.log1p(_cells(lap * lap)).astype(np.float32)
+    return out
+
+
+def _saliency(grey: F32) -> F32:
+    """Spectral residual saliency (Hou and Zhang, CVPR 2007) on GRID cells: what stands out
+    from the image's own statistics (a person against a wall, a boat on the sea)."""
+    small = cv2.resize(grey, (_SALIENCY_SIDE, _SALIENCY_SIDE), interpolation=cv2.INTER_AREA)
+    spectrum = np.fft.fft2(small)
+    log_amp = np.log(np.abs(spectrum) + 1e-6)
+    residual = log_amp - cv2.blur(log_amp.astype(np.float32), (3, 3))
+    phase = np.angle(spectrum)
+    back = np.abs(np.fft.ifft2(np.exp(residual + 1j * phase))) ** 2
+    smooth: F32 = np.asarray(cv2.GaussianBlur(back.astype(np.float32), (0, 0), 2.5), np.float32)
+    cells = _cells(smooth)
+    total = float(cells.sum())
+    if not math.isfinite(total) or total <= 0:
+        return np.full((GRID, GRID), 1.0 / (GRID * GRID), np.float32)
+    out: F32 = (cells / total).astype(np.float32)
+    return out
+
+
+def _streak(grey: F32, lap: F32) -> float:
+    """Coherence of the gradient structure tensor summed over the most detailed places: near 0
+    where edges run every way, towards 1 when blur along one direction has wiped out the
+    edges that cross it (a shaken camera, a moving subject)."""
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    energy = gx * gx + gy * gy
+    strong = energy >= np.quantile(energy[::4, ::4], 0.9)
+    if not strong.any():
+        return 0.0
+    jxx = float(np.sum(gx[strong] ** 2))
+    jyy = float(np.sum(gy[strong] ** 2))
+    jxy = float(np.sum(gx[strong] * gy[strong]))
+    trace = jxx + jyy
+    if trace <= 0:
+        return 0.0
+    return float(math.sqrt((jxx - jyy) ** 2 + 4 * jxy * jxy) / trace)
+
+
+_NOISE_KERNEL: Final = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+def _noise(grey: F32) -> float:
+    """Noise sigma in grey levels (Immerkaer's operator, which cancels smooth gradients),
+    in the flatter half of the image, where detail does not pass for noise: for noise of
+    sigma s the operator's mean absolute response is 6 s sqrt(2 / pi)."""
+    response = np.abs(cv2.filter2D(grey, cv2.CV_32F, _NOISE_KERNEL))
+    local = cv2.blur(response, (9, 9))
+    flat = response[local <= np.median(local[::4, ::4])]
+    if flat.size == 0:
+        return 0.0
+    return float(np.mean(flat)) * math.sqrt(math.pi / 2) / 6.0
+
+
+_CASCADE_LOCK = threading.Lock()
+_cascade: Any = None
+
+
+def _face_cascade() -> Any:
+    """scikit-image's cascade object is not safe to share between threads: one at a time."""
+    global _cascade
+    if _cascade is None:
+        from skimage.data import lbp_frontal_face_cascade_filename
+        from skimage.feature import Cascade
+
+        _cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
+    return _cascade
+
+
+def _faces(grey8: npt.NDArray[np.uint8], lap: F32) -> tuple[Face, ...]:
+    h, w = grey8.shape
+    scale = min(1.0, FACE_SIDE / max(h, w))
+    small = grey8 if scale >= 1.0 else cv2.resize(
+        grey8, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    with _CASCADE_LOCK:
+        found = _face_cascade().detect_multi_scale(
+            img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+            min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
+    faces: list[Face] = []
+    for f in _distinct(found):
+        x, y, fw, fh = (f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
+        x0, y0 = int(x * w), int(y * h)
+        x1, y1 = int((x + fw) * w), int((y + fh) * h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        face_lap = lap[y0:y1, x0:x1]
+        detail = float(np.log1p(np.mean(face_lap * face_lap)))
+        faces.append(Face((x, y, fw, fh), detail, _eye_spread(grey8[y0:y1, x0:x1])))
+    return tuple(faces)
+
+
+def _distinct(found: list[dict[str, int]]) -> list[dict[str, int]]:
+    """The cascade reports a face once per scale that finds it: keep the largest box of each
+    cluster of overlapping ones."""
+    kept: list[dict[str, int]] = []
+    for f in sorted(found, key=lambda f: -f["width"] * f["height"]):
+        cx, cy = f["c"] + f["width"] / 2, f["r"] + f["height"] / 2
+        if any(k["c"] <= cx <= k["c"] + k["width"] and k["r"] <= cy <= k["r"] + k["height"]
+               for k in kept):
+            continue
+        kept.append(f)
+    return kept
+
+
+def _eye_spread(face: npt.NDArray[np.uint8]) -> float:
+    """Spread of grey levels (5th to 95th percentile) in the band where the cascade's boxes
+    put the eyes (a fifth to a half of the way down), against the whole face's."""
+    h = face.shape[0]
+    band = face[int(h * 0.2): int(h * 0.5)]
+    whole = float(np.percentile(face, 95) - np.percentile(face, 5))
+    if band.size == 0 or whole <= 0:
+        return 0.0
+    return float(np.percentile(band, 95) - np.percentile(band, 5)) / whole
