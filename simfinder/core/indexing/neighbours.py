@@ -80,17 +80,20 @@ def keep_forward_lists(
     return table
 
 
-def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTable:
-    """Labels (n, NEIGHBOURS) and cosines of the nearest other contents of each content in
-    `ids` (sorted, all in the vector index), best first, among `ids` only; rows with fewer
-    neighbours (a small library) are padded with label -1 and cosine -inf.
+def neighbour_table(
+    library: Library, ids: npt.NDArray[np.int64], width: int = NEIGHBOURS
+) -> NeighbourTable:
+    """Labels (n, width) and cosines of the nearest other contents of each content in `ids`
+    (sorted, all in the vector index), best first, among `ids` only; rows with fewer
+    neighbours (a small library) are padded with label -1 and cosine -inf. Wider than
+    NEIGHBOURS (up to LISTED), the rows reach past a photo's copies (see candidates).
 
     Built from the stored forward lists and their reverse edges; contents without a usable
     list are searched in the vector index now, and their lists stored for the next time."""
     n = len(ids)
     if n == 0:
-        return (np.empty((0, NEIGHBOURS), dtype=np.int64),
-                np.empty((0, NEIGHBOURS), dtype=np.float32))
+        return (np.empty((0, width), dtype=np.int64),
+                np.empty((0, width), dtype=np.float32))
     stored, labels, sims = library.catalog.neighbour_lists(library.model_name, LISTED)
     has = np.ones(n, dtype=bool)
     if len(stored) != n or not np.array_equal(stored, ids):
@@ -125,7 +128,7 @@ def neighbour_table(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourTa
                  len(stale), n)
         fresh_labels, sims[stale] = _search_and_keep(library, ids[stale])
         pos[stale] = positions(ids, fresh_labels)
-    return _merge(ids, pos, sims)
+    return _merge(ids, pos, sims, width)
 
 
 def _usable(
@@ -174,17 +177,18 @@ def _search_and_keep(library: Library, ids: npt.NDArray[np.int64]) -> NeighbourT
 
 
 def _merge(
-    ids: npt.NDArray[np.int64], pos: npt.NDArray[np.int32], sims: npt.NDArray[np.float32]
+    ids: npt.NDArray[np.int64], pos: npt.NDArray[np.int32], sims: npt.NDArray[np.float32],
+    keep: int = NEIGHBOURS,
 ) -> NeighbourTable:
-    """Each row's best NEIGHBOURS among its forward list (row positions `pos`, cosines `sims`)
+    """Each row's best `keep` among its forward list (row positions `pos`, cosines `sims`)
     and its reverse edges (the rows whose forward list holds it), each neighbour once.
 
     Rows are merged in chunks: a chunk's reverse edges are the forward entries that point
     into it, so the temporary edge arrays stay a few times the chunk's share of the lists."""
     n, width = pos.shape
     flat, flat_cos = pos.ravel(), sims.ravel()
-    labels = np.full((n, NEIGHBOURS), -1, dtype=np.int64)
-    out = np.full((n, NEIGHBOURS), -np.inf, dtype=np.float32)
+    labels = np.full((n, keep), -1, dtype=np.int64)
+    out = np.full((n, keep), -np.inf, dtype=np.float32)
     for lo in range(0, n, _ROW_CHUNK):
         hi = min(n, lo + _ROW_CHUNK)
         fwd = pos[lo:hi]
@@ -209,7 +213,7 @@ def _merge(
         row, other, cos = row[order], other[order], cos[order]
         del order, first
         rank = np.arange(len(row)) - np.searchsorted(row, np.arange(hi - lo))[row]
-        top = rank < NEIGHBOURS
+        top = rank < keep
         labels[lo + row[top], rank[top]] = ids[other[top]]
         out[lo + row[top], rank[top]] = cos[top]
     return labels, out

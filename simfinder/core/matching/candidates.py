@@ -20,10 +20,16 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from simfinder.core.indexing.neighbours import neighbour_table
+from simfinder.core.indexing.neighbours import LISTED, NEIGHBOURS, neighbour_table
+from simfinder.core.matching.pairchecks import EVIDENCE_COLUMNS
 from simfinder.core.matching.similarity import RULES, VERIFY_FLOOR, Evidence, Strictness
-from simfinder.core.matching.verdicts import EvidenceArrays, near_duplicates, settled_by_hashes
-from simfinder.core.matching.verify import Verification
+from simfinder.core.matching.verdicts import (
+    EvidenceArrays,
+    copies_by_features,
+    near_duplicates,
+    settled_by_hashes,
+)
+from simfinder.core.matching.verify import VERIFY_VERSION, Verification
 from simfinder.core.photos.hashes import (
     TRANSFORMS,
     compute_transform_hashes,
@@ -89,28 +95,20 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
     ids, phashes, dhashes = cat.hashes()  # sorted by id
     if len(ids) < 2:
         return _empty()
-    turned_ph, turned_dh, has_turns = _turned_hashes(library, ids)
+    turns = _turned_hashes(library, ids)
     live = np.fromiter(library.vectors.labels(), dtype=np.int64)
     live.sort()
     indexed = ids[member(ids, live)]
+    hashed = _HashedContents(ids, phashes, dhashes, turns)
 
-    # 1. CNN neighbours: the close ones, and each photo's very nearest.
-    table, table_cos = neighbour_table(library, indexed)
-    rows = np.broadcast_to(indexed[:, None], table.shape)
-    filled = table >= 0
-    rank = np.arange(1, table.shape[1] + 1)[None, :]
-    near = filled & ((table_cos >= _COSINE_FLOOR)
-                     | ((rank <= _CLOSE_RANK) & (table_cos >= _CLOSE_RANK_FLOOR)))
-    known_keys, known_cos = _unique_keys(rows[filled], table[filled], table_cos[filled])
-    found = [_keys(rows[near], table[near])]
-
-    # 2. pHash neighbours: catches pairs the CNN ranks below its k nearest.
+    # 1. pHash neighbours: catches pairs the CNN ranks below its k nearest.
     rule = RULES[strictness]
     radius = max(rule.max_hash_bits, rule.same_hash_bits)
     close = pairs_within(phashes, radius)
-    found.append(_keys(ids[close[:, 0]], ids[close[:, 1]]))
+    found = [_keys(ids[close[:, 0]], ids[close[:, 1]])]
 
-    # 3. Flipped and quarter-turned copies: a photo's turned pHashes near another's pHash.
+    # 2. Flipped and quarter-turned copies: a photo's turned pHashes near another's pHash.
+    turned_ph, _, has_turns = turns
     n = len(ids)
     if has_turns.any():
         stacked = np.concatenate([phashes, turned_ph[has_turns].ravel()])
@@ -120,32 +118,115 @@ def find_candidates(library: Library, strictness: Strictness) -> CandidatePairs:
         i, j = ij[:, 0], ij[:, 1]
         cross = ((i < n) != (j < n)) & (owner[i] != owner[j])
         found.append(_keys(ids[owner[i[cross]]], ids[owner[j[cross]]]))
+    hash_keys = _alive(_unique(np.concatenate(found)), live)
 
-    keys = _unique(np.concatenate(found))
-    a, b = keys >> 32, keys & 0xFFFFFFFF
-    alive = member(a, live) & member(b, live)
-    keys, a, b = keys[alive], a[alive], b[alive]
+    # 3. CNN neighbours: each photo's NEIGHBOURS nearest other pictures, the close ones and the
+    #    very nearest. The photos already known to be the same picture as it (its copies) do
+    #    not take their places: in a group of many copies, a photo's nearest are mostly its
+    #    own copies, and a heavily edited one (a screenshot, a rotation) that ranks after them
+    #    must still be seen from the group. Known first by their hashes; then, round by round,
+    #    by the stored verifications of the pairs the last round chose that show a copy, until
+    #    a round knows no more (a pair it needs is not verified yet: the comparing stage and
+    #    grouping verify it and ask again). Every round starts from the hashes, so the pairs
+    #    depend on the library, not on the order its pairs were verified in; and each round's
+    #    pairs are kept (a pair once chosen stays: its verification may keep another shot out).
+    table, table_cos = neighbour_table(library, indexed, width=LISTED)
+    rows = np.broadcast_to(indexed[:, None], table.shape)
+    filled = table >= 0
+    known = _unique_keys(rows[filled], table[filled], table_cos[filled])
+    evidence, _ = hashed.evidence(library, hash_keys, known)
+    sure = hash_keys[settled_by_hashes(evidence)]
+    verified_copies = _verified_copies(library)
+    copies: I64 = np.zeros(0, dtype=np.int64)
+    chosen: I64 = np.zeros(0, dtype=np.int64)  # the pairs to verify the rounds chose
+    near_keys = [hash_keys]
+    while True:
+        other = filled & ~_same_picture(indexed, table, np.concatenate([sure, copies]))
+        order = np.cumsum(other, axis=1, dtype=np.int64)  # each entry's place among them
+        inside = filled & (order - other < NEIGHBOURS)
+        near = inside & ((table_cos >= _COSINE_FLOOR)
+                         | (other & (order <= _CLOSE_RANK) & (table_cos >= _CLOSE_RANK_FLOOR)))
+        near_keys.append(_keys(rows[near], table[near]))
+        chosen = _unique(np.concatenate(
+            [chosen, _rescue_keys(indexed, table, table_cos, other & inside, order)]))
+        shown = verified_copies[member(verified_copies, chosen)]
+        if len(shown) == len(copies):
+            break
+        copies = shown
+    keys = _alive(_unique(np.concatenate(near_keys)), live)
     if not len(keys):
         return _empty()
-
-    cosine = _cosines(library, keys, a, b, known_keys, known_cos)
-    pa, pb = np.searchsorted(ids, a), np.searchsorted(ids, b)
-    dp = pairwise_distances(phashes[pa], phashes[pb]).astype(np.int64)
-    dd = pairwise_distances(dhashes[pa], dhashes[pb]).astype(np.int64)
-    turned = np.empty(len(keys), dtype=np.int64)
-    turn = np.empty(len(keys), dtype=np.int64)
-    for lo in range(0, len(keys), _CHUNK):  # (pairs, 7) temporaries: bounded memory
-        part = slice(lo, lo + _CHUNK)
-        turned[part], turn[part] = _turned_distances(pa[part], pb[part], phashes, dhashes,
-                                                     (turned_ph, turned_dh, has_turns))
+    a, b = keys >> 32, keys & 0xFFFFFFFF
+    evidence, turn = hashed.evidence(library, keys, known)
 
     # 4. Which to verify where the hashes leave it open: possible edited copies among each
     #    photo's nearest, and pairs the cheap rules would take (perhaps other shots).
-    evidence = EvidenceArrays.unverified(cosine, dp, dd, turned)
     settled = settled_by_hashes(evidence)
-    rescue = _rescue_keys(indexed, table, table_cos, a[settled], b[settled])
-    verify = ~settled & (member(keys, rescue) | near_duplicates(evidence, Strictness.LOOSE))
+    verify = ~settled & (member(keys, chosen) | near_duplicates(evidence, Strictness.LOOSE))
     return CandidatePairs(a, b, evidence, turn, verify)
+
+
+_Turns = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
+_Known = tuple[I64, npt.NDArray[np.float32]]  # pair keys with the cosines the table gave
+
+
+@dataclass(frozen=True, slots=True)
+class _HashedContents:
+    """The library's contents (sorted ids) with their hashes, plain and turned."""
+
+    ids: I64
+    phashes: npt.NDArray[np.uint64]
+    dhashes: npt.NDArray[np.uint64]
+    turns: _Turns
+
+    def evidence(self, library: Library, keys: I64,
+                 known: _Known) -> tuple[EvidenceArrays, I64]:
+        """The cheap evidence of the pairs `keys` (cosines as the table gave them, else from
+        the vectors) and which turn gives their turned distance."""
+        a, b = keys >> 32, keys & 0xFFFFFFFF
+        cosine = _cosines(library, keys, a, b, *known)
+        pa, pb = np.searchsorted(self.ids, a), np.searchsorted(self.ids, b)
+        dp = pairwise_distances(self.phashes[pa], self.phashes[pb]).astype(np.int64)
+        dd = pairwise_distances(self.dhashes[pa], self.dhashes[pb]).astype(np.int64)
+        turned = np.empty(len(keys), dtype=np.int64)
+        turn = np.empty(len(keys), dtype=np.int64)
+        for lo in range(0, len(keys), _CHUNK):  # (pairs, 7) temporaries: bounded memory
+            part = slice(lo, lo + _CHUNK)
+            turned[part], turn[part] = _turned_distances(pa[part], pb[part], self.phashes,
+                                                         self.dhashes, self.turns)
+        return EvidenceArrays.unverified(cosine, dp, dd, turned), turn
+
+
+def _alive(keys: I64, live: I64) -> I64:
+    """The pair keys whose two contents are both in the vector index."""
+    out: I64 = keys[member(keys >> 32, live) & member(keys & 0xFFFFFFFF, live)]
+    return out
+
+
+def _verified_copies(library: Library) -> I64:
+    """Keys (sorted) of the pairs whose stored verification shows a copy at normal by the
+    features alone."""
+    checked, measures = library.catalog.pair_check_table_where(
+        VERIFY_VERSION, min(r.min_inliers for r in RULES.values()),
+        min(r.min_agreement for r in RULES.values()))
+    out: I64 = checked[copies_by_features(measures[:, EVIDENCE_COLUMNS], Strictness.NORMAL)]
+    return out
+
+
+def _same_picture(indexed: I64, table: I64, copies: I64) -> npt.NDArray[np.bool_]:
+    """Which entries of the table are the same picture as their row's photo by the pairs
+    `copies` (keys), directly or through other copies."""
+    members, roots = _components(copies >> 32, copies & 0xFFFFFFFF)
+
+    def root(x: I64) -> I64:
+        at = positions(members, x)
+        inside = at >= 0
+        out = x.copy()
+        out[inside] = roots[at[inside]]
+        return out
+
+    same: npt.NDArray[np.bool_] = (table >= 0) & (root(indexed)[:, None] == root(table))
+    return same
 
 
 def _keys(a: I64, b: I64) -> I64:
@@ -195,28 +276,17 @@ def _rescue_keys(
     indexed: I64,
     table: I64,
     table_cos: npt.NDArray[np.float32],
-    same_a: I64,
-    same_b: I64,
+    other: npt.NDArray[np.bool_],
+    order: I64,
 ) -> I64:
     """Keys of the neighbours of each photo worth verifying as possibly edited copies: its first
     _RESCUE_RANK at cosine >= VERIFY_FLOOR and its nearest _CLOSE_RANK at >= _CLOSE_RANK_FLOOR,
-    skipping photos already known to be the same picture as it (their hashes say so): in a
-    cluster of many copies, the slots go to the photos that could still join it."""
-    members, roots = _components(same_a, same_b)
-
-    def root(x: I64) -> I64:
-        at = positions(members, x)
-        inside = at >= 0
-        out = x.copy()
-        out[inside] = roots[at[inside]]
-        return out
-
-    filled = table >= 0
-    other = filled & (root(indexed)[:, None] != root(table))
-    rank = np.arange(1, table.shape[1] + 1)[None, :]
+    among the `other` entries of its row (not known to be the same picture as it: in a
+    cluster of many copies, the slots go to the photos that could still join it); `order`:
+    each entry's place among them."""
     verifiable = other & (table_cos >= VERIFY_FLOOR)
     first = verifiable & (np.cumsum(verifiable, axis=1) <= _RESCUE_RANK)
-    nearest = other & ~first & (rank <= _CLOSE_RANK) & (table_cos >= _CLOSE_RANK_FLOOR)
+    nearest = other & ~first & (order <= _CLOSE_RANK) & (table_cos >= _CLOSE_RANK_FLOOR)
     take = first | nearest
     rows = np.broadcast_to(indexed[:, None], table.shape)
     return _unique(_keys(rows[take], table[take]))
@@ -283,9 +353,6 @@ def _backfill_turned_hashes(library: Library, missing: list[tuple[int, bytes]]) 
         log.info("computed turned hashes of %d photos indexed earlier", len(found))
     except sqlite3.Error as exc:
         log.info("could not keep turned hashes: %s", exc)
-
-
-_Turns = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]]
 
 
 def _turned_distances(

@@ -92,10 +92,16 @@ def judge_pairs(
     """The candidate content pairs (a < b) that matter to the clustering at `strictness`:
     those accepted as near-duplicates and those that are clearly another shot (what to keep
     in memory to group again after a decision; most candidate pairs are neither)."""
-    found = find_candidates(library, strictness)
     checker = checker or PairChecker(library)
-    to_verify = np.flatnonzero(found.verify)
-    have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
+    while True:
+        found = find_candidates(library, strictness)
+        to_verify = np.flatnonzero(found.verify)
+        before = checker.stats.verified
+        have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
+        # Copies verified just now let the photos near them look past them (candidates), so
+        # the pairs to verify may grow; after the comparing stage, all are stored already.
+        if checker.stats.verified == before or checker.stored_only:
+            break
     log.info("grouping: %d candidate pairs, %d to verify (%d from earlier runs) in %.2f s",
              len(found), len(to_verify), checker.stats.stored, checker.stats.seconds)
 

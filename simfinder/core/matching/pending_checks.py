@@ -78,7 +78,7 @@ def compare_likely_copies(
     # Imported here: OpenCV (verification) is loaded by the stage, not by its callers.
     from simfinder.core.matching.grouping import group_judged, judge_pairs, pairs_to_verify
     from simfinder.core.matching.pairchecks import PairChecker
-    from simfinder.core.matching.similarity import Strictness
+    from simfinder.core.matching.similarity import Strictness, shows_copy
     from simfinder.core.matching.verify import VERIFY_VERSION
 
     started = time.perf_counter()
@@ -91,22 +91,37 @@ def compare_likely_copies(
     pairs = pairs_to_verify(library)
     stored = library.catalog.checked_pairs(pairs, VERIFY_VERSION)
     pending = [pair for pair in pairs if pair not in stored]
+    asked = set(pairs)
     meter = ProgressMeter(progress, PHASE, len(pending))
     checker = PairChecker(library)  # one for all chunks: its features LRU carries over
     verified = unverifiable = 0
     cancelled = False
     size = chunk or CHUNK
-    for start in range(0, len(pending), size):
-        if cancel is not None and cancel.cancelled:
-            cancelled = True
-            meter.advance(0, force=True)  # where it stopped, however soon after the last report
+    while pending and not cancelled:
+        copies_found = False
+        for start in range(0, len(pending), size):
+            if cancel is not None and cancel.cancelled:
+                cancelled = True
+                meter.advance(0, force=True)  # where it stopped, however soon after the last
+                break
+            part = pending[start : start + size]
+            before = checker.stats.verified
+            found = checker.check(part)  # stores what it verified, in one transaction
+            verified += checker.stats.verified - before
+            unverifiable += len(part) - len(found)
+            copies_found = copies_found or any(shows_copy(v) for v in found.values())
+            meter.advance(len(part))
+        if cancelled or not copies_found:
             break
-        part = pending[start : start + size]
-        before = checker.stats.verified
-        found = checker.check(part)  # stores what it verified, in one transaction
-        verified += checker.stats.verified - before
-        unverifiable += len(part) - len(found)
-        meter.advance(len(part))
+        # Copies just verified let the photos near them look past them (candidates): the
+        # pairs grouping verifies may have grown.
+        more = [pair for pair in pairs_to_verify(library) if pair not in asked]
+        asked.update(more)
+        stored_more = library.catalog.checked_pairs(more, VERIFY_VERSION)
+        stored |= stored_more
+        pairs += more
+        pending = [pair for pair in more if pair not in stored_more]
+        meter.total += len(pending)
     if not cancelled and not (cancel is not None and cancel.cancelled):
         # The pairs that join groups of copies get their capture checks (another exposure
         # or moment?) from the originals, stored for grouping: grouping asks for them.

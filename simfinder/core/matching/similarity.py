@@ -196,6 +196,12 @@ def is_copy(v: Verification, rule: MatchRule) -> bool:
     )
 
 
+def shows_copy(v: Verification) -> bool:
+    """The features alone show a copy at normal, whatever the cosine and the hashes say
+    (`verdicts.copies_by_features` on arrays)."""
+    return verdict_possible(v) and is_copy(v, RULES[Strictness.NORMAL])
+
+
 def same_grid(ev: Evidence, rule: MatchRule) -> bool:
     """Too few features to align by, but the same picture on the same grid: a fairly close
     layout whose fine detail agrees wherever nothing was drawn over it."""

@@ -109,6 +109,18 @@ def near_duplicates(e: EvidenceArrays, strictness: Strictness) -> Bools:
     return out
 
 
+def copies_by_features(measures: Floats, strictness: Strictness) -> Bools:
+    """Which verifications (rows of matches, inliers, misfit, drift, agreement, overlap) show
+    a copy at `strictness` by the features alone: `near_duplicates` takes such a pair
+    whatever its cosine and hashes say."""
+    n = len(measures)
+    none = np.zeros(n, dtype=np.int64)
+    e = EvidenceArrays.unverified(np.zeros(n), none, none, none - 1).with_measures(
+        np.arange(n), measures)
+    out: Bools = (e.matches >= MIN_MATCHES_TO_JUDGE) & _is_copy(e, RULES[strictness])
+    return out
+
+
 def other_shots(e: EvidenceArrays) -> Bools:
     """`similarity.clearly_another_shot` of each pair."""
     out: Bools = _moved_apart(e) & ~near_duplicates(e, Strictness.LOOSE)

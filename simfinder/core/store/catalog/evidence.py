@@ -177,6 +177,21 @@ class EvidenceTables(CatalogBase):
         keys = (table[:, 0].astype(np.int64) << 32) | table[:, 1].astype(np.int64)
         return keys, table[:, 2:]
 
+    def pair_check_table_where(
+        self, version: int, min_inliers: int, min_agreement: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """`pair_check_table` of just the verifications with at least `min_inliers` inliers
+        and an agreement of at least `min_agreement`: the few that can show a copy, without
+        reading the many that cannot."""
+        cursor = self._db.execute(
+            "SELECT a, b, matches, inliers, IFNULL(residual, 9e999), IFNULL(misfit, 9e999),"
+            " IFNULL(drift, 9e999), agreement, overlap, mirrored, angle, scale"
+            " FROM pair_checks WHERE version = ? AND inliers >= ? AND agreement >= ?"
+            " ORDER BY a, b", (version, min_inliers, min_agreement))
+        table = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 12)
+        keys = (table[:, 0].astype(np.int64) << 32) | table[:, 1].astype(np.int64)
+        return keys, table[:, 2:]
+
     def put_pair_checks(
         self, rows: Iterable[tuple[int, int, tuple[Any, ...]]], version: int
     ) -> None:
