@@ -198,7 +198,7 @@ class Engine:
         return done.stdout, done.stderr
 
 
-def run_simfinder(engine: Engine, truth: Truth, work: Path) -> DatasetRun:
+def run_simfinder(engine: Engine, truth: Truth, work: Path, similar: bool = True) -> DatasetRun:
     library = work / f"lib-{truth.name}"
     t0 = time.perf_counter()
     engine.run(library, "index", str(truth.images))
@@ -216,7 +216,7 @@ def run_simfinder(engine: Engine, truth: Truth, work: Path) -> DatasetRun:
         result.scores[threshold] = score_groups(truth.at(threshold), found, universe)
         if threshold == "normal":
             result.missed = missed_copies(truth, found)
-    if truth.similar:
+    if truth.similar and similar:
         result.retrieval = run_retrieval(engine, truth, library)
     return result
 
@@ -514,6 +514,8 @@ def main() -> None:
                         help="also the stress set drawn with this seed (both splits)")
     parser.add_argument("--only", nargs="*", help="just these datasets")
     parser.add_argument("--no-peer", action="store_true", help="skip imagededup")
+    parser.add_argument("--no-similar", action="store_true",
+                        help="skip the `similar` queries (copy grouping only)")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
 
@@ -531,7 +533,7 @@ def main() -> None:
             if args.only and truth.name not in args.only:
                 continue
             print(f"{truth.name} ...", file=sys.stderr, flush=True)
-            current[truth.name] = run_simfinder(engine, truth, work)
+            current[truth.name] = run_simfinder(engine, truth, work, not args.no_similar)
             for t, s in current[truth.name].scores.items():
                 print(f"  {t:>6}: P {_pct(s.precision)} R {_pct(s.recall)} split {s.split} "
                       f"merged {s.merged} exact {s.exact}/{s.true_groups} "
