@@ -185,6 +185,9 @@ class DuplicatesModel(QAbstractItemModel):
         self.session = ReviewSession(KeepPlan())
         self.folder_text: Callable[[str], str] = os.path.dirname
         self._rows_by_digest: dict[bytes, list[tuple[int, int]]] = {}
+        # Why each group keeps what it keeps, by group, marks and rules (a title is painted
+        # often; the rules read no file twice, but need not run on every paint either).
+        self._kept_words: dict[tuple[bytes, frozenset[int], KeepPlan], str] = {}
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     @property
@@ -329,7 +332,8 @@ class DuplicatesModel(QAbstractItemModel):
             return None
         done = group.key in self.done
         if role == Qt.ItemDataRole.DisplayRole:
-            return group_title(group, done)
+            why = self.kept_words(group)
+            return f"{group_title(group, done)} · kept: {why}" if why else group_title(group, done)
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
@@ -340,6 +344,20 @@ class DuplicatesModel(QAbstractItemModel):
             kept = why_kept(group, self.plan)
             return f"{kept}\n\n{KIND_HELP}" if kept else KIND_HELP
         return None
+
+    def kept_words(self, group: DuplicateGroup) -> str:
+        """Why the group's kept photos are kept, in plain words (the rules' reason, "in a
+        reference folder", "kept by you"); "" if it keeps them all."""
+        if not group.keep or len(group.keep) >= len(group.photos):
+            return ""
+        key = (group.key, frozenset(group.keep), self.plan)
+        words = self._kept_words.get(key)
+        if words is None:
+            words = "; ".join(dict.fromkeys(keep_reasons(group, self.plan).values()))
+            if len(self._kept_words) > 10_000:
+                self._kept_words.clear()
+            self._kept_words[key] = words
+        return words
 
     def setData(self, index: ModelIndex, value: Any,
                 role: int = Qt.ItemDataRole.EditRole) -> bool:
