@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print JSON (the groups with the copy to keep marked)")
     form.add_argument("--csv", action="store_true",
                       help="print CSV: one row per photo (group, kind, confidence, path, "
-                      "width, height, bytes, format, taken_at, camera, keep)")
+                      "width, height, bytes, format, taken_at, camera, keep, keep_reason, "
+                      "decision, new, companions)")
     p.add_argument("--threshold", choices=_THRESHOLDS,
                    help="how alike photos must be to count as duplicates (default: the "
                    "library's strictness setting, normal unless changed)")
