@@ -97,6 +97,8 @@ from simfinder.gui.indexing_status import IndexingStatus
 from simfinder.gui.preview import PreviewDialog
 from simfinder.gui.problems import ProblemsDock
 from simfinder.gui.review_controller import ReviewController
+from simfinder.gui.series_view import SeriesPanel
+from simfinder.gui.series_worker import SeriesController
 from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
@@ -175,6 +177,7 @@ class MainWindow(QMainWindow):
     act_show_folder: QAction
     act_gallery: QAction
     act_duplicates: QAction
+    act_series: QAction
     act_undo: QAction
     act_export_csv: QAction
     act_export_json: QAction
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
         self.query = QueryController(self.library_root, self.embedder, self)
         self.groups = GroupsController(self.library_root, self)
         self.review = ReviewController(self.library_root, self)
+        self.series_finder = SeriesController(self.library_root, self)
         self._decisions_shown = False
         self.undoable: BatchSummary | None = None
 
@@ -212,6 +216,8 @@ class MainWindow(QMainWindow):
         self.panel = SimilarPanel(self.thumbnails, self)
         self.duplicates = DuplicatesPanel(self.thumbnails, settings, self.groups, self.indexer,
                                           self.tasks, self.review, self)
+        self.series = SeriesPanel(self.thumbnails, settings, self.series_finder, self.indexer,
+                                  self.tasks, self.review, self)
         self._build_sidebar()
         self._build_central()
         self._build_actions()
@@ -346,6 +352,7 @@ class MainWindow(QMainWindow):
         self.modes = QStackedWidget(self)
         self.modes.addWidget(self.splitter)
         self.modes.addWidget(self.duplicates)
+        self.modes.addWidget(self.series)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -439,6 +446,10 @@ class MainWindow(QMainWindow):
                        "Review groups of duplicates and free space", self.show_duplicates,
                        ("edit-copy", sp.SP_FileDialogDetailedView), "Ctrl+2", True,
                        checkable=True),
+            ActionSpec("series", "Similar &Shots",
+                       "Series of shots of one scene: keep the best of each, let the rest go",
+                       self.show_series, ("camera-photo", sp.SP_FileDialogContentsView),
+                       "Ctrl+3", True, checkable=True),
             ActionSpec("undo", "&Undo",
                        "Put back the photos of the last move to the trash or to a folder",
                        self.undo, ("edit-undo", sp.SP_ArrowBack), key.Undo, True),
@@ -453,7 +464,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         build_actions(self, "MainWindow", self._action_table())
         self.mode_group = QActionGroup(self)
-        for act in (self.act_gallery, self.act_duplicates):
+        for act in (self.act_gallery, self.act_duplicates, self.act_series):
             self.mode_group.addAction(act)
         self.act_gallery.setChecked(True)
         self.act_undo.setEnabled(False)
@@ -486,6 +497,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu(tr("&View"))
         m.addAction(self.act_gallery)
         m.addAction(self.act_duplicates)
+        m.addAction(self.act_series)
         m.addSeparator()
         m.addAction(self.act_zoom_in)
         m.addAction(self.act_zoom_out)
@@ -506,6 +518,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.addAction(self.act_gallery)
         tb.addAction(self.act_duplicates)
+        tb.addAction(self.act_series)
         tb.addSeparator()
         tb.addAction(self.act_add_folder)
         tb.addAction(self.act_rescan)
@@ -582,6 +595,10 @@ class MainWindow(QMainWindow):
         self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
         self.duplicates.decisions_requested.connect(self.show_decisions)
         self.duplicates.rescan_requested.connect(self.rescan)
+        self.series.model.folder_text = self.folder_text
+        self.series.message.connect(lambda text: self.tell(text, style.REPORT_MS))
+        self.series.preview_requested.connect(self.preview_record)
+        self.review.decisions_changed.connect(self.series.library_changed)
 
         self.review.decisions_listed.connect(self.decisions.set_decisions)
         self.review.decisions_undone.connect(self._on_decisions_undone)
@@ -631,6 +648,7 @@ class MainWindow(QMainWindow):
         self.indexer.shutdown()
         self.query.shutdown()
         self.groups.shutdown()
+        self.series_finder.shutdown()
         if self.duplicates.model.rowCount():
             self.duplicates.save_position()
         self.review.close()  # writes what is queued
@@ -948,6 +966,7 @@ class MainWindow(QMainWindow):
         self._update_count_label()
         self.query.library_changed()
         self.duplicates.library_changed()
+        self.series.library_changed()
         self._set_undoable(update.undoable)
         if update.removed:
             self.panel.forget_photos(set(update.removed))
@@ -985,6 +1004,7 @@ class MainWindow(QMainWindow):
     def _on_index_state(self, state: str) -> None:
         self.indexing_status.show_state(state, self.indexer.last_progress)
         self.duplicates.set_indexing(state in ("indexing", "pausing"))
+        self.series.set_indexing(state in ("indexing", "pausing"))
         self._update_actions()
         self._update_empty_state()
 
@@ -1014,6 +1034,10 @@ class MainWindow(QMainWindow):
     def show_duplicates(self) -> None:
         self.act_duplicates.setChecked(True)
         self.modes.setCurrentWidget(self.duplicates)
+
+    def show_series(self) -> None:
+        self.act_series.setChecked(True)
+        self.modes.setCurrentWidget(self.series)
 
     def _export_duplicates(self, fmt: str) -> None:
         self.show_duplicates()

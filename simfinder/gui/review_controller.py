@@ -19,7 +19,9 @@ from simfinder.app.decisions import (
     undo_decisions,
 )
 from simfinder.app.review_log import ReviewRecorder
+from simfinder.app.series import keep_all
 from simfinder.app.usecases import catalog_file
+from simfinder.core.matching.series import Series
 from simfinder.core.store.catalog import Catalog, PhotoRecord
 
 
@@ -56,6 +58,10 @@ class ReviewController(QObject):
     def decide(self, kind: str, photos: Sequence[PhotoRecord], scope: str) -> None:
         chosen = list(photos)
         self._change(lambda c: decide(c, kind, chosen, scope), lambda _id: None)
+
+    def keep_series(self, series: Series) -> None:
+        """Remember that the user keeps every shot of a series (by content)."""
+        self._change(lambda c: keep_all(c, series), lambda _id: None)
 
     def undo(self, ids: Sequence[int]) -> None:
         chosen = list(ids)

@@ -35,6 +35,9 @@ ENGLISH: dict[str, tuple[str, str]] = {
     "%Ln similar shot(s)": ("%Ln similar shot", "%Ln similar shots"),
     "%Ln similar photo(s)": ("%Ln similar photo", "%Ln similar photos"),
     "%Ln more note(s)": ("%Ln more note", "%Ln more notes"),
+    "%Ln series": ("%Ln series", "%Ln series"),
+    "%Ln shot(s)": ("%Ln shot", "%Ln shots"),
+    "%Ln other(s)": ("%Ln other", "%Ln others"),
 }
 
 

@@ -24,7 +24,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from simfinder.core.photos.shot_quality import (
     measure_shot,
     tone_difference,
 )
+from simfinder.core.progress import Cancelled, CancelToken
 from simfinder.core.store.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord
 from simfinder.core.store.library import Library
 
@@ -120,10 +121,13 @@ def find_series(
     groups: Sequence[DuplicateGroup] | None = None,
     include_decided: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[Series]:
     """The library's series, each ranked (brackets in capture order), the series with most
     to free first. `groups`: the duplicate groups at `strictness`, if the caller has them.
-    Series the user decided to keep whole are left out unless `include_decided`."""
+    Series the user decided to keep whole are left out unless `include_decided`. `progress`
+    gets (shots measured, shots to measure); `cancel` stops the measuring (raises Cancelled;
+    the shots measured so far are kept)."""
     if groups is None:
         groups = find_duplicate_groups(library, strictness)
     cat = library.catalog
@@ -135,7 +139,7 @@ def find_series(
     pairs = _linked_pairs(library, shots, shot_of)
     members = _components(len(shots), pairs)
     wanted = sorted({s.main.content_id for m in members for s in (shots[i] for i in m)})
-    quality = shot_qualities(library, wanted, progress)
+    quality = shot_qualities(library, wanted, progress, cancel)
 
     found: list[Series] = []
     for m in members:
@@ -310,9 +314,11 @@ def _lined_up(qs: Sequence[ShotQuality]) -> bool:
 def shot_qualities(
     library: Library, content_ids: Sequence[int],
     progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[int, ShotQuality]:
     """The measures of these contents: stored, or measured now (from a file of the content
-    that can be read) and stored."""
+    that can be read) and stored. Cancelled (raises Cancelled), the measures taken so far are
+    stored all the same."""
     import json
 
     cat = library.catalog
@@ -329,20 +335,30 @@ def shot_qualities(
         path = next((p for p in paths.get(cid, []) if p.is_file()), None)
         return None if path is None else measure_shot(path)
 
-    done = 0
     fresh: dict[int, ShotQuality] = {}
+    cancelled = False
     with ThreadPoolExecutor(_WORKERS) as pool:
-        for cid, q in zip(todo, pool.map(measure, todo), strict=True):
-            done += 1
-            if q is not None:
-                fresh[cid] = q
-            if progress is not None:
-                progress(done, len(todo))
+        futures = {pool.submit(measure, cid): cid for cid in todo}
+        try:
+            for done, future in enumerate(as_completed(futures), 1):
+                q = future.result()
+                if q is not None:
+                    fresh[futures[future]] = q
+                if progress is not None:
+                    progress(done, len(todo))
+                if cancel is not None and cancel.cancelled:
+                    cancelled = True
+                    break
+        finally:
+            for future in futures:
+                future.cancel()  # those not started; the pool waits for the two running
     if fresh:
         try:
             cat.put_shot_measures(((c, json.dumps(q.as_json())) for c, q in fresh.items()),
                                   QUALITY_VERSION)
         except Exception as exc:  # a read-only or busy library: measured again next time
             log.info("shot measures not stored: %s", exc)
+    if cancelled:
+        raise Cancelled
     out.update(fresh)
     return out
