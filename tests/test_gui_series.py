@@ -11,12 +11,13 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
@@ -55,12 +56,17 @@ def _burst(folder: Path, picture: str) -> list[Path]:
 def shots(tmp_path: Path) -> dict[str, list[Path]]:
     root = tmp_path / "photos"
     out = {"people": _burst(root / "people", "astronaut.png"),
-           "cat": _burst(root / "cat", "chelsea.png")}
+           "cat": _burst(root / "cat", "coffee.png")}
     backup = root / "backup" / "IMG_0002.jpg"  # a copy of the sharp astronaut: the same shot
     backup.parent.mkdir(parents=True)
     shutil.copyfile(out["people"][1], backup)
     out["backup"] = [backup]
-    save(sample("coffee.png"), root / "other" / "coffee.jpg", quality=92)
+    # A bracket: one framing at three exposures.
+    scene = sample("chelsea.png")
+    out["bracket"] = [save(ImageEnhance.Brightness(scene).enhance(factor),
+                           root / "bracket" / f"DSC_{n:04d}.jpg", quality=92)
+                      for n, factor in enumerate((0.55, 1.0, 1.6), 1)]
+    save(sample("rocket.jpg"), root / "other" / "rocket.jpg", quality=92)
     return out
 
 
@@ -120,7 +126,7 @@ def test_a_series_is_listed_ranked_with_the_pick_kept_and_its_reasons(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:
     win = open_window(add=True)
-    panel = open_series(qtbot, win, 2)
+    panel = open_series(qtbot, win, 3)
     row = row_of(panel, "people")
     series = panel.model.series_at(row)
     # The sharp frame first, its copy in backup/ counted as the same shot.
@@ -141,17 +147,28 @@ def test_a_series_is_listed_ranked_with_the_pick_kept_and_its_reasons(
     # The totals: series, shots, and what keeping only the best would free.
     freeable = sum(s.freeable_bytes for s in panel.model.session.series)
     text = panel.totals_label.text()
-    assert "2 series" in text and "6 shots" in text and "0 marked for removal" in text
+    assert "3 series" in text and "9 shots" in text and "0 marked for removal" in text
     assert human_size(freeable) in text
     assert series.shots[0].size > series.shots[0].main.size  # the copy's bytes count too
     assert not panel.trash_button.isEnabled()
+    # The bracket is offered whole: every exposure kept, in capture order, none ranked.
+    bracket = row_of(panel, "bracket")
+    assert panel.model.series_at(bracket).bracket
+    assert "Bracket of 3 exposures" in panel.model.index(bracket, 0).data()
+    assert names(panel, bracket) == ["DSC_0001.jpg", "DSC_0002.jpg", "DSC_0003.jpg"]
+    assert set(names(panel, bracket, COL_WHY)) == {"a bracket: every exposure kept"}
+    panel.go_to_series(bracket)
+    assert not panel.keep_best_button.isEnabled()
+    panel.keep_best_all_button.click()
+    assert kept(panel, bracket) == [True, True, True]
+    assert kept(panel, row) == [True, False, False]
 
 
 def test_accept_pick_key_marks_the_rest_and_moves_to_the_next_series(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:
     win = open_window(add=True)
-    panel = open_series(qtbot, win, 2)
+    panel = open_series(qtbot, win, 3)
     key = QKeySequence("A").toString(QKeySequence.SequenceFormat.NativeText)
     assert panel.accept_button.toolTip().endswith(f"({key})")
     assert panel.current_row() == 0
@@ -166,6 +183,11 @@ def test_accept_pick_key_marks_the_rest_and_moves_to_the_next_series(
     qtbot.keyClick(panel.tree, Qt.Key.Key_A)
     assert kept(panel, 1) == [True, False, False]
     assert "4 marked for removal" in panel.totals_label.text()
+    # Accepting a bracket keeps every exposure; every series done, the view stays.
+    assert panel.model.series_at(2).bracket and panel.current_row() == 2
+    qtbot.keyClick(panel.tree, Qt.Key.Key_A)
+    assert kept(panel, 2) == [True, True, True]
+    assert all(panel.model.session.is_done(r) for r in range(3))
 
 
 def test_keep_only_the_best_then_trash_with_confirmation_and_undo(
@@ -173,12 +195,12 @@ def test_keep_only_the_best_then_trash_with_confirmation_and_undo(
     temp_trash: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     win = open_window(add=True)
-    panel = open_series(qtbot, win, 2)
+    panel = open_series(qtbot, win, 3)
     row = row_of(panel, "cat")
     panel.go_to_series(row)
     panel.keep_best_button.click()
     assert kept(panel, row) == [True, False, False]
-    assert kept(panel, 1 - row) == [True, True, True]  # only this series
+    assert kept(panel, row_of(panel, "people")) == [True, True, True]  # only this series
     # Space on a marked shot keeps it again; the pick cannot be the last to go.
     panel.tree.setCurrentIndex(panel.model.shot_index(row, 1))
     panel.tree.setFocus()
@@ -198,7 +220,7 @@ def test_keep_only_the_best_then_trash_with_confirmation_and_undo(
     with qtbot.waitSignal(win.indexer.action_finished, timeout=TIMEOUT):
         panel.trash_button.click()
     qtbot.waitUntil(lambda: not win.indexer.busy and not panel.searching
-                    and panel.model.rowCount() == 1, timeout=TIMEOUT)
+                    and panel.model.rowCount() == 2, timeout=TIMEOUT)
     assert not any(p.exists() for p in marked)
     assert len(os.listdir(temp_trash / "files")) == 2
     assert shots["cat"][1].exists()  # the best shot stays
@@ -207,7 +229,7 @@ def test_keep_only_the_best_then_trash_with_confirmation_and_undo(
     with qtbot.waitSignal(win.indexer.undo_finished, timeout=TIMEOUT):
         win.act_undo.trigger()
     qtbot.waitUntil(lambda: not win.indexer.busy and not panel.searching
-                    and panel.model.rowCount() == 2, timeout=TIMEOUT)
+                    and panel.model.rowCount() == 3, timeout=TIMEOUT)
     assert all(p.exists() for p in marked)
     row = row_of(panel, "cat")
     assert kept(panel, row) == [True, True, True]  # back, nothing marked
@@ -217,28 +239,28 @@ def test_keep_all_is_remembered_on_the_next_start(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:
     win = open_window(add=True)
-    panel = open_series(qtbot, win, 2)
+    panel = open_series(qtbot, win, 3)
     panel.go_to_series(row_of(panel, "cat"))
     panel.tree.setFocus()
     qtbot.keyClick(panel.tree, Qt.Key.Key_K)
-    assert panel.model.rowCount() == 1
+    assert panel.model.rowCount() == 2
     assert win.review.flush(30)
     qtbot.waitUntil(lambda: not panel.searching, timeout=TIMEOUT)
-    assert panel.model.rowCount() == 1
+    assert panel.model.rowCount() == 2
     win.close()
 
     again = open_window()
     panel = open_series(qtbot, again)
-    assert panel.model.rowCount() == 1
-    assert {Path(p.path).parent.name for p in panel.model.series_at(0).photos} \
-        == {"people", "backup"}
+    assert panel.model.rowCount() == 2
+    assert all(Path(p.path).parent.name != "cat" for r in range(2)
+               for p in panel.model.series_at(r).photos)
 
 
 def test_the_loupe_shows_the_same_spot_of_every_shot_at_100_percent(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:
     win = open_window(add=True)
-    panel = open_series(qtbot, win, 2)
+    panel = open_series(qtbot, win, 3)
     panel.go_to_series(row_of(panel, "people"))
     panel.tree.setFocus()
     qtbot.keyClick(panel.tree, Qt.Key.Key_L)
@@ -271,3 +293,34 @@ def test_the_loupe_shows_the_same_spot_of_every_shot_at_100_percent(
     # Pointing elsewhere does not move a pinned spot.
     qtbot.mouseMove(overview, QPoint(5, 5))
     assert abs(loupe.spot.x() - 0.45) < 0.01
+
+
+def test_finding_shows_its_progress_and_cancel_stops_it(
+    qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simfinder.core.matching import series as series_module
+
+    win = open_window(add=True)
+    real = series_module.measure_shot
+    release = threading.Event()
+
+    def slow(path: Path):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return real(path)
+
+    monkeypatch.setattr(series_module, "measure_shot", slow)
+    win.act_series.trigger()
+    panel = win.series
+    qtbot.waitUntil(lambda: panel.progress.isVisible() and panel.cancel_button.isVisible(),
+                    timeout=TIMEOUT)
+    assert "first time, every shot is measured" in panel.empty.text()
+    with qtbot.waitSignal(win.series_finder.cancelled, timeout=TIMEOUT):
+        panel.cancel_button.click()
+        release.set()
+    assert not panel.searching and not panel.progress.isVisible()
+    assert panel.find_button.isVisible() and "Stopped" in panel.empty.text()
+    assert panel.model.rowCount() == 0
+    panel.find_button.click()
+    qtbot.waitUntil(lambda: not panel.searching, timeout=TIMEOUT)
+    assert panel.model.rowCount() == 3
