@@ -123,11 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "decisions", help="list your decisions; undo, export or import them",
-        description="Without an action: list the decisions, newest first, with their ids.")
+        description="Without an action: list the decisions, newest first, with their ids "
+        "(those about series of similar shots as s1, s2...).")
     p.add_argument("--json", action="store_true", help="print JSON")
     actions = p.add_subparsers(dest="action", metavar="[ACTION]")
     q = actions.add_parser("undo", help="take decisions back (their groups are reviewed again)")
-    q.add_argument("ids", nargs="+", type=_positive_int, metavar="ID")
+    q.add_argument("ids", nargs="+", metavar="ID",
+                   help="as listed: a number, or s and a number for a series of similar shots")
     q = actions.add_parser("export", help="save every decision to a JSON file")
     q.add_argument("file", metavar="FILE", help="the file to write ('-': standard output)")
     q = actions.add_parser("import", help="add the decisions of an exported file")
@@ -403,8 +405,9 @@ def _cmd_series(args: argparse.Namespace) -> int:
                 raise UsageError(f"there are {len(found)} series; no series {args.keep_all}")
             chosen = found[args.keep_all - 1]
             decision_id = keep_all(cat, chosen)
-            print(f"Decision {decision_id}: keep all {len(chosen.shots)} shots. "
-                  f"`simfinder series --undo {decision_id}` takes it back.")
+            print(f"Decision s{decision_id}: keep all {len(chosen.shots)} shots. "
+                  f"`simfinder decisions undo s{decision_id}` (or `simfinder series --undo "
+                  f"{decision_id}`) takes it back.")
             return 0
     if args.json:
         json.dump(series_as_json(found), sys.stdout, indent=2)
@@ -522,8 +525,9 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     from simfinder.app.decisions import (
         export_decisions,
         import_decisions_file,
-        list_decisions,
-        undo_decisions,
+        list_all_decisions,
+        parse_refs,
+        undo_refs,
     )
     from simfinder.app.usecases import open_library
     from simfinder.core.matching.decisions import DecisionError, decisions_as_json
@@ -531,11 +535,17 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     with open_library(args.library) as library:
         cat = library.catalog
         if args.action == "undo":
+            try:
+                groups, series = parse_refs(args.ids)
+            except DecisionError as exc:
+                raise UsageError(str(exc)) from None
             known = {d.id for d in cat.decisions()}
-            missing = [str(i) for i in args.ids if i not in known]
+            known_series = {d.id for d in cat.series_decisions()}
+            missing = [str(i) for i in groups if i not in known] + \
+                [f"s{i}" for i in series if i not in known_series]
             if missing:
                 raise UsageError(f"no decision {', '.join(missing)} (see `simfinder decisions`)")
-            n = undo_decisions(cat, args.ids)
+            n = undo_refs(cat, args.ids)
             print(f"Undid {n} decision{'s' if n != 1 else ''}: those photos are reviewed again.")
             return 0
         if args.action == "export":
@@ -558,7 +568,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
             print(f"Imported {added} decision{'s' if added != 1 else ''}"
                   f" ({known_already} already there).")
             return 0
-        views = list_decisions(cat)
+        views = list_all_decisions(cat)
     if args.json:
         json.dump({"decisions": [v.as_json() for v in views]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -569,7 +579,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     for v in views:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
         gone = "  [files gone from the library]" if v.gone else ""
-        print(f"{v.id:>4}  {when}  {v.describe()}{gone}")
+        print(f"{v.ref:>4}  {when}  {v.describe()}{gone}")
         for name in v.names():
             print(f"        {name}")
     return 0

@@ -254,6 +254,13 @@ def test_keep_all_is_remembered_on_the_next_start(
     assert panel.model.rowCount() == 2
     assert all(Path(p.path).parent.name != "cat" for r in range(2)
                for p in panel.model.series_at(r).photos)
+    # The Decisions panel lists it with the duplicates' decisions; undone there, it is back.
+    again.show_decisions()
+    qtbot.waitUntil(lambda: again.decisions.ids() == ["s1"], timeout=TIMEOUT)
+    again.decisions.pane.tree.topLevelItem(0).setSelected(True)
+    again.decisions.undo_button.click()
+    qtbot.waitUntil(lambda: again.decisions.ids() == [] and not panel.searching
+                    and panel.model.rowCount() == 3, timeout=TIMEOUT)
 
 
 def test_the_loupe_shows_the_same_spot_of_every_shot_at_100_percent(

@@ -101,6 +101,21 @@ def test_series_are_found_ranked_and_kept_whole_on_request(tmp_path: Path,
     assert run("--library", str(lib), "series", "--undo", str(decision)).returncode == 0
     assert len(json.loads(run("--library", str(lib), "series", "--json").stdout)["series"]) == 1
 
+    # `decisions` lists a series' "keep all" beside the duplicates' (as s1), and undoes it.
+    kept = run("--library", str(lib), "series", "--keep-all", "1")
+    assert "decisions undo s" in kept.stdout
+    listing = run("--library", str(lib), "decisions")
+    line = next(x for x in listing.stdout.splitlines() if "similar shots" in x)
+    ref = line.split()[0]
+    assert ref.startswith("s") and "Keep all (similar shots): 4 photos" in line
+    doc = json.loads(run("--library", str(lib), "decisions", "--json").stdout)
+    assert [(d["about"], d["ref"]) for d in doc["decisions"]] == [("series", ref)]
+    assert run("--library", str(lib), "decisions", "undo", "s999").returncode == 2
+    undone = run("--library", str(lib), "decisions", "undo", ref)
+    assert undone.returncode == 0, undone.stderr
+    assert len(json.loads(run("--library", str(lib), "series", "--json").stdout)["series"]) == 1
+    assert "No decisions yet" in run("--library", str(lib), "decisions").stdout
+
 
 def test_keep_only_the_best_trashes_the_other_shots_and_undo_puts_them_back(
         tmp_path: Path, embedder: object, temp_trash: Path) -> None:

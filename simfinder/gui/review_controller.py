@@ -15,8 +15,8 @@ from simfinder.app.decisions import (
     decide,
     export_decisions,
     import_decisions_file,
-    list_decisions,
-    undo_decisions,
+    list_all_decisions,
+    undo_refs,
 )
 from simfinder.app.review_log import ReviewRecorder
 from simfinder.app.series import keep_all
@@ -63,9 +63,10 @@ class ReviewController(QObject):
         """Remember that the user keeps every shot of a series (by content)."""
         self._change(lambda c: keep_all(c, series), lambda _id: None)
 
-    def undo(self, ids: Sequence[int]) -> None:
-        chosen = list(ids)
-        self._change(lambda c: undo_decisions(c, chosen), self.decisions_undone.emit)
+    def undo(self, refs: Sequence[str]) -> None:
+        """Take back decisions of either kind, by reference ("3", or "s3" for a series)."""
+        chosen = [str(r) for r in refs]
+        self._change(lambda c: undo_refs(c, chosen), self.decisions_undone.emit)
 
     def import_file(self, path: Path) -> None:
         self._change(lambda c: import_decisions_file(c, path),
@@ -82,7 +83,7 @@ class ReviewController(QObject):
         self.recorder.submit(lambda c: export_decisions(c, path), done)
 
     def refresh(self) -> None:
-        self.recorder.submit(list_decisions, self._deliver(self.decisions_listed))
+        self.recorder.submit(list_all_decisions, self._deliver(self.decisions_listed))
 
     # -- machinery --------------------------------------------------------------------------
 
