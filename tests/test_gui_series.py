@@ -309,14 +309,14 @@ def test_finding_shows_its_progress_and_cancel_stops_it(
     from simfinder.core.matching import series as series_module
 
     win = open_window(add=True)
-    real = series_module.measure_shot
+    real = series_module.measure_without_faces
     release = threading.Event()
 
     def slow(path: Path):  # type: ignore[no-untyped-def]
         release.wait(30)
         return real(path)
 
-    monkeypatch.setattr(series_module, "measure_shot", slow)
+    monkeypatch.setattr(series_module, "measure_without_faces", slow)
     win.act_series.trigger()
     panel = win.series
     qtbot.waitUntil(lambda: panel.progress.isVisible() and panel.cancel_button.isVisible(),

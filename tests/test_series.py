@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from simfinder.core.cleanup.series_rank import rank_shots
@@ -164,3 +165,35 @@ def test_a_shot_that_cannot_be_read_goes_last_without_reasons() -> None:
         ImageFilter.GaussianBlur(3)))])
     assert [r.index for r in ranks] == [1, 2, 0]
     assert ranks[-1].reasons == ()
+
+
+def test_the_faces_of_a_series_are_searched_once_and_measured_on_every_shot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simfinder.core.matching import series as series_module
+    from simfinder.core.photos.shot_quality import face_boxes, measure_without_faces
+
+    photos = _burst(tmp_path)
+    frames = [photos[name] for name in ("IMG_0001", "IMG_0002", "IMG_0003")]
+    reframed = save(sample("astronaut.png").convert("RGB").crop((60, 0, 400, 300)),
+                    tmp_path / "burst" / "IMG_0004.jpg", quality=92)
+    searched: list[int] = []
+
+    def counting(grey):  # type: ignore[no-untyped-def]
+        searched.append(grey.shape[1])
+        return face_boxes(grey)
+
+    monkeypatch.setattr(series_module, "face_boxes", counting)
+    measured = [(n, measure_without_faces(p)) for n, p in enumerate(frames)]
+    qualities, searches = series_module.series_faces(measured)
+    # One search for the three frames of one framing, on the sharp one; every frame has the
+    # astronaut's face measured where it is, the blurred ones' with less detail.
+    assert searches == 1 and len(searched) == 1
+    assert all(len(qualities[n].faces) >= 1 for n in range(3))
+    sharp = measure_image(Image.open(frames[1]))
+    assert qualities[1].faces == sharp.faces
+    assert qualities[1].faces[0].detail > qualities[0].faces[0].detail + 0.5
+    ranks = rank_shots([qualities[n] for n in range(3)])
+    assert ranks[0].index == 1 and "faces in focus" in ranks[0].reasons
+    # A shot framed otherwise is searched itself.
+    _, searches = series_module.series_faces([*measured, (3, measure_without_faces(reframed))])
+    assert searches == 2

@@ -39,9 +39,14 @@ from simfinder.core.matching.grouping import DuplicateGroup, find_duplicate_grou
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.photos.shot_quality import (
     QUALITY_VERSION,
+    MeasuredShot,
     ShotQuality,
-    measure_shot,
+    face_boxes,
+    faces_at,
+    measure_without_faces,
+    overall_detail,
     tone_difference,
+    with_faces,
 )
 from simfinder.core.progress import Cancelled, CancelToken
 from simfinder.core.store.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord
@@ -138,8 +143,8 @@ def find_series(
     shots, shot_of = _shots(by_content, groups)
     pairs = _linked_pairs(library, shots, shot_of)
     members = _components(len(shots), pairs)
-    wanted = sorted({s.main.content_id for m in members for s in (shots[i] for i in m)})
-    quality = shot_qualities(library, wanted, progress, cancel)
+    quality = shot_qualities(library, [[shots[i].main.content_id for i in m] for m in members],
+                             progress, cancel)
 
     found: list[Series] = []
     for m in members:
@@ -307,51 +312,73 @@ def _lined_up(qs: Sequence[ShotQuality]) -> bool:
     a bracket's neighbouring exposures correlate 0.64-0.97, from a tripod or the hand, in the
     other-shots set (the extremes less: what one blows out the other shows); a thing shot
     from near and from further, 0.5 or less."""
-    return any(float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1]) >= LINED_UP
-               for k, a in enumerate(qs) for b in qs[k + 1:])
+    return any(_pair_lined_up(a, b) for k, a in enumerate(qs) for b in qs[k + 1:])
+
+
+def _pair_lined_up(a: ShotQuality, b: ShotQuality) -> bool:
+    return float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1]) >= LINED_UP
 
 
 def shot_qualities(
-    library: Library, content_ids: Sequence[int],
+    library: Library, series: Sequence[Sequence[int]],
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelToken | None = None,
 ) -> dict[int, ShotQuality]:
-    """The measures of these contents: stored, or measured now (from a file of the content
-    that can be read) and stored. Cancelled (raises Cancelled), the measures taken so far are
-    stored all the same."""
+    """The measures of the contents of these series (their content ids, a list a series):
+    stored, or measured now (from a file of the content that can be read) and stored, the
+    faces of a series searched once where its shots line up (`series_faces`). Cancelled
+    (raises Cancelled), the series measured so far are stored all the same."""
     import json
 
     cat = library.catalog
+    wanted = sorted({c for s in series for c in s})
     out = {cid: ShotQuality.from_json(json.loads(text))
-           for cid, text in cat.shot_measures(content_ids, QUALITY_VERSION).items()}
-    todo = [c for c in content_ids if c not in out]
-    if not todo:
+           for cid, text in cat.shot_measures(wanted, QUALITY_VERSION).items()}
+    seen: set[int] = set(out)
+    todo_series: list[list[int]] = []
+    for s in series:
+        todo = [c for c in dict.fromkeys(s) if c not in seen]
+        seen.update(todo)
+        if todo:
+            todo_series.append(todo)
+    todo_count = sum(len(s) for s in todo_series)
+    if not todo_count:
         return out
     paths: dict[int, list[Path]] = defaultdict(list)
-    for row in cat.photo_rows_of_contents(todo):
+    for row in cat.photo_rows_of_contents([c for s in todo_series for c in s]):
         paths[row[ROW_CONTENT_ID]].append(Path(row[1]))
 
-    def measure(cid: int) -> ShotQuality | None:
+    def measure(cid: int) -> MeasuredShot | None:
         path = next((p for p in paths.get(cid, []) if p.is_file()), None)
-        return None if path is None else measure_shot(path)
+        return None if path is None else measure_without_faces(path)
 
+    series_of = {c: k for k, s in enumerate(todo_series) for c in s}
+    left = [len(s) for s in todo_series]
+    measured: dict[int, MeasuredShot | None] = {}
     fresh: dict[int, ShotQuality] = {}
+    searches = 0
     cancelled = False
     with ThreadPoolExecutor(_WORKERS) as pool:
-        futures = {pool.submit(measure, cid): cid for cid in todo}
+        futures = {pool.submit(measure, cid): cid for s in todo_series for cid in s}
         try:
             for done, future in enumerate(as_completed(futures), 1):
-                q = future.result()
-                if q is not None:
-                    fresh[futures[future]] = q
+                cid = futures[future]
+                measured[cid] = future.result()
+                k = series_of[cid]
+                left[k] -= 1
+                if not left[k]:  # the series is measured: its faces now
+                    faces, n = series_faces([(c, measured.pop(c)) for c in todo_series[k]])
+                    fresh.update(faces)
+                    searches += n
                 if progress is not None:
-                    progress(done, len(todo))
+                    progress(done, todo_count)
                 if cancel is not None and cancel.cancelled:
                     cancelled = True
                     break
         finally:
             for future in futures:
                 future.cancel()  # those not started; the pool waits for the two running
+    log.info("measured %d shots, faces searched on %d of them", len(fresh), searches)
     if fresh:
         try:
             cat.put_shot_measures(((c, json.dumps(q.as_json())) for c, q in fresh.items()),
@@ -362,3 +389,28 @@ def shot_qualities(
         raise Cancelled
     out.update(fresh)
     return out
+
+
+def series_faces(
+    shots: Sequence[tuple[int, MeasuredShot | None]],
+) -> tuple[dict[int, ShotQuality], int]:
+    """The measures of a series' shots with their faces, and how many times the face
+    detector ran. The faces are searched on the series' sharpest shot (where the detector
+    sees them best) and measured at the same places on every shot that lines up with it
+    (one framing: a burst, retakes from the hand), so a blurred shot's faces are measured
+    where they are even where the detector would miss them; a shot that does not line up
+    (reframed) is searched itself."""
+    readable = [(c, m) for c, m in shots if m is not None]
+    if not readable:
+        return {}, 0
+    _, sharpest = max(readable, key=lambda cm: overall_detail(cm[1].quality))
+    boxes = face_boxes(sharpest.grey)
+    searches = 1
+    out: dict[int, ShotQuality] = {}
+    for cid, m in readable:
+        own = boxes
+        if m is not sharpest and not _pair_lined_up(m.quality, sharpest.quality):
+            own = face_boxes(m.grey)
+            searches += 1
+        out[cid] = with_faces(m.quality, faces_at(m.grey, own))
+    return out, searches
