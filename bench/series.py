@@ -80,7 +80,22 @@ def build(out: Path) -> int:
 def run(sets: list[Path]) -> int:
     from simfinder.app.usecases import EmbedderProvider, open_library
     from simfinder.core.indexing.indexer import Indexer
+    from simfinder.core.matching import series as series_module
     from simfinder.core.matching.series import Series, find_series
+    from simfinder.core.photos.shot_quality import faces_at, with_faces
+
+    searches = [0]
+    face_boxes = series_module.face_boxes
+
+    def counted_face_boxes(grey):  # type: ignore[no-untyped-def]
+        searches[0] += 1
+        return face_boxes(grey)
+
+    def faces_of_every_shot(shots):  # type: ignore[no-untyped-def]
+        """The baseline: each shot searched for faces itself (before series shared one)."""
+        out = {c: with_faces(m.quality, faces_at(m.grey, counted_face_boxes(m.grey)))
+               for c, m in shots if m is not None}
+        return out, len(out)
 
     with tempfile.TemporaryDirectory() as tmp:
         library = open_library(tmp)
@@ -88,9 +103,25 @@ def run(sets: list[Path]) -> int:
         Indexer(library, EmbedderProvider("cpu")).run([s / "images" for s in sets])
         indexing = time.perf_counter() - start
         photos = library.catalog.file_count()
+        # The first measuring twice, in this order: with every shot searched for faces (the
+        # baseline, its measures stored under another version so that none is found), then
+        # with a series' faces searched once. Then again with the measures stored.
+        version = series_module.QUALITY_VERSION
+        series_faces = series_module.series_faces
+        series_module.QUALITY_VERSION = -version
+        series_module.series_faces = faces_of_every_shot
+        start = time.perf_counter()
+        find_series(library)
+        baseline = time.perf_counter() - start
+        baseline_searches = searches[0]
+        series_module.QUALITY_VERSION = version
+        series_module.series_faces = series_faces
+        series_module.face_boxes = counted_face_boxes
+        searches[0] = 0
         start = time.perf_counter()
         found = find_series(library)
         cold = time.perf_counter() - start
+        series_module.face_boxes = face_boxes
         start = time.perf_counter()
         find_series(library)
         warm = time.perf_counter() - start
@@ -140,6 +171,11 @@ def run(sets: list[Path]) -> int:
     print(f"series: {len(found)} ({sum(len(s.shots) for s in found)} shots) in {photos} photos")
     print(f"indexing (scan, decode, hashes, CNN, comparing likely copies): {indexing:.1f} s "
           f"({indexing / photos * 1000:.0f} s per 1,000 photos)")
+    print(f"find and rank, measures not stored yet, faces searched on every shot (baseline): "
+          f"{baseline:.1f} s ({baseline / photos * 1000:.0f} s per 1,000 photos, "
+          f"{baseline / indexing:.2f}x indexing; {baseline_searches} face searches)")
+    print(f"  ... faces searched once per series: {cold:.1f} s ({searches[0]} face searches): "
+          f"{cold / baseline:.2f}x the baseline")
     print(f"find and rank, measures not stored yet: {cold:.1f} s "
           f"({cold / photos * 1000:.0f} s per 1,000 photos, {cold / indexing:.2f}x indexing); "
           f"stored: {warm:.2f} s ({warm / photos * 1000:.1f} s per 1,000 photos, "

@@ -448,7 +448,7 @@ class MainWindow(QMainWindow):
                        checkable=True),
             ActionSpec("series", "Similar &Shots",
                        "Series of shots of one scene: keep the best of each, let the rest go",
-                       self.show_series, ("camera-photo", sp.SP_FileDialogContentsView),
+                       self.show_series, ("camera-photo", sp.SP_FileDialogInfoView),
                        "Ctrl+3", True, checkable=True),
             ActionSpec("undo", "&Undo",
                        "Put back the photos of the last move to the trash or to a folder",
