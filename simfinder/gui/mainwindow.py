@@ -1049,6 +1049,7 @@ class MainWindow(QMainWindow):
 
     def _on_duplicates_strictness(self, strictness: Strictness) -> None:
         self.panel.set_strictness(strictness)
+        self.series.library_changed()  # a shot is a photo with its copies at this strictness
 
     def _set_undoable(self, summary: BatchSummary | None) -> None:
         self.undoable = summary
@@ -1198,6 +1199,7 @@ class MainWindow(QMainWindow):
         dialog.apply()
         self.panel.set_strictness(self.settings.strictness)
         self.duplicates.set_strictness(self.settings.strictness)
+        self.series.library_changed()
         self.size_slider.setValue(self.settings.thumbnail_size)
         if self.settings.device != old_device and isinstance(self.embedder, EmbedderProvider) \
                 and "onnxruntime" not in sys.modules and "torch" not in sys.modules:
