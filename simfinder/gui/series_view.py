@@ -642,7 +642,7 @@ class SeriesPanel(QWidget):
             self.count_label.setText(tr("Waiting for indexing to finish"))
         else:
             self.count_label.setText(counted(n, "%Ln series") if not self._stopped else "")
-        if n and not searching:
+        if n:  # the list stays while the series are found again (after a decision, a move)
             self.stack.setCurrentWidget(self.tree)
         else:
             if searching:
@@ -658,7 +658,7 @@ class SeriesPanel(QWidget):
                 self.empty.setText(tr("No similar shots found.\n\nShots of one scene taken "
                                       "moments apart (bursts, retakes, brackets) are listed "
                                       "here, the best of each picked."))
-            self.stack.setCurrentWidget(self.empty if not n or searching else self.tree)
+            self.stack.setCurrentWidget(self.empty)
         self._update_totals()
 
     def _before_reset(self) -> None:

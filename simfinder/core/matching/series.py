@@ -352,24 +352,23 @@ def shot_qualities(
         path = next((p for p in paths.get(cid, []) if p.is_file()), None)
         return None if path is None else measure_without_faces(path)
 
-    series_of = {c: k for k, s in enumerate(todo_series) for c in s}
-    left = [len(s) for s in todo_series]
-    measured: dict[int, MeasuredShot | None] = {}
+    def measure_series(cids: list[int]) -> tuple[dict[int, ShotQuality], int]:
+        return series_faces([(c, measure(c)) for c in cids])
+
     fresh: dict[int, ShotQuality] = {}
     searches = 0
+    done = 0
     cancelled = False
+    # A series a task: its shots are measured, then its faces searched, on one worker (the
+    # shots' grey images are held only while their series is at work).
     with ThreadPoolExecutor(_WORKERS) as pool:
-        futures = {pool.submit(measure, cid): cid for s in todo_series for cid in s}
+        futures = {pool.submit(measure_series, s): len(s) for s in todo_series}
         try:
-            for done, future in enumerate(as_completed(futures), 1):
-                cid = futures[future]
-                measured[cid] = future.result()
-                k = series_of[cid]
-                left[k] -= 1
-                if not left[k]:  # the series is measured: its faces now
-                    faces, n = series_faces([(c, measured.pop(c)) for c in todo_series[k]])
-                    fresh.update(faces)
-                    searches += n
+            for future in as_completed(futures):
+                faces, n = future.result()
+                fresh.update(faces)
+                searches += n
+                done += futures[future]
                 if progress is not None:
                     progress(done, todo_count)
                 if cancel is not None and cancel.cancelled:

@@ -240,19 +240,19 @@ def _noise(grey: F32) -> float:
     return float(np.mean(flat)) * math.sqrt(math.pi / 2) / 6.0
 
 
-_CASCADE_LOCK = threading.Lock()
-_cascade: Any = None
+_THREAD = threading.local()
 
 
 def _face_cascade() -> Any:
-    """scikit-image's cascade object is not safe to share between threads: one at a time."""
-    global _cascade
-    if _cascade is None:
+    """scikit-image's cascade object is not safe to share between threads: one a thread."""
+    cascade = getattr(_THREAD, "cascade", None)
+    if cascade is None:
         from skimage.data import lbp_frontal_face_cascade_filename
         from skimage.feature import Cascade
 
-        _cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
-    return _cascade
+        cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
+        _THREAD.cascade = cascade
+    return cascade
 
 
 def face_boxes(grey8: U8) -> tuple[Box, ...]:
@@ -262,10 +262,9 @@ def face_boxes(grey8: U8) -> tuple[Box, ...]:
     small = grey8 if scale >= 1.0 else cv2.resize(
         grey8, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
-    with _CASCADE_LOCK:
-        found = _face_cascade().detect_multi_scale(
-            img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
-            min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
+    found = _face_cascade().detect_multi_scale(
+        img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+        min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
     return tuple((f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
                  for f in _distinct(found))
 
