@@ -7,16 +7,12 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
 from simfinder.core.store.catalog import ErrorRecord
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
-from simfinder.gui.words import counted
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ProblemsDock", text)
+from simfinder.gui.words import counted, tr
 
 
 class ProblemsDock(ListDock):

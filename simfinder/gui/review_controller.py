@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from simfinder.app.decisions import (
     decide,
@@ -21,11 +21,7 @@ from simfinder.app.decisions import (
 from simfinder.app.review_log import ReviewRecorder
 from simfinder.app.usecases import catalog_file
 from simfinder.core.store.catalog import Catalog, PhotoRecord
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ReviewController", text)
-
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 
