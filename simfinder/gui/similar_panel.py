@@ -56,7 +56,7 @@ from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import QT_TR_NOOP, counted, tr
+from simfinder.gui.words import QT_TR_NOOP, counted, engine_text, tr
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -121,7 +121,7 @@ class SimilarModel(QAbstractListModel):
             return self._words[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
-            why = html.escape(str(hit.explanation().get("why", "")))
+            why = html.escape(engine_text(str(hit.explanation().get("why", ""))))
             return (f"{describe(hit.photo)}<br><i>{tr(WORD_HELP[word])}</i><br>"
                     + tr("Why: {why}").format(why=why))
         return None
