@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from simfinder import __version__
 from simfinder.app.units import human_size
+from simfinder.app.wording import count_files, counted, duration
 from simfinder.config import LIBRARY_ENV
 from simfinder.core.photos.devices import USER_DEVICES
 
@@ -293,7 +294,7 @@ def _print_index_summary(report: object, out: TextIO) -> None:
     if report.failed_before:
         parts.append(f"{report.failed_before} still failing from earlier runs")
     word = "Cancelled" if report.cancelled else "Done"
-    print(f"{word} in {_duration(report.elapsed)}: " + ", ".join(parts) + ".", file=out)
+    print(f"{word} in {duration(report.elapsed)}: " + ", ".join(parts) + ".", file=out)
     if report.failed:
         reasons = Counter(e.reason for e in report.failed)
         print("Failed files:", file=out)
@@ -316,7 +317,7 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
     assert isinstance(report, ComparisonReport)
     if not (report.verified or report.unverifiable or report.cancelled):
         return  # nothing was left to compare
-    line = (f"Compared likely copies in {_duration(report.seconds)}: {report.verified} pairs "
+    line = (f"Compared likely copies in {duration(report.seconds)}: {report.verified} pairs "
             f"verified now, {report.stored_before} earlier")
     if report.unverifiable:
         line += f", {report.unverifiable} without pixels to compare"
@@ -441,7 +442,6 @@ def _series_keep_best(library: Library, found: Sequence[Series], which: str, dry
                       plan: KeepPlan) -> int:
     """`series --keep-best N|all`: every shot but the best to the trash, journalled."""
     from simfinder.app.series import best_only, keep_best, marked_shots
-    from simfinder.core.cleanup.actions import count_files
     from simfinder.core.cleanup.trash import trash_name
 
     series = list(found)
@@ -546,7 +546,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
             if missing:
                 raise UsageError(f"no decision {', '.join(missing)} (see `simfinder decisions`)")
             n = undo_refs(cat, args.ids)
-            print(f"Undid {n} decision{'s' if n != 1 else ''}: those photos are reviewed again.")
+            print(f"Undid {counted(n, 'decision')}: those photos are reviewed again.")
             return 0
         if args.action == "export":
             if args.file == "-":
@@ -554,7 +554,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
                 sys.stdout.write("\n")
                 return 0
             n = export_decisions(cat, Path(args.file).expanduser())
-            print(f"Saved {n} decision{'s' if n != 1 else ''} to {args.file}", file=sys.stderr)
+            print(f"Saved {counted(n, 'decision')} to {args.file}", file=sys.stderr)
             return 0
         if args.action == "import":
             source = Path(args.file).expanduser()
@@ -565,7 +565,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
             except DecisionError as exc:
                 print(f"simfinder: {exc}", file=sys.stderr)
                 return 1
-            print(f"Imported {added} decision{'s' if added != 1 else ''}"
+            print(f"Imported {counted(added, 'decision')}"
                   f" ({known_already} already there).")
             return 0
         views = list_all_decisions(cat)
@@ -639,7 +639,6 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
     )
     from simfinder.app.review_session import saved_session
     from simfinder.app.usecases import open_library
-    from simfinder.core.cleanup.actions import count_files
     from simfinder.core.cleanup.trash import trash_name
 
     target = Path(args.to).expanduser().resolve() if args.command == "move" else None
@@ -690,7 +689,7 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
 def _cmd_undo(args: argparse.Namespace) -> int:
     from simfinder.app.review import undo_last_action, undoable_action
     from simfinder.app.usecases import EmbedderProvider, open_library
-    from simfinder.core.cleanup.actions import TRASH, count_files
+    from simfinder.core.cleanup.actions import TRASH
     from simfinder.core.cleanup.trash import trash_name
 
     with open_library(args.library) as library:
@@ -865,7 +864,7 @@ class ProgressBar:
         else:
             unit = "pairs" if progress.phase == "comparing" else "photos"
             eta = progress.eta
-            eta_text = _duration(eta) if eta is not None else "--"
+            eta_text = duration(eta) if eta is not None else "--"
             width = 24
             filled = int(width * progress.done / progress.total) if progress.total else width
             text = (
@@ -892,13 +891,6 @@ class ProgressBar:
         if self._drawn:
             self.out.write("\n")
             self.out.flush()
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 if __name__ == "__main__":

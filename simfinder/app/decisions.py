@@ -30,10 +30,12 @@ from simfinder.core.matching.decisions import (
 )
 from simfinder.core.matching.grouping import DuplicateGroup
 from simfinder.core.store.catalog import Catalog, DecisionRecord, PhotoRecord
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
-KIND_WORDS = {KEEP_ALL: "Keep all", "not-duplicates": "Not duplicates"}
+KIND_WORDS = {KEEP_ALL: QT_TRANSLATE_NOOP("engine", "Keep all"),
+              "not-duplicates": QT_TRANSLATE_NOOP("engine", "Not duplicates")}
 DUPLICATES, SERIES = "duplicates", "series"  # what a decision is about
 SERIES_PREFIX = "s"  # a series decision's reference: "s" and its id
 

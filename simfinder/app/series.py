@@ -18,13 +18,14 @@ from simfinder.core.matching.similarity import Strictness
 from simfinder.core.progress import CancelToken
 from simfinder.core.store.catalog import Catalog, PhotoRecord
 from simfinder.core.store.library import Library
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("series", "kind", "rank", "path", "width", "height", "bytes", "taken_at",
                "keep", "best", "reasons", "decision")
-BRACKET_REASON = "a bracket: every exposure kept"
-DECIDED_REASON = "you decided to keep them all"
+BRACKET_REASON = QT_TRANSLATE_NOOP("engine", "a bracket: every exposure kept")
+DECIDED_REASON = QT_TRANSLATE_NOOP("engine", "you decided to keep them all")
 
 
 def review_series(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton, QWidget
 
@@ -19,11 +19,7 @@ from simfinder.app.decisions import KIND_WORDS, SERIES, DecisionView
 from simfinder.core.matching.decisions import KEEP_ALL
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
-from simfinder.gui.words import counted
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DecisionsDock", text)
+from simfinder.gui.words import counted, engine_text, tr
 
 
 class DecisionsDock(ListDock):
@@ -68,17 +64,18 @@ class DecisionsDock(ListDock):
             labels = [name if n == 1 else f"{name} \u00d7{n}" for name, n in copies.items()]
             shown = ", ".join(labels[:4]) + (", …" if len(labels) > 4 else "")
             folders = sorted({os.path.dirname(n) for n in names})
-            folder = folders[0] if len(folders) == 1 else f"{len(folders)} folders"
+            folder = (folders[0] if len(folders) == 1
+                      else counted(len(folders), "%Ln folder(s)"))
             if v.gone:
-                shown += "  (no longer in the library)"
+                shown += tr("  (no longer in the library)")
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
             if v.about == SERIES:
-                kind = tr("{kind} (similar shots)").format(kind=KIND_WORDS[v.kind])
-                scope = "every shot of a series"
+                kind = tr("{kind} (similar shots)").format(kind=engine_text(KIND_WORDS[v.kind]))
+                scope = tr("every shot of a series")
             else:
-                kind = KIND_WORDS[v.kind]
-                scope = ("about the whole group" if v.record.scope == "group"
-                         else "about these photos of a group")
+                kind = engine_text(KIND_WORDS[v.kind])
+                scope = (tr("about the whole group") if v.record.scope == "group"
+                         else tr("about these photos of a group"))
             tip = "\n".join(names)
             rows.append(ListRow([kind, f"{len(names)}: {shown}", folder, when],
                                 v.ref, {0: f"{kind}, {scope}", 1: tip,

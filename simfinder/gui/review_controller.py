@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from simfinder.app.decisions import (
     decide,
@@ -23,11 +23,7 @@ from simfinder.app.series import keep_all
 from simfinder.app.usecases import catalog_file
 from simfinder.core.matching.series import Series
 from simfinder.core.store.catalog import Catalog, PhotoRecord
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ReviewController", text)
-
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QCoreApplication,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -48,7 +47,7 @@ from simfinder.app.series import BRACKET_REASON
 from simfinder.app.series_session import SeriesSession
 from simfinder.app.units import human_size
 from simfinder.core.cleanup.actions import OFFLINE_REASON, ActionReport
-from simfinder.core.cleanup.trash import trash_name
+from simfinder.core.cleanup.trash import trash_name, trash_title
 from simfinder.core.matching.series import Series, Shot
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.store.catalog import PhotoRecord
@@ -72,13 +71,8 @@ from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import KEEP_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted, files_text
+from simfinder.gui.words import QT_TR_NOOP, counted, engine_text, files_text, tr
 from simfinder.gui.workers import IndexController
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("SeriesPanel", text)
-
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +81,8 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 ShotRole = Qt.ItemDataRole.UserRole + 30  # on shot rows: the Shot
 
 COL_KEEP, COL_PHOTO, COL_WHY, COL_RES, COL_SIZE, COL_TAKEN, COL_FOLDER = range(7)
-COLUMNS = ("Keep", "Shot", "Why", "Resolution", "File size", "Taken", "Folder")
+COLUMNS = (QT_TR_NOOP("Keep"), QT_TR_NOOP("Shot"), QT_TR_NOOP("Why"), QT_TR_NOOP("Resolution"),
+           QT_TR_NOOP("File size"), QT_TR_NOOP("Taken"), QT_TR_NOOP("Folder"))
 
 _NO_SERIES = 0  # internal id of series rows; shot rows carry their series' row + 1
 
@@ -112,8 +107,9 @@ def shot_reasons(series: Series, n: int) -> str:
     """Why shot n of a series is where it is, in plain words: the pick's reasons, what the
     others lack against it."""
     if series.bracket:
-        return tr(BRACKET_REASON)
-    words = ", ".join(tr(w) for w in series.ranks[n].reasons) if n < len(series.ranks) else ""
+        return engine_text(BRACKET_REASON)
+    words = (", ".join(engine_text(w) for w in series.ranks[n].reasons)
+             if n < len(series.ranks) else "")
     if series.pick is series.shots[n]:
         return tr("Best: {reasons}").format(reasons=words or tr("as good as the others"))
     return words or tr("as good as the best")
@@ -219,8 +215,9 @@ class SeriesModel(QAbstractItemModel):
                 if marked:
                     return tr("Marked for removal. Check to keep it.")
                 if best:
+                    reasons = ", ".join(engine_text(w) for w in series.ranks[0].reasons)
                     return tr("Kept: the best shot ({reasons}). Uncheck to mark it for "
-                              "removal.").format(reasons=", ".join(series.ranks[0].reasons))
+                              "removal.").format(reasons=reasons)
                 return tr("Kept: nothing is marked for removal until you say so (Keep Only "
                           "the Best, or Accept Pick). Uncheck to mark it for removal.")
             return None
@@ -423,21 +420,21 @@ class SeriesPanel(QWidget):
     # -- construction -----------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        build_actions(self, "SeriesPanel", [
-            ActionSpec("accept", "&Accept Pick",
-                       "Keep the best shot, mark the others for removal, and go to the next "
-                       "series (a bracket keeps every exposure)", self.accept_pick,
+        build_actions(self, [
+            ActionSpec("accept", tr("&Accept Pick"),
+                       tr("Keep the best shot, mark the others for removal, and go to the next "
+                          "series (a bracket keeps every exposure)"), self.accept_pick,
                        keys="A", keys_in_tip=True),
-            ActionSpec("keep_best", "Keep Only the &Best",
-                       "Mark every shot of this series but the best for removal",
+            ActionSpec("keep_best", tr("Keep Only the &Best"),
+                       tr("Mark every shot of this series but the best for removal"),
                        self.keep_only_best, keys="B", keys_in_tip=True),
-            ActionSpec("keep_all", "&Keep All",
-                       "Keep every shot of this series: it leaves the list for good (remembered "
-                       "in the library), unless it gains a shot", self.keep_all,
+            ActionSpec("keep_all", tr("&Keep All"),
+                       tr("Keep every shot of this series: it leaves the list for good "
+                          "(remembered in the library), unless it gains a shot"), self.keep_all,
                        keys="K", keys_in_tip=True),
-            ActionSpec("loupe", "&Loupe",
-                       "The same spot of every shot at 100%, side by side: click or point at "
-                       "a spot", self.open_loupe, keys="L", keys_in_tip=True),
+            ActionSpec("loupe", tr("&Loupe"),
+                       tr("The same spot of every shot at 100%, side by side: click or point "
+                          "at a spot"), self.open_loupe, keys="L", keys_in_tip=True),
         ], window_keys=False)  # the keys act on the list only
 
     def _build_bars(self, layout: QVBoxLayout) -> None:
@@ -482,9 +479,10 @@ class SeriesPanel(QWidget):
         self.keep_all_button.setToolTip(self.act_keep_all.toolTip())
         self.trash_button = QPushButton(
             self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
-            tr("Move to {trash}…").format(trash=trash_name().removeprefix("the ")), self)
+            tr("Move to {trash}…").format(trash=engine_text(trash_title())), self)
         self.trash_button.setToolTip(tr("Move the shots marked for removal to {trash} (Edit > "
-                                        "Undo puts them back)").format(trash=trash_name()))
+                                        "Undo puts them back)").format(
+                                         trash=engine_text(trash_name())))
         for button in (self.accept_button, self.keep_best_button, self.keep_best_all_button,
                        self.keep_all_button):
             actions.addWidget(button)
@@ -766,7 +764,7 @@ class SeriesPanel(QWidget):
                 others=counted(others, "%Ln other(s)")))
         if following < 0:
             self.message.emit(tr("Every series is done: Move to {trash} moves the shots marked "
-                                 "for removal.").format(trash=trash_name().removeprefix("the ")))
+                                 "for removal.").format(trash=engine_text(trash_title())))
 
     def keep_only_best(self) -> None:
         row = self.current_row()
@@ -873,9 +871,9 @@ class SeriesPanel(QWidget):
             return
         companions = sum(len(g.companions.get(p.path, [])) for g in groups for p in g.photos
                          if p.file_id not in g.keep)
-        where = trash_name()
+        where = engine_text(trash_name())
         size = human_size(sum(p.size for p in photos))
-        verb = tr("Move to {trash}").format(trash=where.removeprefix("the "))
+        verb = tr("Move to {trash}").format(trash=engine_text(trash_title()))
         answer = ask(self, verb, tr(
             "Move {files} ({size}) of {series} to {trash}?\n\nEach series keeps its shots "
             "marked Keep. The photos stay in {trash} until you empty it, and Edit > Undo puts "
@@ -898,7 +896,7 @@ class SeriesPanel(QWidget):
         n = len(report.moved)
         done = (tr("Moved {files} ({size}) to {trash}. Edit > Undo puts them back.").format(
                     files=files_text(n, len(report.companions_moved)),
-                    size=human_size(report.bytes_moved), trash=trash_name())
+                    size=human_size(report.bytes_moved), trash=engine_text(trash_name()))
                 if n else tr("No photo was moved."))
         offline = sum(1 for f in report.failed if f.reason == OFFLINE_REASON)
         if offline:

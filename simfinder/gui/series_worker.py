@@ -10,18 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from simfinder.app.series import review_series, series_companions
 from simfinder.core.matching.series import Series
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.progress import Cancelled, CancelToken
+from simfinder.gui.words import tr
 from simfinder.gui.workers import _Latest, _NewestOnlyController, _NewestOnlyWorker
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("SeriesController", text)
-
 
 log = logging.getLogger(__name__)
 
