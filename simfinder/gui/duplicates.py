@@ -1483,9 +1483,13 @@ class DuplicatesPanel(QWidget):
         self.indexer.remove_marked(groups, self.plan, target)
 
     def _on_action_finished(self, report: ActionReport) -> None:
+        mine = self._waiting_action
         self._waiting_action = False
         # The groups cleaned up are over: their marks and done flags are forgotten.
         self.model.photos_moved([src for src, _ in report.moved])
+        if not mine:  # the Similar shots view's move: reported there
+            self._update_buttons()
+            return
         n = len(report.moved)
         if not n:
             done = tr("No photo was moved.")
