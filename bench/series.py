@@ -77,10 +77,26 @@ def build(out: Path) -> int:
     return 0
 
 
-def run(sets: list[Path]) -> int:
+def run(sets: list[Path], baseline_last: bool = False) -> int:
     from simfinder.app.usecases import EmbedderProvider, open_library
     from simfinder.core.indexing.indexer import Indexer
+    from simfinder.core.matching import series as series_module
+    from simfinder.core.matching.grouping import find_duplicate_groups
     from simfinder.core.matching.series import Series, find_series
+    from simfinder.core.photos.shot_quality import faces_at, with_faces
+
+    searches = [0]
+    face_boxes = series_module.face_boxes
+
+    def counted_face_boxes(grey):  # type: ignore[no-untyped-def]
+        searches[0] += 1
+        return face_boxes(grey)
+
+    def faces_of_every_shot(shots):  # type: ignore[no-untyped-def]
+        """The baseline: each shot searched for faces itself (before series shared one)."""
+        out = {c: with_faces(m.quality, faces_at(m.grey, counted_face_boxes(m.grey)))
+               for c, m in shots if m is not None}
+        return out, len(out)
 
     with tempfile.TemporaryDirectory() as tmp:
         library = open_library(tmp)
@@ -88,9 +104,42 @@ def run(sets: list[Path]) -> int:
         Indexer(library, EmbedderProvider("cpu")).run([s / "images" for s in sets])
         indexing = time.perf_counter() - start
         photos = library.catalog.file_count()
-        start = time.perf_counter()
+        # The first measuring twice: with every shot searched for faces (the baseline, its
+        # measures stored under another version so that none is found), and with a series'
+        # faces searched once; the baseline first unless --baseline-last. Then again with
+        # the measures stored.
+        version = series_module.QUALITY_VERSION
+        series_faces = series_module.series_faces
+        # The pairs judged for the duplicate groups the series are built on are checked once
+        # and kept: checked before, so that the two runs below differ in the measuring only.
+        find_duplicate_groups(library)
+        cpu: dict[bool, float] = {}
+
+        def first_measuring(shared: bool) -> float:
+            series_module.QUALITY_VERSION = version if shared else -version
+            series_module.series_faces = series_faces if shared else faces_of_every_shot
+            series_module.face_boxes = counted_face_boxes if shared else face_boxes
+            searches[0] = 0
+            start, start_cpu = time.perf_counter(), time.process_time()
+            find_series(library)
+            took = time.perf_counter() - start
+            cpu[shared] = time.process_time() - start_cpu
+            series_module.QUALITY_VERSION = version
+            series_module.series_faces = series_faces
+            series_module.face_boxes = face_boxes
+            return took
+
+        if baseline_last:
+            cold = first_measuring(True)
+            cold_searches = searches[0]
+            baseline = first_measuring(False)
+            baseline_searches = searches[0]
+        else:
+            baseline = first_measuring(False)
+            baseline_searches = searches[0]
+            cold = first_measuring(True)
+            cold_searches = searches[0]
         found = find_series(library)
-        cold = time.perf_counter() - start
         start = time.perf_counter()
         find_series(library)
         warm = time.perf_counter() - start
@@ -140,6 +189,12 @@ def run(sets: list[Path]) -> int:
     print(f"series: {len(found)} ({sum(len(s.shots) for s in found)} shots) in {photos} photos")
     print(f"indexing (scan, decode, hashes, CNN, comparing likely copies): {indexing:.1f} s "
           f"({indexing / photos * 1000:.0f} s per 1,000 photos)")
+    print(f"find and rank, measures not stored yet, faces searched on every shot (baseline): "
+          f"{baseline:.1f} s ({baseline / photos * 1000:.0f} s per 1,000 photos, "
+          f"{baseline / indexing:.2f}x indexing; {baseline_searches} face searches)")
+    print(f"  ... faces searched once per series: {cold:.1f} s ({cold_searches} face searches): "
+          f"{cold / baseline:.2f}x the baseline; CPU time {cpu[True]:.1f} s against "
+          f"{cpu[False]:.1f} s: {cpu[True] / cpu[False]:.2f}x")
     print(f"find and rank, measures not stored yet: {cold:.1f} s "
           f"({cold / photos * 1000:.0f} s per 1,000 photos, {cold / indexing:.2f}x indexing); "
           f"stored: {warm:.2f} s ({warm / photos * 1000:.1f} s per 1,000 photos, "
@@ -151,12 +206,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", action="store_true", help="write the series set")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--baseline-last", action="store_true",
+                        help="measure with faces searched on every shot after, not before")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.build:
         return build(args.out)
     sets = [s for s in (args.out, OTHER_SHOTS) if (s / "images").is_dir()]
-    return run(sets)
+    return run(sets, args.baseline_last)
 
 
 if __name__ == "__main__":

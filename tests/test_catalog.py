@@ -226,3 +226,19 @@ def test_a_stage_fingerprint_is_kept_until_replaced(tmp_path: Path) -> None:
     again = Catalog(tmp_path / "c.sqlite")
     assert again.stage_fingerprint("compare") == b"two"
     assert again.stage_fingerprint("other") is None
+
+
+def test_shot_measures_are_read_back_for_the_contents_asked_at_their_version(
+        tmp_path: Path) -> None:
+    """More contents than one query takes (1,200 over chunks of 500): each one's measures,
+    only at the version asked, none for a content never measured."""
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        ids = [cat.put_content(features(n.to_bytes(4, "big"), seed=n)) for n in range(1200)]
+    cat.put_shot_measures(((c, f'{{"n": {c}}}') for c in ids[:1100]), 3)
+    cat.put_shot_measures([(ids[5], '{"old": 1}')], 2)  # measured again at another version
+    got = cat.shot_measures([*ids, 999_999], 3)
+    assert set(got) == set(ids[:1100]) - {ids[5]}
+    assert got[ids[1099]] == f'{{"n": {ids[1099]}}}'
+    assert cat.shot_measures([ids[5]], 2) == {ids[5]: '{"old": 1}'}
+    cat.close()

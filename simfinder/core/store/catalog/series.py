@@ -15,17 +15,22 @@ from simfinder.core.store.catalog.decision_tables import (
 )
 from simfinder.core.store.catalog.records import DecisionRecord
 
+_CHUNK = 500  # ids in one IN (...): below SQLite's limit on bound variables
+
 
 class SeriesTables(CatalogBase):
     def shot_measures(self, content_ids: Iterable[int], version: int) -> dict[int, str]:
         """The stored measures (JSON text) of these contents, made at `version`."""
         out: dict[int, str] = {}
-        for cid in content_ids:
-            row = self._db.execute(
-                "SELECT measures FROM shot_measures WHERE content_id = ? AND version = ?",
-                (int(cid), version)).fetchone()
-            if row is not None:
-                out[int(cid)] = str(row[0])
+        ids = [int(c) for c in content_ids]
+        for start in range(0, len(ids), _CHUNK):  # one query per chunk, not one per content
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT content_id, measures FROM shot_measures"
+                f" WHERE version = ? AND content_id IN ({marks})", [version, *chunk]
+            ):
+                out[int(r[0])] = str(r[1])
         return out
 
     def put_shot_measures(self, measures: Iterable[tuple[int, str]], version: int) -> None:
