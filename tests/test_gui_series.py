@@ -263,6 +263,52 @@ def test_keep_all_is_remembered_on_the_next_start(
                     and panel.model.rowCount() == 3, timeout=TIMEOUT)
 
 
+def test_marks_and_done_series_are_there_on_the_next_start(
+    qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
+) -> None:
+    win = open_window(add=True)
+    panel = open_series(qtbot, win, 3)
+    people, cat = row_of(panel, "people"), row_of(panel, "cat")
+    panel.go_to_series(people)
+    panel.tree.setFocus()
+    qtbot.keyClick(panel.tree, Qt.Key.Key_A)  # the pick accepted: the others marked, done
+    panel.tree.setCurrentIndex(panel.model.shot_index(people, 1))
+    qtbot.keyClick(panel.tree, Qt.Key.Key_Space)  # and one of them kept after all
+    assert kept(panel, people) == [True, True, False]
+    panel.go_to_series(cat)
+    panel.keep_best_button.click()  # marked, not done
+    assert win.review.flush(30)
+    win.close()
+
+    again = open_window()
+    panel = open_series(qtbot, again, 3)
+    people, cat = row_of(panel, "people"), row_of(panel, "cat")
+    assert kept(panel, people) == [True, True, False]
+    assert panel.model.session.is_done(people)
+    assert panel.model.index(people, 0).data().startswith("\u2713 Done")
+    assert kept(panel, cat) == [True, False, False]
+    assert not panel.model.session.is_done(cat)
+    assert "3 marked for removal" in panel.totals_label.text()
+    # A shot of the series done leaves the library (deleted outside the app): the series is
+    # another now, offered again; the shot still marked in it stays marked.
+    series = panel.model.series_at(people)
+    still_marked = series.shots[2].main.path
+    Path(series.shots[1].main.path).unlink()
+    assert again.review.flush(30)
+    again.close()
+
+    third = open_window(add=True)  # with a rescan
+    panel = open_series(qtbot, third)
+    qtbot.waitUntil(lambda: not panel.searching and panel.model.rowCount() == 3
+                    and len(panel.model.series_at(row_of(panel, "people")).shots) == 2,
+                    timeout=TIMEOUT)
+    people = row_of(panel, "people")
+    assert not panel.model.session.is_done(people)
+    assert kept(panel, people) == [True, False]
+    assert panel.model.series_at(people).shots[1].main.path == still_marked
+    assert kept(panel, row_of(panel, "cat")) == [True, False, False]
+
+
 def test_the_loupe_shows_the_same_spot_of_every_shot_at_100_percent(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:

@@ -5,18 +5,23 @@ all, or accepting the pick), a bracket is never cut down by "keep only the best"
 series keeps a shot. The Similar shots view is a view of a session.
 
 A mark belongs to a shot (the shot's copies go with it: they are the same capture, and the
-Duplicates view is where copies are sorted out) and is kept by the path of the file that
-stands for the shot, so that it holds when the series are found again."""
+Duplicates view is where copies are sorted out) and is kept by the content digest of the file
+that stands for the shot, a done flag by the series' key (its contents), so that both hold
+when the series are found again, after a rescan or the next start: every change is saved as
+it is made (the app's ReviewRecorder), and the first series found are reviewed with what was
+saved. A series that gained or lost a shot has another key: it is offered again."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from simfinder.app.review_session import MarkRefused
 from simfinder.core.matching.grouping import DuplicateGroup
 from simfinder.core.matching.series import Series, Shot
+from simfinder.core.store.catalog import Catalog, SeriesReviewState
 
 log = logging.getLogger(__name__)
 
@@ -33,35 +38,80 @@ class SeriesTotals:
     freeable_bytes: int  # what keeping only the best of every series would free
 
 
+class SeriesReviewStore(Protocol):
+    """Where the session saves its marks and done flags as they change (the app's
+    ReviewRecorder, or CatalogSeriesStore)."""
+
+    def series_marks(self, digests: list[bytes], marked: bool) -> None: ...
+
+    def series_done(self, keys: list[bytes], done: bool) -> None: ...
+
+
+class CatalogSeriesStore:
+    """Saves the review straight into a catalog (one thread, no queue)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def series_marks(self, digests: list[bytes], marked: bool) -> None:
+        self.catalog.set_series_marks(digests, marked)
+
+    def series_done(self, keys: list[bytes], done: bool) -> None:
+        self.catalog.set_series_done(keys, done)
+
+
+class _NoStore:
+    def series_marks(self, digests: list[bytes], marked: bool) -> None:
+        pass
+
+    def series_done(self, keys: list[bytes], done: bool) -> None:
+        pass
+
+
+def _mark_key(shot: Shot) -> bytes:
+    return shot.main.digest
+
+
 class SeriesSession:
     """The series under review (each ranked, the pick first), their marks and done flags."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SeriesReviewStore | None = None) -> None:
+        self.store: SeriesReviewStore = store or _NoStore()
         self.series: list[Series] = []
-        self._remove: set[str] = set()  # main paths of the shots marked for removal
+        self._remove: set[bytes] = set()  # digests of the shots marked for removal
         self.done: set[bytes] = set()  # keys of the series the user is done with
         self.companions: dict[str, list[str]] = {}  # photo path -> its companion files
+        self.restored = False  # the saved review laid over the series found
 
     # -- loading ----------------------------------------------------------------------------
 
     def set_series(self, found: Sequence[Series],
-                   companions: dict[str, list[str]] | None = None) -> None:
+                   companions: dict[str, list[str]] | None = None,
+                   saved: SeriesReviewState | None = None) -> None:
         """Review these series; the marks of shots still in them stay (a series they would
-        leave without a shot loses them)."""
+        leave without a shot loses them), as do the done flags of series found again. The
+        first time, `saved` (the review saved in the library) is laid over them. What no
+        series holds any more is forgotten, in the store too."""
         self.series = list(found)
         if companions is not None:
             self.companions = companions
-        present = {s.main.path for series in self.series for s in series.shots}
-        self._remove &= present
+        marks, done = set(self._remove), set(self.done)
+        if saved is not None and not self.restored:
+            self.restored = True
+            marks |= saved.marked
+            done |= saved.done
+        present = {_mark_key(s) for series in self.series for s in series.shots}
+        self._remove = marks & present
         for series in self.series:
             if all(self.is_marked(s) for s in series.shots):
-                self._remove -= {s.main.path for s in series.shots}
-        self.done &= {s.key for s in self.series}
+                self._remove -= {_mark_key(s) for s in series.shots}
+        self.done = done & {s.key for s in self.series}
+        self._forget(marks - self._remove, done - self.done)
 
     # -- reading ----------------------------------------------------------------------------
 
     def is_marked(self, shot: Shot) -> bool:
-        return shot.main.path in self._remove
+        return _mark_key(shot) in self._remove
 
     def marked_shots(self, row: int) -> list[Shot]:
         return [s for s in self.series[row].shots if self.is_marked(s)]
@@ -104,12 +154,9 @@ class SeriesSession:
         target = series.shots[shot]
         if keep != self.is_marked(target):
             return False
-        if keep:
-            self._remove.discard(target.main.path)
-            return True
-        if all(self.is_marked(s) for s in series.shots if s is not target):
+        if not keep and all(self.is_marked(s) for s in series.shots if s is not target):
             raise MarkRefused(KEEP_ONE_SHOT)
-        self._remove.add(target.main.path)
+        self._set_marks([_mark_key(target)], not keep)
         return True
 
     def keep_only_best(self, row: int) -> bool:
@@ -119,11 +166,12 @@ class SeriesSession:
         pick = series.pick
         if pick is None or series.decided:
             return False
-        wanted = {s.main.path for s in series.shots if s is not pick}
-        before = set(self._remove)
-        self._remove -= {pick.main.path}
-        self._remove |= wanted
-        return self._remove != before
+        others = [_mark_key(s) for s in series.shots if s is not pick]
+        newly = [d for d in others if d not in self._remove]
+        kept = [_mark_key(pick)] if self.is_marked(pick) else []
+        self._set_marks(kept, False)
+        self._set_marks(newly, True)
+        return bool(newly or kept)
 
     def keep_only_best_of_all(self) -> list[int]:
         """Keep only the best of every series (brackets left whole); the rows changed."""
@@ -131,10 +179,9 @@ class SeriesSession:
 
     def keep_every_shot(self, row: int) -> bool:
         """Unmark every shot of the series (the marks only: no decision is made)."""
-        paths = {s.main.path for s in self.series[row].shots}
-        changed = bool(self._remove & paths)
-        self._remove -= paths
-        return changed
+        marked = [_mark_key(s) for s in self.series[row].shots if self.is_marked(s)]
+        self._set_marks(marked, False)
+        return bool(marked)
 
     def set_done(self, row: int, done: bool) -> bool:
         if not 0 <= row < len(self.series):
@@ -146,6 +193,7 @@ class SeriesSession:
             self.done.add(key)
         else:
             self.done.discard(key)
+        self.store.series_done([key], done)
         return True
 
     def accept(self, row: int) -> int:
@@ -160,15 +208,40 @@ class SeriesSession:
         return next((r % n for r in range(row + 1, row + n) if not self.is_done(r % n)), -1)
 
     def drop(self, keys: set[bytes]) -> bool:
-        """Series the user decided about leave the review; True if any was there."""
-        kept = [s for s in self.series if s.key not in keys]
-        if len(kept) == len(self.series):
+        """Series the user decided about ("keep all") leave the review, their marks and done
+        flags with them; True if any was there."""
+        gone = [s for s in self.series if s.key in keys]
+        if not gone:
             return False
-        self.series = kept
+        self.series = [s for s in self.series if s.key not in keys]
+        marks = {_mark_key(shot) for s in gone for shot in s.shots} & self._remove
+        done = {s.key for s in gone} & self.done
+        self._remove -= marks
+        self.done -= done
+        self._forget(marks, done)
         return True
 
     def photos_moved(self, paths: Iterable[str]) -> None:
         """Shots moved away: their marks are over (the series are found again)."""
-        self._remove -= set(paths)
+        moved = set(paths)
+        marks = {_mark_key(shot) for s in self.series for shot in s.shots
+                 if shot.main.path in moved} & self._remove
+        self._remove -= marks
+        self._forget(marks, set())
 
+    # -- saving -----------------------------------------------------------------------------
 
+    def _set_marks(self, digests: list[bytes], marked: bool) -> None:
+        if not digests:
+            return
+        if marked:
+            self._remove.update(digests)
+        else:
+            self._remove.difference_update(digests)
+        self.store.series_marks(digests, marked)
+
+    def _forget(self, marks: set[bytes], done: set[bytes]) -> None:
+        if marks:
+            self.store.series_marks(sorted(marks), False)
+        if done:
+            self.store.series_done(sorted(done), False)

@@ -5,8 +5,9 @@ against it), and the same list/compare/keep/trash workflow as the Duplicates vie
 Nothing is marked for removal until the user says so: "Keep Only the Best" for this series
 or for all, or Accept Pick (one key: the pick is kept, the others marked, and the view goes to
 the next series). A bracket is offered whole (every exposure kept; not ranked). "Keep All"
-is remembered in the library, by content. The marks and their rules are the session's
-(app.series_session); this module only shows them."""
+is remembered in the library, by content; the marks and the series done are saved as they
+change (the review recorder's thread), and found again on the next start. The marks and their
+rules are the session's (app.series_session); this module only shows them."""
 
 from __future__ import annotations
 
@@ -305,7 +306,8 @@ class SeriesModel(QAbstractItemModel):
         self.marks_changed.emit()
 
     def set_found(self, found: SeriesFound) -> None:
-        self._reset_to(lambda: self.session.set_series(found.series, found.companions))
+        self._reset_to(lambda: self.session.set_series(found.series, found.companions,
+                                                       found.saved))
 
     def drop(self, keys: set[bytes]) -> None:
         if keys & {s.key for s in self._series}:
@@ -557,6 +559,7 @@ class SeriesPanel(QWidget):
         self.tree.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
         self.model.marks_changed.connect(self._update_totals)
         self.model.refused.connect(self.show_notice)
+        self.model.session.store = self.review.recorder  # the review saved as it changes
         self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
         self.finder.results.connect(self._on_found)

@@ -16,6 +16,7 @@ from simfinder.app.series import review_series, series_companions
 from simfinder.core.matching.series import Series
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.progress import Cancelled, CancelToken
+from simfinder.core.store.catalog import SeriesReviewState
 from simfinder.gui.words import tr
 from simfinder.gui.workers import _Latest, _NewestOnlyController, _NewestOnlyWorker
 
@@ -34,6 +35,7 @@ class SeriesRequest:
 class SeriesFound:
     series: list[Series]
     companions: dict[str, list[str]]  # photo path -> its companion files
+    saved: SeriesReviewState | None = None  # the review saved in the library, as read then
 
 
 class SeriesWorker(_NewestOnlyWorker):
@@ -49,7 +51,8 @@ class SeriesWorker(_NewestOnlyWorker):
             found = review_series(
                 library, request.strictness, cancel=request.cancel,
                 progress=lambda n, total: self.measuring.emit(request.request_id, n, total))
-            answer = SeriesFound(found, series_companions(library, found))
+            answer = SeriesFound(found, series_companions(library, found),
+                                 library.catalog.series_review())
         except Cancelled:
             self.done.emit(request.request_id, None)
             return
