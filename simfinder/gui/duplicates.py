@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -89,6 +88,7 @@ from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import COMPANION_COLOR, KEEP_COLOR, NEW_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.two_level_model import TOP, TwoLevelModel
 from simfinder.gui.words import QT_TR_NOOP, counted, engine_reasons, engine_text, files_text, tr
 from simfinder.gui.workers import GroupsController, IndexController
 
@@ -115,7 +115,7 @@ STRICTNESS_WORDS = {
 }
 
 
-_NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
+_NO_GROUP = TOP  # a group's row (two_level_model)
 
 
 def group_title(group: DuplicateGroup, done: bool = False) -> str:
@@ -172,9 +172,11 @@ KEEP_MINE = QT_TR_NOOP("Keep My Marks")  # translation sources of the two answer
 REAPPLY = QT_TR_NOOP("Re-apply the Rules to Them")
 
 
-class DuplicatesModel(QAbstractItemModel):
+class DuplicatesModel(TwoLevelModel):
     """Groups (top-level rows) and their photos (children), with keep marks: a view of a
     ReviewSession, which holds the review's rules."""
+
+    columns = COLUMNS
 
     marks_changed = Signal()
     refused = Signal(str)  # a mark change that was refused, and why
@@ -209,39 +211,11 @@ class DuplicatesModel(QAbstractItemModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, _NO_GROUP) if row < len(self._groups) \
-                else QModelIndex()
-        if parent.internalId() != _NO_GROUP:
-            return QModelIndex()
-        group = parent.row()
-        if group >= len(self._groups) or row >= len(self._groups[group].photos):
-            return QModelIndex()
-        return self.createIndex(row, column, group + 1)
+    def group_count(self) -> int:
+        return len(self._groups)
 
-    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == _NO_GROUP:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, _NO_GROUP)
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._groups)
-        if parent.internalId() == _NO_GROUP and parent.column() == 0:
-            return len(self._groups[parent.row()].photos)
-        return 0
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(COLUMNS[section])
-        return None
+    def child_count(self, group: int) -> int:
+        return len(self._groups[group].photos)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -72,6 +71,7 @@ from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import KEEP_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.two_level_model import TOP, TwoLevelModel
 from simfinder.gui.words import QT_TR_NOOP, counted, engine_text, files_text, tr
 from simfinder.gui.workers import IndexController
 
@@ -85,7 +85,7 @@ COL_KEEP, COL_PHOTO, COL_WHY, COL_RES, COL_SIZE, COL_TAKEN, COL_FOLDER = range(7
 COLUMNS = (QT_TR_NOOP("Keep"), QT_TR_NOOP("Shot"), QT_TR_NOOP("Why"), QT_TR_NOOP("Resolution"),
            QT_TR_NOOP("File size"), QT_TR_NOOP("Taken"), QT_TR_NOOP("Folder"))
 
-_NO_SERIES = 0  # internal id of series rows; shot rows carry their series' row + 1
+_NO_SERIES = TOP  # a group's row (two_level_model)
 
 
 def series_title(series: Series, marked: Sequence[Shot], done: bool = False) -> str:
@@ -116,8 +116,10 @@ def shot_reasons(series: Series, n: int) -> str:
     return words or tr("as good as the best")
 
 
-class SeriesModel(QAbstractItemModel):
+class SeriesModel(TwoLevelModel):
     """Series (top-level rows) and their shots (children), ranked: a view of a SeriesSession."""
+
+    columns = COLUMNS
 
     marks_changed = Signal()
     refused = Signal(str)
@@ -135,39 +137,11 @@ class SeriesModel(QAbstractItemModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, _NO_SERIES) if row < len(self._series) \
-                else QModelIndex()
-        if parent.internalId() != _NO_SERIES:
-            return QModelIndex()
-        s = parent.row()
-        if s >= len(self._series) or row >= len(self._series[s].shots):
-            return QModelIndex()
-        return self.createIndex(row, column, s + 1)
+    def group_count(self) -> int:
+        return len(self._series)
 
-    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == _NO_SERIES:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, _NO_SERIES)
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._series)
-        if parent.internalId() == _NO_SERIES and parent.column() == 0:
-            return len(self._series[parent.row()].shots)
-        return 0
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(COLUMNS[section])
-        return None
+    def child_count(self, group: int) -> int:
+        return len(self._series[group].shots)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
