@@ -1,4 +1,5 @@
-"""Counted words ("1 photo", "3 photos") through Qt's translation machinery.
+"""The app's words in the user's language: `tr()` for its own texts, `engine_text()` for those
+the engine and the use cases word (core.translatable), and counted words ("1 photo", "3 photos").
 
 Every text of the app with a count in it is a translation source with %Ln (Qt's tr() with n:
 QCoreApplication.translate), so that a translation can give each language its own plural forms
@@ -21,6 +22,7 @@ from simfinder.core.translatable import CONTEXT as ENGINE_CONTEXT
 from simfinder.core.translatable import Phrase
 
 log = logging.getLogger(__name__)
+
 
 class _Numerus:
     """Marks a source as a text with plural forms: pyside6-lupdate reads a call of a
