@@ -40,14 +40,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -84,6 +82,7 @@ from simfinder.gui.compare import CompareDialog
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
 from simfinder.gui.review_controller import ReviewController
+from simfinder.gui.review_layout import list_or_empty, totals_line
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import COMPANION_COLOR, KEEP_COLOR, NEW_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
@@ -790,24 +789,11 @@ class DuplicatesPanel(QWidget):
                            (COL_CAMERA, 150)):
             header.resizeSection(col, width)
 
-        self.empty = QLabel(self)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: gray; font-size: 13pt;")
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.tree)
-        layout.addWidget(self.stack, 1)
+        self.empty, self.stack = list_or_empty(self, self.tree, layout)
 
 
     def _build_totals(self, layout: QVBoxLayout) -> None:
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
-        self.totals_label = QLabel(self)
-        self.totals_label.setAccessibleName(tr("Duplicate totals"))
-        layout.addWidget(self.totals_label)
+        self.totals_label = totals_line(self, layout, tr("Duplicate totals"))
 
 
     def _connect(self) -> None:

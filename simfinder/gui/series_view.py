@@ -29,14 +29,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QProgressBar,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -66,6 +64,7 @@ from simfinder.gui.duplicates import (
 from simfinder.gui.gallery import RecordRole, describe
 from simfinder.gui.loupe import LoupeDialog
 from simfinder.gui.review_controller import ReviewController
+from simfinder.gui.review_layout import list_or_empty, totals_line
 from simfinder.gui.series_worker import SeriesController, SeriesFound
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import KEEP_COLOR, REMOVE_COLOR
@@ -499,23 +498,10 @@ class SeriesPanel(QWidget):
         for col, width in ((COL_KEEP, 100), (COL_PHOTO, 250), (COL_WHY, 230), (COL_RES, 110),
                            (COL_SIZE, 90), (COL_TAKEN, 140)):
             header.resizeSection(col, width)
-        self.empty = QLabel(self)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: gray; font-size: 13pt;")
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.tree)
-        layout.addWidget(self.stack, 1)
+        self.empty, self.stack = list_or_empty(self, self.tree, layout)
 
     def _build_totals(self, layout: QVBoxLayout) -> None:
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
-        self.totals_label = QLabel(self)
-        self.totals_label.setAccessibleName(tr("Similar shots totals"))
-        layout.addWidget(self.totals_label)
+        self.totals_label = totals_line(self, layout, tr("Similar shots totals"))
 
     def _connect(self) -> None:
         self.cancel_button.clicked.connect(self.cancel_search)
