@@ -41,8 +41,11 @@ from simfinder.core.cleanup.enlargement import (  # noqa: E402
     EXPLAINED_AT_LEAST,
     GRID_AT_LEAST,
     PERIOD_AT_LEAST,
+    UNPREDICTED_BELOW,
+    LumaFile,
     Measures,
     decoded_luma,
+    decoded_luma_file,
     measure,
 )
 from tests.datasets import DATASETS  # noqa: E402
@@ -68,19 +71,23 @@ def _encoded(im: Image.Image, quality: int | None) -> io.BytesIO:
     return buf
 
 
-def _luma(im: Image.Image, quality: int | None) -> Image.Image:
-    out = decoded_luma(_encoded(im, quality))
+def _file(im: Image.Image, quality: int | None) -> LumaFile:
+    out = decoded_luma_file(_encoded(im, quality))
     assert out is not None
     return out
+
+
+def _luma(im: Image.Image, quality: int | None) -> Image.Image:
+    return _file(im, quality).luma
 
 
 def _resized(im: Image.Image, factor: float, kernel: R) -> Image.Image:
     return im.resize((round(im.width * factor), round(im.height * factor)), kernel)
 
 
-def _originals(path: Path, rgb: Image.Image) -> dict[str, tuple[Image.Image, Image.Image]]:
-    """Each kind of original: (its luma as decoded, its RGB pixels)."""
-    camera = decoded_luma(str(path))
+def _originals(path: Path, rgb: Image.Image) -> dict[str, tuple[LumaFile, Image.Image]]:
+    """Each kind of original: (its file as decoded, its RGB pixels)."""
+    camera = decoded_luma_file(str(path))
     assert camera is not None
     noise = np.random.default_rng(0).normal(0, 5, (rgb.height, rgb.width, 3))
     noisy = np.asarray(rgb, np.float32) + noise
@@ -88,8 +95,8 @@ def _originals(path: Path, rgb: Image.Image) -> dict[str, tuple[Image.Image, Ima
     out = {"real": (camera, rgb)}
     for radius in (1.2, 2):
         soft = rgb.filter(ImageFilter.GaussianBlur(radius))
-        out[f"blurred {radius} px"] = (_luma(soft, 92), soft)
-    out["noisy"] = (_luma(noisy_rgb, 92), noisy_rgb)
+        out[f"blurred {radius} px"] = (_file(soft, 92), soft)
+    out["noisy"] = (_file(noisy_rgb, 92), noisy_rgb)
     return out
 
 
@@ -97,10 +104,10 @@ def measures(path: Path) -> dict[str, Measures | None]:
     with Image.open(path) as im:
         rgb = ImageOps.exif_transpose(im).convert("RGB")
     out: dict[str, Measures | None] = {}
-    for kind, (luma, pixels) in _originals(path, rgb).items():
+    for kind, (file, pixels) in _originals(path, rgb).items():
         for f in (1.25, 1.5, 2):
             out[f"{kind}: vs its 1/{f} reduction"] = measure(
-                luma, _luma(_resized(pixels, 1 / f, R.LANCZOS), 85))
+                file.luma, _luma(_resized(pixels, 1 / f, R.LANCZOS), 85), file.table)
     camera = decoded_luma(str(path))
     messenger = rgb.copy()
     messenger.thumbnail((1600, 1600), R.LANCZOS)
@@ -115,7 +122,8 @@ def measures(path: Path) -> dict[str, Measures | None]:
                 + (" of a messenger copy" if of_messenger else ""))
         small = _luma(messenger, None) if of_messenger else camera
         assert small is not None
-        out[name] = measure(_luma(big, quality), small)
+        saved = _file(big, quality)
+        out[name] = measure(saved.luma, small, saved.table)
     return out
 
 
@@ -124,14 +132,14 @@ def _pixels(path: Path) -> int:
         return im.width * im.height
 
 
-def cost(path: Path, work: Path) -> tuple[float, float]:
-    """Seconds to decode the camera file and a 1.25x enlargement of it (JPEG q90) once, as a
-    viewer does, and seconds of the keeper's whole check of the pair (from the files, nothing
-    cached); each the least of three runs."""
+def cost(path: Path, work: Path, factor: float) -> tuple[float, float]:
+    """Seconds to decode the camera file and an enlargement of it by `factor` (JPEG q90) once,
+    as a viewer does, and seconds of the keeper's whole check of the pair (from the files,
+    nothing cached); each the least of three runs."""
     small = work / "small.jpg"
     small.write_bytes(path.read_bytes())
     with Image.open(path) as im:
-        _resized(ImageOps.exif_transpose(im).convert("RGB"), 1.25, R.LANCZOS).save(
+        _resized(ImageOps.exif_transpose(im).convert("RGB"), factor, R.LANCZOS).save(
             work / "big.jpg", quality=90)
     big = work / "big.jpg"
 
@@ -177,17 +185,19 @@ def main() -> int:
               if _pixels(p) <= MAX_PIXELS][:args.photos]
     rows: dict[str, list[Measures | None]] = {}
     began = time.monotonic()
-    costs = []
+    costs: dict[float, list[tuple[float, float]]] = {1.25: [], 2: []}
     for path in photos:
-        with tempfile.TemporaryDirectory() as tmp:
-            costs.append(cost(path, Path(tmp)))
-        print(f"{path.name}: decode, check: {costs[-1]}", file=sys.stderr, flush=True)
+        for factor, timings in costs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                timings.append(cost(path, Path(tmp), factor))
+            print(f"{path.name}: {factor}x: decode, check: {timings[-1]}", file=sys.stderr,
+                  flush=True)
         for kind, found in measures(path).items():
             rows.setdefault(kind, []).append(found)
             print(f"{path.name}: {kind}: {found}", file=sys.stderr, flush=True)
     lines = ["| pair | spectrum share (min / median / max) | explained there | period | "
-             "enlarged grid | "
-             "called enlarged | wrong |", "|---|---|---|---|---|---|---|"]
+             "enlarged grid | unpredicted | called enlarged | wrong |",
+             "|---|---|---|---|---|---|---|---|"]
     for kind, found in rows.items():
         enlarged = kind.startswith("enlarged")
         called = sum(1 for m in found if m is not None and m.enlarged)
@@ -196,7 +206,8 @@ def main() -> int:
             f"| {kind} | {_cell([m.share if m else None for m in found])} | "
             f"{_cell([m.explained if m else None for m in found])} | "
             f"{_cell([m.period if m else None for m in found])} | "
-            f"{_cell([m.grid if m else None for m in found])} | {called}/{len(found)} | "
+            f"{_cell([m.grid if m else None for m in found])} | "
+            f"{_cell([m.unpredicted if m else None for m in found])} | {called}/{len(found)} | "
             f"{wrong} |")
     text = (f"The first {len(photos)} camera photos of shared/datasets/camera_photos of up to "
             "13 MP. A larger photo is called enlarged when the spectrum share (left-over power "
@@ -205,14 +216,17 @@ def main() -> int:
             "power there explained by the smaller one enlarged, the period strength (rows and "
             "columns summed) is "
             f"{PERIOD_AT_LEAST:g} or more, or the enlarged-grid strength (the weaker axis) is "
-            f"{GRID_AT_LEAST:g} or more; '-' where a measure cannot tell at that ratio (the "
-            "period at 2x, which a JPEG grid and a colour mosaic share). Run time "
+            f"{GRID_AT_LEAST:g} or more; or, where the period cannot be asked (2x: a JPEG grid "
+            "and a colour mosaic share it), the share of the larger photo's power just above "
+            "the smaller one's Nyquist frequency that a 7x7 filter of the smaller one leaves "
+            f"unpredicted, beyond its encoding's noise, is under {UNPREDICTED_BELOW:g}; '-' "
+            "where a measure cannot tell or is not asked at that ratio. Run time "
             f"{time.monotonic() - began:.0f} s.\n\n" + "\n".join(lines)
-            + "\n\nCost: the keeper's check of a photo against a 1.25x enlargement of it (JPEG "
+            + "\n\nCost: the keeper's check of a photo against an enlargement of it (JPEG "
             "q90), from the files, against decoding the two files once as a viewer does (Pillow, "
-            "full size, RGB), least of three runs each, same photos: "
-            f"{_ratios(costs)}. Load average at the end: {os.getloadavg()[0]:.1f} on "
-            f"{os.cpu_count()} cores.")
+            "full size, RGB), least of three runs each, same photos: at 1.25x "
+            f"{_ratios(costs[1.25])}; at 2x (the prediction asked) {_ratios(costs[2])}. Load "
+            f"average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     print(text)
     if args.write:
         write_section(SECTION, text, f"bench/enlargement_measures.py --photos {args.photos} "

@@ -1,7 +1,8 @@
 """Screenshots of the app for the docs: the demo library in the gallery with the similar panel
-filled, or in the Duplicates view, or with decisions made (--view).
+filled, or in the Duplicates view, or with decisions made, or in the Similar shots view, or
+its loupe (--view).
 
-    packaging/screenshot.sh [OUTPUT.png] [--view gallery|duplicates|decisions]
+    packaging/screenshot.sh [OUTPUT.png] [--view gallery|duplicates|decisions|series|loupe]
         (a real X11 window under Xvfb)
     .venv/bin/python packaging/screenshot.py [OUTPUT.png] [--view ...]
         (any Qt platform; offscreen works)
@@ -10,9 +11,11 @@ Builds the demo photo folder and a library in a temporary folder (the user's own
 settings are not touched), indexes it through the app's worker thread, then: clicks the cat
 photo and waits for its similar photos (gallery); opens the Duplicates view (duplicates); or
 there keeps all of the coins, adds a copy of them that reopens that group, says two cat photos
-are not duplicates, marks the cat group Done and opens the Decisions panel (decisions). Saves
-the window (default: docs/screenshot.png, docs/screenshot-duplicates.png,
-docs/screenshot-decisions.png). On X11 the pixels come from the X server (QScreen.grabWindow).
+are not duplicates, marks the cat group Done and opens the Decisions panel (decisions); opens
+the Similar shots view on its longest series (series), and there the loupe with a spot clicked
+(loupe: the loupe's window is saved). Saves the window (default: docs/screenshot.png,
+docs/screenshot-duplicates.png, docs/screenshot-decisions.png, docs/screenshot-series.png,
+docs/screenshot-loupe.png). On X11 the pixels come from the X server (QScreen.grabWindow).
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QItemSelectionModel, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from simfinder.app.demo import build_demo_folder  # noqa: E402
 from simfinder.gui.duplicates import COL_KEEP, DuplicatesPanel  # noqa: E402
@@ -52,8 +56,10 @@ def settle(app: QApplication, seconds: float) -> None:
 
 
 OUTPUTS = {"gallery": "screenshot.png", "duplicates": "screenshot-duplicates.png",
-           "decisions": "screenshot-decisions.png"}
-SIZES = {"gallery": "1440x900", "duplicates": "1320x840", "decisions": "1320x840"}
+           "decisions": "screenshot-decisions.png", "series": "screenshot-series.png",
+           "loupe": "screenshot-loupe.png"}
+SIZES = {"gallery": "1440x900", "duplicates": "1320x840", "decisions": "1320x840",
+         "series": "1320x840", "loupe": "1320x840"}
 
 
 def row_with(panel: DuplicatesPanel, name: str) -> int:
@@ -97,6 +103,31 @@ def make_decisions(app: QApplication, window: MainWindow, photos: Path) -> bool:
     return wait(app, lambda: len(window.decisions.ids()) == 2)
 
 
+def show_series(app: QApplication, window: MainWindow, *, loupe: bool) -> QWidget | None:
+    """The Similar shots view on the demo's series (and its loupe, a spot clicked): the
+    widget to save, or None."""
+    panel = window.series
+    window.show_series()
+    if not wait(app, lambda: not panel.searching and panel.model.rowCount() > 0, 300.0):
+        return None
+    rows = range(panel.model.rowCount())
+    row = max(rows, key=lambda r: len(panel.model.series_at(r).shots))  # the posters
+    panel.go_to_series(row)
+    panel.tree.setFocus()
+    if not loupe:
+        return window
+    panel.act_loupe.trigger()
+    dialog = panel.loupe_dialog
+    if dialog is None or not wait(app, lambda: dialog.loaded == len(dialog.photos)):
+        return None
+    dialog.move(40, 40)
+    overview = dialog.overviews[0]
+    spot = overview.point_of(QPointF(0.42, 0.55))
+    QTest.mouseClick(overview, Qt.MouseButton.LeftButton, pos=QPoint(round(spot.x()),
+                                                                     round(spot.y())))
+    return dialog
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", type=Path)
@@ -122,6 +153,7 @@ def main() -> int:
         if not wait(app, lambda: window.model.rowCount() > 0 and not window.indexer.busy):
             print("indexing did not finish", file=sys.stderr)
             return 1
+        target: QWidget = window
         if args.view == "gallery":
             if not window.select_photo(str((photos / "cat.png").resolve())):
                 print("the demo cat is not in the gallery", file=sys.stderr)
@@ -131,6 +163,12 @@ def main() -> int:
                 print("no similar photos came back", file=sys.stderr)
                 return 1
             window.view.scrollToTop()
+        elif args.view in ("series", "loupe"):
+            shown = show_series(app, window, loupe=args.view == "loupe")
+            if shown is None:
+                print("no similar shots came", file=sys.stderr)
+                return 1
+            target = shown
         else:
             window.show_duplicates()
             if not groups_shown(app, window.duplicates):
@@ -142,9 +180,9 @@ def main() -> int:
             window.duplicates.tree.setFocus()
         settle(app, 2.0)  # thumbnails
         if app.platformName() == "xcb":
-            image = window.screen().grabWindow(window.winId())
+            image = target.screen().grabWindow(target.winId())
         else:
-            image = window.grab()
+            image = target.grab()
         output.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(output)):
             print(f"could not write {output}", file=sys.stderr)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from simfinder import __version__
 from simfinder.app.units import human_size
+from simfinder.app.wording import count_files, counted, duration
 from simfinder.config import LIBRARY_ENV
 from simfinder.core.photos.devices import USER_DEVICES
 
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print JSON (the groups with the copy to keep marked)")
     form.add_argument("--csv", action="store_true",
                       help="print CSV: one row per photo (group, kind, confidence, path, "
-                      "width, height, bytes, format, taken_at, camera, keep)")
+                      "width, height, bytes, format, taken_at, camera, keep, keep_reason, "
+                      "decision, new, companions)")
     p.add_argument("--threshold", choices=_THRESHOLDS,
                    help="how alike photos must be to count as duplicates (default: the "
                    "library's strictness setting, normal unless changed)")
@@ -123,11 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "decisions", help="list your decisions; undo, export or import them",
-        description="Without an action: list the decisions, newest first, with their ids.")
+        description="Without an action: list the decisions, newest first, with their ids "
+        "(those about series of similar shots as s1, s2...).")
     p.add_argument("--json", action="store_true", help="print JSON")
     actions = p.add_subparsers(dest="action", metavar="[ACTION]")
     q = actions.add_parser("undo", help="take decisions back (their groups are reviewed again)")
-    q.add_argument("ids", nargs="+", type=_positive_int, metavar="ID")
+    q.add_argument("ids", nargs="+", metavar="ID",
+                   help="as listed: a number, or s and a number for a series of similar shots")
     q = actions.add_parser("export", help="save every decision to a JSON file")
     q.add_argument("file", metavar="FILE", help="the file to write ('-': standard output)")
     q = actions.add_parser("import", help="add the decisions of an exported file")
@@ -291,7 +295,7 @@ def _print_index_summary(report: object, out: TextIO) -> None:
     if report.failed_before:
         parts.append(f"{report.failed_before} still failing from earlier runs")
     word = "Cancelled" if report.cancelled else "Done"
-    print(f"{word} in {_duration(report.elapsed)}: " + ", ".join(parts) + ".", file=out)
+    print(f"{word} in {duration(report.elapsed)}: " + ", ".join(parts) + ".", file=out)
     if report.failed:
         reasons = Counter(e.reason for e in report.failed)
         print("Failed files:", file=out)
@@ -314,7 +318,7 @@ def _print_comparison_summary(report: object, out: TextIO) -> None:
     assert isinstance(report, ComparisonReport)
     if not (report.verified or report.unverifiable or report.cancelled):
         return  # nothing was left to compare
-    line = (f"Compared likely copies in {_duration(report.seconds)}: {report.verified} pairs "
+    line = (f"Compared likely copies in {duration(report.seconds)}: {report.verified} pairs "
             f"verified now, {report.stored_before} earlier")
     if report.unverifiable:
         line += f", {report.unverifiable} without pixels to compare"
@@ -403,8 +407,9 @@ def _cmd_series(args: argparse.Namespace) -> int:
                 raise UsageError(f"there are {len(found)} series; no series {args.keep_all}")
             chosen = found[args.keep_all - 1]
             decision_id = keep_all(cat, chosen)
-            print(f"Decision {decision_id}: keep all {len(chosen.shots)} shots. "
-                  f"`simfinder series --undo {decision_id}` takes it back.")
+            print(f"Decision s{decision_id}: keep all {len(chosen.shots)} shots. "
+                  f"`simfinder decisions undo s{decision_id}` (or `simfinder series --undo "
+                  f"{decision_id}`) takes it back.")
             return 0
     if args.json:
         json.dump(series_as_json(found), sys.stdout, indent=2)
@@ -438,7 +443,6 @@ def _series_keep_best(library: Library, found: Sequence[Series], which: str, dry
                       plan: KeepPlan) -> int:
     """`series --keep-best N|all`: every shot but the best to the trash, journalled."""
     from simfinder.app.series import best_only, keep_best, marked_shots
-    from simfinder.core.cleanup.actions import count_files
     from simfinder.core.cleanup.trash import trash_name
 
     series = list(found)
@@ -522,8 +526,9 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     from simfinder.app.decisions import (
         export_decisions,
         import_decisions_file,
-        list_decisions,
-        undo_decisions,
+        list_all_decisions,
+        parse_refs,
+        undo_refs,
     )
     from simfinder.app.usecases import open_library
     from simfinder.core.matching.decisions import DecisionError, decisions_as_json
@@ -531,12 +536,18 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     with open_library(args.library) as library:
         cat = library.catalog
         if args.action == "undo":
+            try:
+                groups, series = parse_refs(args.ids)
+            except DecisionError as exc:
+                raise UsageError(str(exc)) from None
             known = {d.id for d in cat.decisions()}
-            missing = [str(i) for i in args.ids if i not in known]
+            known_series = {d.id for d in cat.series_decisions()}
+            missing = [str(i) for i in groups if i not in known] + \
+                [f"s{i}" for i in series if i not in known_series]
             if missing:
                 raise UsageError(f"no decision {', '.join(missing)} (see `simfinder decisions`)")
-            n = undo_decisions(cat, args.ids)
-            print(f"Undid {n} decision{'s' if n != 1 else ''}: those photos are reviewed again.")
+            n = undo_refs(cat, args.ids)
+            print(f"Undid {counted(n, 'decision')}: those photos are reviewed again.")
             return 0
         if args.action == "export":
             if args.file == "-":
@@ -544,7 +555,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
                 sys.stdout.write("\n")
                 return 0
             n = export_decisions(cat, Path(args.file).expanduser())
-            print(f"Saved {n} decision{'s' if n != 1 else ''} to {args.file}", file=sys.stderr)
+            print(f"Saved {counted(n, 'decision')} to {args.file}", file=sys.stderr)
             return 0
         if args.action == "import":
             source = Path(args.file).expanduser()
@@ -555,10 +566,10 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
             except DecisionError as exc:
                 print(f"simfinder: {exc}", file=sys.stderr)
                 return 1
-            print(f"Imported {added} decision{'s' if added != 1 else ''}"
+            print(f"Imported {counted(added, 'decision')}"
                   f" ({known_already} already there).")
             return 0
-        views = list_decisions(cat)
+        views = list_all_decisions(cat)
     if args.json:
         json.dump({"decisions": [v.as_json() for v in views]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -569,7 +580,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
     for v in views:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
         gone = "  [files gone from the library]" if v.gone else ""
-        print(f"{v.id:>4}  {when}  {v.describe()}{gone}")
+        print(f"{v.ref:>4}  {when}  {v.describe()}{gone}")
         for name in v.names():
             print(f"        {name}")
     return 0
@@ -629,7 +640,6 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
     )
     from simfinder.app.review_session import saved_session
     from simfinder.app.usecases import open_library
-    from simfinder.core.cleanup.actions import count_files
     from simfinder.core.cleanup.trash import trash_name
 
     target = Path(args.to).expanduser().resolve() if args.command == "move" else None
@@ -680,7 +690,7 @@ def _cmd_remove_marked(args: argparse.Namespace) -> int:
 def _cmd_undo(args: argparse.Namespace) -> int:
     from simfinder.app.review import undo_last_action, undoable_action
     from simfinder.app.usecases import EmbedderProvider, open_library
-    from simfinder.core.cleanup.actions import TRASH, count_files
+    from simfinder.core.cleanup.actions import TRASH
     from simfinder.core.cleanup.trash import trash_name
 
     with open_library(args.library) as library:
@@ -855,7 +865,7 @@ class ProgressBar:
         else:
             unit = "pairs" if progress.phase == "comparing" else "photos"
             eta = progress.eta
-            eta_text = _duration(eta) if eta is not None else "--"
+            eta_text = duration(eta) if eta is not None else "--"
             width = 24
             filled = int(width * progress.done / progress.total) if progress.total else width
             text = (
@@ -882,13 +892,6 @@ class ProgressBar:
         if self._drawn:
             self.out.write("\n")
             self.out.flush()
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 if __name__ == "__main__":

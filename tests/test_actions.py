@@ -41,6 +41,7 @@ from simfinder.core.matching.similarity import Strictness
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.core.store.check import check_library
 from simfinder.core.store.library import Library
+from simfinder.gui.words import batch_text
 
 Photos = dict[str, Path]
 
@@ -108,7 +109,7 @@ def test_trash_and_undo_round_trip_byte_identical_files(
 
     summary = undoable_action(lib)
     assert summary is not None and (summary.kind, summary.files) == ("trash", 2)
-    assert summary.describe() == "Move to Trash (2 photos)"
+    assert batch_text(summary) == "Move to Trash (2 photos)"
     undone = undo_last_action(lib, embedder)
     assert undone is not None
     assert sorted(undone.restored) == sorted(str(p) for p in doomed) and undone.failed == []
@@ -251,7 +252,7 @@ def test_move_to_a_folder_keeps_relative_paths_and_undo_brings_them_back(
     assert lib.catalog.photo(str(photos["cat-small"])) is None
     consistent(lib)
     summary = last_undoable(lib)
-    assert summary is not None and summary.describe() == "Move to Folder (2 photos)"
+    assert summary is not None and batch_text(summary) == "Move to Folder (2 photos)"
 
     undone = undo_last_action(lib, embedder)
     assert undone is not None and undone.failed == []

@@ -90,7 +90,10 @@ def test_the_demo_uses_the_bundled_sample_photos(
     assert demo.sample_photo_dir() == bundled
     written = demo.build_demo_folder(tmp_path / "demo")
     assert (tmp_path / "demo" / "cat.png").read_bytes() == (bundled / "chelsea.png").read_bytes()
-    assert len(written) == len(demo.ORIGINALS) + len(demo.COPIES) + len(demo.EXACT_COPIES)
+    shots = len(list(demo.DEMO_SHOTS.glob("*.jpg")))
+    assert shots == 3
+    assert len(written) == (len(demo.ORIGINALS) + len(demo.COPIES) + len(demo.EXACT_COPIES)
+                            + shots)
 
 
 def _dataset_photos(limit: int = 64) -> list[Path]:

@@ -167,6 +167,38 @@ def test_a_schema_3_catalog_gains_decisions_and_review_keeping_its_photos(
     old.close()
 
 
+def test_a_schema_11_catalog_gains_the_similar_shots_review_keeping_its_decisions(
+    tmp_path: Path,
+) -> None:
+    from simfinder.core.store.catalog.schema import MIGRATIONS as _MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    for n, step in enumerate(_MIGRATIONS[:11], 1):
+        db.executescript(f"BEGIN; {step}; PRAGMA user_version = {n}; COMMIT;")
+    db.close()
+    old = Catalog(tmp_path / "c.sqlite")
+    kept = old.add_series_decision("keep-all", [(b"a", "/p/a.jpg"), (b"b", "/p/b.jpg")])
+    old.close()
+
+    cat = Catalog(tmp_path / "c.sqlite")
+    assert cat.schema_version() == SCHEMA_VERSION >= 12
+    assert [d.id for d in cat.series_decisions()] == [kept]
+    assert cat.series_review().marked == cat.series_review().done == frozenset()
+    cat.set_series_marks([b"a", b"b"], True)
+    cat.set_series_done([b"k" * 16], True)
+    cat.set_series_marks([b"a"], False)
+    cat.close()
+    back = Catalog(tmp_path / "c.sqlite")  # saved: there on the next opening
+    assert back.series_review().marked == {b"b"}
+    assert back.series_review().done == {b"k" * 16}
+    back.set_series_done([b"k" * 16], False)
+    assert back.series_review().done == frozenset()
+    # The duplicates review is another: starting it over leaves the series' marks.
+    back.clear_review()
+    assert back.series_review().marked == {b"b"}
+    back.close()
+
+
 def test_embeddings_written_at_single_precision_are_still_read(tmp_path: Path) -> None:
     # Catalogs of earlier versions kept float32 embeddings.
     cat = Catalog(tmp_path / "c.sqlite")
@@ -226,3 +258,19 @@ def test_a_stage_fingerprint_is_kept_until_replaced(tmp_path: Path) -> None:
     again = Catalog(tmp_path / "c.sqlite")
     assert again.stage_fingerprint("compare") == b"two"
     assert again.stage_fingerprint("other") is None
+
+
+def test_shot_measures_are_read_back_for_the_contents_asked_at_their_version(
+        tmp_path: Path) -> None:
+    """More contents than one query takes (1,200 over chunks of 500): each one's measures,
+    only at the version asked, none for a content never measured."""
+    cat = Catalog(tmp_path / "c.sqlite")
+    with cat.transaction():
+        ids = [cat.put_content(features(n.to_bytes(4, "big"), seed=n)) for n in range(1200)]
+    cat.put_shot_measures(((c, f'{{"n": {c}}}') for c in ids[:1100]), 3)
+    cat.put_shot_measures([(ids[5], '{"old": 1}')], 2)  # measured again at another version
+    got = cat.shot_measures([*ids, 999_999], 3)
+    assert set(got) == set(ids[:1100]) - {ids[5]}
+    assert got[ids[1099]] == f'{{"n": {ids[1099]}}}'
+    assert cat.shot_measures([ids[5]], 2) == {ids[5]: '{"old": 1}'}
+    cat.close()

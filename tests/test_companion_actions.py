@@ -18,6 +18,7 @@ from simfinder.core.cleanup.actions import move_photos, recover_interrupted, tra
 from simfinder.core.indexing.indexer import Indexer
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.core.store.library import Library
+from simfinder.gui.words import batch_text
 
 Photos = dict[str, Path]
 
@@ -74,7 +75,7 @@ def test_trash_and_undo_take_the_companions_along_byte_for_byte(
 
     summary = undoable_action(lib)
     assert summary is not None
-    assert summary.describe() == "Move to Trash (1 photo and 3 companion files)"
+    assert batch_text(summary) == "Move to Trash (1 photo and 3 companion files)"
     undone = undo_last_action(lib, embedder)
     assert undone is not None and undone.failed == [] and undone.companions_failed == []
     assert undone.restored == [str(copy)]

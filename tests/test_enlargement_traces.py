@@ -18,7 +18,7 @@ R = Image.Resampling
 HANDHELD = Path(__file__).parent / "data" / "handheld" / "an_0.JPG"
 
 
-def _luma(im: Image.Image, quality: int | None = None) -> Image.Image:
+def _saved(im: Image.Image, quality: int | None = None) -> enlargement.LumaFile:
     """The photo saved (JPEG at `quality`, PNG if None) and decoded as the keeper decodes it."""
     buf = io.BytesIO()
     if quality is None:
@@ -26,20 +26,28 @@ def _luma(im: Image.Image, quality: int | None = None) -> Image.Image:
     else:
         im.save(buf, "JPEG", quality=quality)
     buf.seek(0)
-    out = enlargement.decoded_luma(buf)
+    out = enlargement.decoded_luma_file(buf)
     assert out is not None
     return out
+
+
+def _luma(im: Image.Image, quality: int | None = None) -> Image.Image:
+    return _saved(im, quality).luma
 
 
 def _resized(im: Image.Image, factor: float, kernel: R) -> Image.Image:
     return im.resize((round(im.width * factor), round(im.height * factor)), kernel)
 
 
+def _path(which: str) -> Path:
+    return HANDHELD if which == "handheld" else camera_jpeg(which)
+
+
 def _photo(which: str) -> tuple[Image.Image, Image.Image]:
     """A real photo: its luma as the keeper decodes the file, and its RGB pixels; of a camera
     photo the middle 1600 x 1200 pixels as they are (no resampling, the JPEG grid kept), so
     that the test stays quick."""
-    path = HANDHELD if which == "handheld" else camera_jpeg(which)
+    path = _path(which)
     luma = enlargement.decoded_luma(str(path))
     assert luma is not None
     with Image.open(path) as im:
@@ -66,9 +74,15 @@ def test_an_original_is_not_an_enlargement_of_its_reductions(which: str, how: st
     luma, rgb = _photo(which)
     if how != "as taken":
         rgb = _soft_or_noisy(rgb, how)
-        luma = _luma(rgb, 92)
+        saved = _saved(rgb, 92)
+        luma, table = saved.luma, saved.table
+    else:  # the camera's file (cropped on its block grid): its own quantisation
+        camera = enlargement.decoded_luma_file(str(_path(which)))
+        assert camera is not None
+        table = camera.table
     for factor in (1.25, 1.5, 2):
-        found = enlargement.measure(luma, _luma(_resized(rgb, 1 / factor, R.LANCZOS), 85))
+        found = enlargement.measure(luma, _luma(_resized(rgb, 1 / factor, R.LANCZOS), 85),
+                                    table)
         assert found is not None
         assert not found.enlarged, (factor, found)
 
@@ -81,6 +95,8 @@ def test_an_original_is_not_an_enlargement_of_its_reductions(which: str, how: st
     (1.5, R.BILINEAR, False, 90),
     (1.5, R.LANCZOS, False, 85),
     (2, R.BICUBIC, False, None),
+    (2, R.LANCZOS, True, 85),
+    (2, R.BICUBIC, True, 90),
 ])
 def test_an_enlargement_is_told_from_the_photo_it_was_made_of(
         which: str, factor: float, kernel: R, sharpen: bool, quality: int | None) -> None:
@@ -88,7 +104,8 @@ def test_an_enlargement_is_told_from_the_photo_it_was_made_of(
     big = _resized(rgb, factor, kernel)
     if sharpen:
         big = big.filter(ImageFilter.UnsharpMask(2, 100, 3))
-    found = enlargement.measure(_luma(big, quality), luma)
+    saved = _saved(big, quality)
+    found = enlargement.measure(saved.luma, luma, saved.table)
     assert found is not None
     assert found.enlarged, found
 

@@ -230,6 +230,10 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     assert tip.startswith("Kept: in your photo folders: the others are in backup")
     assert row_of(panel, photos["backup/rocket"]).data(Qt.ItemDataRole.ToolTipRole) \
         == "Marked for removal. Check to keep it."
+    # And the group's row shows it, without hovering.
+    rockets = panel.model.index(group_row_with(panel, photos["rocket"]), 0)
+    assert rockets.data().endswith(
+        " · kept: in your photo folders: the others are in backup, download or export folders")
     panel.rules_button.click()
     dialog = panel.rules_dialog
     assert dialog is not None and dialog.isVisible()
@@ -248,11 +252,14 @@ def test_keeper_rules_and_reference_folders_are_applied_and_kept(
     # and the reference copy cannot be unmarked.
     assert is_kept(panel, photos["chelsea"]) and not is_kept(panel, photos["edits/cat"])
     assert is_kept(panel, photos["backup/rocket"]) and not is_kept(panel, photos["rocket"])
+    rockets = panel.model.index(group_row_with(panel, photos["rocket"]), 0)
+    assert rockets.data().endswith(" · kept: in a reference folder")
     assert not row_of(panel, photos["backup/rocket"]).flags() & Qt.ItemFlag.ItemIsUserCheckable
     press_space_on(qtbot, panel, photos["rocket"])  # keep both: allowed
     press_space_on(qtbot, panel, photos["backup/rocket"])
     assert is_kept(panel, photos["backup/rocket"])
     assert "reference folder" in panel.notice.text()
+    assert rockets.data().endswith("· all kept")  # no reason when nothing goes
     # Kept in the settings for the next start (the library's: the command line uses them).
     reread = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     reread.use_library(window.library_root)

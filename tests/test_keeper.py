@@ -23,10 +23,10 @@ from simfinder.core.cleanup.keeper import (
     best_photo,
     choose,
     choose_keepers,
+    group_keep_reasons,
     has_copy_mark,
     keep_reasons,
     rules_from_settings,
-    why_kept,
 )
 from simfinder.core.matching.grouping import DuplicateGroup, choose_keeper
 from simfinder.core.photos.decode import decode_photo
@@ -243,7 +243,7 @@ def test_photos_in_reference_folders_are_always_kept() -> None:
     # Reference folder first (the default): only the reference copies are kept.
     assert kept(group, plan) == {ref.path, ref2.path}
     marked = DuplicateGroup("near", group, choose_keepers(group, plan), 0.9)
-    assert why_kept(marked, plan) == "Kept: in a reference folder."
+    assert [str(r) for r in group_keep_reasons(marked, plan)] == ["in a reference folder"]
     assert keep_reasons(marked, plan) == {ref.file_id: "in a reference folder",
                                           ref2.file_id: "in a reference folder"}
     # Ranked below resolution, the best copy is kept too; reference copies still never go.

@@ -16,6 +16,7 @@ from tests.photos import save
 from tests.test_keeper import camera_jpeg, on_disk
 
 R = Image.Resampling
+HANDHELD = Path(__file__).parent / "data" / "handheld" / "an_0.JPG"
 
 
 def _camera_original(folder: Path, name: str = "Nikon D70.jpg",
@@ -143,3 +144,40 @@ def test_an_enlargement_that_kept_the_camera_data_loses_keep_by_its_exif_pixel_s
     choice = choose([on_disk(enlarged), on_disk(original)])
     assert choice.photo.path == str(original)
     assert choice.reason.startswith("the most detail: the others are enlarged copies")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kernel", "quality"), [(R.LANCZOS, 85), (R.BICUBIC, 90)])
+def test_a_2x_enlargement_sharpened_and_saved_again_loses_keep_to_its_original(
+        tmp_path: Path, kernel: R, quality: int) -> None:
+    # An editor's "enlarge 200 %" of the camera's file, sharpened and saved as JPEG without
+    # the metadata: at exactly 2x neither enlargement trace can be asked (its period is the
+    # colour mosaic's, its enlarged block grid every re-saved photo's), and the spectrum took
+    # it for more detail; a filter of the original predicts it.
+    original = tmp_path / "Pictures" / "DSC_0001.jpg"
+    original.parent.mkdir()
+    original.write_bytes(camera_jpeg("Nikon D70.jpg").read_bytes())
+    with Image.open(original) as im:
+        big = _resized(ImageOps.exif_transpose(im).convert("RGB"), 2, kernel)
+    big = big.filter(ImageFilter.UnsharpMask(2, 100, 3))
+    enlarged = save(big, tmp_path / "Pictures" / "DSC_0001_large.jpg", quality=quality)
+    choice = choose([on_disk(enlarged), on_disk(original)])
+    assert choice.photo.path == str(original)
+    assert choice.reason.startswith("the most detail: the others are enlarged copies")
+
+
+def test_a_photo_twice_the_size_of_its_copy_stays_kept(tmp_path: Path) -> None:
+    # The other way round at 2x: the photo itself (re-saved without metadata, as a download
+    # has it) beside its half-size copy that kept some camera data; the larger holds detail.
+    with Image.open(HANDHELD) as im:
+        rgb = ImageOps.exif_transpose(im).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0110] = "Phone"  # camera model
+    large = save(rgb, tmp_path / "Pictures" / "photo.jpg", quality=92)
+    half = save(_resized(rgb, 0.5, R.LANCZOS), tmp_path / "Pictures" / "an_0.jpg", quality=85,
+                exif=exif)
+    group = [on_disk(half), on_disk(large)]
+    assert group[0].camera is not None and group[1].camera is None
+    choice = choose(group)
+    assert choice.photo.path == str(large)
+    assert choice.reason.startswith("the most detail: the others are smaller")

@@ -202,7 +202,8 @@ def test_a_library_from_before_kept_lists_groups_right_and_gains_them(
                      " ALTER TABLE folders DROP COLUMN mounted;"
                      " DROP TABLE companions; ALTER TABLE action_items DROP COLUMN photo_item;"
                      " DROP TABLE shot_measures; DROP TABLE series_decision_files;"
-                     " DROP TABLE series_decisions;"
+                     " DROP TABLE series_decisions; DROP TABLE series_marks;"
+                     " DROP TABLE series_done;"
                      " PRAGMA user_version = 4; COMMIT;")
     db.close()
 

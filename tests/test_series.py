@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
 from simfinder.core.cleanup.series_rank import rank_shots
@@ -101,6 +102,21 @@ def test_series_are_found_ranked_and_kept_whole_on_request(tmp_path: Path,
     assert run("--library", str(lib), "series", "--undo", str(decision)).returncode == 0
     assert len(json.loads(run("--library", str(lib), "series", "--json").stdout)["series"]) == 1
 
+    # `decisions` lists a series' "keep all" beside the duplicates' (as s1), and undoes it.
+    kept = run("--library", str(lib), "series", "--keep-all", "1")
+    assert "decisions undo s" in kept.stdout
+    listing = run("--library", str(lib), "decisions")
+    line = next(x for x in listing.stdout.splitlines() if "similar shots" in x)
+    ref = line.split()[0]
+    assert ref.startswith("s") and "Keep all (similar shots): 4 photos" in line
+    doc = json.loads(run("--library", str(lib), "decisions", "--json").stdout)
+    assert [(d["about"], d["ref"]) for d in doc["decisions"]] == [("series", ref)]
+    assert run("--library", str(lib), "decisions", "undo", "s999").returncode == 2
+    undone = run("--library", str(lib), "decisions", "undo", ref)
+    assert undone.returncode == 0, undone.stderr
+    assert len(json.loads(run("--library", str(lib), "series", "--json").stdout)["series"]) == 1
+    assert "No decisions yet" in run("--library", str(lib), "decisions").stdout
+
 
 def test_keep_only_the_best_trashes_the_other_shots_and_undo_puts_them_back(
         tmp_path: Path, embedder: object, temp_trash: Path) -> None:
@@ -149,3 +165,35 @@ def test_a_shot_that_cannot_be_read_goes_last_without_reasons() -> None:
         ImageFilter.GaussianBlur(3)))])
     assert [r.index for r in ranks] == [1, 2, 0]
     assert ranks[-1].reasons == ()
+
+
+def test_the_faces_of_a_series_are_searched_once_and_measured_on_every_shot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from simfinder.core.matching import series as series_module
+    from simfinder.core.photos.shot_quality import face_boxes, measure_without_faces
+
+    photos = _burst(tmp_path)
+    frames = [photos[name] for name in ("IMG_0001", "IMG_0002", "IMG_0003")]
+    reframed = save(sample("astronaut.png").convert("RGB").crop((60, 0, 400, 300)),
+                    tmp_path / "burst" / "IMG_0004.jpg", quality=92)
+    searched: list[int] = []
+
+    def counting(grey):  # type: ignore[no-untyped-def]
+        searched.append(grey.shape[1])
+        return face_boxes(grey)
+
+    monkeypatch.setattr(series_module, "face_boxes", counting)
+    measured = [(n, measure_without_faces(p)) for n, p in enumerate(frames)]
+    qualities, searches = series_module.series_faces(measured)
+    # One search for the three frames of one framing, on the sharp one; every frame has the
+    # astronaut's face measured where it is, the blurred ones' with less detail.
+    assert searches == 1 and len(searched) == 1
+    assert all(len(qualities[n].faces) >= 1 for n in range(3))
+    sharp = measure_image(Image.open(frames[1]))
+    assert qualities[1].faces == sharp.faces
+    assert qualities[1].faces[0].detail > qualities[0].faces[0].detail + 0.5
+    ranks = rank_shots([qualities[n] for n in range(3)])
+    assert ranks[0].index == 1 and "faces in focus" in ranks[0].reasons
+    # A shot framed otherwise is searched itself.
+    _, searches = series_module.series_faces([*measured, (3, measure_without_faces(reframed))])
+    assert searches == 2

@@ -2,7 +2,9 @@
 
 The originals are the public-domain sample photos that the scikit-image wheel carries (read from
 the installed package, never downloaded); the copies are made here the ways duplicates arise in
-real libraries: resized, re-encoded, cropped, colour-edited, converted, copied.
+real libraries: resized, re-encoded, cropped, colour-edited, converted, copied. Three shots of
+one scene taken from the hand (one sharp, one out of focus, one shaken; CC0, in demo-shots/
+beside this module) make a series for the Similar shots view.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ EXACT_COPIES: list[tuple[str, str]] = [
 
 # The installers ship just these photos here instead of all of scikit-image.
 BUNDLED_SAMPLES = Path(__file__).resolve().with_name("sample-photos")
+# A series of three shots of one scene (see its README.md), copied into the demo's shots/.
+DEMO_SHOTS = Path(__file__).resolve().with_name("demo-shots")
+SHOTS_FOLDER = "shots"
 
 
 def sample_photo_dir() -> Path:
@@ -108,6 +113,12 @@ def build_demo_folder(dest: Path) -> list[Path]:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(dest / original, target)
+        written.append(target)
+    for shot in sorted(DEMO_SHOTS.glob("*.jpg")):
+        target = dest / SHOTS_FOLDER / shot.name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(target, shot.read_bytes())
         written.append(target)
     log.info("demo folder %s: %d photos", dest, len(written))
     return written

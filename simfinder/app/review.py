@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from simfinder.app.wording import count_files
 from simfinder.core.cleanup.actions import (
     ActionReport,
     BatchSummary,
     FileFailure,
     UndoReport,
-    count_files,
     destination_for,
     last_undoable,
     move_photos,
@@ -47,12 +47,13 @@ from simfinder.core.photos.embed import Embedder
 from simfinder.core.progress import ProgressCallback
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.core.store.library import Library
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("group", "kind", "confidence", "path", "width", "height", "bytes", "format",
                "taken_at", "camera", "keep", "keep_reason", "decision", "new", "companions")
-DECIDED_REASON = "you decided to keep it"
+DECIDED_REASON = QT_TRANSLATE_NOOP("engine", "you decided to keep it")
 
 
 class NothingKept(ValueError):

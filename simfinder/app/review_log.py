@@ -1,8 +1,9 @@
 """The review saved as the user goes: every keep mark, every group marked done, where they were,
-and every decision, written to the catalog the moment it is made, in order, on a thread of its
-own (the window never waits for the disk). Each write is its own transaction flushed to the
-disk (synchronous=FULL), so closing the app, a crash, a kill or a power cut loses nothing that
-was written; on the next start the app reads it back and offers to continue."""
+the similar-shots review's marks and done series, and every decision, written to the catalog
+the moment it is made, in order, on a thread of its own (the window never waits for the
+disk). Each write is its own transaction flushed to the disk (synchronous=FULL), so closing
+the app, a crash, a kill or a power cut loses nothing that was written; on the next start the
+app reads it back and offers to continue."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ class ReviewRecorder:
     def start_over(self) -> None:
         """Forget the review in progress: marks, done groups and position."""
         self._write(lambda c: c.clear_review())
+
+    # -- the similar-shots review ----------------------------------------------------------
+
+    def series_marks(self, digests: list[bytes], marked: bool) -> None:
+        """Shots (by the digest of the file that stands for each) marked for removal, or not."""
+        chosen = list(digests)
+        self._write(lambda c: c.set_series_marks(chosen, marked))
+
+    def series_done(self, keys: list[bytes], done: bool) -> None:
+        chosen = list(keys)
+        self._write(lambda c: c.set_series_done(chosen, done))
 
     def _write(self, work: Callable[[Catalog], object]) -> None:
         hook = self._on_review_written

@@ -15,15 +15,17 @@ from simfinder.core.matching.decisions import DecisionError
 from simfinder.core.matching.grouping import DuplicateGroup
 from simfinder.core.matching.series import KEEP_ALL, Series, find_series
 from simfinder.core.matching.similarity import Strictness
+from simfinder.core.progress import CancelToken
 from simfinder.core.store.catalog import Catalog, PhotoRecord
 from simfinder.core.store.library import Library
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("series", "kind", "rank", "path", "width", "height", "bytes", "taken_at",
                "keep", "best", "reasons", "decision")
-BRACKET_REASON = "a bracket: every exposure kept"
-DECIDED_REASON = "you decided to keep them all"
+BRACKET_REASON = QT_TRANSLATE_NOOP("engine", "a bracket: every exposure kept")
+DECIDED_REASON = QT_TRANSLATE_NOOP("engine", "you decided to keep them all")
 
 
 def review_series(
@@ -32,11 +34,18 @@ def review_series(
     *,
     include_decided: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[Series]:
     """The series to go through: copies count as one shot at `strictness` (the library's
-    duplicate setting); series the user kept whole only with `include_decided`."""
+    duplicate setting); series the user kept whole only with `include_decided`. Cancelled,
+    raises Cancelled (the shots measured so far are kept in the library)."""
     return find_series(library, strictness, include_decided=include_decided,
-                       progress=progress)
+                       progress=progress, cancel=cancel)
+
+
+def series_companions(library: Library, found: Sequence[Series]) -> dict[str, list[str]]:
+    """The companion files of the series' photos (they go with a shot moved away)."""
+    return library.catalog.companions_of(p.path for s in found for p in s.photos)
 
 
 def shot_words(series: Series, n: int) -> str:

@@ -7,17 +7,13 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QVBoxLayout, QWidget
 
 from simfinder.core.cleanup.actions import FileFailure
 from simfinder.gui import desktop
 from simfinder.gui.list_pane import ListPane, ListRow
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ActionReportDialog", text)
+from simfinder.gui.words import engine_text, tr
 
 
 class ActionReportDialog(QDialog):
@@ -44,9 +40,9 @@ class ActionReportDialog(QDialog):
         self.setWindowTitle(title)
         self.pane.summary.setText(summary)
         self.pane.set_rows([
-            ListRow([os.path.basename(f.path), os.path.dirname(f.path), f.reason], f.path,
-                    {0: f.path, 2: f.reason}, detail=f"{f.path}: {f.reason}")
-            for f in failures
+            ListRow([os.path.basename(f.path), os.path.dirname(f.path), reason], f.path,
+                    {0: f.path, 2: reason}, detail=f"{f.path}: {reason}")
+            for f in failures for reason in [engine_text(f.reason)]
         ])
         self.show()
         self.raise_()

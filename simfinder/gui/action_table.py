@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QKeyCombination, Qt
+from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
@@ -48,8 +48,8 @@ class ActionSpec:
     """One action: built as the attribute `act_<name>` of the owner, triggering `slot`."""
 
     name: str
-    text: str  # a translation source, with its & mnemonic
-    tip: str  # a translation source; the keys are added when `keys_in_tip`
+    text: str  # translated (tr), with its & mnemonic
+    tip: str  # translated (tr); the keys are added when `keys_in_tip`
     slot: Callable[[], object]
     icon: tuple[str, QStyle.StandardPixmap | None] | None = None  # theme name, fallback
     keys: Keys | None = None
@@ -57,14 +57,14 @@ class ActionSpec:
     checkable: bool = False
 
 
-def build_actions(owner: QWidget, context: str, specs: Sequence[ActionSpec], *,
+def build_actions(owner: QWidget, specs: Sequence[ActionSpec], *,
                   window_keys: bool = True) -> dict[str, QAction]:
-    """The actions of `specs`, set as attributes act_<name> of `owner`, texts translated in
-    `context`. With `window_keys` they are added to `owner`, so that their keys work anywhere
+    """The actions of `specs` (their texts already translated), set as attributes act_<name>
+    of `owner`. With `window_keys` they are added to `owner`, so that their keys work anywhere
     in it; without, their keys work only in the widget they are added to later."""
     built: dict[str, QAction] = {}
     for spec in specs:
-        act = QAction(QCoreApplication.translate(context, spec.text), owner)
+        act = QAction(spec.text, owner)
         if spec.icon is not None:
             icon = theme_icon(owner, *spec.icon)
             if not icon.isNull():
@@ -73,7 +73,7 @@ def build_actions(owner: QWidget, context: str, specs: Sequence[ActionSpec], *,
             act.setShortcut(QKeySequence(spec.keys))
             if not window_keys:
                 act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        tip = QCoreApplication.translate(context, spec.tip)
+        tip = spec.tip
         if spec.keys_in_tip:
             tip = with_keys(tip, spec.keys)
         act.setToolTip(tip)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,11 +45,7 @@ from simfinder.core.cleanup.keeper import bytes_per_pixel
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("CompareDialog", text)
-
+from simfinder.gui.words import QT_TR_NOOP, tr
 
 COMPARE_SIDE = 3072  # decoded size: enough to judge sharpness and artefacts, quick to load
 MAX_PHOTOS = 6
@@ -59,8 +55,9 @@ _MAX_SCALE = 16.0
 
 DIFF_BRUSH = QBrush(QColor(255, 226, 140))
 
-FIELDS = ("File", "Folder", "Resolution", "File size", "Bytes per pixel", "Format", "Taken",
-          "Camera", "Modified")
+FIELDS = (QT_TR_NOOP("File"), QT_TR_NOOP("Folder"), QT_TR_NOOP("Resolution"),
+          QT_TR_NOOP("File size"), QT_TR_NOOP("Bytes per pixel"), QT_TR_NOOP("Format"),
+          QT_TR_NOOP("Taken"), QT_TR_NOOP("Camera"), QT_TR_NOOP("Modified"))
 
 
 def metadata(record: PhotoRecord) -> dict[str, str]:

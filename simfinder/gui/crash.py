@@ -15,15 +15,11 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from simfinder import __version__
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("CrashHandler", text)
-
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 

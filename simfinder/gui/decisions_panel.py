@@ -11,23 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QMenu, QPushButton, QWidget
 
-from simfinder.app.decisions import KIND_WORDS, DecisionView
+from simfinder.app.decisions import KIND_WORDS, SERIES, DecisionView
 from simfinder.core.matching.decisions import KEEP_ALL
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
-from simfinder.gui.words import counted
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DecisionsDock", text)
+from simfinder.gui.words import counted, engine_text, tr
 
 
 class DecisionsDock(ListDock):
-    undo_requested = Signal(object)  # list[int]: decision ids
+    undo_requested = Signal(object)  # list[str]: decision references ("3", "s3")
     export_requested = Signal(object)  # Path
     import_requested = Signal(object)  # Path
     show_in_folder_requested = Signal(str)
@@ -68,15 +64,21 @@ class DecisionsDock(ListDock):
             labels = [name if n == 1 else f"{name} \u00d7{n}" for name, n in copies.items()]
             shown = ", ".join(labels[:4]) + (", …" if len(labels) > 4 else "")
             folders = sorted({os.path.dirname(n) for n in names})
-            folder = folders[0] if len(folders) == 1 else f"{len(folders)} folders"
+            folder = (folders[0] if len(folders) == 1
+                      else counted(len(folders), "%Ln folder(s)"))
             if v.gone:
-                shown += "  (no longer in the library)"
+                shown += tr("  (no longer in the library)")
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v.record.made_at))
-            scope = ("about the whole group" if v.record.scope == "group"
-                     else "about these photos of a group")
+            if v.about == SERIES:
+                kind = tr("{kind} (similar shots)").format(kind=engine_text(KIND_WORDS[v.kind]))
+                scope = tr("every shot of a series")
+            else:
+                kind = engine_text(KIND_WORDS[v.kind])
+                scope = (tr("about the whole group") if v.record.scope == "group"
+                         else tr("about these photos of a group"))
             tip = "\n".join(names)
-            rows.append(ListRow([KIND_WORDS[v.kind], f"{len(names)}: {shown}", folder, when],
-                                v.id, {0: f"{KIND_WORDS[v.kind]}, {scope}", 1: tip,
+            rows.append(ListRow([kind, f"{len(names)}: {shown}", folder, when],
+                                v.ref, {0: f"{kind}, {scope}", 1: tip,
                                        2: "\n".join(folders)},
                                 detail=tip))
         self.pane.set_rows(rows)
@@ -96,17 +98,19 @@ class DecisionsDock(ListDock):
             if len(self.views) - kept:
                 parts.append(f"{len(self.views) - kept:,} not duplicates")
             decisions = counted(len(self.views), '%Ln decision(s)')
-            self.summary.setText(tr("{decisions} ({kinds}). Their groups stay out of the "
-                                    "Duplicates list, across rescans, renames and moves; undo "
-                                    "one to review its photos again.").format(
+            self.summary.setText(tr("{decisions} ({kinds}). Their groups and series stay out "
+                                    "of the Duplicates and Similar shots lists, across "
+                                    "rescans, renames and moves; undo one to review its photos "
+                                    "again.").format(
                                      decisions=decisions, kinds=', '.join(parts)))
         self._update_buttons()
 
-    def ids(self) -> list[int]:
-        return [int(i) for i in self.pane.payloads()]
+    def ids(self) -> list[str]:
+        """The references of the decisions listed ("3", or "s3" for a series)."""
+        return [str(i) for i in self.pane.payloads()]
 
     def undo_selected(self) -> None:
-        ids = [int(i) for i in self.pane.selected_payloads()]
+        ids = [str(i) for i in self.pane.selected_payloads()]
         if ids:
             self.undo_requested.emit(ids)
 
@@ -129,11 +133,11 @@ class DecisionsDock(ListDock):
         self.export_button.setEnabled(bool(self.views))
 
     def _menu(self, decision_id: Any, menu: QMenu) -> None:
-        view = next((v for v in self.views if v.id == decision_id), None)
+        view = next((v for v in self.views if v.ref == decision_id), None)
         if view is None:
             return
-        chosen = [int(i) for i in self.pane.selected_payloads()]
-        ids = chosen if decision_id in chosen else [int(decision_id)]
+        chosen = [str(i) for i in self.pane.selected_payloads()]
+        ids = chosen if decision_id in chosen else [str(decision_id)]
         menu.addAction(tr("Undo Decision") if len(ids) == 1
                        else tr("Undo {count} Decisions").format(count=len(ids)),
                        lambda: self.undo_requested.emit(ids))

@@ -9,21 +9,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
 
 from simfinder.gui import style
 from simfinder.gui.dropsearch import DropContents, might_hold_something, read_mime, save_for_search
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 
 # The image files the "Search with Image" dialog lists.
 _IMAGE_PATTERNS = "*.jpg *.jpeg *.png *.webp *.heic *.heif *.avif *.gif *.bmp *.tif *.tiff"
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DropSearch", text)
 
 
 class DropSearch(QObject):

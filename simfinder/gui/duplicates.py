@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
-    QCoreApplication,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -42,14 +40,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -73,8 +69,8 @@ from simfinder.app.review_session import MarkChange, MarkRefused, ReviewSession
 from simfinder.app.units import human_size
 from simfinder.app.usecases import groups_as_json
 from simfinder.core.cleanup.actions import OFFLINE_REASON, ActionReport, UndoReport
-from simfinder.core.cleanup.keeper import KeepPlan, keep_reasons, why_kept
-from simfinder.core.cleanup.trash import trash_name
+from simfinder.core.cleanup.keeper import KeepPlan, group_keep_reasons, keep_phrases
+from simfinder.core.cleanup.trash import trash_name, trash_title
 from simfinder.core.matching.decisions import GROUP, KEEP_ALL, NOT_DUPLICATES, PHOTOS
 from simfinder.core.matching.grouping import DuplicateGroup
 from simfinder.core.matching.similarity import Strictness
@@ -86,17 +82,14 @@ from simfinder.gui.compare import CompareDialog
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.keep_rules import KeepRulesDialog
 from simfinder.gui.review_controller import ReviewController
+from simfinder.gui.review_layout import list_or_empty, totals_line
 from simfinder.gui.settings import AppSettings
 from simfinder.gui.style import COMPANION_COLOR, KEEP_COLOR, NEW_COLOR, REMOVE_COLOR
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted, files_text
+from simfinder.gui.two_level_model import TOP, TwoLevelModel
+from simfinder.gui.words import QT_TR_NOOP, counted, engine_reasons, engine_text, files_text, tr
 from simfinder.gui.workers import GroupsController, IndexController
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DuplicatesPanel", text)
-
 
 log = logging.getLogger(__name__)
 
@@ -107,34 +100,40 @@ NewRole = Qt.ItemDataRole.UserRole + 21  # on photo rows: new since a decision a
 CompanionsRole = Qt.ItemDataRole.UserRole + 22  # on photo rows: its companion files' paths
 
 COL_KEEP, COL_PHOTO, COL_RES, COL_SIZE, COL_FORMAT, COL_TAKEN, COL_CAMERA, COL_FOLDER = range(8)
-COLUMNS = ("Keep", "Photo", "Resolution", "File size", "Format", "Taken", "Camera", "Folder")
+COLUMNS = (QT_TR_NOOP("Keep"), QT_TR_NOOP("Photo"), QT_TR_NOOP("Resolution"),
+           QT_TR_NOOP("File size"), QT_TR_NOOP("Format"), QT_TR_NOOP("Taken"), QT_TR_NOOP("Camera"),
+           QT_TR_NOOP("Folder"))
 
 STRICTNESS_WORDS = {
-    Strictness.STRICT: ("Strict", "Only copies that are practically identical: re-saved or "
-                                  "resized"),
-    Strictness.NORMAL: ("Normal", "Also lightly cropped or edited copies"),
-    Strictness.LOOSE: ("Loose", "Also heavier edits and shots of one scene seconds apart"),
+    Strictness.STRICT: (QT_TR_NOOP("Strict"),
+                        QT_TR_NOOP("Only copies that are practically identical: re-saved or "
+                                   "resized")),
+    Strictness.NORMAL: (QT_TR_NOOP("Normal"), QT_TR_NOOP("Also lightly cropped or edited copies")),
+    Strictness.LOOSE: (QT_TR_NOOP("Loose"),
+                       QT_TR_NOOP("Also heavier edits and shots of one scene seconds apart")),
 }
 
 
-_NO_GROUP = 0  # internal id of group rows; photo rows carry their group's row + 1
+_NO_GROUP = TOP  # a group's row (two_level_model)
 
 
 def group_title(group: DuplicateGroup, done: bool = False) -> str:
     n = len(group.photos)
     if group.kind == "exact":
-        what = f"{n} exact copies"
+        what = tr("{n} exact copies").format(n=n)
     else:
-        what = f"{n} near-duplicates · {alike_percent(group.confidence, False)}% alike"
+        what = tr("{n} near-duplicates · {percent}% alike").format(
+            n=n, percent=alike_percent(group.confidence, False))
     if group.reopened and group.decision is not None:
-        new = len(group.new)
-        what += (f" · {new} new since you decided “{KIND_WORDS[group.decision.kind].lower()}”")
+        what += tr(" · {new} new since you decided “{kind}”").format(
+            new=len(group.new), kind=engine_text(KIND_WORDS[group.decision.kind]))
     removed = sum(1 for p in group.photos if p.file_id not in group.keep)
     if removed:
-        what += f" · {removed} to remove, {human_size(group.reclaimable_bytes)} to free"
+        what += tr(" · {removed} to remove, {size} to free").format(
+            removed=removed, size=human_size(group.reclaimable_bytes))
     else:
-        what += " · all kept"
-    return f"\u2713 Done · {what}" if done else what
+        what += tr(" · all kept")
+    return tr("\u2713 Done · {what}").format(what=what) if done else what
 
 
 def _notes_text(notes: Sequence[CompanionNote]) -> str:
@@ -166,15 +165,17 @@ def ask(parent: QWidget, title: str, text: str, choices: Sequence[str]) -> str |
     return next((c for c, b in zip(choices, buttons, strict=True) if b is clicked), None)
 
 
-REVIEWED_ONLY = "Only the Reviewed Groups"  # a translation source, as the two below
+REVIEWED_ONLY = QT_TR_NOOP("Only the Reviewed Groups")  # a translation source, as the two below
 SHOWN_NOTES = 6  # companion notes listed in a confirmation; the rest are counted
-KEEP_MINE = "Keep My Marks"  # translation sources of the two answers of apply_plan
-REAPPLY = "Re-apply the Rules to Them"
+KEEP_MINE = QT_TR_NOOP("Keep My Marks")  # translation sources of the two answers of apply_plan
+REAPPLY = QT_TR_NOOP("Re-apply the Rules to Them")
 
 
-class DuplicatesModel(QAbstractItemModel):
+class DuplicatesModel(TwoLevelModel):
     """Groups (top-level rows) and their photos (children), with keep marks: a view of a
     ReviewSession, which holds the review's rules."""
+
+    columns = COLUMNS
 
     marks_changed = Signal()
     refused = Signal(str)  # a mark change that was refused, and why
@@ -185,6 +186,9 @@ class DuplicatesModel(QAbstractItemModel):
         self.session = ReviewSession(KeepPlan())
         self.folder_text: Callable[[str], str] = os.path.dirname
         self._rows_by_digest: dict[bytes, list[tuple[int, int]]] = {}
+        # Why each group keeps what it keeps, by group, marks and rules (a title is painted
+        # often; the rules read no file twice, but need not run on every paint either).
+        self._kept_words: dict[tuple[bytes, frozenset[int], KeepPlan], str] = {}
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     @property
@@ -206,39 +210,11 @@ class DuplicatesModel(QAbstractItemModel):
 
     # -- Qt model API -----------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, _NO_GROUP) if row < len(self._groups) \
-                else QModelIndex()
-        if parent.internalId() != _NO_GROUP:
-            return QModelIndex()
-        group = parent.row()
-        if group >= len(self._groups) or row >= len(self._groups[group].photos):
-            return QModelIndex()
-        return self.createIndex(row, column, group + 1)
+    def group_count(self) -> int:
+        return len(self._groups)
 
-    def parent(self, index: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == _NO_GROUP:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, _NO_GROUP)
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._groups)
-        if parent.internalId() == _NO_GROUP and parent.column() == 0:
-            return len(self._groups[parent.row()].photos)
-        return 0
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(COLUMNS[section])
-        return None
+    def child_count(self, group: int) -> int:
+        return len(self._groups[group].photos)
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -287,7 +263,7 @@ class DuplicatesModel(QAbstractItemModel):
                 if not keep:
                     return tr("Marked for removal. Check to keep it.")
                 # Why the rules kept it, in plain words (the files it reads are cached).
-                reason = keep_reasons(group, self.plan).get(record.file_id, "")
+                reason = engine_reasons(keep_phrases(group, self.plan).get(record.file_id, ()))
                 return (tr("Kept: {reason}. Uncheck to mark it for removal.").format(reason=reason)
                         if reason else tr("Kept. Uncheck to mark it for removal."))
             return None
@@ -329,7 +305,10 @@ class DuplicatesModel(QAbstractItemModel):
             return None
         done = group.key in self.done
         if role == Qt.ItemDataRole.DisplayRole:
-            return group_title(group, done)
+            why = self.kept_words(group)
+            title = group_title(group, done)
+            return tr("{title} · kept: {reasons}").format(title=title, reasons=why) if why \
+                else title
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
@@ -337,9 +316,25 @@ class DuplicatesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and done:
             return QColor(128, 128, 128)
         if role == Qt.ItemDataRole.ToolTipRole:
-            kept = why_kept(group, self.plan)
+            reasons = group_keep_reasons(group, self.plan)
+            kept = tr("Kept: {reason}.").format(reason=engine_reasons(reasons)) if reasons else ""
             return f"{kept}\n\n{KIND_HELP}" if kept else KIND_HELP
         return None
+
+    def kept_words(self, group: DuplicateGroup) -> str:
+        """Why the group's kept photos are kept, in plain words (the rules' reason, "in a
+        reference folder", "kept by you"); "" if it keeps them all."""
+        if not group.keep or len(group.keep) >= len(group.photos):
+            return ""
+        key = (group.key, frozenset(group.keep), self.plan)
+        words = self._kept_words.get(key)
+        if words is None:
+            phrases = keep_phrases(group, self.plan).values()
+            words = engine_reasons(list(dict.fromkeys(p for ps in phrases for p in ps)))
+            if len(self._kept_words) > 10_000:
+                self._kept_words.clear()
+            self._kept_words[key] = words
+        return words
 
     def setData(self, index: ModelIndex, value: Any,
                 role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -655,19 +650,20 @@ class DuplicatesPanel(QWidget):
         self._show_state()
 
     def _build_actions(self) -> None:
-        build_actions(self, "DuplicatesPanel", [
-            ActionSpec("keep_all", "&Keep All",
-                       "Keep every photo of this group (or of the selected photos): it leaves "
-                       "the list for good, unless it gains a photo", lambda: self.decide(KEEP_ALL),
+        build_actions(self, [
+            ActionSpec("keep_all", tr("&Keep All"),
+                       tr("Keep every photo of this group (or of the selected photos): it leaves "
+                       "the list for good, unless it gains a photo"), lambda: self.decide(KEEP_ALL),
                        keys="K", keys_in_tip=True),
-            ActionSpec("not_duplicates", "&Not Duplicates",
-                       "These photos are not duplicates: never group them together again, not "
-                       "even through another photo", lambda: self.decide(NOT_DUPLICATES),
+            ActionSpec("not_duplicates", tr("&Not Duplicates"),
+                       tr("These photos are not duplicates: never group them together again, not "
+                       "even through another photo"), lambda: self.decide(NOT_DUPLICATES),
                        keys="N", keys_in_tip=True),
-            ActionSpec("done", "Mark &Done",
-                       "Mark this group reviewed and go to the next one; your review is saved "
-                       "as you go", self.toggle_done, keys="D", keys_in_tip=True),
-            ActionSpec("decisions", "Decisions…", "Show your decisions, to undo any of them",
+            ActionSpec("done", tr("Mark &Done"),
+                       tr("Mark this group reviewed and go to the next one; your review is saved "
+                       "as you go"), self.toggle_done, keys="D", keys_in_tip=True),
+            ActionSpec("decisions", tr("Decisions…"),
+                       tr("Show your decisions, to undo any of them"),
                        self.decisions_requested.emit),
         ], window_keys=False)  # the keys act on the list only: typing in Match decides nothing
 
@@ -721,10 +717,10 @@ class DuplicatesPanel(QWidget):
                                        "choose (Edit > Undo moves them back)"))
         self.trash_button = QPushButton(
             self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon),
-            tr("Move to {trash}…").format(trash=trash_name().removeprefix("the ")), self)
+            tr("Move to {trash}…").format(trash=engine_text(trash_title())), self)
         self.trash_button.setToolTip(tr("Move the photos marked for removal to {trash_name} "
                                         "(Edit > Undo puts them back)").format(
-                                         trash_name=trash_name()))
+                                         trash_name=engine_text(trash_name())))
         bar.addWidget(match_label)
         bar.addWidget(self.strictness_combo)
         bar.addWidget(self.count_label, 1)
@@ -793,24 +789,11 @@ class DuplicatesPanel(QWidget):
                            (COL_CAMERA, 150)):
             header.resizeSection(col, width)
 
-        self.empty = QLabel(self)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: gray; font-size: 13pt;")
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.tree)
-        layout.addWidget(self.stack, 1)
+        self.empty, self.stack = list_or_empty(self, self.tree, layout)
 
 
     def _build_totals(self, layout: QVBoxLayout) -> None:
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
-        self.totals_label = QLabel(self)
-        self.totals_label.setAccessibleName(tr("Duplicate totals"))
-        layout.addWidget(self.totals_label)
+        self.totals_label = totals_line(self, layout, tr("Duplicate totals"))
 
 
     def _connect(self) -> None:
@@ -1276,7 +1259,7 @@ class DuplicatesPanel(QWidget):
         marked = any(p.file_id not in g.keep for g in map(self.model.group_at, rows)
                      for p in g.photos)
         menu.addSeparator()
-        where = trash_name().removeprefix("the ")
+        where = engine_text(trash_title())
         for item in (menu.addAction(tr("Move Marked Photos of {which} to {where}…").format(
                                         which=which, where=where),
                                     lambda: self.trash_marked(rows)),
@@ -1432,10 +1415,11 @@ class DuplicatesPanel(QWidget):
 
     def trash_marked(self, rows: Sequence[int] | None = None) -> None:
         """Move the marked photos of the groups at `rows` (None: all groups) to the trash."""
-        where = trash_name()
+        where = engine_text(trash_name())
+        title = engine_text(trash_title())
         groups = self._confirm(
-            rows, tr("Move to {trash}").format(trash=where.removeprefix("the ")),
-            tr("Move to {trash}").format(trash=where.removeprefix("the ")),
+            rows, tr("Move to {trash}").format(trash=title),
+            tr("Move to {trash}").format(trash=title),
             lambda chosen, photos: tr("Move {files} ({size}) to {trash}?").format(
                 files=_marked_text(chosen, photos),
                 size=human_size(sum(p.size for p in photos)), trash=where),
@@ -1480,16 +1464,20 @@ class DuplicatesPanel(QWidget):
         self.indexer.remove_marked(groups, self.plan, target)
 
     def _on_action_finished(self, report: ActionReport) -> None:
+        mine = self._waiting_action
         self._waiting_action = False
         # The groups cleaned up are over: their marks and done flags are forgotten.
         self.model.photos_moved([src for src, _ in report.moved])
+        if not mine:  # the Similar shots view's move: reported there
+            self._update_buttons()
+            return
         n = len(report.moved)
         if not n:
             done = tr("No photo was moved.")
         elif report.kind == "trash":
             done = tr("Moved {files} ({size}) to {trash}. Edit > Undo puts them back.").format(
                 files=files_text(n, len(report.companions_moved)),
-                size=human_size(report.bytes_moved), trash=trash_name())
+                size=human_size(report.bytes_moved), trash=engine_text(trash_name()))
         else:
             target = os.path.commonpath([d for _, d in report.moved if d])
             done = tr("Moved {files} ({size}) into {folder}. Edit > Undo moves them back.").format(

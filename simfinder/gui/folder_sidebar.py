@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 
-from PySide6.QtCore import QCoreApplication, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,15 +25,12 @@ from PySide6.QtWidgets import (
 from simfinder.app.gallery import folder_of, subfolder_counts
 from simfinder.core.store.catalog import OfflineFolder
 from simfinder.gui import desktop
-from simfinder.gui.words import counted
+from simfinder.gui.words import counted, tr
 
 log = logging.getLogger(__name__)
 
 _ALL = "__all__"  # the item data of "All Photos"
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("FolderSidebar", text)
 
 
 class FolderSidebar(QWidget):

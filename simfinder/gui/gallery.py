@@ -60,6 +60,7 @@ from simfinder.core.store.catalog import (
 )
 from simfinder.gui.style import COMPANION_COLOR
 from simfinder.gui.thumbnails import ThumbnailStore
+from simfinder.gui.words import QT_TR_NOOP
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -84,7 +85,8 @@ class SortOrder(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"date": "Date taken", "name": "Name", "folder": "Folder"}[self.value]
+        return {"date": QT_TR_NOOP("Date taken"), "name": QT_TR_NOOP("Name"),
+                "folder": QT_TR_NOOP("Folder")}[self.value]
 
 
 def _row_date(row: PhotoRow) -> float:

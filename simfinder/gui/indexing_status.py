@@ -6,18 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from simfinder.app.usecases import IndexRun
 from simfinder.core.progress import Progress
-from simfinder.gui.words import counted, duration
+from simfinder.gui.words import counted, duration, tr
 
 log = logging.getLogger(__name__)
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("IndexingStatus", text)
 
 
 def _action_words(phase: str) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,13 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from simfinder.core.cleanup.keeper import DEFAULT_PLAN, KeepPlan, KeepRule
+from simfinder.gui.words import QT_TR_NOOP, engine_text, tr
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("KeepRulesDialog", text)
-
-
-_FORMAT_NAMES = {"HEIF": "HEIF / HEIC", "RAW": "Camera RAW", "MPO": "MPO (3D JPEG)"}
+_FORMAT_NAMES = {"HEIF": QT_TR_NOOP("HEIF / HEIC"), "RAW": QT_TR_NOOP("Camera RAW"),
+                 "MPO": QT_TR_NOOP("MPO (3D JPEG)")}
 
 
 def _reorderable(parent: QWidget) -> QListWidget:
@@ -138,7 +135,8 @@ class KeepRulesDialog(QDialog):
     def _load(self, plan: KeepPlan) -> None:
         self.rules.clear()
         for rule in plan.rules:
-            item = QListWidgetItem(f"{rule.label}  —  {rule.explanation}")
+            item = QListWidgetItem(tr("{label}  —  {explanation}").format(
+                label=engine_text(rule.label), explanation=engine_text(rule.explanation)))
             item.setData(Qt.ItemDataRole.UserRole, rule.value)
             self.rules.addItem(item)
         self.remove_raw_jpegs.setChecked(plan.remove_raw_jpegs)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QCoreApplication,
     QMimeData,
     QModelIndex,
     QPoint,
@@ -97,11 +96,13 @@ from simfinder.gui.indexing_status import IndexingStatus
 from simfinder.gui.preview import PreviewDialog
 from simfinder.gui.problems import ProblemsDock
 from simfinder.gui.review_controller import ReviewController
+from simfinder.gui.series_view import SeriesPanel
+from simfinder.gui.series_worker import SeriesController
 from simfinder.gui.settings import AppSettings, SettingsDialog
 from simfinder.gui.similar_panel import QueryTarget, SimilarPanel
 from simfinder.gui.tasks import TaskRunner
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted
+from simfinder.gui.words import batch_text, counted, tr
 from simfinder.gui.workers import (
     EmbedderFactory,
     GroupsController,
@@ -112,9 +113,6 @@ from simfinder.gui.workers import (
 
 log = logging.getLogger(__name__)
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MainWindow", text)
 
 
 
@@ -175,6 +173,7 @@ class MainWindow(QMainWindow):
     act_show_folder: QAction
     act_gallery: QAction
     act_duplicates: QAction
+    act_series: QAction
     act_undo: QAction
     act_export_csv: QAction
     act_export_json: QAction
@@ -205,6 +204,7 @@ class MainWindow(QMainWindow):
         self.query = QueryController(self.library_root, self.embedder, self)
         self.groups = GroupsController(self.library_root, self)
         self.review = ReviewController(self.library_root, self)
+        self.series_finder = SeriesController(self.library_root, self)
         self._decisions_shown = False
         self.undoable: BatchSummary | None = None
 
@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
         self.panel = SimilarPanel(self.thumbnails, self)
         self.duplicates = DuplicatesPanel(self.thumbnails, settings, self.groups, self.indexer,
                                           self.tasks, self.review, self)
+        self.series = SeriesPanel(self.thumbnails, settings, self.series_finder, self.indexer,
+                                  self.tasks, self.review, self)
         self._build_sidebar()
         self._build_central()
         self._build_actions()
@@ -346,6 +348,7 @@ class MainWindow(QMainWindow):
         self.modes = QStackedWidget(self)
         self.modes.addWidget(self.splitter)
         self.modes.addWidget(self.duplicates)
+        self.modes.addWidget(self.series)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -389,71 +392,79 @@ class MainWindow(QMainWindow):
         sp = QStyle.StandardPixmap
         key = QKeySequence.StandardKey
         return [
-            ActionSpec("add_folder", "&Add Folder…", "Add a photo folder to the library",
+            ActionSpec("add_folder", tr("&Add Folder…"), tr("Add a photo folder to the library"),
                        self.choose_folder, ("folder-new", sp.SP_DirOpenIcon), key.Open, True),
-            ActionSpec("rescan", "&Rescan",
-                       "Look for new, changed and deleted photos in every folder", self.rescan,
+            ActionSpec("rescan", tr("&Rescan"),
+                       tr("Look for new, changed and deleted photos in every folder"), self.rescan,
                        ("view-refresh", sp.SP_BrowserReload), "F5", True),
-            ActionSpec("pause", "&Pause", "Pause indexing; it resumes where it stopped",
+            ActionSpec("pause", tr("&Pause"), tr("Pause indexing; it resumes where it stopped"),
                        self.toggle_pause, ("media-playback-pause", sp.SP_MediaPause)),
-            ActionSpec("stop", "&Stop", "Stop indexing; the next rescan or start resumes it",
+            ActionSpec("stop", tr("&Stop"),
+                       tr("Stop indexing; the next rescan or start resumes it"),
                        self.stop_indexing, ("process-stop", sp.SP_MediaStop), "Esc", True),
-            ActionSpec("search_file", "Search with &Image…",
-                       "Find photos like an image file, without adding it to the library",
+            ActionSpec("search_file", tr("Search with &Image…"),
+                       tr("Find photos like an image file, without adding it to the library"),
                        self.choose_image_to_search, ("edit-find", sp.SP_FileDialogContentsView),
                        "Ctrl+Shift+O"),
             # The theme's paste icon or none: the style's fallback is a check mark, which
             # made the menu item look like an option turned on.
-            ActionSpec("paste", "&Paste Image to Search",
-                       "Search the library with the image on the clipboard", self.paste_search,
+            ActionSpec("paste", tr("&Paste Image to Search"),
+                       tr("Search the library with the image on the clipboard"), self.paste_search,
                        ("edit-paste", None), key.Paste, True),
-            ActionSpec("filter", "&Filter by Name",
-                       "Show only photos whose name contains a text", self.focus_filter,
+            ActionSpec("filter", tr("&Filter by Name"),
+                       tr("Show only photos whose name contains a text"), self.focus_filter,
                        None, key.Find, True),
-            ActionSpec("settings", "&Settings…", "Matching strictness, model device, thumbnails",
-                       self.open_settings,
+            ActionSpec("settings", tr("&Settings…"),
+                       tr("Matching strictness, model device, thumbnails"), self.open_settings,
                        ("preferences-system", sp.SP_FileDialogDetailedView), key.Preferences),
-            ActionSpec("quit", "&Quit", "Quit simfinder", self.close, None, key.Quit),
-            ActionSpec("zoom_in", "&Bigger Thumbnails", "Bigger thumbnails",
+            ActionSpec("quit", tr("&Quit"), tr("Quit simfinder"), self.close, None, key.Quit),
+            ActionSpec("zoom_in", tr("&Bigger Thumbnails"), tr("Bigger thumbnails"),
                        lambda: self.zoom(1), None, key.ZoomIn),
-            ActionSpec("zoom_out", "S&maller Thumbnails", "Smaller thumbnails",
+            ActionSpec("zoom_out", tr("S&maller Thumbnails"), tr("Smaller thumbnails"),
                        lambda: self.zoom(-1), None, key.ZoomOut),
-            ActionSpec("problems", "&Problems", "Files and folders that could not be read",
+            ActionSpec("problems", tr("&Problems"), tr("Files and folders that could not be read"),
                        self.toggle_problems, ("dialog-warning", sp.SP_MessageBoxWarning),
                        checkable=True),
-            ActionSpec("decisions", "D&ecisions",
-                       "Your “keep all” and “not duplicates” decisions, to undo any",
+            ActionSpec("decisions", tr("D&ecisions"),
+                       tr("Your “keep all” and “not duplicates” decisions, to undo any"),
                        self.toggle_decisions, ("view-list-details", sp.SP_FileDialogListView),
                        "Ctrl+Shift+D", True, checkable=True),
-            ActionSpec("about", "&About simfinder", "Versions and credits", self.show_about),
-            ActionSpec("preview", "Pre&view", "Show the photo large", self.preview_current),
-            ActionSpec("open_with", "&Open with Default App",
-                       "Open the photo in your usual viewer or editor", self.open_current_with),
-            ActionSpec("show_folder", "Show in &Folder", "Show the photo in the file manager",
+            ActionSpec("about", tr("&About simfinder"), tr("Versions and credits"),
+                       self.show_about),
+            ActionSpec("preview", tr("Pre&view"), tr("Show the photo large"), self.preview_current),
+            ActionSpec("open_with", tr("&Open with Default App"),
+                       tr("Open the photo in your usual viewer or editor"), self.open_current_with),
+            ActionSpec("show_folder", tr("Show in &Folder"),
+                       tr("Show the photo in the file manager"),
                        self.show_current_in_folder),
-            ActionSpec("gallery", "&Gallery",
-                       "Every photo, and the photos most like the one you click",
+            ActionSpec("gallery", tr("&Gallery"),
+                       tr("Every photo, and the photos most like the one you click"),
                        self.show_gallery, ("view-list-icons", sp.SP_FileDialogListView),
                        "Ctrl+1", True, checkable=True),
-            ActionSpec("duplicates", "&Duplicates",
-                       "Review groups of duplicates and free space", self.show_duplicates,
+            ActionSpec("duplicates", tr("&Duplicates"),
+                       tr("Review groups of duplicates and free space"), self.show_duplicates,
                        ("edit-copy", sp.SP_FileDialogDetailedView), "Ctrl+2", True,
                        checkable=True),
-            ActionSpec("undo", "&Undo",
-                       "Put back the photos of the last move to the trash or to a folder",
+            ActionSpec("series", tr("Similar &Shots"),
+                       tr("Series of shots of one scene: keep the best of each, let the rest "
+                          "go"),
+                       self.show_series, ("camera-photo", sp.SP_FileDialogInfoView),
+                       "Ctrl+3", True, checkable=True),
+            ActionSpec("undo", tr("&Undo"),
+                       tr("Put back the photos of the last move to the trash or to a folder"),
                        self.undo, ("edit-undo", sp.SP_ArrowBack), key.Undo, True),
-            ActionSpec("export_csv", "Export Duplicates as &CSV…",
-                       "Save the duplicate groups and their keep marks as CSV",
+            ActionSpec("export_csv", tr("Export Duplicates as &CSV…"),
+                       tr("Save the duplicate groups and their keep marks as CSV"),
                        lambda: self._export_duplicates("csv")),
-            ActionSpec("export_json", "Export Duplicates as &JSON…",
-                       "Save the duplicate groups and their keep marks as JSON",
+            ActionSpec("export_json", tr("Export Duplicates as &JSON…"),
+                       tr("Save the duplicate groups and their keep marks as JSON"),
                        lambda: self._export_duplicates("json")),
         ]
 
     def _build_actions(self) -> None:
-        build_actions(self, "MainWindow", self._action_table())
+        build_actions(self, self._action_table())
         self.mode_group = QActionGroup(self)
-        for act in (self.act_gallery, self.act_duplicates):
+        for act in (self.act_gallery, self.act_duplicates, self.act_series):
             self.mode_group.addAction(act)
         self.act_gallery.setChecked(True)
         self.act_undo.setEnabled(False)
@@ -486,6 +497,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu(tr("&View"))
         m.addAction(self.act_gallery)
         m.addAction(self.act_duplicates)
+        m.addAction(self.act_series)
         m.addSeparator()
         m.addAction(self.act_zoom_in)
         m.addAction(self.act_zoom_out)
@@ -506,6 +518,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.addAction(self.act_gallery)
         tb.addAction(self.act_duplicates)
+        tb.addAction(self.act_series)
         tb.addSeparator()
         tb.addAction(self.act_add_folder)
         tb.addAction(self.act_rescan)
@@ -582,6 +595,10 @@ class MainWindow(QMainWindow):
         self.duplicates.strictness_changed.connect(self._on_duplicates_strictness)
         self.duplicates.decisions_requested.connect(self.show_decisions)
         self.duplicates.rescan_requested.connect(self.rescan)
+        self.series.model.folder_text = self.folder_text
+        self.series.message.connect(lambda text: self.tell(text, style.REPORT_MS))
+        self.series.preview_requested.connect(self.preview_record)
+        self.review.decisions_changed.connect(self.series.library_changed)
 
         self.review.decisions_listed.connect(self.decisions.set_decisions)
         self.review.decisions_undone.connect(self._on_decisions_undone)
@@ -631,6 +648,7 @@ class MainWindow(QMainWindow):
         self.indexer.shutdown()
         self.query.shutdown()
         self.groups.shutdown()
+        self.series_finder.shutdown()
         if self.duplicates.model.rowCount():
             self.duplicates.save_position()
         self.review.close()  # writes what is queued
@@ -948,6 +966,7 @@ class MainWindow(QMainWindow):
         self._update_count_label()
         self.query.library_changed()
         self.duplicates.library_changed()
+        self.series.library_changed()
         self._set_undoable(update.undoable)
         if update.removed:
             self.panel.forget_photos(set(update.removed))
@@ -985,6 +1004,7 @@ class MainWindow(QMainWindow):
     def _on_index_state(self, state: str) -> None:
         self.indexing_status.show_state(state, self.indexer.last_progress)
         self.duplicates.set_indexing(state in ("indexing", "pausing"))
+        self.series.set_indexing(state in ("indexing", "pausing"))
         self._update_actions()
         self._update_empty_state()
 
@@ -1015,6 +1035,10 @@ class MainWindow(QMainWindow):
         self.act_duplicates.setChecked(True)
         self.modes.setCurrentWidget(self.duplicates)
 
+    def show_series(self) -> None:
+        self.act_series.setChecked(True)
+        self.modes.setCurrentWidget(self.series)
+
     def _export_duplicates(self, fmt: str) -> None:
         self.show_duplicates()
         if self.duplicates.searching:
@@ -1025,6 +1049,7 @@ class MainWindow(QMainWindow):
 
     def _on_duplicates_strictness(self, strictness: Strictness) -> None:
         self.panel.set_strictness(strictness)
+        self.series.library_changed()  # a shot is a photo with its copies at this strictness
 
     def _set_undoable(self, summary: BatchSummary | None) -> None:
         self.undoable = summary
@@ -1032,7 +1057,7 @@ class MainWindow(QMainWindow):
             self.act_undo.setText(tr("&Undo"))
             self.act_undo.setEnabled(False)
         else:
-            self.act_undo.setText(tr("&Undo {describe}").format(describe=summary.describe()))
+            self.act_undo.setText(tr("&Undo {describe}").format(describe=batch_text(summary)))
             self.act_undo.setEnabled(not self.indexer.acting)
 
     def undo(self) -> None:
@@ -1040,7 +1065,7 @@ class MainWindow(QMainWindow):
         if self.undoable is None or self.indexer.acting:
             return
         self.act_undo.setEnabled(False)
-        self.tell(tr("Undoing {describe}…").format(describe=self.undoable.describe()))
+        self.tell(tr("Undoing {describe}…").format(describe=batch_text(self.undoable)))
         self.indexer.undo()
 
     def _on_action_finished(self, _report: ActionReport | UndoReport | None) -> None:
@@ -1174,6 +1199,7 @@ class MainWindow(QMainWindow):
         dialog.apply()
         self.panel.set_strictness(self.settings.strictness)
         self.duplicates.set_strictness(self.settings.strictness)
+        self.series.library_changed()
         self.size_slider.setValue(self.settings.thumbnail_size)
         if self.settings.device != old_device and isinstance(self.embedder, EmbedderProvider) \
                 and "onnxruntime" not in sys.modules and "torch" not in sys.modules:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -14,11 +14,7 @@ from simfinder.app.units import human_size
 from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.images import load_photo
 from simfinder.gui.tasks import TaskRunner
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("PreviewDialog", text)
-
+from simfinder.gui.words import tr
 
 PREVIEW_SIDE = 2560
 

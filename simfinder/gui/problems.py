@@ -7,16 +7,12 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
 from simfinder.core.store.catalog import ErrorRecord
 from simfinder.gui.list_pane import ListDock, ListPane, ListRow
-from simfinder.gui.words import counted
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ProblemsDock", text)
+from simfinder.gui.words import counted, engine_text, tr
 
 
 class ProblemsDock(ListDock):
@@ -46,8 +42,8 @@ class ProblemsDock(ListDock):
                 for folder, reason in folders]
         for err in errors:
             folder, name = os.path.split(err.path)
-            rows.append(ListRow([name, err.reason, folder], err.path,
-                                {0: err.path, 1: err.reason}))
+            reason = engine_text(err.reason)
+            rows.append(ListRow([name, reason, folder], err.path, {0: err.path, 1: reason}))
         self.pane.set_rows(rows)
         self._files = len(errors)
         self._folders = len(folders)

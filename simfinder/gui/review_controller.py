@@ -9,23 +9,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from simfinder.app.decisions import (
     decide,
     export_decisions,
     import_decisions_file,
-    list_decisions,
-    undo_decisions,
+    list_all_decisions,
+    undo_refs,
 )
 from simfinder.app.review_log import ReviewRecorder
+from simfinder.app.series import keep_all
 from simfinder.app.usecases import catalog_file
+from simfinder.core.matching.series import Series
 from simfinder.core.store.catalog import Catalog, PhotoRecord
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ReviewController", text)
-
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +55,14 @@ class ReviewController(QObject):
         chosen = list(photos)
         self._change(lambda c: decide(c, kind, chosen, scope), lambda _id: None)
 
-    def undo(self, ids: Sequence[int]) -> None:
-        chosen = list(ids)
-        self._change(lambda c: undo_decisions(c, chosen), self.decisions_undone.emit)
+    def keep_series(self, series: Series) -> None:
+        """Remember that the user keeps every shot of a series (by content)."""
+        self._change(lambda c: keep_all(c, series), lambda _id: None)
+
+    def undo(self, refs: Sequence[str]) -> None:
+        """Take back decisions of either kind, by reference ("3", or "s3" for a series)."""
+        chosen = [str(r) for r in refs]
+        self._change(lambda c: undo_refs(c, chosen), self.decisions_undone.emit)
 
     def import_file(self, path: Path) -> None:
         self._change(lambda c: import_decisions_file(c, path),
@@ -76,7 +79,7 @@ class ReviewController(QObject):
         self.recorder.submit(lambda c: export_decisions(c, path), done)
 
     def refresh(self) -> None:
-        self.recorder.submit(list_decisions, self._deliver(self.decisions_listed))
+        self.recorder.submit(list_all_decisions, self._deliver(self.decisions_listed))
 
     # -- machinery --------------------------------------------------------------------------
 

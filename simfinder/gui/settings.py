@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,11 +35,7 @@ from simfinder.core.matching.similarity import Strictness
 from simfinder.core.photos.devices import AUTO, CPU, CUDA
 from simfinder.core.store.catalog import Catalog
 from simfinder.gui.gallery import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, SortOrder
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("SettingsDialog", text)
-
+from simfinder.gui.words import QT_TR_NOOP, tr
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +46,14 @@ _LEGACY_STRICTNESS_KEY = "matching/strictness"
 
 # The devices the app offers (of core.devices.USER_DEVICES), with their labels.
 DEVICES = {
-    AUTO: "Automatic (a GPU if there is one, else the CPU)",
-    CPU: "CPU",
-    CUDA: "NVIDIA GPU (CUDA)",
+    AUTO: QT_TR_NOOP("Automatic (a GPU if there is one, else the CPU)"),
+    CPU: QT_TR_NOOP("CPU"),
+    CUDA: QT_TR_NOOP("NVIDIA GPU (CUDA)"),
 }
 STRICTNESS_LABELS = {
-    Strictness.STRICT: "Strict: only copies that are practically identical",
-    Strictness.NORMAL: "Normal: resized, re-saved, lightly cropped or edited copies",
-    Strictness.LOOSE: "Loose: also heavier edits and near-identical bursts",
+    Strictness.STRICT: QT_TR_NOOP("Strict: only copies that are practically identical"),
+    Strictness.NORMAL: QT_TR_NOOP("Normal: resized, re-saved, lightly cropped or edited copies"),
+    Strictness.LOOSE: QT_TR_NOOP("Loose: also heavier edits and near-identical bursts"),
 }
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QCoreApplication,
     QElapsedTimer,
     QModelIndex,
     QObject,
@@ -58,12 +57,7 @@ from simfinder.core.store.catalog import PhotoRecord
 from simfinder.gui.action_table import keys_text
 from simfinder.gui.gallery import RecordRole, describe, draw_thumbnail
 from simfinder.gui.thumbnails import ThumbnailStore
-from simfinder.gui.words import counted
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("SimilarPanel", text)
-
+from simfinder.gui.words import QT_TR_NOOP, counted, engine_text, tr
 
 ScoreRole = Qt.ItemDataRole.UserRole + 10
 WordRole = Qt.ItemDataRole.UserRole + 11
@@ -84,10 +78,10 @@ COUNTED = {  # the words in the status line, with their counts (gui.words)
     "similar": "%Ln similar photo(s)",
 }
 WORD_HELP = {
-    "duplicate": "An exact copy: the same bytes",
-    "near-duplicate": "The same photo, resized, re-encoded, cropped or edited",
-    "similar shot": "Another exposure or moment of the same scene: not a copy",
-    "similar": "A different photo that looks alike",
+    "duplicate": QT_TR_NOOP("An exact copy: the same bytes"),
+    "near-duplicate": QT_TR_NOOP("The same photo, resized, re-encoded, cropped or edited"),
+    "similar shot": QT_TR_NOOP("Another exposure or moment of the same scene: not a copy"),
+    "similar": QT_TR_NOOP("A different photo that looks alike"),
 }
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -135,7 +129,7 @@ class SimilarModel(QAbstractListModel):
             return index.row() == self.divider
         if role == Qt.ItemDataRole.ToolTipRole:
             word = self._words[index.row()]
-            why = html.escape(str(hit.explanation().get("why", "")))
+            why = html.escape(engine_text(str(hit.explanation().get("why", ""))))
             return (f"{describe(hit.photo)}<br><i>{tr(WORD_HELP[word])}</i><br>"
                     + tr("Why: {why}").format(why=why))
         return None

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from simfinder.app.gallery import (
     LibrarySnapshot,
@@ -50,11 +50,7 @@ from simfinder.core.progress import CancelToken, Progress
 from simfinder.core.store.catalog import ROW_ID, ROW_PATH, ErrorRecord, OfflineFolder, PhotoRow
 from simfinder.core.store.library import Library, LibraryBusy
 from simfinder.gui.gallery import PreparedPhotos, SortOrder
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("IndexController", text)
-
+from simfinder.gui.words import tr
 
 log = logging.getLogger(__name__)
 

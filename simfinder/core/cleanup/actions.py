@@ -30,11 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simfinder.core.cleanup.trash import RestoreError, SystemTrash, trash_name
+from simfinder.core.cleanup.trash import RestoreError, SystemTrash
 from simfinder.core.photos.digest import file_digest
 from simfinder.core.progress import ProgressCallback, ProgressMeter
 from simfinder.core.store.catalog import JournalBatch, JournalItem, PhotoRecord
 from simfinder.core.store.library import Library
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +87,12 @@ class BatchSummary:
     target: str | None
     companions: int = 0
 
-    def describe(self) -> str:
-        what = count_files(self.files, self.companions)
-        if self.kind == TRASH:
-            return f"Move to {trash_name().removeprefix('the ')} ({what})"
-        return f"Move to Folder ({what})"
-
-
-def count_files(photos: int, companions: int) -> str:
-    """"12 photos", or "12 photos and 5 companion files"."""
-    text = f"{photos:,} photo{'' if photos == 1 else 's'}"
-    if companions:
-        text += f" and {companions:,} companion file{'' if companions == 1 else 's'}"
-    return text
 
 
 # Why a photo of an offline folder (indexing.offline) is left alone: its file cannot be reached,
 # and it must not be taken for gone either.
-OFFLINE_REASON = "in an offline folder: not moved until the folder is back"
+OFFLINE_REASON = QT_TRANSLATE_NOOP(
+    "engine", "in an offline folder: not moved until the folder is back")
 
 
 def _is_under(path: str, folder: str) -> bool:
@@ -113,13 +102,13 @@ def _is_under(path: str, folder: str) -> bool:
 
 def _reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
+        return QT_TRANSLATE_NOOP("engine", "permission denied")
     if isinstance(exc, FileNotFoundError):
-        return "no longer on disk"
+        return QT_TRANSLATE_NOOP("engine", "no longer on disk")
     if exc.errno == errno.ENOSPC:
-        return "the disk is full"
+        return QT_TRANSLATE_NOOP("engine", "the disk is full")
     if exc.errno == errno.EROFS:
-        return "on a read-only disk"
+        return QT_TRANSLATE_NOOP("engine", "on a read-only disk")
     return exc.strerror or str(exc)
 
 
@@ -128,11 +117,12 @@ def _unchanged_reason(photo: PhotoRecord) -> str | None:
     try:
         st = os.stat(photo.path)
     except FileNotFoundError:
-        return "no longer on disk"
+        return QT_TRANSLATE_NOOP("engine", "no longer on disk")
     except OSError as exc:
         return _reason(exc)
     if st.st_size != photo.size or st.st_mtime_ns != photo.mtime_ns:
-        return "changed since it was indexed; rescan and review it again"
+        return QT_TRANSLATE_NOOP(
+            "engine", "changed since it was indexed; rescan and review it again")
     return None
 
 

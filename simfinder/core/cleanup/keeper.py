@@ -33,6 +33,7 @@ from simfinder.core.cleanup import enlargement
 from simfinder.core.photos import provenance
 from simfinder.core.photos.companions import RAW_PARTNER_EXTENSIONS, companion_kind
 from simfinder.core.store.catalog import PhotoRecord
+from simfinder.core.translatable import QT_TRANSLATE_NOOP, Phrase
 
 log = logging.getLogger(__name__)
 
@@ -79,52 +80,70 @@ FORMER_DEFAULT_RULES: Final = ("reference-folder", "highest-resolution", "prefer
                                "largest-file", "least-compressed", "oldest-capture")
 
 _LABELS = {
-    KeepRule.REFERENCE_FOLDER: "In a reference folder",
-    KeepRule.MOST_DETAIL: "Most detail",
-    KeepRule.CAMERA_DATA: "Camera data",
-    KeepRule.ORIGINAL_FORMAT: "Original, not converted",
-    KeepRule.SIDECARS: "Has edits or metadata (sidecars)",
-    KeepRule.LEAST_COMPRESSED: "Least compressed",
-    KeepRule.PHOTO_FOLDER: "In your photo folders",
-    KeepRule.ORIGINAL_NAME: "Name without a copy mark",
-    KeepRule.OLDEST: "Oldest",
-    KeepRule.PREFERRED_FORMAT: "Preferred format",
+    KeepRule.REFERENCE_FOLDER: QT_TRANSLATE_NOOP("engine", "In a reference folder"),
+    KeepRule.MOST_DETAIL: QT_TRANSLATE_NOOP("engine", "Most detail"),
+    KeepRule.CAMERA_DATA: QT_TRANSLATE_NOOP("engine", "Camera data"),
+    KeepRule.ORIGINAL_FORMAT: QT_TRANSLATE_NOOP("engine", "Original, not converted"),
+    KeepRule.SIDECARS: QT_TRANSLATE_NOOP("engine", "Has edits or metadata (sidecars)"),
+    KeepRule.LEAST_COMPRESSED: QT_TRANSLATE_NOOP("engine", "Least compressed"),
+    KeepRule.PHOTO_FOLDER: QT_TRANSLATE_NOOP("engine", "In your photo folders"),
+    KeepRule.ORIGINAL_NAME: QT_TRANSLATE_NOOP("engine", "Name without a copy mark"),
+    KeepRule.OLDEST: QT_TRANSLATE_NOOP("engine", "Oldest"),
+    KeepRule.PREFERRED_FORMAT: QT_TRANSLATE_NOOP("engine", "Preferred format"),
 }
 
 _EXPLANATIONS = {
-    KeepRule.REFERENCE_FOLDER: "a photo in one of your reference folders",
-    KeepRule.MOST_DETAIL: "the largest resolution (not a copy enlarged from a smaller one)",
-    KeepRule.CAMERA_DATA: "capture time, camera, lens and GPS over none",
-    KeepRule.ORIGINAL_FORMAT: "RAW over its JPEG; a camera JPEG over a PNG or TIFF saved from it",
-    KeepRule.SIDECARS: "XMP sidecars, Apple edits, Live Photo video, Takeout metadata, the RAW "
-                       "of a RAW+JPEG pair: the copy that has more kinds of them",
-    KeepRule.LEAST_COMPRESSED: "more bytes per pixel, where the pixels hold more (same format, "
-                               "or lossless over lossy)",
-    KeepRule.PHOTO_FOLDER: "not in a backup, copy, old, Downloads, messenger, export or trash "
-                           "folder",
-    KeepRule.ORIGINAL_NAME: "not named like a copy: ' (1)', '-2', ' copy', 'Copy of '",
-    KeepRule.OLDEST: "the earliest capture date (EXIF), else the oldest file",
-    KeepRule.PREFERRED_FORMAT: "the format highest in your format order",
+    KeepRule.REFERENCE_FOLDER: QT_TRANSLATE_NOOP(
+        "engine", "a photo in one of your reference folders"),
+    KeepRule.MOST_DETAIL: QT_TRANSLATE_NOOP(
+        "engine", "the largest resolution (not a copy enlarged from a smaller one)"),
+    KeepRule.CAMERA_DATA: QT_TRANSLATE_NOOP(
+        "engine", "capture time, camera, lens and GPS over none"),
+    KeepRule.ORIGINAL_FORMAT: QT_TRANSLATE_NOOP(
+        "engine", "RAW over its JPEG; a camera JPEG over a PNG or TIFF saved from it"),
+    KeepRule.SIDECARS: QT_TRANSLATE_NOOP(
+        "engine", "XMP sidecars, Apple edits, Live Photo video, Takeout metadata, the RAW of a "
+                  "RAW+JPEG pair: the copy that has more kinds of them"),
+    KeepRule.LEAST_COMPRESSED: QT_TRANSLATE_NOOP(
+        "engine", "more bytes per pixel, where the pixels hold more (same format, or lossless over "
+                  "lossy)"),
+    KeepRule.PHOTO_FOLDER: QT_TRANSLATE_NOOP(
+        "engine", "not in a backup, copy, old, Downloads, messenger, export or trash folder"),
+    KeepRule.ORIGINAL_NAME: QT_TRANSLATE_NOOP(
+        "engine", "not named like a copy: ' (1)', '-2', ' copy', 'Copy of '"),
+    KeepRule.OLDEST: QT_TRANSLATE_NOOP(
+        "engine", "the earliest capture date (EXIF), else the oldest file"),
+    KeepRule.PREFERRED_FORMAT: QT_TRANSLATE_NOOP(
+        "engine", "the format highest in your format order"),
 }
 
 # What the Duplicates view and `duplicates --json` say when a rule chose the photo kept.
 _REASONS = {
-    KeepRule.REFERENCE_FOLDER: "in a reference folder",
-    KeepRule.MOST_DETAIL: "the most detail: the others are smaller",
-    KeepRule.CAMERA_DATA: "original: has camera data",
-    KeepRule.ORIGINAL_FORMAT: "original: the others are converted copies",
-    KeepRule.SIDECARS: "has edits or metadata the others lack",
-    KeepRule.LEAST_COMPRESSED: "the least compressed copy",
-    KeepRule.PHOTO_FOLDER: "in your photo folders: the others are in backup, download or "
-                           "export folders",
-    KeepRule.ORIGINAL_NAME: "the original name: the others are named like copies",
-    KeepRule.OLDEST: "the oldest copy",
-    KeepRule.PREFERRED_FORMAT: "your preferred format",
+    KeepRule.REFERENCE_FOLDER: QT_TRANSLATE_NOOP("engine", "in a reference folder"),
+    KeepRule.MOST_DETAIL: QT_TRANSLATE_NOOP("engine", "the most detail: the others are smaller"),
+    KeepRule.CAMERA_DATA: QT_TRANSLATE_NOOP("engine", "original: has camera data"),
+    KeepRule.ORIGINAL_FORMAT: QT_TRANSLATE_NOOP(
+        "engine", "original: the others are converted copies"),
+    KeepRule.SIDECARS: QT_TRANSLATE_NOOP("engine", "has edits or metadata the others lack"),
+    KeepRule.LEAST_COMPRESSED: QT_TRANSLATE_NOOP("engine", "the least compressed copy"),
+    KeepRule.PHOTO_FOLDER: QT_TRANSLATE_NOOP(
+        "engine", "in your photo folders: the others are in backup, download or export folders"),
+    KeepRule.ORIGINAL_NAME: QT_TRANSLATE_NOOP(
+        "engine", "the original name: the others are named like copies"),
+    KeepRule.OLDEST: QT_TRANSLATE_NOOP("engine", "the oldest copy"),
+    KeepRule.PREFERRED_FORMAT: QT_TRANSLATE_NOOP("engine", "your preferred format"),
 }
-_RAW_REASON: Final = "original: the camera's RAW file"
-_ENLARGED_REASON: Final = "the most detail: the others are enlarged copies"
-_SMALLER_OR_ENLARGED_REASON: Final = "the most detail: the others are smaller or enlarged copies"
-ALIKE_REASON: Final = "the copies are alike: the shortest path is kept"
+_RAW_REASON: Final = QT_TRANSLATE_NOOP(
+    "engine", "original: the camera's RAW file")
+_ENLARGED_REASON: Final = QT_TRANSLATE_NOOP(
+    "engine", "the most detail: the others are enlarged copies")
+_SMALLER_OR_ENLARGED_REASON: Final = QT_TRANSLATE_NOOP(
+    "engine", "the most detail: the others are smaller or enlarged copies")
+ALIKE_REASON: Final = QT_TRANSLATE_NOOP(
+    "engine", "the copies are alike: the shortest path is kept")
+_SIDECAR_KINDS_REASON: Final = QT_TRANSLATE_NOOP(
+    "engine", "has edits or metadata the others lack: {kinds}")
+_KEPT_BY_YOU: Final = QT_TRANSLATE_NOOP("engine", "kept by you")
 
 # The order the CLI and a fresh GUI use (see the module's docstring).
 DEFAULT_RULES: tuple[KeepRule, ...] = (
@@ -482,7 +501,11 @@ class KeepChoice:
 
     photo: PhotoRecord
     deciders: tuple[KeepRule, ...]
-    reason: str
+    reasons: tuple[Phrase, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(map(str, self.reasons))
 
 
 def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
@@ -512,22 +535,23 @@ def choose(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
     reasons = list(dict.fromkeys(_reason(rule, best, out, companions or {})
                                  for rule, out in deciders))
     if len(left) > 1:
-        reasons.append(ALIKE_REASON)
-    return KeepChoice(best, tuple(r for r, _ in deciders), "; ".join(reasons))
+        reasons.append(Phrase(ALIKE_REASON))
+    return KeepChoice(best, tuple(r for r, _ in deciders), tuple(reasons))
 
 
 def _reason(rule: KeepRule, kept: PhotoRecord, out: list[PhotoRecord],
-            companions: Companions) -> str:
+            companions: Companions) -> Phrase:
     if rule is KeepRule.ORIGINAL_FORMAT and _is_raw(kept):
-        return _RAW_REASON
+        return Phrase(_RAW_REASON)
     if rule is KeepRule.SIDECARS:
         kinds = sorted(companion_kinds(companions.get(kept.path, ())))
-        return f"{_REASONS[rule]}: {', '.join(kinds)}" if kinds else _REASONS[rule]
+        return (Phrase(_SIDECAR_KINDS_REASON, (("kinds", ", ".join(kinds)),)) if kinds
+                else Phrase(_REASONS[rule]))
     if rule is KeepRule.MOST_DETAIL and any(_pixels(p) > _pixels(kept) for p in out):
         if all(_pixels(p) > _pixels(kept) for p in out):
-            return _ENLARGED_REASON
-        return _SMALLER_OR_ENLARGED_REASON
-    return _REASONS[rule]
+            return Phrase(_ENLARGED_REASON)
+        return Phrase(_SMALLER_OR_ENLARGED_REASON)
+    return Phrase(_REASONS[rule])
 
 
 def best_photo(photos: Sequence[PhotoRecord], plan: KeepPlan = DEFAULT_PLAN,
@@ -559,30 +583,37 @@ def apply_plan(groups: Iterable[Group], plan: KeepPlan) -> None:
         group.keep = choose_keepers(group.photos, plan, group.companions)
 
 
-def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
-    """Why each kept photo of the group is kept, in plain words, by file id (the photo the rules
-    chose, photos in reference folders; photos kept otherwise: "kept by you")."""
-    out: dict[int, str] = {}
+def keep_phrases(group: Group, plan: KeepPlan) -> dict[int, tuple[Phrase, ...]]:
+    """Why each kept photo of the group is kept, by file id (the photo the rules chose, photos
+    in reference folders; photos kept otherwise: "kept by you"), as texts to translate."""
+    out: dict[int, tuple[Phrase, ...]] = {}
     keepers = [p for p in group.photos if p.file_id in group.keep]
     if not keepers:
         return out
     choice = choose(group.photos, plan, group.companions)
     for p in keepers:
         if plan.is_reference(p.path):
-            out[p.file_id] = _REASONS[KeepRule.REFERENCE_FOLDER]
+            out[p.file_id] = (Phrase(_REASONS[KeepRule.REFERENCE_FOLDER]),)
         elif p.file_id == choice.photo.file_id:
-            out[p.file_id] = choice.reason
+            out[p.file_id] = choice.reasons
         else:
-            out[p.file_id] = "kept by you"
+            out[p.file_id] = (Phrase(_KEPT_BY_YOU),)
     return out
 
 
-def why_kept(group: Group, plan: KeepPlan) -> str:
-    """A short sentence saying which rules chose the photo kept in a group."""
+def keep_reasons(group: Group, plan: KeepPlan) -> dict[int, str]:
+    """keep_phrases in English, the reasons of a photo joined by "; "."""
+    return {file_id: "; ".join(map(str, phrases))
+            for file_id, phrases in keep_phrases(group, plan).items()}
+
+
+def group_keep_reasons(group: Group, plan: KeepPlan) -> tuple[Phrase, ...]:
+    """Which rules chose the photo kept in a group; () when there is nothing to say (no photo,
+    or every photo, is kept)."""
     photos = group.photos
     keepers = [p for p in photos if p.file_id in group.keep]
     if not keepers or len(keepers) == len(photos):
-        return ""
+        return ()
     if all(plan.is_reference(p.path) for p in keepers):
-        return "Kept: in a reference folder."
-    return f"Kept: {choose(photos, plan, group.companions).reason}."
+        return (Phrase(_REASONS[KeepRule.REFERENCE_FOLDER]),)
+    return choose(photos, plan, group.companions).reasons

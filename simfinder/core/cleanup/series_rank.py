@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simfinder.core.photos.shot_quality import Face, ShotQuality
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
@@ -153,21 +154,21 @@ def _why_best(
     reasons: list[str] = []
     if face_detail is not None and face_detail[k] >= face_detail.max() - 0.1 \
             and face_detail[k] - face_detail.min() >= _SHARPER:
-        reasons.append("faces in focus")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "faces in focus"))
     elif sharp[k] >= sharp.max() - 0.1 and sharp[k] - sharp.min() >= _SHARPER:
-        reasons.append("sharpest")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "sharpest"))
     if eyes is not None and eyes[k] >= eyes.max() - 0.05 \
             and eyes[k] - eyes.min() >= math.log(_EYES_OPEN):
-        reasons.append("eyes open")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "eyes open"))
     if streak[k] <= streak.min() + 0.05 and streak.max() - streak[k] >= _STREAKED:
-        reasons.append("no motion blur")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "no motion blur"))
     if clipped[k] <= clipped.min() + 0.002 and clipped.max() - clipped[k] >= _CLIPPED:
-        reasons.append("best exposed")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "best exposed"))
     if noise[k] <= noise.min() + 0.05 and noise.max() - noise[k] >= math.log(_NOISIER) \
             and sharp[k] >= sharp.max() - _SHARPER:
-        reasons.append("least noise")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "least noise"))
     if not reasons:
-        reasons.append("as good as the others")
+        reasons.append(QT_TRANSLATE_NOOP("engine", "as good as the others"))
     return tuple(reasons)
 
 
@@ -178,15 +179,15 @@ def _what_it_lacks(
     """How a shot is visibly worse than the pick."""
     out: list[str] = []
     if face_detail is not None and face_detail[best] - face_detail[k] >= _SHARPER:
-        out.append("faces less sharp")
+        out.append(QT_TRANSLATE_NOOP("engine", "faces less sharp"))
     elif sharp[best] - sharp[k] >= _SHARPER:
-        out.append("less sharp")
+        out.append(QT_TRANSLATE_NOOP("engine", "less sharp"))
     if eyes is not None and eyes[best] - eyes[k] >= math.log(_EYES_OPEN):
-        out.append("eyes closed")
+        out.append(QT_TRANSLATE_NOOP("engine", "eyes closed"))
     if streak[k] - streak[best] >= _STREAKED:
-        out.append("motion blur")
+        out.append(QT_TRANSLATE_NOOP("engine", "motion blur"))
     if clipped[k] - clipped[best] >= _CLIPPED:
-        out.append("clipped highlights or shadows")
+        out.append(QT_TRANSLATE_NOOP("engine", "clipped highlights or shadows"))
     if noise[k] - noise[best] >= math.log(_NOISIER) and sharp[k] >= sharp[best] - _SHARPER:
-        out.append("noisier")
+        out.append(QT_TRANSLATE_NOOP("engine", "noisier"))
     return tuple(out)

@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from simfinder.core.photos.digest import file_digest
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,17 @@ class TrashEntry:
 
 
 def trash_name() -> str:
-    """What the platform calls its trash, for messages."""
+    """What the platform calls its trash, in a sentence ("to the Trash")."""
     if sys.platform == "win32":
-        return "the Recycle Bin"
-    return "the Trash"
+        return QT_TRANSLATE_NOOP("engine", "the Recycle Bin")
+    return QT_TRANSLATE_NOOP("engine", "the Trash")
+
+
+def trash_title() -> str:
+    """What the platform calls its trash, as a title ("Move to Trash")."""
+    if sys.platform == "win32":
+        return QT_TRANSLATE_NOOP("engine", "Recycle Bin")
+    return QT_TRANSLATE_NOOP("engine", "Trash")
 
 
 class SystemTrash:

@@ -24,7 +24,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,10 +39,16 @@ from simfinder.core.matching.grouping import DuplicateGroup, find_duplicate_grou
 from simfinder.core.matching.similarity import Strictness
 from simfinder.core.photos.shot_quality import (
     QUALITY_VERSION,
+    MeasuredShot,
     ShotQuality,
-    measure_shot,
+    face_boxes,
+    faces_at,
+    measure_without_faces,
+    overall_detail,
     tone_difference,
+    with_faces,
 )
+from simfinder.core.progress import Cancelled, CancelToken
 from simfinder.core.store.catalog import ROW_CONTENT_ID, DecisionRecord, PhotoRecord
 from simfinder.core.store.library import Library
 
@@ -120,10 +126,13 @@ def find_series(
     groups: Sequence[DuplicateGroup] | None = None,
     include_decided: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[Series]:
     """The library's series, each ranked (brackets in capture order), the series with most
     to free first. `groups`: the duplicate groups at `strictness`, if the caller has them.
-    Series the user decided to keep whole are left out unless `include_decided`."""
+    Series the user decided to keep whole are left out unless `include_decided`. `progress`
+    gets (shots measured, shots to measure); `cancel` stops the measuring (raises Cancelled;
+    the shots measured so far are kept)."""
     if groups is None:
         groups = find_duplicate_groups(library, strictness)
     cat = library.catalog
@@ -134,8 +143,8 @@ def find_series(
     shots, shot_of = _shots(by_content, groups)
     pairs = _linked_pairs(library, shots, shot_of)
     members = _components(len(shots), pairs)
-    wanted = sorted({s.main.content_id for m in members for s in (shots[i] for i in m)})
-    quality = shot_qualities(library, wanted, progress)
+    quality = shot_qualities(library, [[shots[i].main.content_id for i in m] for m in members],
+                             progress, cancel)
 
     found: list[Series] = []
     for m in members:
@@ -303,46 +312,104 @@ def _lined_up(qs: Sequence[ShotQuality]) -> bool:
     a bracket's neighbouring exposures correlate 0.64-0.97, from a tripod or the hand, in the
     other-shots set (the extremes less: what one blows out the other shows); a thing shot
     from near and from further, 0.5 or less."""
-    return any(float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1]) >= LINED_UP
-               for k, a in enumerate(qs) for b in qs[k + 1:])
+    return any(_pair_lined_up(a, b) for k, a in enumerate(qs) for b in qs[k + 1:])
+
+
+def _pair_lined_up(a: ShotQuality, b: ShotQuality) -> bool:
+    return float(np.corrcoef(a.detail.ravel(), b.detail.ravel())[0, 1]) >= LINED_UP
 
 
 def shot_qualities(
-    library: Library, content_ids: Sequence[int],
+    library: Library, series: Sequence[Sequence[int]],
     progress: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
 ) -> dict[int, ShotQuality]:
-    """The measures of these contents: stored, or measured now (from a file of the content
-    that can be read) and stored."""
+    """The measures of the contents of these series (their content ids, a list a series):
+    stored, or measured now (from a file of the content that can be read) and stored, the
+    faces of a series searched once where its shots line up (`series_faces`). Cancelled
+    (raises Cancelled), the series measured so far are stored all the same."""
     import json
 
     cat = library.catalog
+    wanted = sorted({c for s in series for c in s})
     out = {cid: ShotQuality.from_json(json.loads(text))
-           for cid, text in cat.shot_measures(content_ids, QUALITY_VERSION).items()}
-    todo = [c for c in content_ids if c not in out]
-    if not todo:
+           for cid, text in cat.shot_measures(wanted, QUALITY_VERSION).items()}
+    seen: set[int] = set(out)
+    todo_series: list[list[int]] = []
+    for s in series:
+        todo = [c for c in dict.fromkeys(s) if c not in seen]
+        seen.update(todo)
+        if todo:
+            todo_series.append(todo)
+    todo_count = sum(len(s) for s in todo_series)
+    if not todo_count:
         return out
     paths: dict[int, list[Path]] = defaultdict(list)
-    for row in cat.photo_rows_of_contents(todo):
+    for row in cat.photo_rows_of_contents([c for s in todo_series for c in s]):
         paths[row[ROW_CONTENT_ID]].append(Path(row[1]))
 
-    def measure(cid: int) -> ShotQuality | None:
+    def measure(cid: int) -> MeasuredShot | None:
         path = next((p for p in paths.get(cid, []) if p.is_file()), None)
-        return None if path is None else measure_shot(path)
+        return None if path is None else measure_without_faces(path)
 
-    done = 0
+    def measure_series(cids: list[int]) -> tuple[dict[int, ShotQuality], int]:
+        return series_faces([(c, measure(c)) for c in cids])
+
     fresh: dict[int, ShotQuality] = {}
+    searches = 0
+    done = 0
+    cancelled = False
+    # A series a task: its shots are measured, then its faces searched, on one worker (the
+    # shots' grey images are held only while their series is at work).
     with ThreadPoolExecutor(_WORKERS) as pool:
-        for cid, q in zip(todo, pool.map(measure, todo), strict=True):
-            done += 1
-            if q is not None:
-                fresh[cid] = q
-            if progress is not None:
-                progress(done, len(todo))
+        futures = {pool.submit(measure_series, s): len(s) for s in todo_series}
+        try:
+            for future in as_completed(futures):
+                faces, n = future.result()
+                fresh.update(faces)
+                searches += n
+                done += futures[future]
+                if progress is not None:
+                    progress(done, todo_count)
+                if cancel is not None and cancel.cancelled:
+                    cancelled = True
+                    break
+        finally:
+            for future in futures:
+                future.cancel()  # those not started; the pool waits for the two running
+    log.info("measured %d shots, faces searched on %d of them", len(fresh), searches)
     if fresh:
         try:
             cat.put_shot_measures(((c, json.dumps(q.as_json())) for c, q in fresh.items()),
                                   QUALITY_VERSION)
         except Exception as exc:  # a read-only or busy library: measured again next time
             log.info("shot measures not stored: %s", exc)
+    if cancelled:
+        raise Cancelled
     out.update(fresh)
     return out
+
+
+def series_faces(
+    shots: Sequence[tuple[int, MeasuredShot | None]],
+) -> tuple[dict[int, ShotQuality], int]:
+    """The measures of a series' shots with their faces, and how many times the face
+    detector ran. The faces are searched on the series' sharpest shot (where the detector
+    sees them best) and measured at the same places on every shot that lines up with it
+    (one framing: a burst, retakes from the hand), so a blurred shot's faces are measured
+    where they are even where the detector would miss them; a shot that does not line up
+    (reframed) is searched itself."""
+    readable = [(c, m) for c, m in shots if m is not None]
+    if not readable:
+        return {}, 0
+    _, sharpest = max(readable, key=lambda cm: overall_detail(cm[1].quality))
+    boxes = face_boxes(sharpest.grey)
+    searches = 1
+    out: dict[int, ShotQuality] = {}
+    for cid, m in readable:
+        own = boxes
+        if m is not sharpest and not _pair_lined_up(m.quality, sharpest.quality):
+            own = face_boxes(m.grey)
+            searches += 1
+        out[cid] = with_faces(m.quality, faces_at(m.grey, own))
+    return out, searches

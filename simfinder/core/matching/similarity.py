@@ -32,6 +32,7 @@ from enum import Enum
 from typing import Any, Final
 
 from simfinder.core.matching.verify import FEW_MATCHES, Verification
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 
 class Strictness(str, Enum):
@@ -352,7 +353,7 @@ def _down(x: float) -> float:
 def explain(ev: Evidence | None, *, same_content: bool = False) -> dict[str, Any]:
     """The evidence behind a match, as plain data (for `similar --json` and the GUI)."""
     if same_content or ev is None:
-        return {"why": "the same file contents (byte for byte)"}
+        return {"why": QT_TRANSLATE_NOOP("engine", "the same file contents (byte for byte)")}
     level = strictest_match(ev)
     out: dict[str, Any] = {
         "cnn_cosine": round(ev.cosine, 4),
@@ -376,7 +377,7 @@ def _why(ev: Evidence, level: Strictness | None) -> str:
     v = ev.verification
     if level is not None and same_layout(ev, rule):
         if ev.hash_bits <= rule.same_hash_bits:
-            return "the same picture: perceptual hashes agree"
+            return QT_TRANSLATE_NOOP("engine", "the same picture: perceptual hashes agree")
         turn = TURN_WORDS[ev.turn] if ev.turn is not None else "flipped or turned"
         return f"the same picture, {turn}: perceptual hashes agree"
     if v is not None and verdict_possible(v):
@@ -392,17 +393,21 @@ def _why(ev: Evidence, level: Strictness | None) -> str:
             return (f"the same pixels{what}: {v.inliers} local features line up under one "
                     "transform and the aligned pixels agree")
         if level is not None:
-            return ("another shot of the same scene that aligns closely (a duplicate at loose "
-                    "only): the features line up nearly, not exactly")
+            return QT_TRANSLATE_NOOP(
+                "engine", "another shot of the same scene that aligns closely (a duplicate at "
+                          "loose only): the features line up nearly, not exactly")
         if v.inliers >= rule.min_inliers:
-            return ("the same scene or object, another shot: features match but do not line "
-                    "up as in a copy (another viewpoint or moment)")
-        return "alike in content, but not the same picture: few local features match"
+            return QT_TRANSLATE_NOOP(
+                "engine", "the same scene or object, another shot: features match but do not "
+                          "line up as in a copy (another viewpoint or moment)")
+        return QT_TRANSLATE_NOOP(
+            "engine", "alike in content, but not the same picture: few local features match")
     if level is not None and same_grid(ev, rule):
-        return ("the same picture on the same grid: too few local features to align by, but "
-                "its fine detail agrees wherever nothing was drawn over it")
+        return QT_TRANSLATE_NOOP(
+            "engine", "the same picture on the same grid: too few local features to align by, "
+                      "but its fine detail agrees wherever nothing was drawn over it")
     if level is not None:
-        return "very alike to the CNN, with close perceptual hashes"
+        return QT_TRANSLATE_NOOP("engine", "very alike to the CNN, with close perceptual hashes")
     if math.isfinite(ev.cosine) and ev.cosine >= 0.5:
-        return "alike in content (CNN similarity)"
-    return "somewhat alike in content (CNN similarity)"
+        return QT_TRANSLATE_NOOP("engine", "alike in content (CNN similarity)")
+    return QT_TRANSLATE_NOOP("engine", "somewhat alike in content (CNN similarity)")

@@ -33,6 +33,7 @@ from PIL import Image, UnidentifiedImageError, features
 
 from simfinder.core.photos.formats import RAW_EXTENSIONS, raw_support_available
 from simfinder.core.photos.image_magic import HEAD_BYTES, TIFF_MAGIC, starts_like_image
+from simfinder.core.translatable import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     import rawpy
@@ -77,8 +78,8 @@ _LIBRAW_FLIP_TO_ORIENTATION: Final[dict[int, int]] = {
     0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7,
 }  # fmt: skip
 
-_CORRUPT: Final = "truncated or corrupt image data"
-_NOT_AN_IMAGE: Final = "not an image file"
+_CORRUPT: Final = QT_TRANSLATE_NOOP("engine", "truncated or corrupt image data")
+_NOT_AN_IMAGE: Final = QT_TRANSLATE_NOOP("engine", "not an image file")
 _RAW_NOT_INSTALLED: Final = "RAW support not installed"
 
 # Final resize: LANCZOS after an integer box reduction that keeps >= 3x the target size, which is
@@ -527,9 +528,9 @@ def _decode_with_pillow(
 def _decode(path: Path, max_side: int, use_draft: bool) -> DecodedPhoto:
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):  # directories, FIFOs (opening one would block), devices
-        raise _Failed("not a regular file")
+        raise _Failed(QT_TRANSLATE_NOOP("engine", "not a regular file"))
     if st.st_size == 0:
-        raise _Failed("empty file")
+        raise _Failed(QT_TRANSLATE_NOOP("engine", "empty file"))
     if path.suffix.lower() in RAW_EXTENSIONS:
         return _decode_raw(path, max_side, use_draft)
     return _decode_with_pillow(path, max_side, use_draft)
@@ -541,7 +542,7 @@ _BOMB_RE: Final = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+) pixels")
 def _too_large_reason(exc: BaseException) -> str:
     match = _BOMB_RE.search(str(exc))
     if match is None:
-        return "image too large"
+        return QT_TRANSLATE_NOOP("engine", "image too large")
     pixels, limit = (int(g) for g in match.groups())
     return f"image too large ({round(pixels / 1e6)} megapixels, limit {limit // 1_000_000})"
 
@@ -554,28 +555,28 @@ def _failure_reason(exc: BaseException) -> str:
     if isinstance(exc, UnidentifiedImageError):
         return _NOT_AN_IMAGE
     if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-        return "file vanished"
+        return QT_TRANSLATE_NOOP("engine", "file vanished")
     if isinstance(exc, PermissionError):
-        return "permission denied"
+        return QT_TRANSLATE_NOOP("engine", "permission denied")
     if isinstance(exc, IsADirectoryError):
-        return "not a regular file"
+        return QT_TRANSLATE_NOOP("engine", "not a regular file")
     if isinstance(exc, MemoryError):
-        return "out of memory while decoding"
+        return QT_TRANSLATE_NOOP("engine", "out of memory while decoding")
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"read error: {exc.strerror or exc}"
     try:
         import rawpy
 
         if isinstance(exc, rawpy.LibRawTooBigError):
-            return "image too large"
+            return QT_TRANSLATE_NOOP("engine", "image too large")
         if isinstance(exc, (rawpy.LibRawUnsufficientMemoryError, rawpy.LibRawMemPoolOverflowError)):
-            return "out of memory while decoding"
+            return QT_TRANSLATE_NOOP("engine", "out of memory while decoding")
         if isinstance(exc, (rawpy.LibRawIOError, rawpy.LibRawDataError)):
             return _CORRUPT
         if isinstance(exc, rawpy.LibRawFileUnsupportedError):
-            return "unsupported RAW file"
+            return QT_TRANSLATE_NOOP("engine", "unsupported RAW file")
         if isinstance(exc, (rawpy.LibRawError, rawpy.NotSupportedError)):
-            return "unreadable RAW file"
+            return QT_TRANSLATE_NOOP("engine", "unreadable RAW file")
     except ImportError:
         pass
     if isinstance(

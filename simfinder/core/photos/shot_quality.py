@@ -9,13 +9,17 @@ its shots into one subject map, and each shot's sharpness is read under that sam
 sharp background behind a blurred subject does not make a sharp shot.
 
 Faces come from the LBP frontal-face cascade that ships with scikit-image (trained by
-OpenCV). Whether eyes are open is read from the eye band of each face: an open eye shows a
-dark iris against the white of the eye (a wide spread of grey levels), a closed one shows skin
-and a lash line. The measure only means something between shots of the same face.
+OpenCV). The cascade is most of the cost of measuring a shot, so the shots of a series that
+line up are searched once (`face_boxes` on one of them, `faces_at` on each: see
+matching.series); a shot measured alone (`measure_image`) is searched itself. Whether eyes
+are open is read from the eye band of each face: an open eye shows a dark iris against the
+white of the eye (a wide spread of grey levels), a closed one shows skin and a lash line.
+The measure only means something between shots of the same face.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -32,8 +36,9 @@ from simfinder.core.photos.decode import DecodedPhoto, decode_photo
 
 log = logging.getLogger(__name__)
 
-# Bump when a change here changes measures: stored measures are redone.
-QUALITY_VERSION: Final = 2
+# Bump when a change here changes measures: stored measures are redone. 3: the faces of a
+# series' shots that line up are found once, on its sharpest shot, and measured on each.
+QUALITY_VERSION: Final = 3
 ANALYSIS_SIDE: Final = 1024  # longest side the measures are taken at
 FACE_SIDE: Final = 360  # longest side faces are looked for at (the cascade is slow)
 GRID: Final = 16  # cells across and down of the detail and saliency maps
@@ -45,6 +50,8 @@ _MIN_FACE: Final = 20  # pixels at FACE_SIDE: faces from a sixteenth of the fram
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
+U8 = npt.NDArray[np.uint8]
+Box = tuple[float, float, float, float]  # x, y, width, height, fractions of the frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +103,54 @@ class ShotQuality:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MeasuredShot:
+    """A shot's measures but its faces, and the grey image they were taken on (for its
+    faces, found on it or on another shot of its series)."""
+
+    quality: ShotQuality
+    grey: U8
+
+
 def measure_shot(path: Path) -> ShotQuality | None:
     """The measures of the photo at `path`; None if it cannot be decoded."""
+    measured = measure_without_faces(path)
+    if measured is None:
+        return None
+    return with_faces(measured.quality, faces_at(measured.grey, face_boxes(measured.grey)))
+
+
+def measure_without_faces(path: Path) -> MeasuredShot | None:
+    """The measures of the photo at `path` but its faces; None if it cannot be decoded."""
     decoded = decode_photo(path, ANALYSIS_SIDE)
     if not isinstance(decoded, DecodedPhoto):
         log.info("cannot measure %s: %s", path, decoded.reason)
         return None
-    return measure_image(decoded.image)
+    grey = _grey(decoded.image)
+    return MeasuredShot(_measures(grey, ()), grey)
 
 
 def measure_image(image: Image.Image) -> ShotQuality:
-    """The measures of an upright image (at ANALYSIS_SIDE or smaller)."""
+    """The measures of an upright image (at ANALYSIS_SIDE or smaller), its faces searched."""
+    grey = _grey(image)
+    return _measures(grey, faces_at(grey, face_boxes(grey)))
+
+
+def with_faces(quality: ShotQuality, faces: tuple[Face, ...]) -> ShotQuality:
+    return dataclasses.replace(quality, faces=faces)
+
+
+def overall_detail(quality: ShotQuality) -> float:
+    """How much fine detail the shot holds over the whole frame (its sharpest, of a series)."""
+    return float(np.mean(quality.detail))
+
+
+def _grey(image: Image.Image) -> U8:
     rgb = np.asarray(image.convert("RGB"))
-    grey8: npt.NDArray[np.uint8] = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), np.uint8)
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), np.uint8)
+
+
+def _measures(grey8: U8, faces: tuple[Face, ...]) -> ShotQuality:
     grey: F32 = grey8.astype(np.float32)
     lap: F32 = np.asarray(cv2.Laplacian(grey, cv2.CV_32F, ksize=3), np.float32)
     # Clipped areas at a scale blur does not change: a blurred shot has no fewer blown pixels
@@ -122,7 +164,7 @@ def measure_image(image: Image.Image) -> ShotQuality:
         blown=float(np.mean(coarse >= _BLOWN)),
         crushed=float(np.mean(coarse <= _CRUSHED)),
         noise=_noise(grey),
-        faces=_faces(grey8, lap),
+        faces=faces,
         levels=tuple(float(v) for v in np.percentile(grey8[::2, ::2], range(10, 100, 10))),
     )
 
@@ -198,39 +240,49 @@ def _noise(grey: F32) -> float:
     return float(np.mean(flat)) * math.sqrt(math.pi / 2) / 6.0
 
 
-_CASCADE_LOCK = threading.Lock()
-_cascade: Any = None
+_THREAD = threading.local()
 
 
 def _face_cascade() -> Any:
-    """scikit-image's cascade object is not safe to share between threads: one at a time."""
-    global _cascade
-    if _cascade is None:
+    """scikit-image's cascade object is not safe to share between threads: one a thread."""
+    cascade = getattr(_THREAD, "cascade", None)
+    if cascade is None:
         from skimage.data import lbp_frontal_face_cascade_filename
         from skimage.feature import Cascade
 
-        _cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
-    return _cascade
+        cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
+        _THREAD.cascade = cascade
+    return cascade
 
 
-def _faces(grey8: npt.NDArray[np.uint8], lap: F32) -> tuple[Face, ...]:
+def face_boxes(grey8: U8) -> tuple[Box, ...]:
+    """Where the cascade finds faces, in fractions of the frame (searched at FACE_SIDE)."""
     h, w = grey8.shape
     scale = min(1.0, FACE_SIDE / max(h, w))
     small = grey8 if scale >= 1.0 else cv2.resize(
         grey8, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
-    with _CASCADE_LOCK:
-        found = _face_cascade().detect_multi_scale(
-            img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
-            min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
+    found = _face_cascade().detect_multi_scale(
+        img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+        min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
+    return tuple((f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
+                 for f in _distinct(found))
+
+
+def faces_at(grey8: U8, boxes: tuple[Box, ...]) -> tuple[Face, ...]:
+    """The faces in these boxes of a shot: each one's fine detail and how open its eyes
+    look (the Laplacian taken on the box and a pixel around it, as over the whole frame)."""
+    h, w = grey8.shape
     faces: list[Face] = []
-    for f in _distinct(found):
-        x, y, fw, fh = (f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
+    for x, y, fw, fh in boxes:
         x0, y0 = int(x * w), int(y * h)
-        x1, y1 = int((x + fw) * w), int((y + fh) * h)
+        x1, y1 = min(w, int((x + fw) * w)), min(h, int((y + fh) * h))
         if x1 - x0 < 8 or y1 - y0 < 8:
             continue
-        face_lap = lap[y0:y1, x0:x1]
+        mx0, my0 = max(0, x0 - 1), max(0, y0 - 1)
+        around = grey8[my0: min(h, y1 + 1), mx0: min(w, x1 + 1)].astype(np.float32)
+        lap = cv2.Laplacian(around, cv2.CV_32F, ksize=3)
+        face_lap = lap[y0 - my0: y1 - my0, x0 - mx0: x1 - mx0]
         detail = float(np.log1p(np.mean(face_lap * face_lap)))
         faces.append(Face((x, y, fw, fh), detail, _eye_spread(grey8[y0:y1, x0:x1])))
     return tuple(faces)

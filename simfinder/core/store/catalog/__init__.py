@@ -39,6 +39,7 @@ from simfinder.core.store.catalog.records import (
     PhotoRecord,
     PhotoRow,
     ReviewState,
+    SeriesReviewState,
     as_stored,
 )
 from simfinder.core.store.catalog.review import ReviewTables
@@ -69,6 +70,7 @@ __all__ = [
     "PhotoRecord",
     "PhotoRow",
     "ReviewState",
+    "SeriesReviewState",
     "as_stored",
 ]
 

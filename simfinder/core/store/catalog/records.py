@@ -184,6 +184,15 @@ class ReviewState:
 
 
 @dataclass(frozen=True, slots=True)
+class SeriesReviewState:
+    """The similar-shots review in progress: the shots marked for removal (by the digest of
+    the file that stands for each) and the series the user is done with (by series key)."""
+
+    marked: frozenset[bytes]
+    done: frozenset[bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class FolderDevice:
     """A folder root's filesystem as last seen online: st_dev, and whether it was a mount
     point."""

@@ -231,6 +231,22 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (decision_id, path)
     ) WITHOUT ROWID;
     """,
+    # The similar-shots review in progress (app.series_session), saved as it changes as the
+    # duplicates review is (review_marks, review_done) but apart from it (a series is not a
+    # duplicate group), and by content so that a rescan keeps it: `series_marks`, the shots
+    # marked for removal, by the digest of the file that stands for the shot; `series_done`,
+    # the series the user is done with, by their key (the digests of their files: a series
+    # that gains or loses a shot has another key, and is offered again).
+    """
+    CREATE TABLE series_marks (
+        digest BLOB PRIMARY KEY,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE series_done (
+        series_key BLOB PRIMARY KEY,
+        at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

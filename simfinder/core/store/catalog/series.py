@@ -1,5 +1,6 @@
-"""Similar shots (core.matching.series): the ranker's measures of each content, and the user's
-decisions about series, kept apart from those about duplicate groups."""
+"""Similar shots (core.matching.series): the ranker's measures of each content, the user's
+decisions about series and the review in progress, kept apart from those about duplicate
+groups."""
 
 from __future__ import annotations
 
@@ -13,19 +14,24 @@ from simfinder.core.store.catalog.decision_tables import (
     insert_decision,
     read_decisions,
 )
-from simfinder.core.store.catalog.records import DecisionRecord
+from simfinder.core.store.catalog.records import DecisionRecord, SeriesReviewState
+
+_CHUNK = 500  # ids in one IN (...): below SQLite's limit on bound variables
 
 
 class SeriesTables(CatalogBase):
     def shot_measures(self, content_ids: Iterable[int], version: int) -> dict[int, str]:
         """The stored measures (JSON text) of these contents, made at `version`."""
         out: dict[int, str] = {}
-        for cid in content_ids:
-            row = self._db.execute(
-                "SELECT measures FROM shot_measures WHERE content_id = ? AND version = ?",
-                (int(cid), version)).fetchone()
-            if row is not None:
-                out[int(cid)] = str(row[0])
+        ids = [int(c) for c in content_ids]
+        for start in range(0, len(ids), _CHUNK):  # one query per chunk, not one per content
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT content_id, measures FROM shot_measures"
+                f" WHERE version = ? AND content_id IN ({marks})", [version, *chunk]
+            ):
+                out[int(r[0])] = str(r[1])
         return out
 
     def put_shot_measures(self, measures: Iterable[tuple[int, str]], version: int) -> None:
@@ -47,3 +53,32 @@ class SeriesTables(CatalogBase):
     def remove_series_decisions(self, ids: Iterable[int]) -> int:
         with self.transaction():
             return delete_decisions(self._db, SERIES_DECISIONS, ids)
+
+    def set_series_marks(self, digests: Iterable[bytes], marked: bool) -> None:
+        """Shots (by the digest of the file that stands for each) marked for removal, or
+        not any more."""
+        rows = [(bytes(d),) for d in digests]
+        with self.transaction():
+            if marked:
+                now = time.time()
+                self._db.executemany("INSERT OR REPLACE INTO series_marks(digest, at)"
+                                     " VALUES (?, ?)", [(d, now) for (d,) in rows])
+            else:
+                self._db.executemany("DELETE FROM series_marks WHERE digest = ?", rows)
+
+    def set_series_done(self, keys: Iterable[bytes], done: bool) -> None:
+        """Series (by key) the user is done with, or not any more."""
+        rows = [(bytes(k),) for k in keys]
+        with self.transaction():
+            if done:
+                now = time.time()
+                self._db.executemany("INSERT OR REPLACE INTO series_done(series_key, at)"
+                                     " VALUES (?, ?)", [(k, now) for (k,) in rows])
+            else:
+                self._db.executemany("DELETE FROM series_done WHERE series_key = ?", rows)
+
+    def series_review(self) -> SeriesReviewState:
+        return SeriesReviewState(
+            frozenset(bytes(r[0]) for r in self._db.execute("SELECT digest FROM series_marks")),
+            frozenset(bytes(r[0]) for r in
+                      self._db.execute("SELECT series_key FROM series_done")))
