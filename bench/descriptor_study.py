@@ -511,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", type=Path, default=DEFAULT_SET)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/simfinder-descriptor-study"))
     ap.add_argument("--quick", action="store_true", help="Lite0 only")
+    ap.add_argument("--native-only", action="store_true",
+                    help="Lite1/Lite2 at their own input size only (not at longer side 448)")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     import torch
@@ -579,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
         body = f"{PREAMBLE}\n\n{table(rows)}\n\n{cosines}"
         print(body, flush=True)
         if args.write:
-            write_section(SECTION, body, "bench/descriptor_study.py --write")
+            write_section(SECTION, body, "bench/descriptor_study.py --write"
+                          + (" --native-only" if args.native_only else ""))
 
     run("Lite0, " + Input("squash", 224).name, "lite0", Input("squash", 224), learned("rmac"),
         fit=True)
@@ -592,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         native = LITE_NATIVE[variant]
         run(f"{variant.capitalize()}, {Input('squash', native).name}", variant,
             Input("squash", native), plain)
-        for side in (448,) if variant == "lite2" else ():
+        for side in (448,) if variant == "lite2" and not args.native_only else ():
             run(f"{variant.capitalize()}, {Input('aspect', side).name}", variant,
                 Input("aspect", side), every)
     emit()
