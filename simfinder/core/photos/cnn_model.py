@@ -18,17 +18,24 @@ Details that must match the TF training setup (verified, see ``tests/test_embed.
 
 The embedding is the 1280-d head activation map pooled by a generalised mean (GeM, p = 3: strong
 local activations weigh more than with an average, which ranks photos of the same place or
-thing higher, see docs/benchmarks.md), L2-normalised and projected onto ``EMBED_DIM`` = 256
-dimensions by a fixed random orthogonal matrix (``embedding_projection``): data-free (fitted on no
-photos), so it generalises to any library, and it keeps cosines as they were on average (a
-Johnson-Lindenstrauss projection: the error shrinks as the cosine nears 1, +-0.01 around the
-duplicate thresholds of 0.85-0.95). It is folded into the exported ONNX graph.
+thing higher, see docs/benchmarks.md), L2-normalised, centred and projected onto ``EMBED_DIM`` =
+256 dimensions by a learned whitening (``learned_projection``, Radenovic et al.'s Lw: the
+within-class covariance of matching photos whitened, then the leading principal axes), fitted
+by ``bench/learned_projection.py`` on labelled public photos of landmarks, fruit varieties and
+grocery products and shipped as ``embedding_projection_lw1.npz`` next to this module. It ranks
+photos of the same place or thing higher than the data-free random projection it replaces
+(``embedding_projection``, kept as the study's baseline) while moving the cosines of copies
+by ~0.005 on average (docs/benchmarks.md, "Similar: a projection learned from matching
+photos"). It is folded into the exported ONNX graph.
 
 This module imports torch at import time: import it lazily from code that must start fast.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +56,7 @@ __all__ = [
     "build_model",
     "embedding_projection",
     "gem",
+    "learned_projection",
     "weights_path",
 ]
 
@@ -58,6 +66,10 @@ FEATURE_DIM = 1280
 EMBED_DIM = 256
 GEM_P = 3.0
 PROJECTION_SEED = 9_2026
+# The shipped learned projection, pinned by its digest: embeddings are only comparable while
+# it stays the same, so a new fit must come with a new file name and a new embed.MODEL_NAME.
+LEARNED_PROJECTION_FILE = Path(__file__).with_name("embedding_projection_lw1.npz")
+LEARNED_PROJECTION_SHA256 = "e87ff483c7d49a482b7771d50ec51b45374141137c8a2a27b01ad34d65fb646e"
 NUM_CLASSES = 1000
 STEM_CHANNELS = 32
 
@@ -233,10 +245,11 @@ def gem(fmap: torch.Tensor, p: float = GEM_P) -> torch.Tensor:
 
 
 def embedding_projection() -> npt.NDArray[np.float32]:
-    """The fixed (FEATURE_DIM, EMBED_DIM) matrix with orthonormal columns that embeddings are
-    projected with: the Q of the QR decomposition of a Gaussian matrix drawn from PCG64's raw
-    output (stable across numpy versions, unlike the distributions) with PROJECTION_SEED, each
-    column signed by R's diagonal. The same matrix on every machine, and no data behind it."""
+    """The fixed (FEATURE_DIM, EMBED_DIM) matrix with orthonormal columns that embeddings were
+    projected with before the learned projection (model v3; the benchmarks' baseline): the Q
+    of the QR decomposition of a Gaussian matrix drawn from PCG64's raw output (stable across
+    numpy versions, unlike the distributions) with PROJECTION_SEED, each column signed by R's
+    diagonal. The same matrix on every machine, and no data behind it."""
     raw = np.random.PCG64(PROJECTION_SEED).random_raw(2 * FEATURE_DIM * EMBED_DIM)
     uniform = ((raw >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53  # (0, 1)
     u1, u2 = uniform[0::2], uniform[1::2]
@@ -246,20 +259,44 @@ def embedding_projection() -> npt.NDArray[np.float32]:
     return np.ascontiguousarray(q, dtype=np.float32)
 
 
+@functools.cache
+def learned_projection() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The shipped learned projection: the (FEATURE_DIM,) mean the L2-normalised GeM
+    descriptors are centred on and the (FEATURE_DIM, EMBED_DIM) matrix they are projected with.
+    Read on first use (only exporting the model needs it), checked against its pinned digest."""
+    data = LEARNED_PROJECTION_FILE.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != LEARNED_PROJECTION_SHA256:
+        raise RuntimeError(
+            f"{LEARNED_PROJECTION_FILE.name} has digest {digest}, not the pinned "
+            f"{LEARNED_PROJECTION_SHA256}: a changed projection needs a new file and MODEL_NAME"
+        )
+    with np.load(io.BytesIO(data)) as npz:
+        mean = np.ascontiguousarray(npz["mean"], dtype=np.float32)
+        matrix = np.ascontiguousarray(npz["matrix"], dtype=np.float32)
+    if mean.shape != (FEATURE_DIM,) or matrix.shape != (FEATURE_DIM, EMBED_DIM):
+        raise RuntimeError(f"{LEARNED_PROJECTION_FILE.name}: shapes {mean.shape}, {matrix.shape}")
+    return mean, matrix
+
+
 class FeatureModel(nn.Module):
     """``forward`` = the embedding before L2 normalisation: the GeM-pooled 1280-d head
-    activations, L2-normalised, projected to EMBED_DIM by ``embedding_projection``. The module
-    that gets exported to ONNX."""
+    activations, L2-normalised, centred and projected to EMBED_DIM by ``learned_projection``.
+    The module that gets exported to ONNX."""
 
+    mean: torch.Tensor
     projection: torch.Tensor
 
     def __init__(self, model: EfficientNetLite0) -> None:
         super().__init__()
         self.model = model
-        self.register_buffer("projection", torch.from_numpy(embedding_projection()))
+        mean, matrix = learned_projection()
+        self.register_buffer("mean", torch.from_numpy(mean.copy()))
+        self.register_buffer("projection", torch.from_numpy(matrix.copy()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(gem(self.model.feature_map(x)), dim=1) @ self.projection
+        pooled = F.normalize(gem(self.model.feature_map(x)), dim=1)
+        return (pooled - self.mean) @ self.projection
 
 
 def build_model(path: Path | None = None, tf_same: bool = True) -> EfficientNetLite0:

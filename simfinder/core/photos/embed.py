@@ -1,8 +1,8 @@
 """Image embeddings for similarity search: EfficientNet-Lite0 (ImageNet) pooled features.
 
 An embedding is the 1280-d head activation map of EfficientNet-Lite0 pooled by a generalised
-mean (GeM, p = 3) projected onto 256 dimensions by a fixed random orthogonal
-matrix (``cnn_model.embedding_projection``, part of the exported graph), L2-normalised, so the
+mean (GeM, p = 3) projected onto 256 dimensions by a learned whitening fitted on matching
+photos (``cnn_model.learned_projection``, part of the exported graph), L2-normalised, so the
 cosine similarity of two photos is the dot product of their embeddings. 256 dimensions keep the
 index at ~1.2 KB a photo and the nearest-neighbour search 5x cheaper than 1280, with the same
 duplicate groups and similar-photo rankings on the benchmark sets (docs/benchmarks.md).
@@ -77,10 +77,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Stored with every embedding: a library indexed with another model (v1: the 1280-d average-
-# pooled features, v2: their random projection to 256-d) embeds its photos again (the app's
-# start-up rescan does it in the background, with its progress shown) and until then searches
-# only the photos already embedded with this one: vectors of two models are never mixed.
-MODEL_NAME = "efficientnet-lite0-imagenet:gem3-rp256-l2:v3"
+# pooled features, v2: their random projection to 256-d, v3: GeM-pooled through the random
+# projection, v4: GeM-pooled through the learned projection lw1) embeds its photos again (the
+# app's start-up rescan does it in the background, with its progress shown) and until then
+# searches only the photos already embedded with this one: vectors of two models are never mixed.
+MODEL_NAME = "efficientnet-lite0-imagenet:gem3-lw1-256-l2:v4"
 EMBED_DIM = 256
 INPUT_SIZE = 224
 NUM_CLASSES = 1000
