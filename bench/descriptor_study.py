@@ -192,7 +192,7 @@ def build_lite(variant: str):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
 
-    from simfinder.core.cnn_model import EfficientNetLite0, MBConvBlock
+    from simfinder.core.photos.cnn_model import EfficientNetLite0, MBConvBlock
 
     path = weights_file(variant)
     assert path is not None, variant
@@ -258,7 +258,7 @@ class Input:
 def network_input(path: Path, spec: Input) -> np.ndarray:
     from PIL import Image
 
-    from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, decode_photo
+    from simfinder.core.photos.decode import THUMB_SIDE, DecodedPhoto, decode_photo
 
     decoded = decode_photo(path, THUMB_SIDE if spec.mode == "squash" else spec.side)
     assert isinstance(decoded, DecodedPhoto), path
@@ -289,7 +289,7 @@ def onnx_session(variant: str, width: int, height: int, cache: Path):  # type: i
     import onnxruntime as ort
     import torch
 
-    from simfinder.core.embed import _export_legacy
+    from simfinder.core.photos.embed import _export_legacy
 
     path = cache / "onnx" / f"{variant}-{width}x{height}.onnx"
     if not path.is_file():
@@ -387,7 +387,7 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 
 def random_projection(x: np.ndarray) -> np.ndarray:
-    from simfinder.core.cnn_model import embedding_projection
+    from simfinder.core.photos.cnn_model import embedding_projection
 
     return unit(unit(x) @ embedding_projection())
 

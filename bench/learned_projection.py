@@ -72,8 +72,8 @@ MIRRORS = Path("/work/.mirror")
 SPEC = Input("squash", 224)
 DIMS = 256
 COPY_CLOSE = 0.95  # a training photo this close to a development photo is a copy of it
-# The shipped fit's shrinkage: of 0.2 / 0.5 / 1.0, the best with the landmark classes held out
-# (0.5 and 1.0 alike there; 0.5 better on the seen classes).
+# The shipped fit's shrinkage: of 0.2 / 0.5 / 1.0, 0.2 and 0.5 are alike with the landmark
+# classes held out (docs/benchmarks.md); 0.5, the more regularised, for photos of unseen kinds.
 SHRINK = 0.5
 
 

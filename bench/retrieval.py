@@ -130,7 +130,7 @@ def descriptor_rows(root: Path, paths: list[str]) -> dict[str, np.ndarray]:
 
     from simfinder.config import model_cache_dir
     from simfinder.core.matching.query_expansion import expand_queries
-    from simfinder.core.photos.cnn_model import build_model, gem
+    from simfinder.core.photos.cnn_model import build_model, embedding_projection, gem
     from simfinder.core.photos.decode import DecodedPhoto, decode_photo
     from simfinder.core.photos.embed import load_embedder, preprocess
 
@@ -147,12 +147,18 @@ def descriptor_rows(root: Path, paths: list[str]) -> dict[str, np.ndarray]:
             average.append(fmap.mean(dim=(2, 3)).numpy())
             generalised.append(gem(fmap).numpy())
     plain = np.concatenate(average)
+    pooled = np.concatenate(generalised)
+    unit = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    random = unit @ embedding_projection()
+    random /= np.linalg.norm(random, axis=1, keepdims=True)
     shipped = load_embedder(model_cache_dir(), device="cpu").embed(images)
     return {
         "today's descriptor: average pool, random projection to 256-d": plain @ today_projection(),
         "plain average pool, 1280-d": plain,
-        "GeM pool, 1280-d": np.concatenate(generalised),
-        "GeM pool, random projection to 256-d (the embedding)": shipped,
+        "GeM pool, 1280-d": pooled,
+        "GeM pool, random projection to 256-d (model v3)": random,
+        "+ query expansion over the neighbour graph (similar2)": expand_queries(random, random),
+        "GeM pool, learned projection lw1 to 256-d (the embedding, v4)": shipped,
         "+ query expansion over the neighbour graph": expand_queries(shipped, shipped),
     }
 
