@@ -249,7 +249,7 @@ def test_the_projection_is_fixed_orthonormal_and_the_same_everywhere() -> None:
 
 
 def test_the_learned_projection_is_the_shipped_file_pinned_by_its_digest() -> None:
-    from simfinder.core import cnn_model
+    from simfinder.core.photos import cnn_model
 
     mean, matrix = cnn_model.learned_projection()
     assert mean.shape == (cnn_model.FEATURE_DIM,)
@@ -262,7 +262,7 @@ def test_the_learned_projection_is_the_shipped_file_pinned_by_its_digest() -> No
 def test_a_changed_projection_file_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simfinder.core import cnn_model
+    from simfinder.core.photos import cnn_model
 
     changed = tmp_path / cnn_model.LEARNED_PROJECTION_FILE.name
     mean, matrix = cnn_model.learned_projection()
@@ -338,8 +338,8 @@ def test_the_learned_projection_ranks_unseen_places_and_varieties_better(
     of its other photos first than the random projection it replaces did."""
     import torch
 
-    from simfinder.core.cnn_model import embedding_projection, gem, learned_projection
-    from simfinder.core.decode import THUMB_SIDE, DecodedPhoto, decode_photo
+    from simfinder.core.photos.cnn_model import embedding_projection, gem, learned_projection
+    from simfinder.core.photos.decode import THUMB_SIDE, DecodedPhoto, decode_photo
 
     groups = _retrieval_groups()
     images, labels = [], []
