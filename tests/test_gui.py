@@ -438,6 +438,60 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
     assert calls == []  # every pair grouping looks at was verified already
 
 
+def test_duplicates_fill_in_while_likely_copies_are_compared(
+    make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Duplicates view opened while the likely copies are compared shows the groups known
+    so far, and the copies verified after that join them without the user doing anything,
+    before the comparing has finished."""
+    import simfinder.core.matching.pairchecks as pairchecks
+    from simfinder.core.matching import pending_checks
+    from simfinder.gui import duplicates as duplicates_module
+
+    monkeypatch.setattr(pending_checks, "CHUNK", 2)
+    monkeypatch.setattr(duplicates_module, "FILL_IN_MS", 200)
+    hold = [2]  # verifications beyond this many wait (the stage is caught mid-way)
+    calls: list[int] = []
+    verify_pair = pairchecks.verify_pair
+
+    def gated(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        deadline = time.monotonic() + 60
+        while len(calls) > hold[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return verify_pair(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pairchecks, "verify_pair", gated)
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.add_folder(edited_copies(tmp_path / "photos"))
+    qtbot.waitUntil(
+        lambda: window.progress_label.text().startswith("Comparing likely copies 2 / "),
+        timeout=TIMEOUT)
+    total = int(window.progress_label.text().split(" / ")[1].split()[0].replace(",", ""))
+    window.act_duplicates.trigger()
+    panel = window.duplicates
+    qtbot.waitUntil(lambda: not panel.searching, timeout=TIMEOUT)
+    photos_so_far = sum(len(g.photos) for g in panel.model.groups())
+
+    hold[0] = total - 1  # all but the last pair are verified; the last one waits
+    qtbot.waitUntil(lambda: stored_checks(tmp_path / "library") >= total - 2, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: sum(len(g.photos) for g in panel.model.groups()) > photos_so_far,
+        timeout=TIMEOUT)
+    assert window.indexer.state == "indexing"  # still comparing: the last pair waits
+    assert window.progress_label.text().startswith("Comparing likely copies")
+    assert panel.checking_label.isVisible() and "so far" in panel.count_label.text()
+    assert panel.tree.currentIndex().isValid()  # a current photo, kept across the updates
+
+    hold[0] = total + 10
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not panel.searching and not panel.checking_label.isVisible(),
+                    timeout=TIMEOUT)
+    assert "so far" not in panel.count_label.text()
+
+
 def test_removing_a_folder_while_it_is_indexed(
     make_window: Callable[..., MainWindow], qtbot: QtBot, tmp_path: Path
 ) -> None:

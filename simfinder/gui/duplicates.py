@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,12 @@ from simfinder.gui.workers import GroupsController, IndexController
 log = logging.getLogger(__name__)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+
+# While photos are indexed and compared, the groups known so far are found again this often
+# (at the least: a slower finding, in a big library, waits FILL_IN_SLOWER times its own length
+# before the next, so that it never takes more than a fifth of a core from the indexing).
+FILL_IN_MS = 3000
+FILL_IN_SLOWER = 4
 
 GroupRole = Qt.ItemDataRole.UserRole + 20  # on group rows: the DuplicateGroup
 NewRole = Qt.ItemDataRole.UserRole + 21  # on photo rows: new since a decision about the group
@@ -814,6 +821,13 @@ class DuplicatesPanel(QWidget):
         self._position_timer.setSingleShot(True)
         self._position_timer.setInterval(400)
         self._position_timer.timeout.connect(self.save_position)
+        # The groups so far fill in as the indexing thread verifies pairs (see _fill_in).
+        self._fill_timer = QTimer(self)
+        self._fill_timer.setSingleShot(True)
+        self._fill_timer.setInterval(FILL_IN_MS)
+        self._fill_timer.timeout.connect(self._fill_in)
+        self._fill_request: int | None = None
+        self._fill_started = 0.0
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
         self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
@@ -840,9 +854,22 @@ class DuplicatesPanel(QWidget):
         # already) are shown at once, and found again, all of them, when it is done.
         provisional = self._comparing or self._indexing
         self._stale = provisional
+        self._fill_request = None
         self.finder.find(self.strictness, self.plan, provisional=provisional)
         self._update_count_label()
         self._show_state()
+
+    def _fill_in(self) -> None:
+        """Find the groups known so far again, quietly (the list keeps the group the user is
+        on): copies verified since the last look join their groups while the indexing thread
+        still compares, instead of all at the end."""
+        if not (self._comparing or self._indexing) or not self.isVisible():
+            return  # shown again later: showEvent finds them; done: the whole list comes
+        if not self._provisional or self.searching:
+            self._fill_timer.start()  # a finding is on its way: its answer comes first
+            return
+        self._fill_started = time.monotonic()
+        self._fill_request = self.finder.find(self.strictness, self.plan, provisional=True)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -879,8 +906,17 @@ class DuplicatesPanel(QWidget):
             self._found[strictness] = groups
         if strictness is not self.strictness:
             return
+        if provisional and self._fill_request is not None:
+            elapsed = time.monotonic() - self._fill_started
+            self._fill_timer.setInterval(max(FILL_IN_MS, int(elapsed * 1000 * FILL_IN_SLOWER)))
+            self._fill_request = None
+            if [g.key for g in groups] == [g.key for g in self.model.groups()]:
+                self._fill_timer.start()  # nothing new: the list stays as it is
+                return
         self._provisional = provisional
         self.model.set_groups(groups, self.plan)
+        if provisional and (self._comparing or self._indexing):
+            self._fill_timer.start()
         self._update_count_label()
         self._show_state()
 
@@ -912,7 +948,7 @@ class DuplicatesPanel(QWidget):
         self._update_count_label()
 
     def _update_count_label(self) -> None:
-        if self.searching:
+        if self.searching and self.finder.pending != self._fill_request:
             self.count_label.setText(tr("Finding duplicates…"))
             self.count_label.setToolTip("")
             return
@@ -922,8 +958,8 @@ class DuplicatesPanel(QWidget):
         text = counted(count, '%Ln group(s)') if count is not None else ""
         if text and (self._indexing or self._provisional):
             text += " so far"
-            self.count_label.setToolTip(tr("Indexing is going on: the list is updated when it "
-                                           "is done"))
+            self.count_label.setToolTip(tr("Indexing is going on: the list fills in as photos "
+                                           "are compared"))
         else:
             self.count_label.setToolTip("")
         self.count_label.setText(text)
