@@ -551,7 +551,8 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
             return 0
         if args.action == "export":
             if args.file == "-":
-                json.dump(decisions_as_json(cat.decisions()), sys.stdout, indent=2)
+                json.dump(decisions_as_json(cat.decisions(), cat.series_decisions()), sys.stdout,
+                          indent=2)
                 sys.stdout.write("\n")
                 return 0
             n = export_decisions(cat, Path(args.file).expanduser())

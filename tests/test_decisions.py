@@ -5,6 +5,7 @@ decided group whose files are gone leaves the list while its decision stays."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,11 @@ from simfinder.app.decisions import (
     export_decisions,
     import_decisions_file,
     list_decisions,
+    list_series_decisions,
     undo_decisions,
 )
 from simfinder.app.review import remove_marked, review_groups
+from simfinder.app.series import keep_all
 from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.indexing.indexer import Indexer
 from simfinder.core.matching.decisions import KEEP_ALL, NOT_DUPLICATES, DecisionError
@@ -31,6 +34,7 @@ from simfinder.core.matching.grouping import (
     group_judged,
     judge_pairs,
 )
+from simfinder.core.matching.series import Series, Shot
 from simfinder.core.matching.similarity import Evidence, Strictness
 from simfinder.core.store.library import Library
 
@@ -183,6 +187,38 @@ def test_decisions_export_and_import_into_another_library(
     bad.write_text('{"format": "something else"}')
     with pytest.raises(DecisionError, match="not a simfinder decisions file"):
         import_decisions_file(other.catalog, bad)
+
+
+def test_series_decisions_travel_with_the_exported_decisions(
+    tmp_path: Path, indexed: tuple[Library, Photos], embedder: EmbedderProvider,
+) -> None:
+    """"Keep all" said of a series of similar shots is in the exported file beside the
+    duplicate groups' decisions, and comes back in another library of the same photos; a file
+    an older simfinder wrote (no series) still imports."""
+    lib, photos = indexed
+    decide_group(lib.catalog, KEEP_ALL, group_with(review_groups(lib), "coffee.jpg"))
+    shots = [lib.catalog.photo(str(photos[name])) for name in ("rocket", "coffee")]
+    keep_all(lib.catalog, Series([Shot([p], p) for p in shots if p is not None], False))
+    out = tmp_path / "decisions.json"
+    assert export_decisions(lib.catalog, out) == 2
+
+    other = Library.open(tmp_path / "other")
+    Indexer(other, embedder).run([tmp_path / "photos"])
+    assert import_decisions_file(other.catalog, out) == (2, 0)
+    assert import_decisions_file(other.catalog, out) == (0, 2)  # nothing twice
+    [series] = list_series_decisions(other.catalog)
+    assert series.ref == "s1"
+    assert {"coffee.jpg", "rocket.jpg"} <= {Path(n).name for n in series.names()}
+    assert [d.ref for d in list_decisions(other.catalog)] == ["1"]
+
+    old = json.loads(out.read_text())
+    old["version"] = 1
+    del old["series"]
+    third = Library.open(tmp_path / "third")
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(old))
+    assert import_decisions_file(third.catalog, older) == (1, 0)
+    assert list_series_decisions(third.catalog) == []
 
 
 def test_a_cannot_link_holds_through_a_chain_of_strong_pairs() -> None:

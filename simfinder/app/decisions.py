@@ -176,11 +176,12 @@ def undo_refs(catalog: Catalog, refs: Sequence[str]) -> int:
 
 
 def export_decisions(catalog: Catalog, path: Path) -> int:
-    """Write every decision to a JSON file (atomically); returns how many."""
-    records = catalog.decisions()
-    text = json.dumps(decisions_as_json(records), indent=2) + "\n"
+    """Write every decision, about duplicate groups and about series of similar shots, to a
+    JSON file (atomically); returns how many."""
+    records, series = catalog.decisions(), catalog.series_decisions()
+    text = json.dumps(decisions_as_json(records, series), indent=2) + "\n"
     write_bytes_atomic(path, text.encode("utf-8"))
-    return len(records)
+    return len(records) + len(series)
 
 
 def import_decisions_file(catalog: Catalog, path: Path) -> tuple[int, int]:

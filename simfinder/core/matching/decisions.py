@@ -32,7 +32,9 @@ PHOTOS = "photos"  # ... about some photos of a group (a pair, a selection)
 SCOPES = (GROUP, PHOTOS)
 
 EXPORT_FORMAT = "simfinder-decisions"
-EXPORT_VERSION = 1
+# 2: "series", the "keep all" decisions about series of similar shots (a version-1 file has
+# none and still imports).
+EXPORT_VERSION = 2
 
 
 class DecisionError(ValueError):
@@ -171,27 +173,39 @@ def new_decision_files(
     return sorted(files)
 
 
-def decisions_as_json(decisions: Sequence[DecisionRecord]) -> dict[str, Any]:
-    """The exported decisions: portable to another library of the same photos (contents are
-    named by digest; paths are what they were, to show)."""
+def decisions_as_json(decisions: Sequence[DecisionRecord],
+                      series: Sequence[DecisionRecord] = ()) -> dict[str, Any]:
+    """The exported decisions, about duplicate groups and (`series`) about series of similar
+    shots: portable to another library of the same photos (contents are named by digest;
+    paths are what they were, to show)."""
+    def entry(d: DecisionRecord, with_scope: bool) -> dict[str, Any]:
+        return {"id": d.id, "kind": d.kind, **({"scope": d.scope} if with_scope else {}),
+                "made_at": d.made_at,
+                "files": [{"digest": f.digest.hex(), "path": f.path} for f in d.files]}
+
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
-        "decisions": [
-            {
-                "id": d.id,
-                "kind": d.kind,
-                "scope": d.scope,
-                "made_at": d.made_at,
-                "files": [{"digest": f.digest.hex(), "path": f.path} for f in d.files],
-            }
-            for d in decisions
-        ],
+        "decisions": [entry(d, True) for d in decisions],
+        "series": [entry(d, False) for d in series],
     }
 
 
-def parse_decisions(text: str) -> list[tuple[str, str, float, list[tuple[bytes, str]]]]:
-    """Read an exported decisions file: (kind, scope, made_at, files) per decision."""
+@dataclass(frozen=True, slots=True)
+class ExportedDecision:
+    kind: str
+    scope: str  # GROUP for a series (always the whole series)
+    made_at: float
+    files: list[tuple[bytes, str]]
+
+    @property
+    def key(self) -> tuple[str, frozenset[tuple[bytes, str]]]:
+        return self.kind, frozenset(self.files)
+
+
+def parse_decisions(text: str) -> tuple[list[ExportedDecision], list[ExportedDecision]]:
+    """Read an exported decisions file: its decisions about duplicate groups, and those about
+    series of similar shots."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -200,36 +214,47 @@ def parse_decisions(text: str) -> list[tuple[str, str, float, list[tuple[bytes, 
         raise DecisionError("not a simfinder decisions file")
     if not isinstance(doc.get("version"), int) or doc["version"] > EXPORT_VERSION:
         raise DecisionError("the decisions file was written by a newer simfinder")
-    out: list[tuple[str, str, float, list[tuple[bytes, str]]]] = []
     try:
-        for d in doc["decisions"]:
-            kind, scope = str(d["kind"]), str(d.get("scope", GROUP))
-            if kind not in KINDS or scope not in SCOPES:
-                raise DecisionError(f"unknown decision {kind!r} ({scope!r})")
-            files = [(bytes.fromhex(f["digest"]), str(f["path"])) for f in d["files"]]
-            if len(files) < 2:
-                raise DecisionError("a decision in the file names fewer than two photos")
-            out.append((kind, scope, float(d["made_at"]), files))
+        return ([_parse_entry(d, KINDS) for d in doc["decisions"]],
+                [_parse_entry(d, (KEEP_ALL,)) for d in doc.get("series", [])])
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, DecisionError):
             raise
         raise DecisionError(f"the decisions file is damaged: {exc}") from None
-    return out
+
+
+def _parse_entry(d: Any, kinds: Sequence[str]) -> ExportedDecision:
+    kind, scope = str(d["kind"]), str(d.get("scope", GROUP))
+    if kind not in kinds or scope not in SCOPES:
+        raise DecisionError(f"unknown decision {kind!r} ({scope!r})")
+    files = [(bytes.fromhex(f["digest"]), str(f["path"])) for f in d["files"]]
+    if len(files) < 2:
+        raise DecisionError("a decision in the file names fewer than two photos")
+    return ExportedDecision(kind, scope, float(d["made_at"]), files)
 
 
 def import_decisions(catalog: Catalog, text: str) -> tuple[int, int]:
-    """Add the decisions of an exported file that the library does not have yet. Returns
-    (added, already there)."""
+    """Add the decisions of an exported file that the library does not have yet, about
+    duplicate groups and about series alike. Returns (added, already there)."""
+    groups, series = parse_decisions(text)
     have = {(d.kind, frozenset((f.digest, f.path) for f in d.files))
             for d in catalog.decisions()}
+    have_series = {(d.kind, frozenset((f.digest, f.path) for f in d.files))
+                   for d in catalog.series_decisions()}
     added = known = 0
-    for kind, scope, made_at, files in parse_decisions(text):
-        key = (kind, frozenset(files))
-        if key in have:
+    for d in groups:
+        if d.key in have:
             known += 1
             continue
-        catalog.add_decision(kind, scope, files, made_at)
-        have.add(key)
+        catalog.add_decision(d.kind, d.scope, d.files, d.made_at)
+        have.add(d.key)
+        added += 1
+    for d in series:
+        if d.key in have_series:
+            known += 1
+            continue
+        catalog.add_series_decision(d.kind, d.files, d.made_at)
+        have_series.add(d.key)
         added += 1
     log.info("imported %d decisions (%d already there)", added, known)
     return added, known

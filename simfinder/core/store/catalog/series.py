@@ -40,11 +40,14 @@ class SeriesTables(CatalogBase):
                 "INSERT OR REPLACE INTO shot_measures(content_id, version, measures)"
                 " VALUES (?, ?, ?)", [(int(c), version, m) for c, m in measures])
 
-    def add_series_decision(self, kind: str, files: Iterable[tuple[bytes, str]]) -> int:
-        """Store a decision about a series' (digest, path) files; returns its id."""
+    def add_series_decision(self, kind: str, files: Iterable[tuple[bytes, str]],
+                            made_at: float | None = None) -> int:
+        """Store a decision about a series' (digest, path) files (made now, or at `made_at`
+        for an imported one); returns its id."""
+        when = time.time() if made_at is None else made_at
         with self.transaction():
             return insert_decision(self._db, SERIES_DECISIONS,
-                                   {"kind": kind, "made_at": time.time()}, files)
+                                   {"kind": kind, "made_at": when}, files)
 
     def series_decisions(self) -> list[DecisionRecord]:
         """Every series decision, newest first (scope: always the whole series)."""
