@@ -196,9 +196,10 @@ def knn_recall(lib: Library, sample: int = 500) -> tuple[float, float]:
     return found / total, (found_close / total_close if total_close else 1.0)
 
 
-def similar_latency(lib: Library, work: Path, n: int) -> tuple[float, float]:
-    """find_similar for 200 indexed photos (their files made real so they count as unchanged)."""
-    picks = np.random.default_rng(1).choice(n, size=min(200, n), replace=False).tolist()
+def real_query_files(lib: Library, work: Path, n: int, count: int = 200) -> list[Path]:
+    """`count` of the n synthetic photos given real files in `work` (so that `find_similar`
+    takes them as indexed and unchanged, and searches by their stored vectors)."""
+    picks = np.random.default_rng(1).choice(n, size=min(count, n), replace=False).tolist()
     work.mkdir()
     paths = []
     with lib.catalog.transaction():
@@ -212,6 +213,12 @@ def similar_latency(lib: Library, work: Path, n: int) -> tuple[float, float]:
             lib.catalog.remove_files([fake])
             lib.catalog.put_file(str(path), st.st_size, st.st_mtime_ns, cid.content_id)
             paths.append(path)
+    return paths
+
+
+def similar_latency(lib: Library, work: Path, n: int) -> tuple[float, float]:
+    """find_similar for 200 indexed photos (their files made real so they count as unchanged)."""
+    paths = real_query_files(lib, work, n)
 
     def no_embedder() -> object:
         raise AssertionError("an indexed photo is searched by its stored vector")

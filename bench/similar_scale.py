@@ -29,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.grouping_scale import synthetic_vectors  # noqa: E402
+from bench.grouping_scale import real_query_files, synthetic_vectors  # noqa: E402
 from simfinder.core.photos.embed import MODEL_NAME  # noqa: E402
 from simfinder.core.photos.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
 from simfinder.core.store.catalog import ContentFeatures  # noqa: E402
@@ -104,21 +104,8 @@ def build(root: Path, n: int, seed: int = 0) -> tuple[float, float]:
 
 def real_queries(root: Path, n: int, work: Path) -> list[str]:
     """QUERIES indexed photos given real files (so `find_similar` takes them as unchanged)."""
-    picks = np.random.default_rng(1).choice(n, size=min(QUERIES, n), replace=False).tolist()
-    work.mkdir()
     lib = Library.open(root)
-    paths = []
-    with lib.catalog.transaction():
-        for i in picks:
-            path = work / f"{i:07d}.jpg"
-            path.write_bytes(b"x")
-            st = path.stat()
-            fake = f"/photos/{i:07d}.jpg"
-            record = lib.catalog.photo(fake)
-            assert record is not None
-            lib.catalog.remove_files([fake])
-            lib.catalog.put_file(str(path), st.st_size, st.st_mtime_ns, record.content_id)
-            paths.append(str(path))
+    paths = [str(p) for p in real_query_files(lib, work, n, QUERIES)]
     lib.close()
     return paths
 
