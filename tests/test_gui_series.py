@@ -263,7 +263,7 @@ def test_keep_all_is_remembered_on_the_next_start(
                     and panel.model.rowCount() == 3, timeout=TIMEOUT)
 
 
-def test_marks_and_done_series_are_there_on_the_next_start(
+def test_marks_done_series_and_the_place_are_there_on_the_next_start(
     qtbot: QtBot, open_window: Callable[..., MainWindow], shots: dict[str, list[Path]],
 ) -> None:
     win = open_window(add=True)
@@ -277,11 +277,14 @@ def test_marks_and_done_series_are_there_on_the_next_start(
     assert kept(panel, people) == [True, True, False]
     panel.go_to_series(cat)
     panel.keep_best_button.click()  # marked, not done
+    panel.go_to_series(2)  # and the user is on the last series when they quit
+    where = panel.model.series_at(2).key
     assert win.review.flush(30)
     win.close()
 
     again = open_window()
     panel = open_series(qtbot, again, 3)
+    assert panel.model.series_at(panel.current_row()).key == where  # back where they were
     people, cat = row_of(panel, "people"), row_of(panel, "cat")
     assert kept(panel, people) == [True, True, False]
     assert panel.model.session.is_done(people)

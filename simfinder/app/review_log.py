@@ -76,6 +76,9 @@ class ReviewRecorder:
         chosen = list(keys)
         self._write(lambda c: c.set_series_done(chosen, done))
 
+    def series_position(self, key: bytes | None) -> None:
+        self._write(lambda c: c.set_series_position(key))
+
     def _write(self, work: Callable[[Catalog], object]) -> None:
         hook = self._on_review_written
         self.submit(work, None if hook is None else lambda _result, error: hook(error))

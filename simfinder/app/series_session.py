@@ -46,6 +46,8 @@ class SeriesReviewStore(Protocol):
 
     def series_done(self, keys: list[bytes], done: bool) -> None: ...
 
+    def series_position(self, key: bytes | None) -> None: ...
+
 
 class CatalogSeriesStore:
     """Saves the review straight into a catalog (one thread, no queue)."""
@@ -59,12 +61,18 @@ class CatalogSeriesStore:
     def series_done(self, keys: list[bytes], done: bool) -> None:
         self.catalog.set_series_done(keys, done)
 
+    def series_position(self, key: bytes | None) -> None:
+        self.catalog.set_series_position(key)
+
 
 class _NoStore:
     def series_marks(self, digests: list[bytes], marked: bool) -> None:
         pass
 
     def series_done(self, keys: list[bytes], done: bool) -> None:
+        pass
+
+    def series_position(self, key: bytes | None) -> None:
         pass
 
 
@@ -118,6 +126,11 @@ class SeriesSession:
 
     def is_done(self, row: int) -> bool:
         return 0 <= row < len(self.series) and self.series[row].key in self.done
+
+    def save_position(self, row: int) -> None:
+        """The user is on series `row`: the next start goes back there."""
+        if 0 <= row < len(self.series):
+            self.store.series_position(self.series[row].key)
 
     def row_of(self, key: bytes) -> int:
         return next((r for r, s in enumerate(self.series) if s.key == key), -1)

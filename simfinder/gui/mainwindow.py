@@ -651,6 +651,8 @@ class MainWindow(QMainWindow):
         self.series_finder.shutdown()
         if self.duplicates.model.rowCount():
             self.duplicates.save_position()
+        if self.series.model.rowCount():
+            self.series.save_position()
         self.review.close()  # writes what is queued
         self.thumbnails.shutdown()
         self.tasks.wait()

@@ -517,6 +517,13 @@ class SeriesPanel(QWidget):
         self.tree.doubleClicked.connect(self._on_double_click)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
+        # Where the user is, saved a moment after they stop moving (and on quitting).
+        self._position_timer = QTimer(self)
+        self._position_timer.setSingleShot(True)
+        self._position_timer.setInterval(400)
+        self._position_timer.timeout.connect(self.save_position)
+        self.tree.selectionModel().currentChanged.connect(
+            lambda *_: self._position_timer.start())
         self.model.marks_changed.connect(self._update_totals)
         self.model.refused.connect(self.show_notice)
         self.model.session.store = self.review.recorder  # the review saved as it changes
@@ -577,6 +584,10 @@ class SeriesPanel(QWidget):
 
     def _on_found(self, found: SeriesFound) -> None:
         self._searching = False
+        saved = found.saved
+        if (saved is not None and saved.position is not None and not self.model.session.restored
+                and self.current_row() < 0 and self._position_key is None):
+            self._position_key = saved.position  # the first list of this run: where they were
         self.model.set_found(found)
         self._show_state()
 
@@ -641,6 +652,11 @@ class SeriesPanel(QWidget):
         self._update_buttons()
 
     # -- where the user is ------------------------------------------------------------------
+
+    def save_position(self) -> None:
+        """Remember the series the user is on (for the next start)."""
+        self._position_timer.stop()
+        self.model.session.save_position(self.current_row())
 
     def current_row(self) -> int:
         current = self.tree.currentIndex()

@@ -190,6 +190,7 @@ class SeriesReviewState:
 
     marked: frozenset[bytes]
     done: frozenset[bytes]
+    position: bytes | None = None  # the key of the series the user was on
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,6 +247,15 @@ MIGRATIONS: list[str] = [
         at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # Where the user was in the similar-shots review (the series' key), to go back there on
+    # the next start as the Duplicates view does (review_position).
+    """
+    CREATE TABLE series_position (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        series_key BLOB NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

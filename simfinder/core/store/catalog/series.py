@@ -80,8 +80,19 @@ class SeriesTables(CatalogBase):
             else:
                 self._db.executemany("DELETE FROM series_done WHERE series_key = ?", rows)
 
+    def set_series_position(self, key: bytes | None) -> None:
+        """The series (by key) the user is on in the similar-shots review (None: forget)."""
+        with self.transaction():
+            if key is None:
+                self._db.execute("DELETE FROM series_position")
+            else:
+                self._db.execute("INSERT OR REPLACE INTO series_position(id, series_key, at)"
+                                 " VALUES (1, ?, ?)", (bytes(key), time.time()))
+
     def series_review(self) -> SeriesReviewState:
+        where = self._db.execute("SELECT series_key FROM series_position").fetchone()
         return SeriesReviewState(
             frozenset(bytes(r[0]) for r in self._db.execute("SELECT digest FROM series_marks")),
             frozenset(bytes(r[0]) for r in
-                      self._db.execute("SELECT series_key FROM series_done")))
+                      self._db.execute("SELECT series_key FROM series_done")),
+            None if where is None else bytes(where[0]))
