@@ -27,7 +27,10 @@ _SHARPER = 0.5
 _STREAKED = 0.25  # coherence above the series' lowest: one way of motion blur
 _CLIPPED = 0.01  # share of the frame more blown or crushed
 _NOISIER = 1.3  # times the least noisy shot's noise
-_EYES_OPEN = 1.25  # eye band spread this many times another shot's, same face
+# The eye cascade's confidence in a face's eyes (shot_quality.Face.eyes) this much below
+# another shot's of the same face: eyes shut or half shut. Between shots of open eyes it
+# varies by up to 0.7; a blink takes 0.9 (half shut) to 2.3 off it.
+_EYES_OPEN = 0.8
 _SAME_FACE = 0.5  # overlap (intersection over union) of two shots' boxes of one face
 
 
@@ -64,7 +67,10 @@ def rank_shots(shots: Sequence[ShotQuality | None]) -> list[ShotRank]:
     if face_detail is not None:
         score += (face_detail - np.nanmax(face_detail)) / _SHARPER
     if eyes is not None:
-        score += 2.0 * (eyes - np.nanmax(eyes)) / math.log(_EYES_OPEN)
+        # Eyes count only where they visibly differ (the measure varies between open eyes):
+        # then at least as much as two differences a person sees.
+        shut = eyes.max() - eyes
+        score -= np.where(shut >= _EYES_OPEN, 2.0 * shut / _EYES_OPEN, 0.0)
     order = sorted(range(len(qs)), key=lambda k: (-score[k], measured[k][0]))
     best = order[0]
     out: list[ShotRank] = []
@@ -130,7 +136,7 @@ def _face_scores(qs: Sequence[ShotQuality]) -> tuple[np.ndarray | None, np.ndarr
     eyes = np.zeros(len(qs))
     for t in tracks:
         d = np.array([f.detail if f is not None else np.nan for f in t])
-        e = np.log(np.array([max(f.eyes, 1e-3) if f is not None else np.nan for f in t]))
+        e = np.array([f.eyes if f is not None else np.nan for f in t])
         # A face the cascade missed in a shot counts as average there: detection is
         # not sure enough to count a miss against the shot.
         detail += np.where(np.isnan(d), np.nanmean(d), d)
@@ -157,8 +163,8 @@ def _why_best(
         reasons.append(QT_TRANSLATE_NOOP("engine", "faces in focus"))
     elif sharp[k] >= sharp.max() - 0.1 and sharp[k] - sharp.min() >= _SHARPER:
         reasons.append(QT_TRANSLATE_NOOP("engine", "sharpest"))
-    if eyes is not None and eyes[k] >= eyes.max() - 0.05 \
-            and eyes[k] - eyes.min() >= math.log(_EYES_OPEN):
+    if eyes is not None and eyes.max() - eyes[k] < _EYES_OPEN \
+            and eyes[k] - eyes.min() >= _EYES_OPEN:
         reasons.append(QT_TRANSLATE_NOOP("engine", "eyes open"))
     if streak[k] <= streak.min() + 0.05 and streak.max() - streak[k] >= _STREAKED:
         reasons.append(QT_TRANSLATE_NOOP("engine", "no motion blur"))
@@ -182,7 +188,7 @@ def _what_it_lacks(
         out.append(QT_TRANSLATE_NOOP("engine", "faces less sharp"))
     elif sharp[best] - sharp[k] >= _SHARPER:
         out.append(QT_TRANSLATE_NOOP("engine", "less sharp"))
-    if eyes is not None and eyes[best] - eyes[k] >= math.log(_EYES_OPEN):
+    if eyes is not None and eyes[best] - eyes[k] >= _EYES_OPEN:
         out.append(QT_TRANSLATE_NOOP("engine", "eyes closed"))
     if streak[k] - streak[best] >= _STREAKED:
         out.append(QT_TRANSLATE_NOOP("engine", "motion blur"))
