@@ -233,3 +233,22 @@ def test_frames_with_the_eyes_open_alike_are_not_told_apart_by_the_eyes() -> Non
                         for name in ("frame_0021.jpg", "frame_0024.jpg")])
     reasons = {reason for r in ranks for reason in r.reasons}
     assert not reasons & {"eyes open", "eyes closed"}
+
+
+def test_one_face_blinking_in_a_group_is_the_shot_not_picked() -> None:
+    import dataclasses
+
+    from simfinder.core.photos.shot_quality import Face, ShotQuality
+
+    # Two shots of two people, alike but for the eyes: in the first the second person
+    # blinks. Averaged over the two faces the blink would be half as deep and not count.
+    base = measure_image(Image.open(BLINK / "frame_0024.jpg").convert("RGB"))
+    left, right = (0.1, 0.2, 0.3, 0.5), (0.6, 0.2, 0.3, 0.5)
+
+    def shot(right_eyes: float) -> ShotQuality:
+        faces = (Face(left, 3.0, 3.2), Face(right, 3.0, right_eyes))
+        return dataclasses.replace(base, faces=faces)
+
+    ranks = rank_shots([shot(1.8), shot(3.1)])
+    assert ranks[0].index == 1 and "eyes open" in ranks[0].reasons
+    assert "eyes closed" in ranks[1].reasons
