@@ -29,8 +29,8 @@ _CLIPPED = 0.01  # share of the frame more blown or crushed
 _NOISIER = 1.3  # times the least noisy shot's noise
 # The eye cascade's confidence in a face's eyes (shot_quality.Face.eyes) this much below
 # another shot's of the same face: eyes shut or half shut. Between shots of open eyes it
-# varies by up to 0.7; a blink takes 0.9 (half shut) to 2.3 off it (bench/eyes_open.py).
-_EYES_OPEN = 0.8
+# varies by up to 0.8; a blink takes 1.5 (half shut) to 2.3 off it (bench/eyes_open.py).
+_EYES_OPEN = 1.0
 _SAME_FACE = 0.5  # overlap (intersection over union) of two shots' boxes of one face
 
 

@@ -8,8 +8,8 @@ fine detail each part holds, how salient each part is): the series averages the 
 its shots into one subject map, and each shot's sharpness is read under that same map; a
 sharp background behind a blurred subject does not make a sharp shot.
 
-Faces come from the LBP frontal-face cascade that ships with scikit-image (trained by
-OpenCV). The cascade is most of the cost of measuring a shot, so the shots of a series that
+Faces come from OpenCV's frontal-face cascade (haarcascade_frontalface_alt2.xml, in its 4.x
+wheels). The cascade is much of the cost of measuring a shot, so the shots of a series that
 line up are searched once (`face_boxes` on one of them, `faces_at` on each: see
 matching.series); a shot measured alone (`measure_image`) is searched itself. Whether eyes
 are open is read with OpenCV's eye cascade (haarcascade_eye.xml, in OpenCV's wheels), which
@@ -39,16 +39,18 @@ log = logging.getLogger(__name__)
 
 # Bump when a change here changes measures: stored measures are redone. 3: the faces of a
 # series' shots that line up are found once, on its sharpest shot, and measured on each.
-# 4: eyes open read by OpenCV's eye cascade.
+# 4: faces found, and eyes open read, by OpenCV's cascades.
 QUALITY_VERSION: Final = 4
 ANALYSIS_SIDE: Final = 1024  # longest side the measures are taken at
-FACE_SIDE: Final = 360  # longest side faces are looked for at (the cascade is slow)
+FACE_SIDE: Final = 360  # longest side faces are looked for at
 GRID: Final = 16  # cells across and down of the detail and saliency maps
 _SALIENCY_SIDE: Final = 64  # spectral residual saliency works on a small image
 _BLOWN: Final = 250  # grey levels at or above: blown highlights
 _CRUSHED: Final = 5  # at or below: crushed shadows
 _CLIP_SIDE: Final = 128  # width clipped areas are measured at
 _MIN_FACE: Final = 20  # pixels at FACE_SIDE: faces from a sixteenth of the frame up
+_FACE_CASCADE: Final = "haarcascade_frontalface_alt2.xml"
+_EYE_CASCADE: Final = "haarcascade_eye.xml"
 # Face widths the eye cascade reads each face at (its confidence varies with scale: the mean
 # over three is steadier between shots of one face), and the share of the face's height from
 # its top where the eyes are looked for.
@@ -251,15 +253,17 @@ def _noise(grey: F32) -> float:
 _THREAD = threading.local()
 
 
-def _face_cascade() -> Any:
-    """scikit-image's cascade object is not safe to share between threads: one a thread."""
-    cascade = getattr(_THREAD, "cascade", None)
+def _cascade(name: str) -> Any:
+    """One of the cascades in OpenCV's wheels (cv2.data.haarcascades); a classifier object
+    is not shared between threads, so each thread loads its own."""
+    cascades: dict[str, Any] = _THREAD.__dict__.setdefault("cascades", {})
+    cascade = cascades.get(name)
     if cascade is None:
-        from skimage.data import lbp_frontal_face_cascade_filename
-        from skimage.feature import Cascade
-
-        cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
-        _THREAD.cascade = cascade
+        cascade = cv2.CascadeClassifier(
+            cv2.data.haarcascades + name)  # type: ignore[attr-defined]
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV's {name} is missing from cv2.data")
+        cascades[name] = cascade
     return cascade
 
 
@@ -270,11 +274,10 @@ def face_boxes(grey8: U8) -> tuple[Box, ...]:
     small = grey8 if scale >= 1.0 else cv2.resize(
         grey8, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
-    found = _face_cascade().detect_multi_scale(
-        img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
-        min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
-    return tuple((f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
-                 for f in _distinct(found))
+    found = _cascade(_FACE_CASCADE).detectMultiScale(
+        small, scaleFactor=1.1, minNeighbors=5, minSize=(_MIN_FACE, _MIN_FACE))
+    return tuple((float(x) / sw, float(y) / sh, float(fw) / sw, float(fh) / sh)
+                 for x, y, fw, fh in found)
 
 
 def faces_at(grey8: U8, boxes: tuple[Box, ...]) -> tuple[Face, ...]:
@@ -296,38 +299,13 @@ def faces_at(grey8: U8, boxes: tuple[Box, ...]) -> tuple[Face, ...]:
     return tuple(faces)
 
 
-def _distinct(found: list[dict[str, int]]) -> list[dict[str, int]]:
-    """The cascade reports a face once per scale that finds it: keep the largest box of each
-    cluster of overlapping ones."""
-    kept: list[dict[str, int]] = []
-    for f in sorted(found, key=lambda f: -f["width"] * f["height"]):
-        cx, cy = f["c"] + f["width"] / 2, f["r"] + f["height"] / 2
-        if any(k["c"] <= cx <= k["c"] + k["width"] and k["r"] <= cy <= k["r"] + k["height"]
-               for k in kept):
-            continue
-        kept.append(f)
-    return kept
-
-
-def _eye_cascade() -> Any:
-    """OpenCV's open-eye cascade; its classifier object is not shared between threads."""
-    cascade = getattr(_THREAD, "eye_cascade", None)
-    if cascade is None:
-        cascade = cv2.CascadeClassifier(
-            cv2.data.haarcascades + "haarcascade_eye.xml")  # type: ignore[attr-defined]
-        if cascade.empty():
-            raise RuntimeError("OpenCV's haarcascade_eye.xml is missing from cv2.data")
-        _THREAD.eye_cascade = cascade
-    return cascade
-
-
 def _eyes_open(face: U8) -> float:
     """How sure the open-eye cascade is of this face's eyes: the mean confidence (its last
     stage's sum, 0 below) of the two eyes it finds best in the upper part of the face, over
     the face read at a few widths."""
     if face.shape[0] < 8 or face.shape[1] < 8:
         return 0.0
-    cascade = _eye_cascade()
+    cascade = _cascade(_EYE_CASCADE)
     readings = []
     for width in _EYE_FACE_WIDTHS:
         height = max(1, round(face.shape[0] * width / face.shape[1]))
