@@ -197,3 +197,58 @@ def test_the_faces_of_a_series_are_searched_once_and_measured_on_every_shot(
     # A shot framed otherwise is searched itself.
     _, searches = series_module.series_faces([*measured, (3, measure_without_faces(reframed))])
     assert searches == 2
+
+
+BLINK = Path(__file__).parent / "data" / "blink"  # frames 21, 24 (eyes open), 27 (a blink)
+
+
+def test_a_series_with_a_blink_picks_a_frame_with_the_eyes_open(tmp_path: Path,
+                                                                  embedder: object) -> None:
+    # The blink first in file order: the frames are otherwise alike, so nothing but the
+    # eyes puts another frame before it.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, new in (("frame_0027.jpg", "IMG_0001.jpg"), ("frame_0024.jpg", "IMG_0002.jpg"),
+                      ("frame_0021.jpg", "IMG_0003.jpg")):
+        shutil.copyfile(BLINK / name, photos / new)
+    lib = tmp_path / "lib"
+    assert run("--library", str(lib), "index", str(photos)).returncode == 0
+
+    result = run("--library", str(lib), "series", "--json")
+    assert result.returncode == 0, result.stderr
+    series = json.loads(result.stdout)["series"]
+    assert len(series) == 1 and len(series[0]["shots"]) == 3
+    best, *rest = series[0]["shots"]
+    assert Path(best["files"][0]["path"]).name in {"IMG_0002.jpg", "IMG_0003.jpg"}
+    assert "eyes open" in best["reasons"]
+    blink = rest[-1]
+    assert Path(blink["files"][0]["path"]).name == "IMG_0001.jpg"
+    assert "eyes closed" in blink["reasons"]
+    # The other frame with the eyes open is not said to have them closed.
+    assert "eyes closed" not in rest[0]["reasons"]
+
+
+def test_frames_with_the_eyes_open_alike_are_not_told_apart_by_the_eyes() -> None:
+    ranks = rank_shots([measure_image(Image.open(BLINK / name).convert("RGB"))
+                        for name in ("frame_0021.jpg", "frame_0024.jpg")])
+    reasons = {reason for r in ranks for reason in r.reasons}
+    assert not reasons & {"eyes open", "eyes closed"}
+
+
+def test_one_face_blinking_in_a_group_is_the_shot_not_picked() -> None:
+    import dataclasses
+
+    from simfinder.core.photos.shot_quality import Face, ShotQuality
+
+    # Two shots of two people, alike but for the eyes: in the first the second person
+    # blinks. Averaged over the two faces the blink would be half as deep and not count.
+    base = measure_image(Image.open(BLINK / "frame_0024.jpg").convert("RGB"))
+    left, right = (0.1, 0.2, 0.3, 0.5), (0.6, 0.2, 0.3, 0.5)
+
+    def shot(right_eyes: float) -> ShotQuality:
+        faces = (Face(left, 3.0, 3.2), Face(right, 3.0, right_eyes))
+        return dataclasses.replace(base, faces=faces)
+
+    ranks = rank_shots([shot(1.8), shot(3.1)])
+    assert ranks[0].index == 1 and "eyes open" in ranks[0].reasons
+    assert "eyes closed" in ranks[1].reasons

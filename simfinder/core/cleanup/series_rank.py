@@ -27,7 +27,10 @@ _SHARPER = 0.5
 _STREAKED = 0.25  # coherence above the series' lowest: one way of motion blur
 _CLIPPED = 0.01  # share of the frame more blown or crushed
 _NOISIER = 1.3  # times the least noisy shot's noise
-_EYES_OPEN = 1.25  # eye band spread this many times another shot's, same face
+# The eye cascade's confidence in a face's eyes (shot_quality.Face.eyes) this much below
+# another shot's of the same face: eyes shut or half shut. Between shots of open eyes it
+# varies by up to 0.8; a blink takes 1.5 (half shut) to 2.3 off it (bench/eyes_open.py).
+_EYES_OPEN = 1.0
 _SAME_FACE = 0.5  # overlap (intersection over union) of two shots' boxes of one face
 
 
@@ -54,7 +57,7 @@ def rank_shots(shots: Sequence[ShotQuality | None]) -> list[ShotRank]:
     streak = np.array([q.streak for q in qs])
     clipped = np.array([q.blown + q.crushed for q in qs])
     noise = np.log(np.array([max(q.noise, 0.05) for q in qs]))
-    face_detail, eyes = _face_scores(qs)
+    face_detail, shut = _face_scores(qs)
 
     # Points, in units of "a difference a person sees", against the best of the series.
     score = ((sharp - sharp.max()) / _SHARPER
@@ -63,15 +66,16 @@ def rank_shots(shots: Sequence[ShotQuality | None]) -> list[ShotRank]:
              - 0.5 * _extra_noise(noise, sharp) / math.log(_NOISIER))
     if face_detail is not None:
         score += (face_detail - np.nanmax(face_detail)) / _SHARPER
-    if eyes is not None:
-        score += 2.0 * (eyes - np.nanmax(eyes)) / math.log(_EYES_OPEN)
+    if shut is not None:
+        # A face with its eyes shut costs at least two differences a person sees.
+        score -= 2.0 * shut / _EYES_OPEN
     order = sorted(range(len(qs)), key=lambda k: (-score[k], measured[k][0]))
     best = order[0]
     out: list[ShotRank] = []
     for place, k in enumerate(order):
-        reasons = (_why_best(best, sharp, streak, clipped, noise, face_detail, eyes)
+        reasons = (_why_best(best, sharp, streak, clipped, noise, face_detail, shut)
                    if place == 0 else
-                   _what_it_lacks(k, best, sharp, streak, clipped, noise, face_detail, eyes))
+                   _what_it_lacks(k, best, sharp, streak, clipped, noise, face_detail, shut))
         out.append(ShotRank(measured[k][0], place, round(float(score[k]), 3), reasons))
     unread = [i for i, q in enumerate(shots) if q is None]
     out.extend(ShotRank(i, len(qs) + n, float("-inf"), ()) for n, i in enumerate(unread))
@@ -111,9 +115,10 @@ def _subject_map(qs: Sequence[ShotQuality]) -> np.ndarray:
 
 
 def _face_scores(qs: Sequence[ShotQuality]) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Per shot, the mean over the series' faces of each face's detail and eye openness
-    (the same face matched between shots by its box); None when no face is seen in two
-    shots. A shot where a face is not found counts its worst."""
+    """Per shot, the mean over the series' faces of each face's detail, and how shut their
+    eyes are: over the faces whose eye measure is visibly below that face's best shot's,
+    how far below (0: no face with its eyes shut). The same face is matched between shots by
+    its box; None, None when no face is seen in two shots."""
     tracks: list[list[Face | None]] = []
     for n, q in enumerate(qs):
         for f in q.faces:
@@ -127,15 +132,18 @@ def _face_scores(qs: Sequence[ShotQuality]) -> tuple[np.ndarray | None, np.ndarr
     if not tracks:
         return None, None
     detail = np.zeros(len(qs))
-    eyes = np.zeros(len(qs))
+    shut = np.zeros(len(qs))
     for t in tracks:
         d = np.array([f.detail if f is not None else np.nan for f in t])
-        e = np.log(np.array([max(f.eyes, 1e-3) if f is not None else np.nan for f in t]))
+        e = np.array([f.eyes if f is not None else np.nan for f in t])
         # A face the cascade missed in a shot counts as average there: detection is
         # not sure enough to count a miss against the shot.
         detail += np.where(np.isnan(d), np.nanmean(d), d)
-        eyes += np.where(np.isnan(e), np.nanmean(e), e)
-    return detail / len(tracks), eyes / len(tracks)
+        # Eyes count only where they visibly differ (the measure varies between open
+        # eyes), face by face: one face blinking in a group is a shot to drop.
+        below = np.nan_to_num(np.nanmax(e) - e)
+        shut += np.where(below >= _EYES_OPEN, below, 0.0)
+    return detail / len(tracks), shut
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -148,7 +156,7 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 def _why_best(
     k: int, sharp: np.ndarray, streak: np.ndarray, clipped: np.ndarray, noise: np.ndarray,
-    face_detail: np.ndarray | None, eyes: np.ndarray | None,
+    face_detail: np.ndarray | None, shut: np.ndarray | None,
 ) -> tuple[str, ...]:
     """The ways the pick is visibly better than at least one other shot."""
     reasons: list[str] = []
@@ -157,8 +165,7 @@ def _why_best(
         reasons.append(QT_TRANSLATE_NOOP("engine", "faces in focus"))
     elif sharp[k] >= sharp.max() - 0.1 and sharp[k] - sharp.min() >= _SHARPER:
         reasons.append(QT_TRANSLATE_NOOP("engine", "sharpest"))
-    if eyes is not None and eyes[k] >= eyes.max() - 0.05 \
-            and eyes[k] - eyes.min() >= math.log(_EYES_OPEN):
+    if shut is not None and shut[k] == 0 and shut.max() > 0:
         reasons.append(QT_TRANSLATE_NOOP("engine", "eyes open"))
     if streak[k] <= streak.min() + 0.05 and streak.max() - streak[k] >= _STREAKED:
         reasons.append(QT_TRANSLATE_NOOP("engine", "no motion blur"))
@@ -174,7 +181,7 @@ def _why_best(
 
 def _what_it_lacks(
     k: int, best: int, sharp: np.ndarray, streak: np.ndarray, clipped: np.ndarray,
-    noise: np.ndarray, face_detail: np.ndarray | None, eyes: np.ndarray | None,
+    noise: np.ndarray, face_detail: np.ndarray | None, shut: np.ndarray | None,
 ) -> tuple[str, ...]:
     """How a shot is visibly worse than the pick."""
     out: list[str] = []
@@ -182,7 +189,7 @@ def _what_it_lacks(
         out.append(QT_TRANSLATE_NOOP("engine", "faces less sharp"))
     elif sharp[best] - sharp[k] >= _SHARPER:
         out.append(QT_TRANSLATE_NOOP("engine", "less sharp"))
-    if eyes is not None and eyes[best] - eyes[k] >= math.log(_EYES_OPEN):
+    if shut is not None and shut[k] > shut[best]:
         out.append(QT_TRANSLATE_NOOP("engine", "eyes closed"))
     if streak[k] - streak[best] >= _STREAKED:
         out.append(QT_TRANSLATE_NOOP("engine", "motion blur"))

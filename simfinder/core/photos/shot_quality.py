@@ -8,13 +8,14 @@ fine detail each part holds, how salient each part is): the series averages the 
 its shots into one subject map, and each shot's sharpness is read under that same map; a
 sharp background behind a blurred subject does not make a sharp shot.
 
-Faces come from the LBP frontal-face cascade that ships with scikit-image (trained by
-OpenCV). The cascade is most of the cost of measuring a shot, so the shots of a series that
+Faces come from OpenCV's frontal-face cascade (haarcascade_frontalface_alt2.xml, in its 4.x
+wheels). The cascade is much of the cost of measuring a shot, so the shots of a series that
 line up are searched once (`face_boxes` on one of them, `faces_at` on each: see
 matching.series); a shot measured alone (`measure_image`) is searched itself. Whether eyes
-are open is read from the eye band of each face: an open eye shows a dark iris against the
-white of the eye (a wide spread of grey levels), a closed one shows skin and a lash line.
-The measure only means something between shots of the same face.
+are open is read with OpenCV's eye cascade (haarcascade_eye.xml, in OpenCV's wheels), which
+was trained on open eyes: on the upper part of each face, how sure it is of the two eyes it
+finds best. A shut or half-shut eye is found with little confidence or not at all. The
+measure only means something between shots of the same face.
 """
 
 from __future__ import annotations
@@ -38,15 +39,23 @@ log = logging.getLogger(__name__)
 
 # Bump when a change here changes measures: stored measures are redone. 3: the faces of a
 # series' shots that line up are found once, on its sharpest shot, and measured on each.
-QUALITY_VERSION: Final = 3
+# 4: faces found, and eyes open read, by OpenCV's cascades.
+QUALITY_VERSION: Final = 4
 ANALYSIS_SIDE: Final = 1024  # longest side the measures are taken at
-FACE_SIDE: Final = 360  # longest side faces are looked for at (the cascade is slow)
+FACE_SIDE: Final = 360  # longest side faces are looked for at
 GRID: Final = 16  # cells across and down of the detail and saliency maps
 _SALIENCY_SIDE: Final = 64  # spectral residual saliency works on a small image
 _BLOWN: Final = 250  # grey levels at or above: blown highlights
 _CRUSHED: Final = 5  # at or below: crushed shadows
 _CLIP_SIDE: Final = 128  # width clipped areas are measured at
 _MIN_FACE: Final = 20  # pixels at FACE_SIDE: faces from a sixteenth of the frame up
+_FACE_CASCADE: Final = "haarcascade_frontalface_alt2.xml"
+_EYE_CASCADE: Final = "haarcascade_eye.xml"
+# Face widths the eye cascade reads each face at (its confidence varies with scale: the mean
+# over three is steadier between shots of one face), and the share of the face's height from
+# its top where the eyes are looked for.
+_EYE_FACE_WIDTHS: Final = (160, 200, 240)
+_EYE_PART: Final = 0.6
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -57,8 +66,9 @@ Box = tuple[float, float, float, float]  # x, y, width, height, fractions of the
 @dataclass(frozen=True, slots=True)
 class Face:
     """A face found in the shot: its box in fractions of the frame, how much fine detail it
-    holds (log of the mean squared Laplacian) and how open its eyes look (spread of grey
-    levels in the eye band against the face's; comparable between shots of one face)."""
+    holds (log of the mean squared Laplacian) and how open its eyes look (the eye cascade's
+    confidence in the two eyes it finds best, 0 for none; comparable between shots of one
+    face: open eyes about 2-4, shut ones 0-2 below the same face's open)."""
 
     box: tuple[float, float, float, float]  # x, y, width, height, fractions of the frame
     detail: float
@@ -243,15 +253,17 @@ def _noise(grey: F32) -> float:
 _THREAD = threading.local()
 
 
-def _face_cascade() -> Any:
-    """scikit-image's cascade object is not safe to share between threads: one a thread."""
-    cascade = getattr(_THREAD, "cascade", None)
+def _cascade(name: str) -> Any:
+    """One of the cascades in OpenCV's wheels (cv2.data.haarcascades); a classifier object
+    is not shared between threads, so each thread loads its own."""
+    cascades: dict[str, Any] = _THREAD.__dict__.setdefault("cascades", {})
+    cascade = cascades.get(name)
     if cascade is None:
-        from skimage.data import lbp_frontal_face_cascade_filename
-        from skimage.feature import Cascade
-
-        cascade = Cascade(lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]
-        _THREAD.cascade = cascade
+        cascade = cv2.CascadeClassifier(
+            cv2.data.haarcascades + name)  # type: ignore[attr-defined]
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV's {name} is missing from cv2.data")
+        cascades[name] = cascade
     return cascade
 
 
@@ -262,11 +274,10 @@ def face_boxes(grey8: U8) -> tuple[Box, ...]:
     small = grey8 if scale >= 1.0 else cv2.resize(
         grey8, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
-    found = _face_cascade().detect_multi_scale(
-        img=small.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
-        min_size=(_MIN_FACE, _MIN_FACE), max_size=(sh, sw), min_neighbor_number=6)
-    return tuple((f["c"] / sw, f["r"] / sh, f["width"] / sw, f["height"] / sh)
-                 for f in _distinct(found))
+    found = _cascade(_FACE_CASCADE).detectMultiScale(
+        small, scaleFactor=1.1, minNeighbors=5, minSize=(_MIN_FACE, _MIN_FACE))
+    return tuple((float(x) / sw, float(y) / sh, float(fw) / sw, float(fh) / sh)
+                 for x, y, fw, fh in found)
 
 
 def faces_at(grey8: U8, boxes: tuple[Box, ...]) -> tuple[Face, ...]:
@@ -284,29 +295,25 @@ def faces_at(grey8: U8, boxes: tuple[Box, ...]) -> tuple[Face, ...]:
         lap = cv2.Laplacian(around, cv2.CV_32F, ksize=3)
         face_lap = lap[y0 - my0: y1 - my0, x0 - mx0: x1 - mx0]
         detail = float(np.log1p(np.mean(face_lap * face_lap)))
-        faces.append(Face((x, y, fw, fh), detail, _eye_spread(grey8[y0:y1, x0:x1])))
+        faces.append(Face((x, y, fw, fh), detail, _eyes_open(grey8[y0:y1, x0:x1])))
     return tuple(faces)
 
 
-def _distinct(found: list[dict[str, int]]) -> list[dict[str, int]]:
-    """The cascade reports a face once per scale that finds it: keep the largest box of each
-    cluster of overlapping ones."""
-    kept: list[dict[str, int]] = []
-    for f in sorted(found, key=lambda f: -f["width"] * f["height"]):
-        cx, cy = f["c"] + f["width"] / 2, f["r"] + f["height"] / 2
-        if any(k["c"] <= cx <= k["c"] + k["width"] and k["r"] <= cy <= k["r"] + k["height"]
-               for k in kept):
-            continue
-        kept.append(f)
-    return kept
-
-
-def _eye_spread(face: npt.NDArray[np.uint8]) -> float:
-    """Spread of grey levels (5th to 95th percentile) in the band where the cascade's boxes
-    put the eyes (a fifth to a half of the way down), against the whole face's."""
-    h = face.shape[0]
-    band = face[int(h * 0.2): int(h * 0.5)]
-    whole = float(np.percentile(face, 95) - np.percentile(face, 5))
-    if band.size == 0 or whole <= 0:
+def _eyes_open(face: U8) -> float:
+    """How sure the open-eye cascade is of this face's eyes: the mean confidence (its last
+    stage's sum, 0 below) of the two eyes it finds best in the upper part of the face, over
+    the face read at a few widths."""
+    if face.shape[0] < 8 or face.shape[1] < 8:
         return 0.0
-    return float(np.percentile(band, 95) - np.percentile(band, 5)) / whole
+    cascade = _cascade(_EYE_CASCADE)
+    readings = []
+    for width in _EYE_FACE_WIDTHS:
+        height = max(1, round(face.shape[0] * width / face.shape[1]))
+        scaled = cv2.resize(face, (width, height), interpolation=cv2.INTER_CUBIC)
+        top = scaled[: max(1, int(height * _EYE_PART))]
+        _, _, weights = cascade.detectMultiScale3(
+            top, scaleFactor=1.05, minNeighbors=1, minSize=(width // 10, width // 10),
+            maxSize=(width * 2 // 5, width * 2 // 5), outputRejectLevels=True)
+        best = sorted((max(0.0, float(w)) for w in np.ravel(weights)), reverse=True)
+        readings.append(sum(best[:2]) / 2)  # a missing eye counts 0
+    return float(np.mean(readings))
