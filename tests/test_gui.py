@@ -427,9 +427,12 @@ def test_likely_copies_are_compared_after_indexing_and_stop_stops_it(
     window.act_pause.trigger()  # Resume: compares the rest
     wait_idle(qtbot, window)
     assert window.indexer.state == "idle"
-    assert stored_checks(tmp_path / "library") == total
+    # The rest of the first round, and the rounds the copies verified in it bring (a photo
+    # with known copies looks further: see candidates).
+    compared = stored_checks(tmp_path / "library")
+    assert compared >= total
     # The whole run is reported, the pairs compared before the stop too.
-    assert f"{total} pairs of likely copies compared" in window.statusBar().currentMessage()
+    assert f"{compared} pairs of likely copies compared" in window.statusBar().currentMessage()
 
     calls.clear()
     window.act_duplicates.trigger()
