@@ -31,7 +31,6 @@ VECTORS = {
     "far": _unit((0, 0.2), (1, 0.98)),
     "other": _unit((0, 0.3), (2, 0.954)),
 }
-WIDTHS = {name: 40 + 3 * i for i, name in enumerate(VECTORS)}
 
 
 class _ByWidthEmbedder:
@@ -41,11 +40,14 @@ class _ByWidthEmbedder:
     dim = EMBED_DIM
     device = "test"
 
+    def __init__(self, vectors: dict[str, np.ndarray] | None = None) -> None:
+        self.vectors = VECTORS if vectors is None else vectors
+
     def __call__(self) -> _ByWidthEmbedder:
         return self
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
-        by_width = {WIDTHS[n]: v for n, v in VECTORS.items()}
+        by_width = {40 + 3 * i: v for i, v in enumerate(self.vectors.values())}
         rng = np.random.default_rng(7)
         out = []
         for im in images:
@@ -58,21 +60,28 @@ class _ByWidthEmbedder:
         return np.asarray(out, dtype=np.float32)
 
 
-def test_similar_ranks_a_view_linked_through_the_nearest_above_an_unrelated_photo(
-    tmp_path: Path,
-) -> None:
+def _library(tmp_path: Path, vectors: dict[str, np.ndarray]) -> tuple[Library, Path]:
+    """A library of one photo for each of `vectors` (the stand-in CNN gives it that vector)
+    and six unrelated fillers."""
     root = tmp_path / "photos"
     root.mkdir()
     rng = np.random.default_rng(1)
-    for name, width in WIDTHS.items():
-        pixels = rng.integers(0, 256, (32, width, 3), dtype=np.uint8)
+    for i, name in enumerate(vectors):
+        pixels = rng.integers(0, 256, (32, 40 + 3 * i, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / f"{name}.png")
     for i in range(6):
         pixels = rng.integers(0, 256, (32, 80 + i, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / f"filler{i}.png")
     lib = Library.open(tmp_path / "library")
+    Indexer(lib, _ByWidthEmbedder(vectors)).run([root])  # type: ignore[arg-type]
+    return lib, root
+
+
+def test_similar_ranks_a_view_linked_through_the_nearest_above_an_unrelated_photo(
+    tmp_path: Path,
+) -> None:
+    lib, root = _library(tmp_path, VECTORS)
     embedder = _ByWidthEmbedder()
-    Indexer(lib, embedder).run([root])  # type: ignore[arg-type]
 
     hits = find_similar(lib, root / "query.png", embedder, top=4)  # type: ignore[arg-type]
     names = [Path(h.photo.path).stem for h in hits]
@@ -101,3 +110,29 @@ def test_a_row_never_expands_with_itself() -> None:
     out = expand_queries(x, x, expansion=1)
     # `query` expands with `near`, not with its own row.
     assert float(out[0] @ VECTORS["near"]) > 0.95
+
+
+def test_a_photo_whose_own_neighbours_are_like_the_query_ranks_above_one_alone(
+    tmp_path: Path,
+) -> None:
+    """Two photos about as far from the query: `view`, a view of its subject whose own
+    nearest photo (`view_near`) is another, closer view of it, ranks above `other`, whose
+    neighbours are unrelated photos, though `other` is a little closer to the query alone:
+    each found photo is compared with its neighbours' views too (database-side expansion)."""
+    vectors = {
+        "query": _unit((0, 1.0)),
+        # The query's nearest: they fill its expansion (and share nothing with `view`).
+        "near1": _unit((0, 0.9), (1, 0.436)),
+        "near2": _unit((0, 0.9), (1, 0.3), (6, 0.3)),
+        "near3": _unit((0, 0.9), (1, 0.3), (7, 0.3)),
+        "view_near": _unit((0, 0.5), (5, 0.866)),
+        "view": _unit((0, 0.25), (5, 0.968)),
+        "other": _unit((0, 0.3), (2, 0.954)),
+    }
+    lib, root = _library(tmp_path, vectors)
+    hits = find_similar(lib, root / "query.png", _ByWidthEmbedder(vectors),  # type: ignore[arg-type]
+                        top=8)
+    names = [Path(h.photo.path).stem for h in hits]
+    assert names.index("view") < names.index("other")
+    view = hits[names.index("view")].evidence
+    assert view is not None and abs(view.cosine - 0.25) < 0.01  # its own cosine, as shown
