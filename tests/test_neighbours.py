@@ -203,7 +203,7 @@ def test_a_library_from_before_kept_lists_groups_right_and_gains_them(
                      " DROP TABLE companions; ALTER TABLE action_items DROP COLUMN photo_item;"
                      " DROP TABLE shot_measures; DROP TABLE series_decision_files;"
                      " DROP TABLE series_decisions; DROP TABLE series_marks;"
-                     " DROP TABLE series_done;"
+                     " DROP TABLE series_done; DROP TABLE series_position;"
                      " PRAGMA user_version = 4; COMMIT;")
     db.close()
 
