@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from simfinder.core.cleanup.keeper import DEFAULT_PLAN, best_photo
 from simfinder.core.matching.candidates import find_candidates
@@ -93,9 +94,14 @@ def judge_pairs(
     those accepted as near-duplicates and those that are clearly another shot (what to keep
     in memory to group again after a decision; most candidate pairs are neither)."""
     checker = checker or PairChecker(library)
+    asked: npt.NDArray[np.int64] | None = None
     while True:
         found = find_candidates(library, strictness)
         to_verify = np.flatnonzero(found.verify)
+        pairs = np.stack([found.a[to_verify], found.b[to_verify]])
+        if asked is not None and np.array_equal(asked, pairs):
+            break  # nothing new to ask (a read-only catalog keeps no verification to widen it)
+        asked = pairs
         before = checker.stats.verified
         have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
         # Copies verified just now let the photos near them look past them (candidates), so
