@@ -13,14 +13,19 @@ splits, bench/stress_set.py). Each round, for each folder:
   that is not per photo).
 
 The figure is (index - one-photo index) / floor, the median over the rounds (all in one run, so
-that the machine's load is shared alike). `--engine DIR` runs another checkout's CLI too (e.g. a
-`git worktree` of main), in the same rounds, for a before/after.
+that the machine's load is shared alike). Beside it, the same ratio of CPU seconds (the index
+processes' user + system time, the floor's process time): on a machine other work keeps busy,
+the wall clock of a 2-core run swings by 2x from round to round, its CPU time far less; CPU /
+2 is what the wall figure would be with both cores kept busy throughout. `--engine DIR` runs
+another checkout's CLI too (e.g. a `git worktree` of main), in the same rounds, for a
+before/after.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,21 +47,28 @@ from tests.datasets import DATASETS  # noqa: E402
 SECTION = "## Time to duplicates"
 
 
-def floor_seconds(files: list[Path]) -> float:
+def floor_seconds(files: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of the draft decode of every file, one thread."""
     for f in files:
         f.read_bytes()  # from the OS cache, as indexing will read them
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for f in files:
         decode_photo(f)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def index_seconds(engine: Path, folder: Path, library: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def index_seconds(engine: Path, folder: Path, library: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of `simfinder index FOLDER` into a new library."""
     env = {**os.environ, "PYTHONPATH": str(engine)}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-m", "simfinder", "--library", str(library), "index",
                     str(folder)], env=env, check=True, capture_output=True, cwd=engine)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def one_photo_folder(files: list[Path], work: Path) -> Path:
@@ -91,31 +103,38 @@ def main() -> None:
         work = Path(tmp)
         folders = args.folders or [DATASETS / "camera_photos" / "images", stress_folder(work)]
         ratios: dict[tuple[str, str], list[float]] = {}
+        cpu_ratios: dict[tuple[str, str], list[float]] = {}
         sizes: dict[str, int] = {}
         for r in range(args.rounds):
             for folder in folders:
                 files = [Path(f.path) for f in scan_folders([folder]).files]
                 sizes[str(folder)] = len(files)
                 one = one_photo_folder(files, work / f"one-{folder.name}")
-                floor = floor_seconds(files)
+                floor, floor_cpu = floor_seconds(files)
                 for e, (name, engine) in enumerate(engines.items()):
                     lib = work / f"lib-{r}-{folder.name}-{e}"  # a new library each time
-                    whole = index_seconds(engine, folder, lib)
-                    start = index_seconds(engine, one, work / f"{lib.name}-one")
+                    whole, whole_cpu = index_seconds(engine, folder, lib)
+                    start, start_cpu = index_seconds(engine, one, work / f"{lib.name}-one")
                     ratio = (whole - start) / floor
+                    cpu_ratio = (whole_cpu - start_cpu) / floor_cpu
                     ratios.setdefault((name, str(folder)), []).append(ratio)
-                    print(f"round {r + 1} {folder.name} {name}: index {whole:.2f} s, one photo "
-                          f"{start:.2f} s, floor {floor:.2f} s: {ratio:.2f}x", file=sys.stderr,
-                          flush=True)
+                    cpu_ratios.setdefault((name, str(folder)), []).append(cpu_ratio)
+                    print(f"round {r + 1} {folder.name} {name}: index {whole:.2f} s "
+                          f"({whole_cpu:.2f} CPU), one photo {start:.2f} s ({start_cpu:.2f}), "
+                          f"floor {floor:.2f} s ({floor_cpu:.2f}): {ratio:.2f}x, CPU "
+                          f"{cpu_ratio:.2f}x", file=sys.stderr, flush=True)
     lines = [f"Median of {args.rounds} rounds in one run; load average before: "
              f"{load:.1f}. Ratio: (first `simfinder index` - the same on one photo)"
              " / single-thread draft-decode floor of the same files, same round.", "",
-             "| folder | photos | engine | rounds | median |", "|---|---|---|---|---|"]
+             "| folder | photos | engine | rounds | median | CPU: rounds | CPU: median |",
+             "|---|---|---|---|---|---|---|"]
     for (name, folder), values in ratios.items():
         shown = Path(folder).name if Path(folder).name != "images" else Path(folder).parent.name
         lines.append(f"| {shown} | {sizes[folder]} | {name} | "
                      f"{', '.join(f'{v:.2f}' for v in values)} | "
-                     f"**{statistics.median(values):.2f}x** |")
+                     f"**{statistics.median(values):.2f}x** | "
+                     f"{', '.join(f'{v:.2f}' for v in cpu_ratios[(name, folder)])} | "
+                     f"{statistics.median(cpu_ratios[(name, folder)]):.2f}x |")
     text = "\n".join(lines)
     print(text)
     if args.write:

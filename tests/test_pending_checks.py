@@ -204,3 +204,26 @@ def test_kill_while_comparing_loses_nothing_stored_and_the_next_run_resumes(
         assert report.stored_before == len(kept) and report.left == 0
         assert stored_pairs(lib) == expected
         lib.close()
+
+
+def test_each_photo_s_features_are_computed_once_by_the_two_workers(
+    tmp_path: Path, photos: Path, embedder: EmbedderProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lib = Library.open(tmp_path / "lib")
+    Indexer(lib, embedder).run([photos])
+    pairs = pairs_to_verify(lib)
+    contents = {c for pair in pairs for c in pair}
+    computed: list[int] = []
+    slow = pairchecks.local_features
+
+    def counted(image: object) -> object:
+        computed.append(1)
+        time.sleep(0.05)  # both workers reach the photos their runs of pairs share
+        return slow(image)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pairchecks, "local_features", counted)
+    checker = pairchecks.PairChecker(lib, workers=2)
+    found = checker.check(pairs)
+    assert len(found) == len(pairs) > 8
+    assert len(computed) == checker.stats.features == len(contents)

@@ -39,6 +39,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from simfinder.core.matching import capture_cache
 from simfinder.core.photos.decode import EXIF_IFD, TAG_DATETIME_ORIGINAL, exif_text
 
 log = logging.getLogger(__name__)
@@ -253,7 +255,14 @@ def numbered_series(path_a: Path, path_b: Path) -> bool:
 
 
 def _load(path: Path, side: int = CAPTURE_SIDE) -> F32 | None:
-    """Greyscale at `side` at most, upright; None if it cannot be decoded."""
+    """Greyscale at `side` at most, upright (read-only); None if it cannot be decoded. The
+    decode at CAPTURE_SIDE is kept for the photo's next checks (capture_cache)."""
+    if side == CAPTURE_SIDE:
+        return capture_cache.decoded(path, side, _decode)
+    return _decode(path, side)
+
+
+def _decode(path: Path, side: int) -> F32 | None:
     try:
         with Image.open(path) as opened:
             opened.draft("RGB", (side, side))
@@ -266,29 +275,39 @@ def _load(path: Path, side: int = CAPTURE_SIDE) -> F32 | None:
         return None
 
 
-def _align(a: F32, b: F32) -> npt.NDArray[np.float64] | None:
+def _align(a: F32, b: F32, path_a: Path | None = None,
+           path_b: Path | None = None) -> npt.NDArray[np.float64] | None:
     """The affine map taking b's pixels onto a's (2x3), from SIFT on equalised images (so
-    that two exposures match), mirror images included; None if nothing fits."""
+    that two exposures match), mirror images included; None if nothing fits. Given the files
+    they were decoded from (at CAPTURE_SIDE), their features are kept for their next checks."""
     sift = cv2.SIFT.create(nfeatures=_FEATURES)
-    ea = cv2.equalizeHist(np.clip(a, 0, 255).astype(np.uint8))
-    eb = cv2.equalizeHist(np.clip(b, 0, 255).astype(np.uint8))
-    ka, da = sift.detectAndCompute(ea, None)
-    if da is None or len(ka) < _MIN_INLIERS:
+
+    def sift_of(image: F32, mirrored: bool) -> capture_cache.Features:
+        equalised = cv2.equalizeHist(np.clip(image, 0, 255).astype(np.uint8))
+        if mirrored:
+            equalised = np.ascontiguousarray(equalised[:, ::-1])
+        keypoints, descriptors = sift.detectAndCompute(equalised, None)
+        points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+        return points, (np.zeros((0, 128), np.float32) if descriptors is None
+                        else np.asarray(descriptors, np.float32))
+
+    pa_all, da = capture_cache.features(path_a, CAPTURE_SIDE, False, lambda: sift_of(a, False))
+    if len(da) < _MIN_INLIERS:
         return None
     best: tuple[int, npt.NDArray[np.float64]] | None = None
     for mirrored in (False, True):
         if mirrored and best is not None:
             break  # the mirror image only where the photo as it is does not fit
-        src = np.ascontiguousarray(eb[:, ::-1]) if mirrored else eb
-        kb, db = sift.detectAndCompute(src, None)
-        if db is None or len(kb) < _MIN_INLIERS:
+        pb_all, db = capture_cache.features(path_b, CAPTURE_SIDE, mirrored,
+                                            partial(sift_of, b, mirrored))
+        if len(db) < _MIN_INLIERS:
             continue
         pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(db, da, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < _RATIO * p[1].distance]
         if len(good) < _MIN_INLIERS:
             continue
-        pb = np.array([kb[g.queryIdx].pt for g in good], dtype=np.float32)
-        pa = np.array([ka[g.trainIdx].pt for g in good], dtype=np.float32)
+        pb = pb_all[[g.queryIdx for g in good]]
+        pa = pa_all[[g.trainIdx for g in good]]
         cv2.setRNGSeed(len(good))  # RANSAC samples at random: the same pair, the same answer
         m, inliers = cv2.estimateAffine2D(pb, pa, method=cv2.RANSAC, ransacReprojThreshold=2.0,
                                           maxIters=2000, refineIters=10)
@@ -356,7 +375,7 @@ def _aligned(a: F32, b: F32, path_a: Path, path_b: Path) -> _Aligned | None:
         if m is None:
             if grid_fit >= _ON_THE_GRID:
                 break  # most copies and every tripod shot: no features needed
-            m = _align(a, b)
+            m = _align(a, b, path_a, path_b)
             if m is None:
                 break
         warped = np.asarray(cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR,

@@ -99,6 +99,7 @@ class PairChecker:
         self._cache: OrderedDict[int, tuple[LocalFeatures, LocalFeatures | None] | None] = (
             OrderedDict()
         )
+        self._computing: dict[int, threading.Event] = {}  # features a worker is computing
         self._digests: dict[int, bytes] = {}
         self._paths: dict[int, list[str]] = {}
 
@@ -204,18 +205,31 @@ class PairChecker:
         return out
 
     def _features(self, content_id: int) -> tuple[LocalFeatures, LocalFeatures | None] | None:
-        with self._lock:
-            if content_id in self._cache:
-                self._cache.move_to_end(content_id)
-                return self._cache[content_id]
-        image = self._pixels(content_id)
-        found = (local_features(image), None) if image is not None else None
-        with self._lock:
-            self.stats.features += 1
-            self._cache[content_id] = found
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return found
+        """The photo's features from the LRU, else computed now; a photo the other worker is
+        computing already is waited for, not computed twice (their runs of pairs meet)."""
+        while True:
+            with self._lock:
+                if content_id in self._cache:
+                    self._cache.move_to_end(content_id)
+                    return self._cache[content_id]
+                running = self._computing.get(content_id)
+                if running is None:
+                    running = self._computing[content_id] = threading.Event()
+                    break
+            running.wait()
+        try:
+            image = self._pixels(content_id)
+            found = (local_features(image), None) if image is not None else None
+            with self._lock:
+                self.stats.features += 1
+                self._cache[content_id] = found
+                while len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+            return found
+        finally:
+            with self._lock:
+                del self._computing[content_id]
+            running.set()
 
     def _mirrored(
         self, content_id: int, found: tuple[LocalFeatures, LocalFeatures | None]

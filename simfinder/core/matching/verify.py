@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +183,12 @@ def _sift(grey: U8Image, contrast: float) -> tuple[F32Array, F32Array, U8Image]:
 
 
 _Matches = tuple[F32Array, F32Array, F32Array, F32Array]
-# Rows of descriptors multiplied at once: OpenBLAS does a product this small (up to 65,536 x 4
-# multiply-adds) on the calling thread. A whole 500 x 500 x 128 one it spreads over threads of
-# its own, which beside pairchecks' two workers on a busy machine took 10-50 times as long
-# (cv2.gemm, whose OpenBLAS threads too: up to twice as long).
-_PRODUCT_ROWS: Final = 4
+# numpy's OpenBLAS on one thread: the descriptor product (500 x 500 x 128, ~1 ms on one core)
+# spread over OpenBLAS threads of its own, beside pairchecks' two workers on a busy machine,
+# took 10-50 times as long; cut into blocks of a few rows, which OpenBLAS keeps on the calling
+# thread, it took 5-8 times as long as one product on one thread (each block packs the whole
+# of the other side again). Verification's threads are the parallelism, as for OpenCV above.
+threadpool_limits(limits=1, user_api="blas")
 
 
 def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
@@ -203,10 +205,7 @@ def _match(a: LocalFeatures, b: LocalFeatures) -> _Matches:
     if len(a.points) < 2 or len(b.points) < 2:
         return none
     x, y = a.descriptors.astype(np.float32), b.descriptors.astype(np.float32)
-    d2 = np.empty((len(x), len(y)), dtype=np.float32)
-    yt = np.ascontiguousarray(y.T)
-    for row in range(0, len(x), _PRODUCT_ROWS):
-        np.matmul(x[row : row + _PRODUCT_ROWS], yt, out=d2[row : row + _PRODUCT_ROWS])
+    d2 = x @ y.T
     d2 *= -2.0
     d2 += np.einsum("ij,ij->i", x, x)[:, None]
     d2 += np.einsum("ij,ij->i", y, y)[None, :]
