@@ -130,26 +130,17 @@ def _query_for(
                   local_features(decoded.image), Path(path))
 
 
-def _expanded_query(library: Library, query: _Query) -> npt.NDArray[np.float32]:
-    """The query vector expanded with its nearest other contents (query_expansion)."""
+def _augmented(library: Library, labels: list[int], found: npt.NDArray[np.float32],
+               ef: int | None = None) -> npt.NDArray[np.float32]:
+    """Each row of `found` (the vector of content `labels[i]`, or of an outside photo: -1)
+    expanded with its own nearest other contents (query_expansion). For the query this is
+    query expansion; for the photos found, database-side augmentation: two photos of one place
+    are then compared each with the views of it that its neighbours add (+0.035 mAP on the
+    retrieval development set over expanding the query alone, docs/benchmarks.md). The found
+    photos' neighbours are searched narrowly (_AUGMENT_EF): only the closest few count, and
+    they weigh by cosine ** ALPHA."""
     vectors = library.vectors
-    labels, sims = vectors.query(query.vector[np.newaxis, :], EXPANSION + 1)
-    keep = [i for i, c in enumerate(labels[0].tolist()) if c != query.content_id][:EXPANSION]
-    if not keep:
-        return query.vector
-    near = vectors.vectors([int(labels[0][i]) for i in keep])
-    return expand(query.vector, near, sims[0][keep])
-
-
-def _augmented(library: Library, labels: list[int],
-               found: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Each found photo's vector expanded with its own nearest other contents, as the query
-    is (database-side augmentation): two photos of one place are then compared each with the
-    views of it that its neighbours add. +0.035 mAP on the retrieval development set over
-    expanding the query alone (docs/benchmarks.md). Its neighbours are searched narrowly
-    (_AUGMENT_EF): only the closest few count, and they weigh by cosine ** ALPHA."""
-    vectors = library.vectors
-    near, sims = vectors.query(found, EXPANSION + 1, ef=_AUGMENT_EF)
+    near, sims = vectors.query(found, EXPANSION + 1, ef=ef)
     picks = [[j for j, c in enumerate(row.tolist()) if c != label][:EXPANSION]
              for label, row in zip(labels, near, strict=True)]
     wanted = sorted({int(near[i][j]) for i, js in enumerate(picks) for j in js})
@@ -167,16 +158,16 @@ def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
     # to the query (the evidence), and similar photos rank by their likeness to the expanded
     # query. Ask for extra neighbours: one content may be several files, the query's own among
     # them, and verified copies may move up.
-    expanded = _expanded_query(library, query)
+    own = query.content_id if query.content_id is not None else -1
+    expanded = _augmented(library, [own], query.vector[np.newaxis, :])[0]
     labels, _ = vectors.query(expanded[np.newaxis, :], max(top + 1, _CANDIDATES))
     content_ids = [int(c) for c in labels[0].tolist()]
     if query.content_id is not None and query.content_id not in content_ids:
         content_ids.insert(0, query.content_id)
     found = vectors.vectors(labels[0].tolist())
     sim_of = dict(zip(labels[0].tolist(), (found @ query.vector).tolist(), strict=True))
-    likeness = dict(zip(labels[0].tolist(),
-                        (_augmented(library, labels[0].tolist(), found) @ expanded).tolist(),
-                        strict=True))
+    augmented = _augmented(library, labels[0].tolist(), found, _AUGMENT_EF)
+    likeness = dict(zip(labels[0].tolist(), (augmented @ expanded).tolist(), strict=True))
     hashes = library.catalog.hashes_of(content_ids)
     turned = library.catalog.turned_hashes_of(content_ids)
     evidence: dict[int, Evidence] = {}
