@@ -4,6 +4,7 @@ do not, and the rules are consistent across strictness levels and with the score
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -249,6 +250,22 @@ def test_words_over_most_of_a_foggy_photos_detail_still_leave_it_a_duplicate() -
     assert v.matches < FEW_MATCHES
     ev = evidence(photo, copy, v, cosine=0.5)
     assert is_near_duplicate(ev, Strictness.NORMAL)
+
+
+def test_two_fruits_on_white_are_not_one_picture_on_the_grid() -> None:
+    # Nearly featureless 100-px photos of two different fruits: no local feature matches, and
+    # on the same grid only their round outlines agree. Not duplicates at normal (the CNN
+    # finds them very alike: 0.94).
+    folder = Path(__file__).parent / "data" / "fruit_on_white"
+    grape = Image.open(folder / "grape_white_2_r_157_100.jpg").convert("RGB")
+    grapefruit = Image.open(folder / "grapefruit_white_31_100.jpg").convert("RGB")
+    v = check(grape, grapefruit)
+    assert v.matches == 0
+    assert v.agreement > RULES[Strictness.NORMAL].grid_agreement  # the outlines
+    ev = evidence(grape, grapefruit, v, cosine=0.944)
+    assert ev.hash_bits <= RULES[Strictness.NORMAL].grid_hash_bits
+    assert not is_near_duplicate(ev, Strictness.NORMAL)
+    assert "same grid" not in explain(ev)["why"]
 
 
 verifications = st.builds(

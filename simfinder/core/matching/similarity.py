@@ -156,6 +156,13 @@ RULES: dict[Strictness, MatchRule] = {
         cosine_alone=0.94, cosine_with_hashes=0.85, max_hash_bits=12),
 }
 
+# On the same grid with no feature matching at all, only near-perfect agreement counts: two
+# photos of nearly no detail (a fruit on white at 100 px: 1-4 SIFT features each, none
+# matching) agree there by their outlines alone (0.70-0.85 for different fruits of one shape).
+# The copies the grid decides on the benchmark sets keep 1-9 matches (captions over flat photos,
+# 10-500 features); a foggy photo with words over most of its detail, none, and agrees 1.0.
+GRID_MIN_MATCHES: Final = 1
+GRID_UNMATCHED_AGREEMENT: Final = 0.95
 # Verification can judge a pair when this many features match (fewer: a flat or tiny photo,
 # compared on the same grid, or where the cosine and the hashes decide). The same for every
 # strictness, so that each level accepts what the stricter ones do.
@@ -205,7 +212,8 @@ def shows_copy(v: Verification) -> bool:
 
 def same_grid(ev: Evidence, rule: MatchRule) -> bool:
     """Too few features to align by, but the same picture on the same grid: a fairly close
-    layout whose fine detail agrees wherever nothing was drawn over it."""
+    layout whose fine detail agrees wherever nothing was drawn over it (nearly perfectly when
+    no feature matches: outlines alone agree up to 0.85)."""
     v = ev.verification
     return (
         v is not None
@@ -213,6 +221,7 @@ def same_grid(ev: Evidence, rule: MatchRule) -> bool:
         and v.inliers == 0
         and ev.hash_bits <= rule.grid_hash_bits
         and v.agreement >= rule.grid_agreement
+        and (v.matches >= GRID_MIN_MATCHES or v.agreement >= GRID_UNMATCHED_AGREEMENT)
     )
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.matching.similarity import (
+    GRID_MIN_MATCHES,
+    GRID_UNMATCHED_AGREEMENT,
     MIN_MATCHES_TO_JUDGE,
     MOVED_DRIFT,
     MOVED_MAX_INLIER_RATIO,
@@ -100,7 +102,8 @@ def near_duplicates(e: EvidenceArrays, strictness: Strictness) -> Bools:
                                                  & (e.agreement >= rule.scene_agreement)))
     same_grid = (~judged & (e.inliers == 0)
                  & (e.phash + e.dhash <= rule.grid_hash_bits)
-                 & (e.agreement >= rule.grid_agreement))
+                 & (e.agreement >= rule.grid_agreement)
+                 & ((e.matches >= GRID_MIN_MATCHES) | (e.agreement >= GRID_UNMATCHED_AGREEMENT)))
     cheap = (e.cosine >= rule.cosine_alone) | (
         (e.cosine >= rule.cosine_with_hashes)
         & (np.maximum(e.phash, e.dhash) <= rule.max_hash_bits))
