@@ -23,6 +23,13 @@ training photo whose descriptor is copy-close (cosine >= 0.95) to a development 
 web photos of a class repeat, re-encoded or resized; the fruit and grocery classes are not the
 development set's). `--head` adds the contrastive head's rows (slow on a loaded machine).
 
+The enlargement (`build_extra_set`, the rows "enlarged fit"): what the same sources give beyond
+the lw1 set (the Fruits-360 frames between lw1's, more Freiburg shelf photos a kind) and the
+SuperGlue assets' scene pairs the development set does not use, each file's provenance in
+`train-extra/sources.json`, deduplicated by content against the lw1 set and the development
+set. The shipped lw1 file is measured beside it in the same run (its held-out column from lw1's
+recipe refitted without each half), and the copy-pair cosines are compared with lw1's.
+
 Seen and unseen classes are measured apart: the development set's 13 web landmark classes are
 also training classes ("landmarks, seen"); for "landmarks, class held out" each half of those
 classes is measured with a projection fitted without that half; the three PhotoTourism
@@ -31,8 +38,8 @@ landmarks, the UKBench objects and the fruit varieties are never training classe
 Features are Lite0's head activations on today's network input (the indexer's 256-px working
 image squashed to 224x224), pooled by GeM (p = 3, what the embedding ships) and R-MAC, cached in
 --cache so that a second run only fits and ranks. `--write` replaces this benchmark's section of
-docs/benchmarks.md; `--save FILE` writes the chosen projection (fitted on every training
-photo) as the .npz the embedding loads.
+docs/benchmarks.md; `--save FILE` writes the enlarged fit (shrinkage `--shrink`, fitted on
+every training photo) as the .npz the embedding loads.
 """
 
 from __future__ import annotations
