@@ -3,6 +3,8 @@ originals say so where the thumbnails cannot (issue: other shots are not copies)
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from simfinder.app.usecases import EmbedderProvider
 from simfinder.core.indexing.indexer import Indexer
 from simfinder.core.matching.capture import (
     OTHER_EXPOSURE_DETAIL,
+    CaptureCheck,
     capture_data,
     capture_difference,
     clipped_detail,
@@ -148,6 +151,30 @@ def test_burst_frames_are_never_copies_at_strict_or_normal_but_the_export_is(
     assert hits["IMG_1.jpg"].match == "similar shot"
     assert hits["IMG_1.jpg"].kind == "similar"
     assert hits["IMG_1.jpg"].score < hits["IMG_0-small.jpg"].score
+    lib.close()
+
+
+def test_the_capture_checks_a_grouping_asks_run_on_both_cores(
+        burst_library: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each check decodes two originals at 768 px and more: the joins that ask are judged
+    # side by side, not one at a time, and the groups are the same.
+    from simfinder.core.matching import capture_checks
+
+    lib, _ = burst_library
+    with lib.catalog.transaction():
+        lib.catalog._db.execute("DELETE FROM capture_checks")  # as before the comparing stage
+    threads: set[int] = set()
+
+    def judged_on_a_thread(a: Path, b: Path) -> CaptureCheck | None:
+        threads.add(threading.get_ident())
+        time.sleep(0.05)  # long enough for the other worker to take the next pair
+        return judge_capture(a, b)
+
+    monkeypatch.setattr(capture_checks, "judge_capture", judged_on_a_thread)
+    groups = find_duplicate_groups(lib, Strictness.NORMAL)
+    assert names(groups) == [{"IMG_0.jpg", "IMG_0-small.jpg"}]
+    # two workers judged the joins; a join a check changed was asked after, as it came
+    assert len(threads - {threading.get_ident()}) == 2
     lib.close()
 
 

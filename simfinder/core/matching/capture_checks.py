@@ -84,6 +84,14 @@ class CaptureLookup:
         self._known = library.catalog.all_capture_checks(CAPTURE_VERSION)
         self._paths: dict[int, list[Path]] | None = None
 
+    def prefetch(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Judge (on `_WORKERS` threads) and store the checks of these pairs that are not
+        known yet, so that `same_capture` finds them."""
+        todo = [pair for pair in pairs if pair not in self._known]
+        if todo:
+            found = check_captures(self.library, todo)
+            self._known.update((pair, check.other_capture) for pair, check in found.items())
+
     def same_capture(self, pair: tuple[int, int]) -> bool:
         """False when the originals show another exposure or moment; True otherwise
         (a copy, or files that cannot be read now)."""

@@ -165,7 +165,21 @@ def group_judged(
         apart = cannot_link(decisions, content_of)
     from simfinder.core.matching.capture_checks import CaptureLookup  # OpenCV: loaded when needed
 
-    members, weakest = _cluster(judged, apart, CaptureLookup(library).same_capture)
+    lookup = CaptureLookup(library)
+    if any(j.check_capture for j in judged.values()):
+        # The joins that ask are known before asking: those of the clustering in which every
+        # pair is one capture. Their checks are judged first on both cores (each decodes two
+        # originals at 768 px and more), not one at a time as the joins come; a pair found to
+        # be two captures changes the joins after it, and those few are asked as they come.
+        asked: list[tuple[int, int]] = []
+
+        def one_capture(pair: tuple[int, int]) -> bool:
+            asked.append(pair)
+            return True
+
+        _cluster(judged, apart, one_capture)
+        lookup.prefetch(asked)
+    members, weakest = _cluster(judged, apart, lookup.same_capture)
 
     # Rows, not records, for the whole library: only the grouped photos become PhotoRecords.
     by_content: dict[int, list[PhotoRow]] = defaultdict(list)
