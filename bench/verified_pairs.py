@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.accuracy import load_truth  # noqa: E402
+from bench.accuracy import connected_groups, load_truth  # noqa: E402
 from bench.copies_compared import folder_of  # noqa: E402
 from simfinder.core.matching.candidates import find_candidates  # noqa: E402
 from simfinder.core.matching.pairchecks import EVIDENCE_COLUMNS  # noqa: E402
@@ -136,18 +136,11 @@ def _cheap(r: dict[str, float]) -> bool:
 
 
 def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    """Each file of the pairs -> one representative of its connected group."""
+    linked: dict[str, list[str]] = defaultdict(list)
     for a, b in pairs:
-        parent[find(a)] = find(b)
-    return {x: find(x) for x in parent}
+        linked[a].append(b)
+    return {x: min(group) for group in connected_groups(linked) for x in group}
 
 
 def summary(path: Path, floors: list[float]) -> None:
