@@ -192,12 +192,25 @@ def _hashes(root: Path) -> set[str]:
 def _materialise(out: Path, dev_root: Path) -> None:
     rows: list[dict[str, str]] = []
     keep = _writer(out, _hashes(dev_root / "images"), rows, {})
+    _select(keep, LANDMARK_PER_CLASS, FRUIT_PER_CLASS, GROCERY_PER_CLASS, lambda name: 0)
+    (out / "sources.json").write_text(json.dumps(rows, indent=0))
+
+
+Keep = Callable[[Source, str, str, int], bool]
+
+
+def _select(keep: Keep, landmark_cap: int, fruit_cap: int, grocery_cap: int,
+            landmarks_kept: Callable[[str], int]) -> None:
+    """The selection rules: web landmark photos of each development class past the ones the
+    set takes (up to `landmark_cap` a class, counting `landmarks_kept(name)` already kept),
+    `fruit_cap` frames spread over each Fruits-360 class the set leaves out, and up to
+    `grocery_cap` Freiburg shelf photos a kind."""
     for name in LANDMARK_CLASSES:
         # The development set takes the first 16 files over 30 KB of each class: skip 24.
         candidates = [p for p, size in _ls(LANDMARKS, f"data/{name}") if size >= 30_000][24:]
-        kept = 0
+        kept = landmarks_kept(name)
         for path in candidates:
-            if kept == LANDMARK_PER_CLASS:
+            if kept >= landmark_cap:
                 break
             kept += keep(LANDMARKS, f"landmark/{name}", path, 200)
     folders = _git(FRUITS, "ls-tree", "--name-only", FRUITS.commit, "Training/").decode()
@@ -206,19 +219,15 @@ def _materialise(out: Path, dev_root: Path) -> None:
         if name in FRUIT_CLASSES:
             continue
         files = [p for p, _ in _ls(FRUITS, folder)]
-        for i in range(FRUIT_PER_CLASS):
-            keep(FRUITS, f"fruit/{name}", files[i * len(files) // FRUIT_PER_CLASS], 90)
+        for i in range(fruit_cap):
+            keep(FRUITS, f"fruit/{name}", files[i * len(files) // fruit_cap], 90)
     kinds = _git(GROCERIES, "ls-tree", "--name-only", GROCERIES.commit,
                  "dataset/images/").decode()
     for folder in sorted(f for f in kinds.split("\n") if f):
         files = [p for p, _ in _ls(GROCERIES, folder) if p.endswith(".png")]
-        step = max(1, len(files) // GROCERY_PER_CLASS)
-        for path in files[::step][:GROCERY_PER_CLASS]:
+        step = max(1, len(files) // grocery_cap)
+        for path in files[::step][:grocery_cap]:
             keep(GROCERIES, f"grocery/{folder.rsplit('/', 1)[1]}", path, 100)
-    (out / "sources.json").write_text(json.dumps(rows, indent=0))
-
-
-Keep = Callable[[Source, str, str, int], bool]
 
 
 def _writer(out: Path, excluded: set[str], rows: list[dict[str, str]], tags: dict[str, str]
@@ -258,28 +267,8 @@ def _materialise_extra(out: Path, dev_root: Path, base: TrainingSet) -> None:
     rows: list[dict[str, str]] = []
     base_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in base.paths}
     keep = _writer(out, _hashes(dev_root / "images") | base_hashes, rows, {"set": "extra"})
-    for name in LANDMARK_CLASSES:
-        candidates = [p for p, size in _ls(LANDMARKS, f"data/{name}") if size >= 30_000][24:]
-        kept = sum(r["class"] == f"landmark/{name}" for r in base.sources)
-        for path in candidates:
-            if kept >= EXTRA_LANDMARK_PER_CLASS:
-                break
-            kept += keep(LANDMARKS, f"landmark/{name}", path, 200)
-    folders = _git(FRUITS, "ls-tree", "--name-only", FRUITS.commit, "Training/").decode()
-    for folder in sorted(f for f in folders.split("\n") if f):
-        name = folder.split("/", 1)[1]
-        if name in FRUIT_CLASSES:
-            continue
-        files = [p for p, _ in _ls(FRUITS, folder)]
-        for i in range(EXTRA_FRUIT_PER_CLASS):
-            keep(FRUITS, f"fruit/{name}", files[i * len(files) // EXTRA_FRUIT_PER_CLASS], 90)
-    kinds = _git(GROCERIES, "ls-tree", "--name-only", GROCERIES.commit,
-                 "dataset/images/").decode()
-    for folder in sorted(f for f in kinds.split("\n") if f):
-        files = [p for p, _ in _ls(GROCERIES, folder) if p.endswith(".png")]
-        step = max(1, len(files) // EXTRA_GROCERY_PER_CLASS)
-        for path in files[::step][:EXTRA_GROCERY_PER_CLASS]:
-            keep(GROCERIES, f"grocery/{folder.rsplit('/', 1)[1]}", path, 100)
+    _select(keep, EXTRA_LANDMARK_PER_CLASS, EXTRA_FRUIT_PER_CLASS, EXTRA_GROCERY_PER_CLASS,
+            lambda name: sum(r["class"] == f"landmark/{name}" for r in base.sources))
     for path, _ in _ls(SCENES, "assets/phototourism_sample_images"):
         scene = Path(path).stem.rsplit("_", 2)[0]
         if scene not in DEV_SCENES:
