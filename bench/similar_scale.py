@@ -34,6 +34,7 @@ from simfinder.core.photos.embed import MODEL_NAME  # noqa: E402
 from simfinder.core.photos.hashes import TRANSFORMS, to_sqlite_int  # noqa: E402
 from simfinder.core.store.catalog import ContentFeatures  # noqa: E402
 from simfinder.core.store.library import Library  # noqa: E402
+from simfinder.core.store.vector_index import VectorIndex  # noqa: E402
 
 QUERIES = 200
 _ROWS = 20_000  # catalog rows per transaction
@@ -91,12 +92,14 @@ def build(root: Path, n: int, seed: int = 0) -> tuple[float, float]:
         print(f"  rows {hi:,}", file=sys.stderr, flush=True)
     rows_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    index = lib.vectors  # empty: the catalog's vectors are added below, chunk by chunk
+    # A new index, not lib.vectors: that would first add the catalog's every vector in one go
+    # (bringing the index in step with the catalog), and each chunk below would insert it again.
+    index = VectorIndex(lib.dim)
     for lo in range(0, n, _CHUNK):
         hi = min(n, lo + _CHUNK)
         index.add(ids[lo:hi], vecs[lo:hi])
         print(f"  vectors {hi:,}", file=sys.stderr, flush=True)
-    lib.save_vectors()
+    index.save(lib.vectors_path)
     vectors_s = time.perf_counter() - t0
     lib.close()
     return rows_s, vectors_s
@@ -114,7 +117,9 @@ def time_engine(checkout: Path, root: Path, paths: list[str]) -> dict[str, float
     env = dict(os.environ, PYTHONPATH=str(checkout))
     done = subprocess.run([sys.executable, "-c", _CHILD, str(root), MODEL_NAME,
                            json.dumps(paths)], cwd=checkout, env=env, capture_output=True,
-                          text=True, check=True)
+                          text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{checkout}: {done.stderr.strip()[-2000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
