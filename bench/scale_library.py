@@ -12,7 +12,8 @@ A library of SIZE photos is
 * then synthetic photos up to SIZE, in a fixed order. Nine in ten are *distinct*: a region of
   one real photo that no other synthetic photo shares (each source photo is cut into a grid of
   cells of about 0.075 MP, e.g. 320 x 240; only one photo of each labelled copy group or set of
-  other shots is cut, so no two cells show the same part of a scene), enlarged to a camera size
+  other shots is cut, so no two cells show the same part of a scene; plain cells, a wall or a
+  sky whose grey levels vary by less than 12, are left out), enlarged to a camera size
   of 1.5-6 MP (log-uniform, median 3 MP, the cell's shape, one in four turned to portrait),
   with a fine film grain so that the JPEG carries about as many bits as a camera's, saved as
   JPEG quality 85-92 in folders of 1,000. One in ten is a *copy* of one of the nine photos
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageChops, ImageEnhance
+from PIL import Image, ImageChops, ImageEnhance, ImageStat
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -62,9 +63,11 @@ CELL_MP = 0.075  # area of one source cell: a distinct synthetic photo
 MAX_REAL_MP = 60.0  # larger files are the decompression bomb of duplicateimages_tests
 MIN_SYNTHETIC_MP, MAX_SYNTHETIC_MP = 1.5, 6.0
 GRAIN_SIGMA = 4.5
+GRAIN_SEED = 20
+PLAIN_STDDEV = 12.0  # a cell whose grey levels vary less is a plain wall or sky: left out
 MAX_ASPECT = 2.5  # of a synthetic photo, wider cells are cut narrower
 COPY_EVERY = 10  # one synthetic photo in ten is a copy
-VERSION = 2  # bump when the recipe changes: the cache is rebuilt
+VERSION = 3  # bump when the recipe changes: the cache is rebuilt
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,14 @@ def source_cells(photos: list[tuple[Path, tuple[int, int]]]) -> list[Cell]:
         n = max(1, int(w * h / 1e6 / CELL_MP))
         cols = max(1, round(math.sqrt(n * w / h)))
         rows = max(1, n // cols)
+        with Image.open(path) as im:
+            grey = im.convert("L").resize((cols * 16, rows * 16), Image.Resampling.BOX)
         grids.append([Cell(path, (c * w // cols, r * h // rows, (c + 1) * w // cols,
                                   (r + 1) * h // rows))
-                      for r in range(rows) for c in range(cols)])
+                      for r in range(rows) for c in range(cols)
+                      if ImageStat.Stat(grey.crop((c * 16, r * 16, c * 16 + 16, r * 16 + 16)))
+                      .stddev[0] >= PLAIN_STDDEV])
+    grids = [g for g in grids if g]
     order: list[Cell] = []
     for turn in range(max(len(g) for g in grids)):
         order += [g[turn] for g in grids if turn < len(g)]
@@ -140,7 +148,10 @@ def _grain_sheet() -> Image.Image:
     """One sheet of film grain larger than any synthetic photo, cut at another place for each
     (drawing the noise anew cost more than the rest of a photo)."""
     side = math.ceil(math.sqrt(MAX_SYNTHETIC_MP * 1e6 * MAX_ASPECT)) + 64
-    noise = Image.effect_noise((side, side), GRAIN_SIGMA)
+    # seeded (Image.effect_noise is not): a copy must carry its original's grain, or the
+    # capture check rightly takes the two for two shots of one scene
+    values = np.random.default_rng(GRAIN_SEED).normal(128.0, GRAIN_SIGMA, (side, side))
+    noise = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8))
     return Image.merge("RGB", (noise, noise, noise))
 
 
