@@ -1,5 +1,6 @@
-"""Photo libraries of 1,000, 10,000 or 100,000 photos for the time-to-duplicates bench, built the
-same way every time.
+"""Photo libraries of 1,000 photos and more for the time-to-duplicates bench, built the same way
+every time (up to about 8,900: the real photos' non-plain cells give 7,370 distinct synthetic
+photos; a larger size stops with a message).
 
     .venv/bin/python bench/scale_library.py SIZE [--cache DIR]
 
@@ -21,7 +22,7 @@ A library of SIZE photos is
   or shifted in brightness and colour (a quarter each).
 
 Everything is drawn from a seeded generator per photo, so photo k is the same file in every
-library and a library of 10,000 is the one of 1,000 plus 9,000 more. Files are written once
+library and a library of 3,000 is the one of 1,000 plus 2,000 more. Files are written once
 under the cache folder (default /tmp/simfinder-scale-libraries), never in the repository, and
 linked into each library; a library already built is reused. `groundtruth.json` beside
 `images/` lists each synthetic copy with its original (`copies`) and the distinct synthetic
