@@ -68,7 +68,8 @@ GRAIN_SEED = 20
 PLAIN_STDDEV = 12.0  # a cell whose grey levels vary less is a plain wall or sky: left out
 MAX_ASPECT = 2.5  # of a synthetic photo, wider cells are cut narrower
 COPY_EVERY = 10  # one synthetic photo in ten is a copy
-VERSION = 3  # bump when the recipe changes: the cache is rebuilt
+VERSION = 4  # bump when the recipe changes: the cache is rebuilt
+POOL_VERSION = 3  # the synthetic photos' pixels (VERSION 4 renamed the copies only)
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,16 @@ def _name(k: int) -> str:
     return f"synthetic/{k // 1000:03d}/IMG_{k:06d}.jpg"
 
 
+def _library_name(k: int, original: int | None) -> str:
+    """Where photo k is in a library: a copy under its original's name in an `edited` folder
+    (as a person's edits and exports are named), not under a camera number of its own: two
+    same-size files whose names differ by a camera's counter are frames of one sequence to the
+    capture checks (capture.other_frame), and a copy never takes another shot's number."""
+    if original is None:
+        return _name(k)
+    return f"synthetic/{k // 1000:03d}/edited/IMG_{original:06d}.jpg"
+
+
 def write_synthetic(job: tuple[int, Cell, int | None, Path]) -> str:
     """Write synthetic photo k (a distinct photo, or a copy of photo `original`) under `pool`."""
     k, cell, original, pool = job
@@ -270,6 +281,7 @@ def build_library(size: int, cache: Path = CACHE, workers: int = 2) -> Path:
     truth = root / "groundtruth.json"
     if truth.exists() and json.loads(truth.read_text()).get("version") == VERSION:
         return images
+    shutil.rmtree(images, ignore_errors=True)  # links of an older recipe (the pool is kept)
     photos = real_photos()
     real = photos[:size]
     for path, _ in real:
@@ -278,7 +290,7 @@ def build_library(size: int, cache: Path = CACHE, workers: int = 2) -> Path:
     cells = source_cells(photos)
     plan = synthetic_plan(size - len(real), cells)
     jobs: list[tuple[int, Cell, int | None, Path]] = []
-    pool_dir = cache / f"synthetic-v{VERSION}"  # shared by the libraries, linked into each
+    pool_dir = cache / f"synthetic-v{POOL_VERSION}"  # shared by the libraries, linked into each
     for k, (cell_index, original) in enumerate(plan):
         if original is None:
             jobs.append((k, cells[cell_index], None, pool_dir))
@@ -292,8 +304,8 @@ def build_library(size: int, cache: Path = CACHE, workers: int = 2) -> Path:
                         pool.map(write_synthetic, by_source, chunksize=32), strict=True))
     kinds = [done[k] for k in range(len(jobs))]
     for k in range(len(jobs)):
-        _link(pool_dir / _name(k), images / _name(k))
-    copies = [{"original": _name(o), "copy": _name(k), "edit": kinds[k]}
+        _link(pool_dir / _name(k), images / _library_name(k, plan[k][1]))
+    copies = [{"original": _name(o), "copy": _library_name(k, o), "edit": kinds[k]}
               for k, (_, o) in enumerate(plan) if o is not None]
     truth.write_text(json.dumps({
         "version": VERSION, "real": len(real), "synthetic": len(plan),
