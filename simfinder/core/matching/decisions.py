@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,24 +237,23 @@ def import_decisions(catalog: Catalog, text: str) -> tuple[int, int]:
     """Add the decisions of an exported file that the library does not have yet, about
     duplicate groups and about series alike. Returns (added, already there)."""
     groups, series = parse_decisions(text)
-    have = {(d.kind, frozenset((f.digest, f.path) for f in d.files))
-            for d in catalog.decisions()}
-    have_series = {(d.kind, frozenset((f.digest, f.path) for f in d.files))
-                   for d in catalog.series_decisions()}
-    added = known = 0
-    for d in groups:
-        if d.key in have:
-            known += 1
-            continue
-        catalog.add_decision(d.kind, d.scope, d.files, d.made_at)
-        have.add(d.key)
-        added += 1
-    for d in series:
-        if d.key in have_series:
-            known += 1
-            continue
-        catalog.add_series_decision(d.kind, d.files, d.made_at)
-        have_series.add(d.key)
-        added += 1
+    added = _add_new(groups, catalog.decisions(),
+                     lambda d: catalog.add_decision(d.kind, d.scope, d.files, d.made_at))
+    added += _add_new(series, catalog.series_decisions(),
+                      lambda d: catalog.add_series_decision(d.kind, d.files, d.made_at))
+    known = len(groups) + len(series) - added
     log.info("imported %d decisions (%d already there)", added, known)
     return added, known
+
+
+def _add_new(found: Sequence[ExportedDecision], stored: Sequence[DecisionRecord],
+             add: Callable[[ExportedDecision], object]) -> int:
+    """Add each of `found` that is not among `stored` (nor earlier in `found`); how many."""
+    have = {(d.kind, frozenset((f.digest, f.path) for f in d.files)) for d in stored}
+    added = 0
+    for d in found:
+        if d.key not in have:
+            add(d)
+            have.add(d.key)
+            added += 1
+    return added
