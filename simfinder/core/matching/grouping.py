@@ -103,7 +103,7 @@ def judge_pairs(
             break  # nothing new to ask (a read-only catalog keeps no verification to widen it)
         asked = pairs
         before = checker.stats.verified
-        have, values = checker.check_table(found.a[to_verify], found.b[to_verify])
+        have, values = checker.check_table(pairs[0], pairs[1])
         # Copies verified just now let the photos near them look past them (candidates), so
         # the pairs to verify may grow; after the comparing stage, all are stored already.
         if checker.stats.verified == before or checker.stored_only:
