@@ -24,10 +24,19 @@ ALPHA: Final = 3.0
 def expand(query: FloatArray, neighbours: FloatArray, cosines: FloatArray) -> FloatArray:
     """The query (d,) plus its neighbours (k, d) weighted by their cosines (k,) ** ALPHA, unit
     length. Neighbours at a cosine of 0 or less count for nothing."""
+    out: FloatArray = expand_rows(np.asarray(query)[np.newaxis],
+                                  np.asarray(neighbours)[np.newaxis],
+                                  np.asarray(cosines)[np.newaxis])[0]
+    return out
+
+
+def expand_rows(rows: FloatArray, neighbours: FloatArray, cosines: FloatArray) -> FloatArray:
+    """`expand` of each row (n, d) with its own neighbours (n, k, d) and cosines (n, k)."""
     weights = np.clip(np.asarray(cosines, dtype=np.float32), 0.0, None) ** ALPHA
-    out = np.asarray(query, dtype=np.float32) + weights @ np.asarray(neighbours, np.float32)
-    norm = float(np.linalg.norm(out))
-    return np.asarray(out / max(norm, 1e-12), dtype=np.float32)
+    out = np.asarray(rows, dtype=np.float32) + np.einsum(
+        "ij,ijd->id", weights, np.asarray(neighbours, dtype=np.float32))
+    norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return np.asarray(out / norms, dtype=np.float32)
 
 
 def expand_queries(queries: FloatArray, database: FloatArray,

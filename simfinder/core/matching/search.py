@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simfinder.core.matching.pairchecks import PairChecker
-from simfinder.core.matching.query_expansion import ALPHA, EXPANSION
+from simfinder.core.matching.query_expansion import EXPANSION, expand_rows
 from simfinder.core.matching.similarity import (
     Evidence,
     explain,
@@ -143,7 +143,6 @@ def _augmented(library: Library, labels: list[int], found: npt.NDArray[np.float3
     near, sims = vectors.query(found, EXPANSION + 1, ef=ef)
     other = near != np.asarray(labels, dtype=np.int64)[:, np.newaxis]
     keep = other & (np.cumsum(other, axis=1) <= EXPANSION)
-    weights = np.where(keep, np.clip(sims, 0.0, None) ** ALPHA, 0.0).astype(np.float32)
     # Neighbours among the rows given are not read again (hnswlib reads ~10 us a vector): the
     # found photos' neighbours are mostly found photos too.
     row_of = {label: i for i, label in enumerate(labels)}
@@ -153,9 +152,7 @@ def _augmented(library: Library, labels: list[int], found: npt.NDArray[np.float3
     at = np.array([[row_of[int(c)] if k else 0 for c, k in zip(row, ks, strict=True)]
                    for row, ks in zip(near.tolist(), keep.tolist(), strict=True)],
                   dtype=np.int64).reshape(near.shape)
-    out = found + np.einsum("ij,ijd->id", weights, bank[at])
-    norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-    return np.asarray(out / norms, dtype=np.float32)
+    return expand_rows(found, bank[at], np.where(keep, sims, 0.0))  # the others count 0
 
 
 def _neighbours(library: Library, query: _Query, top: int) -> list[SimilarHit]:
